@@ -1,0 +1,202 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// Publisher is what a source needs from the bus; tests may pass a fake.
+type Publisher interface {
+	// Publish queues value for topic, keyed by key, and never blocks: when
+	// the buffer is full the record is dropped and counted.
+	Publish(topic string, key, value []byte)
+}
+
+// Producer is an idempotent (acks=all), compressing, batching, async
+// Kafka producer. Records wait in a bounded buffer while the brokers are
+// away and are retried until delivered.
+type Producer struct {
+	cl     *kgo.Client
+	cfg    Configuration
+	r      *telemetry.Reporter
+	topics []string
+
+	produced  *prometheus.CounterVec
+	dropped   *prometheus.CounterVec
+	failed    *prometheus.CounterVec
+	buffered  prometheus.GaugeFunc
+	promise   func(*kgo.Record, error)
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	dropLog   *telemetry.RateLimited
+	healthMux sync.Mutex
+}
+
+// NewProducer builds a producer for the given topics (created in the
+// background when missing). Nothing connects until Start.
+func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*Producer, error) {
+	codec, err := compression(cfg.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.compression: %w", err)
+	}
+	opts, err := cfg.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence needs acks=all
+		kgo.ProducerLinger(cfg.Linger),
+		kgo.ProducerBatchMaxBytes(cfg.BatchMaxBytes),
+		kgo.ProducerBatchCompression(codec),
+		kgo.MaxBufferedRecords(cfg.MaxBufferedRecords),
+		// Keys keep order per device/exporter/node: hash them the way
+		// the Java client does so other clients agree on partitions.
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.RecordRetries(0), // 0 with no delivery timeout: retry until delivered
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	p := &Producer{cl: cl, cfg: cfg, r: r, topics: topics, dropLog: telemetry.NewRateLimited(r.Log, time.Minute)}
+	p.produced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: telemetry.Name("kafka", "produced_records_total"), Help: "Records acknowledged by the brokers.",
+	}, []string{"topic"})
+	p.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: telemetry.Name("kafka", "dropped_records_total"), Help: "Records dropped because the producer buffer was full (should stay 0).",
+	}, []string{"topic"})
+	p.failed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: telemetry.Name("kafka", "failed_records_total"), Help: "Records the brokers refused for good.",
+	}, []string{"topic"})
+	p.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: telemetry.Name("kafka", "buffered_records"), Help: "Records waiting to be acknowledged.",
+	}, func() float64 { return float64(cl.BufferedProduceRecords()) })
+	for _, c := range []prometheus.Collector{p.produced, p.dropped, p.failed, p.buffered} {
+		if err := r.Registry.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	p.promise = func(rec *kgo.Record, err error) {
+		if err == nil {
+			p.produced.WithLabelValues(rec.Topic).Inc()
+			return
+		}
+		if errors.Is(err, kgo.ErrMaxBuffered) {
+			p.dropped.WithLabelValues(rec.Topic).Inc()
+			p.dropLog.Warn("drop", "kafka producer buffer full: dropping records", "topic", rec.Topic)
+			return
+		}
+		if errors.Is(err, kgo.ErrClientClosed) || errors.Is(err, context.Canceled) {
+			p.dropped.WithLabelValues(rec.Topic).Inc()
+			return
+		}
+		p.failed.WithLabelValues(rec.Topic).Inc()
+		p.dropLog.Warn("fail:"+rec.Topic, "kafka refused records", "topic", rec.Topic, "error", err)
+	}
+	return p, nil
+}
+
+// Start creates missing topics in the background (retrying while the
+// brokers are away) and watches broker reachability for /healthz.
+func (p *Producer) Start(ctx context.Context) error {
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		Retry(ctx, func(ctx context.Context) error {
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			err := EnsureTopics(cctx, p.cfg, p.topics...)
+			p.r.SetHealth("kafka", err)
+			return err
+		})
+		// Afterwards, reachability follows pings.
+		t := time.NewTicker(15 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				err := p.cl.Ping(pctx)
+				cancel()
+				if ctx.Err() == nil {
+					p.r.SetHealth("kafka", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Publish implements Publisher.
+func (p *Producer) Publish(topic string, key, value []byte) {
+	p.cl.TryProduce(context.Background(), &kgo.Record{Topic: topic, Key: key, Value: value}, p.promise)
+}
+
+// PublishMessage marshals m and publishes it.
+func (p *Producer) PublishMessage(topic string, key []byte, m proto.Message) error {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("marshal %s: %w", topic, err)
+	}
+	p.Publish(topic, key, b)
+	return nil
+}
+
+// ProduceSync produces records and waits for their acknowledgement; for
+// callers that must know (the dead-letter path).
+func (p *Producer) ProduceSync(ctx context.Context, recs ...*kgo.Record) error {
+	return p.cl.ProduceSync(ctx, recs...).FirstErr()
+}
+
+// Flush waits until every buffered record is acknowledged or ctx ends.
+func (p *Producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
+
+// Stop flushes for up to 10 s, then closes. Records still unacknowledged
+// then are counted as dropped.
+func (p *Producer) Stop() error {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := p.cl.Flush(ctx)
+	p.wg.Wait()
+	p.cl.Close()
+	if err != nil {
+		return fmt.Errorf("kafka flush at stop: %w", err)
+	}
+	return nil
+}
+
+// Retry calls fn until it succeeds or ctx ends, backing off from 100 ms to
+// 10 s.
+func Retry(ctx context.Context, fn func(context.Context) error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}

@@ -1,0 +1,75 @@
+package telemetry
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"sync"
+)
+
+// Health is the set of named checks behind /healthz.
+type Health struct {
+	mu     sync.Mutex
+	checks map[string]string // name -> "" when healthy, else the error
+}
+
+// NewHealth returns an empty, healthy set.
+func NewHealth() *Health { return &Health{checks: map[string]string{}} }
+
+// Set records a check's state and reports whether it changed.
+func (h *Health) Set(name string, err error) bool {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old, seen := h.checks[name]
+	h.checks[name] = msg
+	return !seen && err != nil || seen && (old == "") != (msg == "")
+}
+
+// Status returns whether every check is healthy and each check's state.
+func (h *Health) Status() (bool, map[string]string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ok := true
+	out := make(map[string]string, len(h.checks))
+	for k, v := range h.checks {
+		if v == "" {
+			out[k] = "ok"
+		} else {
+			out[k] = v
+			ok = false
+		}
+	}
+	return ok, out
+}
+
+// ServeHTTP answers 200 when healthy and 503 otherwise, with the checks as
+// JSON so that an operator sees which one failed.
+func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	ok, checks := h.Status()
+	names := make([]string, 0, len(checks))
+	for k := range checks {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	type check struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	}
+	body := struct {
+		Status string  `json:"status"`
+		Checks []check `json:"checks"`
+	}{Status: "ok"}
+	for _, n := range names {
+		body.Checks = append(body.Checks, check{n, checks[n]})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		body.Status = "unhealthy"
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
