@@ -1,0 +1,308 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// ConsumerConfiguration configures a consumer-group member.
+type ConsumerConfiguration struct {
+	Group          string        `yaml:"group"`
+	MaxPollRecords int           `yaml:"max_poll_records"`
+	FetchMinBytes  int32         `yaml:"fetch_min_bytes"`
+	FetchMaxWait   time.Duration `yaml:"fetch_max_wait"`
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+}
+
+// DefaultConsumerConfiguration follows the seed's advice: wait for some
+// bytes rather than spin on small fetches.
+func DefaultConsumerConfiguration(group string) ConsumerConfiguration {
+	return ConsumerConfiguration{
+		Group:          group,
+		MaxPollRecords: 50_000,
+		FetchMinBytes:  64 << 10,
+		FetchMaxWait:   250 * time.Millisecond,
+		SessionTimeout: 15 * time.Second,
+	}
+}
+
+// PartitionBatch is the records of one partition handed over in one call,
+// in offset order.
+type PartitionBatch struct {
+	Topic     string
+	Partition int32
+	Records   []*kgo.Record
+}
+
+// Handler processes what the group hands this member.
+type Handler interface {
+	// Handle processes batches. Offsets are committed only after it
+	// returns nil; on error the same batches are handed again after a
+	// backoff (and nothing new is fetched meanwhile: backpressure).
+	Handle(ctx context.Context, batches []PartitionBatch) error
+	// Assigned and Revoked follow the group's rebalances. Revoked is
+	// called after everything handed out has been handled and committed.
+	Assigned(ctx context.Context, partitions map[string][]int32)
+	Revoked(ctx context.Context, partitions map[string][]int32)
+}
+
+// Consumer is one member of a consumer group with commit-after-process
+// (at-least-once) semantics.
+type Consumer struct {
+	cl      *kgo.Client
+	adm     *kadm.Client
+	cfg     Configuration
+	ccfg    ConsumerConfiguration
+	topics  []string
+	h       Handler
+	r       *telemetry.Reporter
+	retries prometheus.Counter
+	lag     *prometheus.GaugeVec
+	done    chan struct{}
+	cancel  context.CancelFunc
+	once    sync.Once
+
+	// handled holds the next offset of every partition whose records were
+	// handled: only these are ever committed. kgo's own "uncommitted"
+	// offsets include records polled but not handled, which a commit at
+	// revoke or close would otherwise skip.
+	mu      sync.Mutex
+	handled map[string]map[int32]kgo.EpochOffset
+}
+
+// NewConsumer builds a group member for topics. Run starts it.
+func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string, h Handler, r *telemetry.Reporter) (*Consumer, error) {
+	if ccfg.Group == "" {
+		return nil, errors.New("consumer group: empty group name")
+	}
+	opts, err := cfg.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	c := &Consumer{cfg: cfg, ccfg: ccfg, topics: topics, h: h, r: r, done: make(chan struct{}),
+		handled: map[string]map[int32]kgo.EpochOffset{}}
+	opts = append(opts,
+		kgo.ConsumerGroup(ccfg.Group),
+		kgo.ConsumeTopics(topics...),
+		kgo.DisableAutoCommit(),
+		// Rebalances wait until what was polled is handled and committed,
+		// so that a partition never has two members processing it.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMinBytes(ccfg.FetchMinBytes),
+		kgo.FetchMaxWait(ccfg.FetchMaxWait),
+		kgo.SessionTimeout(ccfg.SessionTimeout),
+		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			r.Log.Info("partitions assigned", "group", ccfg.Group, "partitions", m)
+			h.Assigned(ctx, m)
+		}),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			r.Log.Info("partitions revoked", "group", ccfg.Group, "partitions", m)
+			c.forget(m)
+			h.Revoked(ctx, m)
+		}),
+		kgo.OnPartitionsLost(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			r.Log.Warn("partitions lost", "group", ccfg.Group, "partitions", m)
+			c.forget(m)
+			h.Revoked(ctx, m)
+		}),
+	)
+	if c.cl, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("kafka consumer: %w", err)
+	}
+	c.adm = kadm.NewClient(c.cl)
+	c.retries = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: telemetry.Name("kafka", "handler_retries_total"), Help: "Batches handed again after the handler failed.",
+	})
+	c.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: telemetry.Name("kafka", "consumer_lag_records"), Help: "Records not yet committed by the group, per partition.",
+	}, []string{"group", "topic", "partition"})
+	for _, m := range []prometheus.Collector{c.retries, c.lag} {
+		if err := r.Registry.Register(m); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Start runs the poll loop in the background until Stop.
+func (c *Consumer) Start(ctx context.Context) error {
+	ctx, c.cancel = context.WithCancel(ctx)
+	go func() {
+		defer close(c.done)
+		c.run(ctx)
+	}()
+	go c.watchLag(ctx)
+	return nil
+}
+
+func (c *Consumer) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		fetches := c.cl.PollRecords(ctx, c.ccfg.MaxPollRecords)
+		if fetches.IsClientClosed() {
+			return
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				c.r.Log.Warn("fetch", "topic", topic, "partition", p, "error", err)
+			}
+		})
+		var batches []PartitionBatch
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) > 0 {
+				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records})
+			}
+		})
+		if len(batches) > 0 {
+			if err := c.handle(ctx, batches); err != nil {
+				// Only a stop interrupts handling; what was not
+				// committed is handed to whoever owns it next.
+				c.cl.AllowRebalance()
+				return
+			}
+			c.markHandled(batches)
+			if err := c.commit(ctx); err != nil {
+				c.cl.AllowRebalance()
+				return
+			}
+		}
+		c.cl.AllowRebalance()
+	}
+}
+
+// handle retries the handler with backoff until it succeeds or ctx ends.
+func (c *Consumer) handle(ctx context.Context, batches []PartitionBatch) error {
+	failing := false
+	err := Retry(ctx, func(ctx context.Context) error {
+		err := c.h.Handle(ctx, batches)
+		if err != nil && ctx.Err() == nil {
+			c.retries.Inc()
+			if !failing {
+				c.r.Log.Warn("handler failed; retrying the same records", "error", err)
+			}
+			failing = true
+			c.r.SetHealth("consume", err)
+		}
+		return err
+	})
+	if failing && err == nil {
+		c.r.SetHealth("consume", nil)
+	}
+	return err
+}
+
+func (c *Consumer) markHandled(batches []PartitionBatch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range batches {
+		last := b.Records[len(b.Records)-1]
+		if c.handled[b.Topic] == nil {
+			c.handled[b.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		c.handled[b.Topic][b.Partition] = kgo.EpochOffset{Epoch: last.LeaderEpoch, Offset: last.Offset + 1}
+	}
+}
+
+func (c *Consumer) forget(m map[string][]int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for topic, ps := range m {
+		for _, p := range ps {
+			delete(c.handled[topic], p)
+		}
+	}
+}
+
+// commit commits the handled offsets, retrying while the broker is away.
+func (c *Consumer) commit(ctx context.Context) error {
+	c.mu.Lock()
+	offsets := make(map[string]map[int32]kgo.EpochOffset, len(c.handled))
+	for t, ps := range c.handled {
+		offsets[t] = make(map[int32]kgo.EpochOffset, len(ps))
+		for p, o := range ps {
+			offsets[t][p] = o
+		}
+	}
+	c.mu.Unlock()
+	return Retry(ctx, func(ctx context.Context) error {
+		var first error
+		c.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err == nil {
+				for _, t := range resp.Topics {
+					for _, p := range t.Partitions {
+						if e := kerr.ErrorForCode(p.ErrorCode); e != nil && first == nil {
+							first = fmt.Errorf("commit %s/%d: %w", t.Topic, p.Partition, e)
+						}
+					}
+				}
+			}
+			if first == nil {
+				first = err
+			}
+		})
+		if first != nil && ctx.Err() == nil {
+			c.r.Log.Warn("commit offsets", "error", first)
+		}
+		if errors.Is(first, kerr.RebalanceInProgress) || errors.Is(first, kerr.IllegalGeneration) || errors.Is(first, kerr.UnknownMemberID) {
+			// The partitions moved on; whoever owns them re-handles
+			// from the last commit.
+			return nil
+		}
+		return first
+	})
+}
+
+// watchLag publishes per-partition lag every 10 s.
+func (c *Consumer) watchLag(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		lags, err := c.adm.Lag(lctx, c.ccfg.Group)
+		cancel()
+		if err != nil {
+			continue
+		}
+		lags.Each(func(l kadm.DescribedGroupLag) {
+			for _, ps := range l.Lag {
+				for _, pl := range ps {
+					if pl.Err == nil {
+						c.lag.WithLabelValues(l.Group, pl.Topic, fmt.Sprint(pl.Partition)).Set(float64(pl.Lag))
+					}
+				}
+			}
+		})
+	}
+}
+
+// Stop leaves the group after committing what was handled.
+func (c *Consumer) Stop() error {
+	c.once.Do(func() {
+		if c.cancel != nil {
+			c.cancel()
+			<-c.done
+		}
+		c.cl.LeaveGroup()
+		c.cl.Close()
+	})
+	return nil
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Open connects to ClickHouse and creates the database if it is missing.
+// It does not retry: callers that start before the database wrap it in
+// bus.Retry or their own backoff.
+func Open(ctx context.Context, c Configuration) (driver.Conn, error) {
+	// Create the database through a connection to "default" first: the
+	// HTTP protocol refuses to open a session in a database that is absent.
+	boot, err := clickhouse.Open(c.options("default"))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %v: %w", c.Addresses, err)
+	}
+	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database)
+	boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %v: create database %s: %w", c.Addresses, c.Database, err)
+	}
+	conn, err := clickhouse.Open(c.options(c.Database))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse %v: %w", c.Addresses, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse %v: ping: %w", c.Addresses, err)
+	}
+	return conn, nil
+}
+
+func (c Configuration) options(database string) *clickhouse.Options {
+	proto := clickhouse.Native
+	if c.Protocol == "http" {
+		proto = clickhouse.HTTP
+	}
+	settings := clickhouse.Settings{}
+	if c.MaxExecutionTime > 0 {
+		settings["max_execution_time"] = int(c.MaxExecutionTime.Seconds())
+	}
+	return &clickhouse.Options{
+		Protocol:     proto,
+		Addr:         c.Addresses,
+		Auth:         clickhouse.Auth{Database: database, Username: c.Username, Password: c.Password},
+		TLS:          c.tlsConfig(),
+		DialTimeout:  c.DialTimeout,
+		MaxOpenConns: c.MaxOpenConns,
+		Settings:     settings,
+	}
+}
