@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", os.Getenv("NETSTRATA_CONFIG"), "YAML configuration file (default: built-in defaults)")
 	only := ""
 	if cmd == "standalone" {
-		fs.StringVar(&only, "only", "", "start only this embedded service (kafka or clickhouse), for debugging")
+		fs.StringVar(&only, "only", "", "start only these, comma-separated: kafka, clickhouse and component names (e.g. --only kafka,clickhouse)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: netstrata %s [--config FILE]\n\n%s\n\nFlags:\n", cmd, commandHelp(cmd))

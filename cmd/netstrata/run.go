@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/netstrata/netstrata/internal/bus"
@@ -109,10 +111,6 @@ func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Wr
 			log.Info("component started", "component", c.name)
 		}
 		started = append(started, run)
-		if c.name == "embedded-kafka" || c.name == "embedded-clickhouse" {
-			// The components after it must find it.
-			continue
-		}
 	}
 	if e.producer != nil {
 		if err := e.producer.Start(ctx); err != nil {
@@ -144,32 +142,56 @@ func commandComponents(cmd, only string, cfg *Config) ([]component, error) {
 	if cmd != "standalone" {
 		return c.components(cfg), nil
 	}
-	var out []component
-	switch only {
-	case "":
-		if cfg.Embedded.Kafka.Enable {
-			out = append(out, embeddedKafka(cfg))
-		}
-		if cfg.Embedded.ClickHouse.Enable {
-			out = append(out, embeddedClickHouse(cfg))
-		}
-		for _, name := range []string{"correlator", "api", "snmp-poller", "flow-collector", "npm-agent"} {
-			if cc, ok := commands[name]; ok {
-				for _, comp := range cc.components(cfg) {
-					comp.optional = comp.optional || name == "npm-agent"
-					out = append(out, comp)
-				}
+	all := []component{}
+	if cfg.Embedded.Kafka.Enable {
+		all = append(all, embeddedKafka(cfg))
+	}
+	if cfg.Embedded.ClickHouse.Enable {
+		all = append(all, embeddedClickHouse(cfg))
+	}
+	for _, name := range standaloneOrder {
+		if cc, ok := commands[name]; ok {
+			for _, comp := range cc.components(cfg) {
+				// The eBPF agent needs root and BPF; without them
+				// standalone says why and carries on.
+				comp.optional = comp.optional || name == "npm-agent"
+				all = append(all, comp)
 			}
 		}
-	case "kafka":
-		out = append(out, embeddedKafka(cfg))
-	case "clickhouse":
-		out = append(out, embeddedClickHouse(cfg))
-	default:
-		return nil, fmt.Errorf("--only: %q is not kafka or clickhouse", only)
+	}
+	if only == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		n = strings.TrimSpace(n)
+		switch n {
+		case "kafka", "clickhouse":
+			n = "embedded-" + n
+		}
+		want[n] = true
+	}
+	var out []component
+	for _, c := range all {
+		if want[c.name] {
+			out = append(out, c)
+			delete(want, c.name)
+		}
+	}
+	if len(want) > 0 {
+		var bad []string
+		for n := range want {
+			bad = append(bad, n)
+		}
+		sort.Strings(bad)
+		return nil, fmt.Errorf("--only: unknown or disabled %s (choose from kafka, clickhouse, %s)", strings.Join(bad, ", "), strings.Join(standaloneOrder, ", "))
 	}
 	return out, nil
 }
+
+// standaloneOrder starts the sinks before the sources so that nothing a
+// source publishes waits long for its consumer.
+var standaloneOrder = []string{"correlator", "api", "snmp-poller", "flow-collector", "npm-agent"}
 
 // embeddedKafka starts kfake and points the Kafka configuration at it.
 func embeddedKafka(cfg *Config) component {
