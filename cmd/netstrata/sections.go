@@ -1,13 +1,60 @@
 package main
 
-// componentSections holds one YAML section per component.
-type componentSections struct{}
+import (
+	"path/filepath"
 
-func defaultComponentSections() componentSections { return componentSections{} }
+	flowcollector "github.com/netstrata/netstrata/flow-collector"
+	"github.com/netstrata/netstrata/internal/config"
+	npmagent "github.com/netstrata/netstrata/npm-agent"
+)
+
+// componentSections holds one YAML section per component. Each has its
+// own /metrics + /healthz listen address (`http`).
+type componentSections struct {
+	FlowCollector FlowCollectorSection `yaml:"flow_collector"`
+	NPMAgent      NPMAgentSection      `yaml:"npm_agent"`
+}
+
+// NPMAgentSection is npm-agent's configuration.
+type NPMAgentSection struct {
+	HTTP                   string `yaml:"http"`
+	npmagent.Configuration `yaml:",inline"`
+}
+
+// FlowCollectorSection is flow-collector's configuration.
+type FlowCollectorSection struct {
+	HTTP                        string `yaml:"http"`
+	flowcollector.Configuration `yaml:",inline"`
+}
+
+func defaultComponentSections() componentSections {
+	return componentSections{
+		FlowCollector: FlowCollectorSection{HTTP: "127.0.0.1:9102", Configuration: flowcollector.DefaultConfiguration()},
+		NPMAgent:      NPMAgentSection{HTTP: "127.0.0.1:9103", Configuration: npmagent.DefaultConfiguration()},
+	}
+}
 
 // fillComponentPaths puts component state under data_dir when unset.
-func (c *Config) fillComponentPaths() {}
+func (c *Config) fillComponentPaths() {
+	if c.FlowCollector.TemplatesFile == "" {
+		c.FlowCollector.TemplatesFile = filepath.Join(c.DataDir, "flow-collector", "templates.json")
+	}
+}
 
-func (c *Config) validateComponents() []error { return nil }
+func (c *Config) validateComponents() []error {
+	return []error{
+		c.FlowCollector.Validate(),
+		checkHTTP("flow_collector.http", c.FlowCollector.HTTP),
+		c.NPMAgent.Validate(),
+		checkHTTP("npm_agent.http", c.NPMAgent.HTTP),
+	}
+}
 
 func (c *Config) maskSecrets() {}
+
+func checkHTTP(field, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	return config.CheckListen(field, addr)
+}

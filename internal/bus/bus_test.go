@@ -78,13 +78,14 @@ type collector struct {
 	seen     map[uint64]int
 	handled  int
 	assigned int
+	owned    map[int32]bool
 	failN    int // fail this many Handle calls first
 	// stall, when it returns true, makes Handle hang as a stuck process
 	// would.
 	stall func() bool
 }
 
-func newCollector() *collector { return &collector{seen: map[uint64]int{}} }
+func newCollector() *collector { return &collector{seen: map[uint64]int{}, owned: map[int32]bool{}} }
 
 func (c *collector) Handle(ctx context.Context, batches []PartitionBatch) error {
 	c.mu.Lock()
@@ -106,12 +107,31 @@ func (c *collector) Handle(ctx context.Context, batches []PartitionBatch) error 
 	}
 	return nil
 }
-func (c *collector) Assigned(context.Context, map[string][]int32) {
+func (c *collector) Assigned(_ context.Context, m map[string][]int32) {
 	c.mu.Lock()
 	c.assigned++
+	for _, ps := range m {
+		for _, p := range ps {
+			c.owned[p] = true
+		}
+	}
 	c.mu.Unlock()
 }
-func (c *collector) Revoked(context.Context, map[string][]int32) {}
+func (c *collector) Revoked(_ context.Context, m map[string][]int32) {
+	c.mu.Lock()
+	for _, ps := range m {
+		for _, p := range ps {
+			delete(c.owned, p)
+		}
+	}
+	c.mu.Unlock()
+}
+
+func (c *collector) owns() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.owned)
+}
 
 func (c *collector) count() int {
 	c.mu.Lock()
@@ -182,12 +202,17 @@ func TestConsumerGroupTakesOverFromCrashedMemberWithoutLoss(t *testing.T) {
 	defer e.Stop(context.Background())
 	cfg := testConfig(e.Addr())
 	topic := "netstrata.test.v1"
-	produceN(t, cfg, topic, 0, n)
-
+	if err := EnsureTopics(context.Background(), cfg, topic); err != nil {
+		t.Fatal(err)
+	}
 	a, b := newCollector(), newCollector()
 	a.stall = func() bool { return a.handled >= 50_000 && b.count() > 0 }
 	ca := newTestConsumer(t, cfg, "g", topic, a)
 	cb := newTestConsumer(t, cfg, "g", topic, b)
+	// Both members own a partition before the records arrive, so that
+	// neither can read everything alone.
+	waitFor(t, "both members to own a partition", time.Minute, func() bool { return a.owns() == 1 && b.owns() == 1 })
+	produceN(t, cfg, topic, 0, n)
 	// Let both work until a hangs mid-stream, then crash it: close its
 	// client without leaving the group or committing, as kill -9 would.
 	waitFor(t, "both members to consume", time.Minute, func() bool { return a.count() >= 50_000 && b.count() > 0 })

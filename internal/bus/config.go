@@ -108,7 +108,10 @@ func (c Configuration) PartitionCount() int32 {
 func compression(name string) (kgo.CompressionCodec, error) {
 	switch name {
 	case "zstd":
-		return kgo.ZstdCompression(), nil
+		// The fastest zstd level: measured in the flow collector, the
+		// default level spent ~40% of the CPU compressing, for little
+		// gain in size on protobuf records.
+		return kgo.ZstdCompression().WithLevel(1), nil
 	case "lz4":
 		return kgo.Lz4Compression(), nil
 	case "snappy":

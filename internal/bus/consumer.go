@@ -43,6 +43,10 @@ type PartitionBatch struct {
 	Topic     string
 	Partition int32
 	Records   []*kgo.Record
+	// HighWatermark is the partition's end offset when it was fetched;
+	// a handler that keeps its own position can tell from it that a
+	// topic was recreated (its position lies beyond the end).
+	HighWatermark int64
 }
 
 // Handler processes what the group hands this member.
@@ -164,7 +168,7 @@ func (c *Consumer) run(ctx context.Context) {
 		var batches []PartitionBatch
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) > 0 {
-				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records})
+				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records, HighWatermark: p.HighWatermark})
 			}
 		})
 		if len(batches) > 0 {

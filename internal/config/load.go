@@ -98,7 +98,7 @@ func collect(v reflect.Value, prefix string, out map[string]reflect.Value) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if !sf.IsExported() {
+		if !sf.IsExported() && !sf.Anonymous {
 			continue
 		}
 		tag := strings.Split(sf.Tag.Get("yaml"), ",")
@@ -200,7 +200,7 @@ func keys(t reflect.Type, prefix string, out *[]string) {
 	}
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if !sf.IsExported() {
+		if !sf.IsExported() && !sf.Anonymous {
 			continue
 		}
 		tag := strings.Split(sf.Tag.Get("yaml"), ",")

@@ -1,0 +1,130 @@
+// Package flowcollector receives NetFlow v5/v9, IPFIX and sFlow v5
+// datagrams, decodes them with goflow2's decoders, maps them to
+// record.Flow and publishes them to netstrata.flows.v1 keyed by exporter.
+package flowcollector
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/netstrata/netstrata/internal/config"
+)
+
+// Configuration is the flow_collector section.
+type Configuration struct {
+	// NetFlowListen receives NetFlow v5, v9 and IPFIX (version sniffed per
+	// datagram). Production listens on 0.0.0.0.
+	NetFlowListen []string `yaml:"netflow_listen"`
+	// SFlowListen receives sFlow v5.
+	SFlowListen []string `yaml:"sflow_listen"`
+	// Workers is the number of SO_REUSEPORT sockets, each with its own
+	// decode goroutine, per listen address; 0 means one per core.
+	Workers int `yaml:"workers"`
+	// ReceiveBuffer is the kernel receive buffer asked for each socket, in
+	// bytes; a warning is logged when the kernel grants less
+	// (net.core.rmem_max).
+	ReceiveBuffer int `yaml:"receive_buffer"`
+
+	// TemplatesFile keeps NetFlow v9/IPFIX templates and learnt sampling
+	// rates across restarts; "" keeps them in memory only.
+	TemplatesFile string `yaml:"templates_file"`
+	// PendingTimeout is how long data for a template not yet seen waits
+	// for it; PendingMaxSets bounds how many such sets wait per exporter.
+	PendingTimeout time.Duration `yaml:"pending_timeout"`
+	PendingMaxSets int           `yaml:"pending_max_sets"`
+	// MaxExporters bounds the exporters tracked (state and metrics);
+	// datagrams from further exporters are dropped and counted.
+	MaxExporters int `yaml:"max_exporters"`
+	// MaxTemplatesPerExporter bounds the templates one exporter may define.
+	MaxTemplatesPerExporter int `yaml:"max_templates_per_exporter"`
+
+	// SamplingRates overrides what exporters announce: the most specific
+	// matching entry wins over options templates and sFlow headers.
+	SamplingRates []SamplingOverride `yaml:"sampling_rates"`
+	// DefaultSamplingRate applies when neither the exporter nor an
+	// override says anything (1: unsampled).
+	DefaultSamplingRate uint64 `yaml:"default_sampling_rate"`
+
+	// Applications adds to or replaces the IANA port → application map:
+	// keys are "tcp/8443", "udp/5353" or "any/9000", values the name.
+	Applications map[string]string `yaml:"applications"`
+}
+
+// SamplingOverride sets the sampling rate of an exporter or of every
+// exporter in a subnet.
+type SamplingOverride struct {
+	Exporter string `yaml:"exporter"` // an address or a prefix (10.0.0.0/8)
+	Rate     uint64 `yaml:"rate"`
+}
+
+// DefaultConfiguration listens on loopback on the standard ports.
+func DefaultConfiguration() Configuration {
+	return Configuration{
+		NetFlowListen:           []string{"127.0.0.1:2055", "127.0.0.1:4739"},
+		SFlowListen:             []string{"127.0.0.1:6343"},
+		ReceiveBuffer:           32 << 20,
+		PendingTimeout:          10 * time.Second,
+		PendingMaxSets:          256,
+		MaxExporters:            10_000,
+		MaxTemplatesPerExporter: 4096,
+		DefaultSamplingRate:     1,
+	}
+}
+
+// Validate names the bad field.
+func (c Configuration) Validate() error {
+	var errs []error
+	for i, a := range c.NetFlowListen {
+		errs = append(errs, config.CheckListen(fmt.Sprintf("flow_collector.netflow_listen[%d]", i), a))
+	}
+	for i, a := range c.SFlowListen {
+		errs = append(errs, config.CheckListen(fmt.Sprintf("flow_collector.sflow_listen[%d]", i), a))
+	}
+	errs = append(errs,
+		config.Check(len(c.NetFlowListen)+len(c.SFlowListen) > 0, "flow_collector.netflow_listen", "no listen address at all"),
+		config.Check(c.Workers >= 0, "flow_collector.workers", "must be 0 (one per core) or more"),
+		config.Check(c.ReceiveBuffer >= 0, "flow_collector.receive_buffer", "must not be negative"),
+		config.Check(c.PendingTimeout >= 0, "flow_collector.pending_timeout", "must not be negative"),
+		config.Check(c.PendingMaxSets >= 0, "flow_collector.pending_max_sets", "must not be negative"),
+		config.Check(c.MaxExporters > 0, "flow_collector.max_exporters", "must be positive"),
+		config.Check(c.MaxTemplatesPerExporter > 0, "flow_collector.max_templates_per_exporter", "must be positive"),
+		config.Check(c.DefaultSamplingRate > 0, "flow_collector.default_sampling_rate", "must be positive"),
+	)
+	for i, o := range c.SamplingRates {
+		field := fmt.Sprintf("flow_collector.sampling_rates[%d]", i)
+		if _, err := parseExporterPrefix(o.Exporter); err != nil {
+			errs = append(errs, fmt.Errorf("%s.exporter: %w", field, err))
+		}
+		errs = append(errs, config.Check(o.Rate > 0, field+".rate", "must be positive"))
+	}
+	for k, v := range c.Applications {
+		if _, _, err := parseAppKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("flow_collector.applications[%q]: %w", k, err))
+		}
+		errs = append(errs, config.Check(strings.TrimSpace(v) != "", fmt.Sprintf("flow_collector.applications[%q]", k), "empty name"))
+	}
+	return errors.Join(errs...)
+}
+
+// parseExporterPrefix accepts an address (a /32 or /128) or a prefix.
+func parseExporterPrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

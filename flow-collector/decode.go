@@ -1,0 +1,249 @@
+package flowcollector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/netsampler/goflow2/v2/decoders/netflow"
+	"github.com/netsampler/goflow2/v2/decoders/netflowlegacy"
+	"github.com/netsampler/goflow2/v2/decoders/sflow"
+
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// listenerKind says what a socket receives.
+type listenerKind int
+
+const (
+	kindNetFlow listenerKind = iota // v5, v9 and IPFIX, sniffed per datagram
+	kindSFlow
+)
+
+// Decode error kinds (the "kind" label of decode_errors_total).
+const (
+	errKindShort            = "short"
+	errKindVersion          = "unknown_version"
+	errKindTruncated        = "truncated"
+	errKindMalformed        = "malformed"
+	errKindTemplateRejected = "template_rejected"
+	errKindSFlowSample      = "sflow_sample"
+	errKindSFlowHeader      = "sflow_sampled_header"
+)
+
+// slabSize is the size of the buffers records are marshalled into: one
+// allocation serves a few hundred records, and is freed by the GC once
+// the producer has delivered all of them.
+const slabSize = 128 << 10
+
+// decoder is one worker's decoding state, reused for every datagram so
+// that the hot path allocates little beyond what goflow2 allocates.
+type decoder struct {
+	c    *Component
+	rd   bytes.Buffer
+	flow record.Flow
+	src  [16]byte
+	dst  [16]byte
+	nh   [16]byte
+	slab []byte
+
+	v5    netflowlegacy.PacketNetFlowV5
+	v9    netflow.NFv9Packet
+	ipfix netflow.IPFIXPacket
+	sf    sflow.Packet
+}
+
+func newDecoder(c *Component) *decoder {
+	return &decoder{c: c}
+}
+
+// packetHeader is what mapping a record needs from its datagram.
+type packetHeader struct {
+	flowType  record.FlowType
+	version   uint16
+	domain    uint32
+	seq       uint32
+	exportNs  uint64 // export time (v9 unix_secs, IPFIX export time, v5 unix time)
+	sysUptime uint32 // v5/v9 header, milliseconds
+	recvNs    uint64
+}
+
+// handle decodes one datagram received from `from` at `now`.
+func (d *decoder) handle(kind listenerKind, data []byte, from netip.AddrPort, now time.Time) {
+	if kind == kindSFlow {
+		d.handleSFlow(data, from.Addr().Unmap(), now)
+		return
+	}
+	src := from.Addr().Unmap()
+	e := d.c.exporters.get(src)
+	if e == nil {
+		d.c.metrics.dropped.WithLabelValues("exporter_limit").Inc()
+		return
+	}
+	if len(data) < 4 {
+		d.fail(e, errKindShort, nil)
+		return
+	}
+	switch binary.BigEndian.Uint16(data) {
+	case 5:
+		d.handleV5(data, e, now)
+	case 9, 10:
+		d.handleNetFlow(data, e, now)
+	default:
+		d.fail(e, errKindVersion, nil)
+	}
+}
+
+// fail counts a decode error and logs it, rate-limited.
+func (d *decoder) fail(e *exporter, kind string, err error) {
+	e.m.errors.WithLabelValues(kind).Inc()
+	if err != nil {
+		d.c.badLog.Warn(e.addr.String()+kind, "undecodable datagram", "exporter", e.addr, "kind", kind, "error", err)
+	} else {
+		d.c.badLog.Warn(e.addr.String()+kind, "undecodable datagram", "exporter", e.addr, "kind", kind)
+	}
+}
+
+// errorKind classifies an error from goflow2's decoders.
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, errTemplateEmpty), errors.Is(err, errTemplateTooLarge), errors.Is(err, errTemplateLimit):
+		return errKindTemplateRejected
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errKindTruncated
+	}
+	return errKindMalformed
+}
+
+// resetFlow starts a new record from a datagram's header.
+func (d *decoder) resetFlow(e *exporter, h *packetHeader) *record.Flow {
+	f := &d.flow
+	*f = record.Flow{
+		Type:              h.flowType,
+		TimeReceivedNs:    h.recvNs,
+		ExporterIp:        e.ip,
+		ObservationDomain: h.domain,
+		Sequence:          h.seq,
+	}
+	return f
+}
+
+// emit classifies, marshals and publishes the current record.
+func (d *decoder) emit(e *exporter) {
+	f := &d.flow
+	if f.SamplingRate == 0 {
+		f.SamplingRate = 1
+	}
+	f.Application = d.c.apps.Classify(uint8(f.Proto), uint16(f.SrcPort), uint16(f.DstPort))
+	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application) {
+		d.slab = make([]byte, 0, slabSize)
+	}
+	start := len(d.slab)
+	d.slab = appendFlow(d.slab, f)
+	d.c.pub.Publish(record.TopicFlows, e.ip, d.slab[start:len(d.slab):len(d.slab)])
+}
+
+// setIP stores a 4- or 16-byte address in dst as 16 bytes and returns it;
+// nil for any other length.
+func setIP(dst *[16]byte, b []byte) []byte {
+	switch len(b) {
+	case 4:
+		*dst = [16]byte{10: 0xff, 11: 0xff}
+		copy(dst[12:], b)
+		return dst[:]
+	case 16:
+		copy(dst[:], b)
+		return dst[:]
+	}
+	return nil
+}
+
+// setIPv4 stores v as an IPv4-mapped address in dst and returns it.
+func setIPv4(dst *[16]byte, v uint32) []byte {
+	*dst = [16]byte{10: 0xff, 11: 0xff}
+	binary.BigEndian.PutUint32(dst[12:], v)
+	return dst[:]
+}
+
+// beUint reads a big-endian unsigned integer of 1 to 8 bytes; longer
+// values keep their last 8 bytes.
+func beUint(b []byte) uint64 {
+	if len(b) > 8 {
+		b = b[len(b)-8:]
+	}
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+// handleV5 decodes NetFlow v5.
+func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
+	e.m.datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_NETFLOW_V5]).Inc()
+	if len(data) < 24 {
+		d.fail(e, errKindShort, nil)
+		return
+	}
+	// goflow2 sizes its record slice from the header's count: check the
+	// datagram holds them before it allocates.
+	if count := int(binary.BigEndian.Uint16(data[2:])); 24+48*count > len(data) {
+		d.fail(e, errKindTruncated, nil)
+		return
+	}
+	d.rd = *bytes.NewBuffer(data)
+	p := &d.v5
+	p.Records = nil
+	if err := netflowlegacy.DecodeMessageVersion(&d.rd, p); err != nil {
+		d.fail(e, errorKind(err), err)
+		return
+	}
+	h := packetHeader{
+		flowType:  record.FlowType_FLOW_TYPE_NETFLOW_V5,
+		version:   5,
+		domain:    uint32(p.EngineType)<<8 | uint32(p.EngineId),
+		seq:       p.FlowSequence,
+		exportNs:  uint64(p.UnixSecs)*1e9 + uint64(p.UnixNSecs),
+		sysUptime: p.SysUptime,
+		recvNs:    uint64(now.UnixNano()),
+	}
+	e.checkSequence(seqKey{5, h.domain}, p.FlowSequence, p.FlowSequence+uint32(len(p.Records)))
+	// The top two bits are the sampling mode, the rest the interval.
+	if interval := uint64(p.SamplingInterval & 0x3fff); interval > 1 {
+		e.learnSampling(samplingKey{5, h.domain, 0}, interval)
+	}
+	rate := e.samplingRate(5, h.domain, 0, 0, d.c.cfg.DefaultSamplingRate)
+	for i := range p.Records {
+		r := &p.Records[i]
+		f := d.resetFlow(e, &h)
+		f.TimeFlowStartNs = uptimeToUnix(h.exportNs, h.sysUptime, r.First)
+		f.TimeFlowEndNs = uptimeToUnix(h.exportNs, h.sysUptime, r.Last)
+		f.SamplingRate = rate
+		f.InIf, f.OutIf = uint32(r.Input), uint32(r.Output)
+		f.SrcIp = setIPv4(&d.src, uint32(r.SrcAddr))
+		f.DstIp = setIPv4(&d.dst, uint32(r.DstAddr))
+		if r.NextHop != 0 {
+			f.NextHop = setIPv4(&d.nh, uint32(r.NextHop))
+		}
+		f.SrcPort, f.DstPort = uint32(r.SrcPort), uint32(r.DstPort)
+		f.Proto, f.TcpFlags, f.IpTos = uint32(r.Proto), uint32(r.TCPFlags), uint32(r.Tos)
+		f.Etype = 0x0800
+		f.Bytes, f.Packets = uint64(r.DOctets), uint64(r.DPkts)
+		f.SrcAs, f.DstAs = uint32(r.SrcAS), uint32(r.DstAS)
+		f.SrcMask, f.DstMask = uint32(r.SrcMask), uint32(r.DstMask)
+		d.emit(e)
+	}
+	e.m.flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(len(p.Records)))
+	e.m.samplingRate.Set(float64(rate))
+}
+
+// uptimeToUnix converts a sysUptime-relative time (ms) to Unix ns, given
+// the export time and the sysUptime at export. A time slightly after the
+// export (clock skew) stays correct thanks to the signed difference.
+func uptimeToUnix(exportNs uint64, uptime, t uint32) uint64 {
+	ago := int64(int32(uptime - t))
+	return uint64(int64(exportNs) - ago*1e6)
+}

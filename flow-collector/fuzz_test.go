@@ -1,0 +1,82 @@
+package flowcollector
+
+import (
+	"testing"
+	"time"
+)
+
+// fuzzCaptures seed the targets with real exporters' datagrams.
+var (
+	netflowCaptures = []string{"softflowd-v5", "softflowd-v9", "softflowd-ipfix", "pmacct-nfprobe-v5", "pmacct-nfprobe-v9", "pmacct-nfprobe-ipfix"}
+	sflowCaptures   = []string{"pmacct-sfprobe"}
+)
+
+// fuzzComponent is a collector primed with the captures' templates, so
+// that fuzzed data sets reach the record mapping.
+func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder {
+	cfg := testConfig(f)
+	cfg.MaxExporters = 16
+	c, pub := newTestComponent(f, cfg)
+	d := newDecoder(c)
+	for _, name := range captures {
+		for i, dg := range loadCapture(f, name) {
+			d.handle(kind, dg, testExporter, time.Unix(1700000100, 0))
+			if i < 4 || i%16 == 0 {
+				f.Add(dg)
+			}
+		}
+	}
+	pub.flows = nil
+	return d
+}
+
+// FuzzNetFlowDatagram is the NetFlow v5/v9/IPFIX entry point.
+func FuzzNetFlowDatagram(f *testing.F) {
+	d := fuzzComponent(f, netflowCaptures, kindNetFlow)
+	pub := d.c.pub.(*capturePublisher)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d.handle(kindNetFlow, data, testExporter, time.Unix(1700000100, 0))
+		pub.mu.Lock()
+		pub.flows, pub.keys = pub.flows[:0], pub.keys[:0]
+		bad := pub.bad
+		pub.mu.Unlock()
+		if bad != 0 {
+			t.Fatal("published a record that does not unmarshal")
+		}
+	})
+}
+
+// FuzzSFlowDatagram is the sFlow v5 entry point.
+func FuzzSFlowDatagram(f *testing.F) {
+	d := fuzzComponent(f, sflowCaptures, kindSFlow)
+	pub := d.c.pub.(*capturePublisher)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d.handle(kindSFlow, data, testExporter, time.Unix(1700000100, 0))
+		pub.mu.Lock()
+		pub.flows, pub.keys = pub.flows[:0], pub.keys[:0]
+		bad := pub.bad
+		pub.mu.Unlock()
+		if bad != 0 {
+			t.Fatal("published a record that does not unmarshal")
+		}
+	})
+}
+
+// FuzzSampledHeader is the parser of the packet headers sFlow samples.
+func FuzzSampledHeader(f *testing.F) {
+	for _, proto := range []uint32{headerEthernet, headerIPv4, headerIPv6} {
+		f.Add(proto, []byte{})
+	}
+	frame := buildFrame(fiveTuple{src: testExporter.Addr(), dst: testExporter.Addr(), proto: protoTCP, srcPort: 1, dstPort: 443}, 10, 0, 2)
+	f.Add(uint32(headerEthernet), frame)
+	f.Add(uint32(headerIPv4), frame[14:])
+	c, _ := newTestComponent(f, testConfig(f))
+	d := newDecoder(c)
+	f.Fuzz(func(t *testing.T, proto uint32, b []byte) {
+		d.flow.Reset()
+		_ = d.parseSampledHeader(&d.flow, proto, b)
+		if n := len(d.flow.SrcIp); n != 0 && n != 16 {
+			t.Fatalf("source address of %d bytes", n)
+		}
+	})
+}

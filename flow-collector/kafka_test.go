@@ -1,0 +1,91 @@
+package flowcollector
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// TestFlowsReachKafkaKeyedByExporter runs the collector against the
+// embedded broker with the real producer and reads the records back.
+func TestFlowsReachKafkaKeyedByExporter(t *testing.T) {
+	broker, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Stop(context.Background())
+	r := testReporter(t)
+	kcfg := bus.DefaultConfiguration()
+	kcfg.Brokers = []string{broker.Addr()}
+	prod, err := bus.NewProducer(kcfg, r, record.TopicFlows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := prod.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Stop()
+	// Records produced before the topic exists fail at once (see the
+	// report on internal/bus): wait for the producer to create it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, checks := r.Health.Status(); checks["kafka"] == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the producer did not create the topic within 30 s")
+		}
+	}
+
+	c, err := New(r, testConfig(t), Dependencies{Publisher: prod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	datagrams := loadCapture(t, "softflowd-ipfix")
+	s := newSender(t, c.Addrs(kindNetFlow)[0])
+	s.send(t, datagrams...)
+	s.sync(t, r, kindNetFlow)
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := prod.Flush(fctx); err != nil {
+		t.Fatal(err)
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addr()), kgo.ConsumeTopics(record.TopicFlows),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := 0
+	for got < 150 {
+		fetches := cl.PollFetches(fctx)
+		if fctx.Err() != nil {
+			t.Fatalf("read %d of 150 records; producer acknowledged %v, dropped %v, failed %v", got,
+				metricSum(t, r, "netstrata_kafka_produced_records_total", "", ""),
+				metricSum(t, r, "netstrata_kafka_dropped_records_total", "", ""),
+				metricSum(t, r, "netstrata_kafka_failed_records_total", "", ""))
+		}
+		fetches.EachRecord(func(rec *kgo.Record) {
+			var f record.Flow
+			if err := proto.Unmarshal(rec.Value, &f); err != nil {
+				t.Fatalf("record: %v", err)
+			}
+			if k := record.IPFromBytes(rec.Key); k != netip.MustParseAddr("127.0.0.1") || record.IPFromBytes(f.ExporterIp) != k {
+				t.Fatalf("key %v, exporter %v", k, record.IPFromBytes(f.ExporterIp))
+			}
+			got++
+		})
+	}
+}

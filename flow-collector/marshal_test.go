@@ -1,0 +1,58 @@
+package flowcollector
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// TestAppendFlowCoversEveryField fails when a field is added to
+// record.Flow without teaching appendFlow about it.
+func TestAppendFlowCoversEveryField(t *testing.T) {
+	fields := (&record.Flow{}).ProtoReflect().Descriptor().Fields()
+	var nums []int
+	for i := 0; i < fields.Len(); i++ {
+		nums = append(nums, int(fields.Get(i).Number()))
+	}
+	slices.Sort(nums)
+	if !slices.Equal(nums, marshaledFields) {
+		t.Fatalf("record.Flow has fields %v, appendFlow writes %v", nums, marshaledFields)
+	}
+}
+
+// TestAppendFlowMatchesProtoMarshal compares the hand-written encoder
+// with proto.Marshal on the flows of every capture and on a flow with
+// every field at its maximum.
+func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
+	maxed := &record.Flow{
+		Type: record.FlowType_FLOW_TYPE_SFLOW_V5, TimeReceivedNs: ^uint64(0), TimeFlowStartNs: ^uint64(0), TimeFlowEndNs: ^uint64(0),
+		ExporterIp: bytes.Repeat([]byte{0xff}, 16), ObservationDomain: ^uint32(0), Sequence: ^uint32(0), SamplingRate: ^uint64(0),
+		InIf: ^uint32(0), OutIf: ^uint32(0), Direction: record.FlowDirection_FLOW_DIRECTION_EGRESS,
+		SrcIp: bytes.Repeat([]byte{0xff}, 16), DstIp: bytes.Repeat([]byte{0xff}, 16), SrcPort: ^uint32(0), DstPort: ^uint32(0),
+		Proto: ^uint32(0), TcpFlags: ^uint32(0), Etype: ^uint32(0), IpTos: ^uint32(0), Bytes: ^uint64(0), Packets: ^uint64(0),
+		SrcVlan: ^uint32(0), DstVlan: ^uint32(0), NextHop: bytes.Repeat([]byte{0xff}, 16), SrcAs: ^uint32(0), DstAs: ^uint32(0),
+		SrcMask: ^uint32(0), DstMask: ^uint32(0), Application: "kubernetes-api",
+	}
+	flows := []*record.Flow{maxed, {}}
+	for _, name := range []string{"softflowd-ipfix", "pmacct-nfprobe-v9"} {
+		c, pub := newTestComponent(t, testConfig(t))
+		flows = append(flows, flatten(decodeEach(c, pub, kindNetFlow, loadCapture(t, name)))...)
+	}
+	for _, f := range flows {
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := appendFlow(nil, f)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendFlow(%v)\n got %x\nwant %x", f, got, want)
+		}
+	}
+	if n := len(appendFlow(nil, maxed)); n > maxFlowSize+len(maxed.Application) {
+		t.Errorf("maximal flow is %d bytes, maxFlowSize allows %d", n, maxFlowSize+len(maxed.Application))
+	}
+}

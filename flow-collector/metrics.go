@@ -1,0 +1,74 @@
+package flowcollector
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// metrics are the collector's own counters; kernel-side drops and buffer
+// sizes are registered per socket in listener.go.
+type metrics struct {
+	datagrams       *prometheus.CounterVec
+	flows           *prometheus.CounterVec
+	decodeErrors    *prometheus.CounterVec
+	unknownTemplate *prometheus.CounterVec
+	sequenceLost    *prometheus.CounterVec
+	samplingRate    *prometheus.GaugeVec
+	dropped         *prometheus.CounterVec
+	pending         *prometheus.CounterVec
+	receiveBuffer   *prometheus.GaugeVec
+	kernelDrops     *prometheus.GaugeVec
+}
+
+func newMetrics() *metrics {
+	n := func(s string) string { return telemetry.Name("flow", s) }
+	return &metrics{
+		datagrams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("datagrams_total"), Help: "Datagrams received, per exporter and protocol.",
+		}, []string{"exporter", "protocol"}),
+		flows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("flows_total"), Help: "Flow records (or sFlow flow samples) published, per exporter and protocol.",
+		}, []string{"exporter", "protocol"}),
+		decodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("decode_errors_total"), Help: "Datagrams (or parts) that could not be decoded, by kind.",
+		}, []string{"exporter", "kind"}),
+		unknownTemplate: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("unknown_template_sets_total"), Help: "Data sets that arrived before their template.",
+		}, []string{"exporter"}),
+		sequenceLost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("sequence_lost_total"), Help: "Export units lost according to sequence numbers (v5/IPFIX: records, v9/sFlow: datagrams).",
+		}, []string{"exporter"}),
+		samplingRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: n("sampling_rate"), Help: "Sampling rate of the exporter's latest flow.",
+		}, []string{"exporter"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("dropped_datagrams_total"), Help: "Datagrams dropped before decoding, by reason.",
+		}, []string{"reason"}),
+		pending: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("pending_sets_total"), Help: "Data sets waiting for their template, by outcome (buffered, decoded, expired, overflow).",
+		}, []string{"outcome"}),
+		receiveBuffer: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: n("socket_receive_buffer_bytes"), Help: "Kernel receive buffer granted to each socket.",
+		}, []string{"listen", "socket"}),
+		kernelDrops: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: n("kernel_drops"), Help: "Datagrams the kernel dropped on the listening sockets (buffer full), from /proc/net/udp.",
+		}, []string{"listen"}),
+	}
+}
+
+func (m *metrics) register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{m.datagrams, m.flows, m.decodeErrors, m.unknownTemplate,
+		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,372 @@
+package flowcollector
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/netsampler/goflow2/v2/decoders/sflow"
+
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// sflowSeqVersion keys sFlow datagram sequence numbers apart from
+// NetFlow v5's in an exporter's sequence state.
+const sflowSeqVersion = 0x100 | 5
+
+// Limits goflow2 enforces on some sample formats but not all (expanded
+// flow samples): checked here for every format before it allocates.
+const (
+	maxSFlowSamples = 1000
+	maxSFlowRecords = 1000
+)
+
+var errSFlowStructure = errors.New("sFlow structure overruns the datagram")
+
+// sflowAgent reads the agent address of an sFlow v5 datagram.
+func sflowAgent(data []byte) (netip.Addr, int, error) {
+	if len(data) < 8 {
+		return netip.Addr{}, 0, errSFlowStructure
+	}
+	if v := binary.BigEndian.Uint32(data); v != 5 {
+		return netip.Addr{}, 0, fmt.Errorf("sFlow version %d", v)
+	}
+	switch binary.BigEndian.Uint32(data[4:]) {
+	case 1:
+		if len(data) < 12 {
+			return netip.Addr{}, 0, errSFlowStructure
+		}
+		return netip.AddrFrom4([4]byte(data[8:12])), 12, nil
+	case 2:
+		if len(data) < 24 {
+			return netip.Addr{}, 0, errSFlowStructure
+		}
+		return netip.AddrFrom16([16]byte(data[8:24])).Unmap(), 24, nil
+	}
+	return netip.Addr{}, 0, errors.New("sFlow agent address type")
+}
+
+// prescanSFlow checks sample and record counts against the bytes that
+// hold them before goflow2 sizes slices from them.
+func prescanSFlow(data []byte, off int) error {
+	if len(data) < off+16 {
+		return errSFlowStructure
+	}
+	n := int(binary.BigEndian.Uint32(data[off+12:]))
+	if n > maxSFlowSamples {
+		return fmt.Errorf("%d samples", n)
+	}
+	b := data[off+16:]
+	for i := 0; i < n; i++ {
+		if len(b) < 8 {
+			return fmt.Errorf("%d of %d samples: %w", i, n, errSFlowStructure)
+		}
+		format := binary.BigEndian.Uint32(b)
+		l := int(binary.BigEndian.Uint32(b[4:]))
+		if l > len(b)-8 || l < 0 {
+			return errSFlowStructure
+		}
+		sample := b[8 : 8+l]
+		b = b[8+l:]
+		var countAt int
+		switch format & 0xfff {
+		case sflow.SAMPLE_FORMAT_FLOW:
+			countAt = 28
+		case sflow.SAMPLE_FORMAT_COUNTER:
+			countAt = 8
+		case sflow.SAMPLE_FORMAT_EXPANDED_FLOW:
+			countAt = 40
+		case sflow.SAMPLE_FORMAT_EXPANDED_COUNTER:
+			countAt = 12
+		case sflow.SAMPLE_FORMAT_DROP:
+			countAt = 32
+		default:
+			continue
+		}
+		if len(sample) < countAt+4 {
+			return errSFlowStructure
+		}
+		records := int(binary.BigEndian.Uint32(sample[countAt:]))
+		if records > maxSFlowRecords || records*8 > len(sample)-countAt-4 {
+			return fmt.Errorf("sample of %d bytes claims %d records: %w", len(sample), records, errSFlowStructure)
+		}
+	}
+	return nil
+}
+
+// handleSFlow decodes an sFlow v5 datagram. The exporter is the agent
+// address it carries (what SNMP polls), not the UDP source.
+func (d *decoder) handleSFlow(data []byte, src netip.Addr, now time.Time) {
+	agent, off, err := sflowAgent(data)
+	if err == nil {
+		src = agent
+	}
+	e := d.c.exporters.get(src)
+	if e == nil {
+		d.c.metrics.dropped.WithLabelValues("exporter_limit").Inc()
+		return
+	}
+	e.m.datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_SFLOW_V5]).Inc()
+	if err != nil {
+		kind := errKindMalformed
+		if len(data) < 8 {
+			kind = errKindShort
+		} else if binary.BigEndian.Uint32(data) != 5 {
+			kind = errKindVersion
+		}
+		d.fail(e, kind, err)
+		return
+	}
+	if err := prescanSFlow(data, off); err != nil {
+		d.fail(e, errKindMalformed, err)
+		return
+	}
+	d.rd = *bytes.NewBuffer(data)
+	p := &d.sf
+	p.Samples = nil
+	if err := sflow.DecodeMessageVersion(&d.rd, p); err != nil {
+		// Samples decoded before the error are still good.
+		d.fail(e, errKindSFlowSample, err)
+	}
+	h := packetHeader{
+		flowType: record.FlowType_FLOW_TYPE_SFLOW_V5,
+		version:  5,
+		domain:   p.SubAgentId,
+		seq:      p.SequenceNumber,
+		recvNs:   uint64(now.UnixNano()),
+	}
+	h.exportNs = h.recvNs
+	e.checkSequence(seqKey{sflowSeqVersion, h.domain}, p.SequenceNumber, p.SequenceNumber+1)
+	flows := 0
+	var rate uint64
+	for _, s := range p.Samples {
+		switch s := s.(type) {
+		case sflow.FlowSample:
+			rate = d.sflowRate(e, &h, uint64(s.SamplingRate))
+			in, out := s.Input&0x3fffffff, s.Output&0x3fffffff
+			if s.Input>>30 != 0 {
+				in = 0
+			}
+			if s.Output>>30 != 0 {
+				out = 0
+			}
+			if d.mapSFlowSample(e, &h, rate, in, out, s.Records) {
+				flows++
+			}
+		case sflow.ExpandedFlowSample:
+			rate = d.sflowRate(e, &h, uint64(s.SamplingRate))
+			in, out := s.InputIfValue, s.OutputIfValue
+			if s.InputIfFormat != 0 {
+				in = 0
+			}
+			if s.OutputIfFormat != 0 {
+				out = 0
+			}
+			if d.mapSFlowSample(e, &h, rate, in, out, s.Records) {
+				flows++
+			}
+		}
+	}
+	if flows > 0 {
+		e.m.flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(flows))
+		e.m.samplingRate.Set(float64(rate))
+	}
+}
+
+func (d *decoder) sflowRate(e *exporter, h *packetHeader, announced uint64) uint64 {
+	return e.samplingRate(sflowSeqVersion, h.domain, announced, 0, d.c.cfg.DefaultSamplingRate)
+}
+
+// mapSFlowSample maps one flow sample and publishes it; false when the
+// sample held nothing to describe a flow.
+func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, out uint32, recs []sflow.FlowRecord) bool {
+	f := d.resetFlow(e, h)
+	f.TimeFlowStartNs, f.TimeFlowEndNs = h.recvNs, h.recvNs
+	f.SamplingRate = rate
+	f.InIf, f.OutIf = in, out
+	f.Packets = 1
+	f.Direction = record.FlowDirection_FLOW_DIRECTION_INGRESS
+	seen := false
+	haveHeader := false
+	for _, r := range recs {
+		switch v := r.Data.(type) {
+		case sflow.SampledHeader:
+			f.Bytes = uint64(v.FrameLength)
+			if v.Stripped < v.FrameLength {
+				// Stripped bytes (the FCS, usually) were not on the wire
+				// as payload; frame_length counts them.
+				f.Bytes = uint64(v.FrameLength - v.Stripped)
+			}
+			if err := d.parseSampledHeader(f, v.Protocol, v.HeaderData); err != nil {
+				d.fail(e, errKindSFlowHeader, err)
+			}
+			seen, haveHeader = true, true
+		case sflow.SampledIPv4:
+			if !haveHeader {
+				d.mapSampledIP(f, &v.SampledIPBase, 0x0800, v.Tos)
+				seen = true
+			}
+		case sflow.SampledIPv6:
+			if !haveHeader {
+				d.mapSampledIP(f, &v.SampledIPBase, 0x86dd, v.Priority)
+				seen = true
+			}
+		case sflow.SampledEthernet:
+			if f.Etype == 0 {
+				f.Etype = v.EthType
+			}
+			if f.Bytes == 0 {
+				f.Bytes = uint64(v.Length)
+			}
+		case sflow.ExtendedSwitch:
+			f.SrcVlan, f.DstVlan = v.SrcVlan, v.DstVlan
+		case sflow.ExtendedRouter:
+			f.NextHop = setIP(&d.nh, v.NextHop)
+			f.SrcMask, f.DstMask = v.SrcMaskLen, v.DstMaskLen
+		case sflow.ExtendedGateway:
+			if f.NextHop == nil {
+				f.NextHop = setIP(&d.nh, v.NextHop)
+			}
+			f.SrcAs = v.SrcAS
+			f.DstAs = v.AS
+			if len(v.ASPath) > 0 {
+				f.DstAs = v.ASPath[len(v.ASPath)-1]
+			}
+		}
+	}
+	if !seen {
+		return false
+	}
+	d.emit(e)
+	return true
+}
+
+func (d *decoder) mapSampledIP(f *record.Flow, v *sflow.SampledIPBase, etype, tos uint32) {
+	f.Bytes = uint64(v.Length)
+	f.Etype = etype
+	f.Proto = v.Protocol & 0xff
+	f.SrcIp = setIP(&d.src, v.SrcIP)
+	f.DstIp = setIP(&d.dst, v.DstIP)
+	f.SrcPort, f.DstPort = v.SrcPort&0xffff, v.DstPort&0xffff
+	f.TcpFlags = v.TcpFlags & 0xffff
+	f.IpTos = tos & 0xff
+}
+
+// Sampled header protocols (sFlow header_protocol).
+const (
+	headerEthernet = 1
+	headerIPv4     = 11
+	headerIPv6     = 12
+)
+
+var errHeaderShort = errors.New("sampled header too short")
+
+// parseSampledHeader reads Ethernet (with up to two VLAN tags), IPv4 or
+// IPv6 and the transport ports from the first bytes of a sampled packet.
+func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) error {
+	etype := uint16(0)
+	switch proto {
+	case headerEthernet:
+		if len(b) < 14 {
+			return errHeaderShort
+		}
+		etype = binary.BigEndian.Uint16(b[12:])
+		b = b[14:]
+		for tags := 0; (etype == 0x8100 || etype == 0x88a8) && tags < 2; tags++ {
+			if len(b) < 4 {
+				return errHeaderShort
+			}
+			if f.SrcVlan == 0 {
+				f.SrcVlan = uint32(binary.BigEndian.Uint16(b) & 0x0fff)
+			}
+			etype = binary.BigEndian.Uint16(b[2:])
+			b = b[4:]
+		}
+	case headerIPv4:
+		etype = 0x0800
+	case headerIPv6:
+		etype = 0x86dd
+	default:
+		return nil // another link layer: the sample still counts
+	}
+	f.Etype = uint32(etype)
+	var l4 []byte
+	switch etype {
+	case 0x0800:
+		if len(b) < 20 {
+			return errHeaderShort
+		}
+		ihl := int(b[0]&0x0f) * 4
+		if ihl < 20 || len(b) < ihl {
+			return errHeaderShort
+		}
+		f.IpTos = uint32(b[1])
+		f.Proto = uint32(b[9])
+		f.SrcIp = setIP(&d.src, b[12:16])
+		f.DstIp = setIP(&d.dst, b[16:20])
+		if binary.BigEndian.Uint16(b[6:])&0x1fff != 0 {
+			return nil // a later fragment carries no ports
+		}
+		l4 = b[ihl:]
+	case 0x86dd:
+		if len(b) < 40 {
+			return errHeaderShort
+		}
+		f.IpTos = uint32(binary.BigEndian.Uint16(b) >> 4 & 0xff)
+		next := b[6]
+		f.SrcIp = setIP(&d.src, b[8:24])
+		f.DstIp = setIP(&d.dst, b[24:40])
+		b = b[40:]
+		// Skip extension headers, a bounded number of them.
+	ext:
+		for i := 0; i < 8; i++ {
+			switch next {
+			case 0, 43, 60: // hop-by-hop, routing, destination options
+				if len(b) < 8 {
+					return errHeaderShort
+				}
+				l := 8 + int(b[1])*8
+				if len(b) < l {
+					return errHeaderShort
+				}
+				next, b = b[0], b[l:]
+				continue
+			case 44: // fragment
+				if len(b) < 8 {
+					return errHeaderShort
+				}
+				if binary.BigEndian.Uint16(b[2:])&0xfff8 != 0 {
+					f.Proto = uint32(b[0])
+					return nil
+				}
+				next, b = b[0], b[8:]
+				continue
+			}
+			break ext
+		}
+		f.Proto = uint32(next)
+		l4 = b
+	default:
+		return nil
+	}
+	switch f.Proto {
+	case protoTCP:
+		if len(l4) >= 14 {
+			f.TcpFlags = uint32(l4[13])
+		}
+		fallthrough
+	case protoUDP, protoSCTP:
+		if len(l4) >= 4 {
+			f.SrcPort = uint32(binary.BigEndian.Uint16(l4))
+			f.DstPort = uint32(binary.BigEndian.Uint16(l4[2:]))
+		}
+	case protoICMP, protoICMPv6:
+		if len(l4) >= 2 {
+			f.DstPort = uint32(l4[0])<<8 | uint32(l4[1])
+		}
+	}
+	return nil
+}

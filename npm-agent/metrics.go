@@ -1,0 +1,80 @@
+package npmagent
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netstrata/netstrata/bpf"
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+type metrics struct {
+	published      *prometheus.CounterVec
+	errors         *prometheus.CounterVec
+	closes         prometheus.Counter
+	closesDropped  prometheus.Counter
+	ownerRuns      prometheus.Counter
+	untracked      prometheus.Counter
+	sampled        prometheus.Gauge
+	liveSockets    prometheus.Gauge
+	mapEntries     prometheus.Gauge
+	mapCapacity    prometheus.Gauge
+	mapFull        prometheus.Gauge
+	ringbufLost    prometheus.Gauge
+	collectSeconds prometheus.Histogram
+}
+
+func newMetrics(r *telemetry.Reporter) (*metrics, error) {
+	n := func(s string) string { return telemetry.Name("npm", s) }
+	m := &metrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: n("records_total"),
+			Help: "Records published, by topic."}, []string{"topic"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: n("errors_total"),
+			Help: "Failures by kind (iterator, decode, ringbuf, owners, counters, marshal)."}, []string{"kind"}),
+		closes: prometheus.NewCounter(prometheus.CounterOpts{Name: n("close_events_total"),
+			Help: "Socket close events received from the kernel."}),
+		closesDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: n("close_events_dropped_total"),
+			Help: "Close events dropped because too many were pending."}),
+		ownerRuns: prometheus.NewCounter(prometheus.CounterOpts{Name: n("owner_scans_total"),
+			Help: "Runs of the task_file iterator that finds socket owners."}),
+		untracked: prometheus.NewCounter(prometheus.CounterOpts{Name: n("sockets_untracked_total"),
+			Help: "Socket samples ignored because npm_agent.max_sockets were already tracked."}),
+		sampled: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("sockets_sampled"),
+			Help: "TCP sockets read by the last iterator pass."}),
+		liveSockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("sockets_tracked"),
+			Help: "Sockets the agent tracks."}),
+		mapEntries: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_entries"),
+			Help: "Sockets with BPF socket storage (created minus freed at close)."}),
+		mapCapacity: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_capacity"),
+			Help: "Sockets the agent tracks at most (npm_agent.max_sockets)."}),
+		mapFull: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_full"),
+			Help: "1 when more sockets have storage than the agent tracks (npm_agent.max_sockets)."}),
+		ringbufLost: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("ringbuf_lost_events"),
+			Help: "Close events the kernel could not queue because the ring buffer was full (since start)."}),
+		collectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: n("collect_seconds"),
+			Help: "Time of one collection (iterator pass, and publishing when due).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+	}
+	for _, c := range []prometheus.Collector{m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
+		m.liveSockets, m.mapEntries, m.mapCapacity, m.mapFull, m.ringbufLost, m.collectSeconds} {
+		if err := r.Registry.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("register npm metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) setKernelCounters(v [bpf.CounterMax]uint64, capacity uint32) {
+	entries := int64(v[bpf.CounterMetaInserted]) - int64(v[bpf.CounterMetaDeleted])
+	m.mapEntries.Set(float64(entries))
+	full := 0.0
+	if entries >= int64(capacity) {
+		full = 1
+	}
+	m.mapFull.Set(full)
+	m.ringbufLost.Set(float64(v[bpf.CounterRingbufFull]))
+}
