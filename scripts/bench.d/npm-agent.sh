@@ -1,0 +1,3 @@
+# eBPF agent overhead: throughput and connections/s with and without it,
+# BPF run time per program, RSS and CPU at 100k sockets (needs root).
+go test -run '^$' -bench BenchmarkAgentOverhead -benchtime 1x -timeout 30m ./npm-agent/
