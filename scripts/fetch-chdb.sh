@@ -52,6 +52,16 @@ if present_and_verified; then
 fi
 
 mkdir -p "$CACHE_DIR"
+# Same lock as internal/chdb.EnsureLibrary, so that the two never fill the
+# cache at once; whoever waited finds the library there.
+if command -v flock >/dev/null; then
+	exec 9>"${CACHE_DIR}/.lock"
+	flock 9
+	if present_and_verified; then
+		echo "$LIB"
+		exit 0
+	fi
+fi
 WORK="$(mktemp -d "${CACHE_DIR}/.fetch.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 

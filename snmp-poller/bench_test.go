@@ -1,0 +1,204 @@
+package snmppoller
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// countingPublisher counts records without decoding them, so the
+// benchmark measures the poller and not a test double.
+type countingPublisher struct{ n atomic.Int64 }
+
+func (p *countingPublisher) Publish(string, []byte, []byte) { p.n.Add(1) }
+
+// startSimFleet re-executes the test binary as a fleet of n simulated
+// 48-port switches on loopback ports; the child is stopped at cleanup and
+// its CPU time returned by the stop function.
+func startSimFleet(b *testing.B, n int) (ports []uint16, stop func() time.Duration) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simFleetEnv, n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "PORTS ") {
+		_ = cmd.Process.Kill()
+		b.Fatalf("simulated fleet did not start: %q %v", line, err)
+	}
+	for _, p := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "PORTS ")), ",") {
+		v, _ := strconv.Atoi(p)
+		ports = append(ports, uint16(v))
+	}
+	var cpu time.Duration
+	stopped := false
+	stop = func() time.Duration {
+		if !stopped {
+			stopped = true
+			stdin.Close()
+			_ = cmd.Wait()
+			if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				cpu = time.Duration(u.Utime.Nano() + u.Stime.Nano())
+			}
+		}
+		return cpu
+	}
+	b.Cleanup(func() { stop() })
+	return ports, stop
+}
+
+func selfCPU() time.Duration {
+	var u syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// histogramQuantile reads an approximate quantile from a histogram's
+// buckets (the upper bound of the bucket that holds it).
+func histogramQuantile(h interface{ Write(*dto.Metric) error }, q float64) float64 {
+	var m dto.Metric
+	_ = h.Write(&m)
+	total := m.GetHistogram().GetSampleCount()
+	for _, bk := range m.GetHistogram().GetBucket() {
+		if float64(bk.GetCumulativeCount()) >= q*float64(total) {
+			return bk.GetUpperBound()
+		}
+	}
+	return -1
+}
+
+// BenchmarkFleet polls a simulated fleet of 1,000 48-port switches (v2c,
+// GETBULK, 64-bit counters) at several intervals for a few cycles each and
+// reports the poller process's CPU (percent of one core), RSS, poll rate,
+// start lag and failures. An interval is sustained when no poll failed,
+// no slot was skipped and the lag stays well below the interval.
+// BENCH_SNMP_DEVICES, BENCH_SNMP_INTERVALS (e.g. "10s,5s,2s") and
+// BENCH_SNMP_WORKERS override the defaults.
+func BenchmarkFleet(b *testing.B) {
+	devices := 1000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_SNMP_DEVICES")); err == nil && v > 0 {
+		devices = v
+	}
+	intervals := []time.Duration{10 * time.Second, 5 * time.Second, 2 * time.Second}
+	if v := os.Getenv("BENCH_SNMP_INTERVALS"); v != "" {
+		intervals = nil
+		for _, s := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(s))
+			if err != nil {
+				b.Fatalf("BENCH_SNMP_INTERVALS: %v", err)
+			}
+			intervals = append(intervals, d)
+		}
+	}
+	for _, iv := range intervals {
+		b.Run(fmt.Sprintf("devices=%d/interval=%s", devices, iv), func(b *testing.B) {
+			benchFleet(b, devices, iv)
+		})
+	}
+}
+
+func benchFleet(b *testing.B, devices int, iv time.Duration) {
+	ports, stopSim := startSimFleet(b, devices)
+	cfg := DefaultConfiguration()
+	cfg.Defaults.Interval = iv
+	cfg.Defaults.Timeout = 2 * time.Second
+	if v, err := strconv.Atoi(os.Getenv("BENCH_SNMP_WORKERS")); err == nil && v > 0 {
+		cfg.Workers = v
+	}
+	for i, p := range ports {
+		cfg.Targets = append(cfg.Targets, Target{Name: fmt.Sprintf("sim-%04d", i), Address: "127.0.0.1", Port: p})
+	}
+	pub := &countingPublisher{}
+	c, err := New(testReporter(), cfg, Dependencies{Publisher: pub})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	// Cycle 1 spreads the first polls over the interval and learns each
+	// target's counter columns; cycles 2 and 3 are measured.
+	if err := c.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(iv)
+	b.ResetTimer()
+	cpu0, recs0, wall0 := selfCPU(), pub.n.Load(), time.Now()
+	var m0 dto.Metric
+	_ = c.metrics.duration.Write(&m0)
+	rss := []float64{}
+	for range 2 {
+		time.Sleep(iv)
+		rss = append(rss, rssMB())
+	}
+	wall, cpu, recs := time.Since(wall0), selfCPU()-cpu0, pub.n.Load()-recs0
+	var m1 dto.Metric
+	_ = c.metrics.duration.Write(&m1)
+	b.StopTimer()
+	_ = c.Stop()
+	simCPU := stopSim()
+
+	polls := float64(m1.GetHistogram().GetSampleCount() - m0.GetHistogram().GetSampleCount())
+	failures, skipped := 0.0, 0.0
+	var fm dto.Metric
+	for i := range ports {
+		_ = c.metrics.failures.WithLabelValues(fmt.Sprintf("sim-%04d", i)).Write(&fm)
+		failures += fm.GetCounter().GetValue()
+	}
+	var sm dto.Metric
+	_ = c.metrics.skipped.Write(&sm)
+	skipped = sm.GetCounter().GetValue()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+
+	cpuPct := 100 * cpu.Seconds() / wall.Seconds()
+	b.ReportMetric(cpuPct, "cpu_%core")
+	b.ReportMetric(100*simCPU.Seconds()/(wall.Seconds()+iv.Seconds()), "sim_cpu_%core")
+	b.ReportMetric(polls/wall.Seconds(), "polls/s")
+	b.ReportMetric(float64(recs)/wall.Seconds(), "records/s")
+	b.ReportMetric(1e6*cpu.Seconds()/max(polls, 1), "cpu_us/poll")
+	b.ReportMetric(rss[len(rss)-1], "rss_MB")
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap_MB")
+	b.ReportMetric(histogramQuantile(c.metrics.lag, 0.99)*1000, "lag_p99_ms")
+	b.ReportMetric(histogramQuantile(c.metrics.duration, 0.99)*1000, "poll_p99_ms")
+	b.ReportMetric(failures, "failed_polls")
+	b.ReportMetric(skipped, "skipped_slots")
+	want := float64(devices) * wall.Seconds() / iv.Seconds()
+	sustained := failures == 0 && skipped == 0 && polls >= 0.95*want
+	b.Logf("%d devices every %s: %.0f polls in %.1fs (%.0f expected), cpu %.1f%% of a core, sim %.1f%%, rss %v MB, sustained=%v",
+		devices, iv, polls, wall.Seconds(), want, cpuPct, 100*simCPU.Seconds()/(wall.Seconds()+iv.Seconds()), rss, sustained)
+}
