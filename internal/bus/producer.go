@@ -30,14 +30,14 @@ type Producer struct {
 	r      *telemetry.Reporter
 	topics []string
 
-	produced  *prometheus.CounterVec
-	dropped   *prometheus.CounterVec
-	failed    *prometheus.CounterVec
-	buffered  prometheus.GaugeFunc
-	promise func(*kgo.Record, error)
-	wg      sync.WaitGroup
-	cancel  context.CancelFunc
-	dropLog *telemetry.RateLimited
+	produced *prometheus.CounterVec
+	dropped  *prometheus.CounterVec
+	failed   *prometheus.CounterVec
+	buffered prometheus.GaugeFunc
+	promise  func(*kgo.Record, error)
+	wg       sync.WaitGroup
+	cancel   context.CancelFunc
+	dropLog  *telemetry.RateLimited
 	// counted caches the per-topic acknowledged counter: looking a label
 	// up for every record showed in the flow collector's profile.
 	counted sync.Map // topic -> prometheus.Counter
