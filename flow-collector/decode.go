@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/netsampler/goflow2/v2/decoders/netflowlegacy"
 	"github.com/netsampler/goflow2/v2/decoders/sflow"
 
@@ -50,10 +49,8 @@ type decoder struct {
 	nh   [16]byte
 	slab []byte
 
-	v5    netflowlegacy.PacketNetFlowV5
-	v9    netflow.NFv9Packet
-	ipfix netflow.IPFIXPacket
-	sf    sflow.Packet
+	v5 netflowlegacy.PacketNetFlowV5
+	sf sflow.Packet
 }
 
 func newDecoder(c *Component) *decoder {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
@@ -134,7 +133,7 @@ func (s *sender) sync(t testing.TB, r *telemetry.Reporter, kind listenerKind) {
 // when label is "").
 func metricSum(t testing.TB, r *telemetry.Reporter, name, label, value string) float64 {
 	t.Helper()
-	mfs, err := r.Gatherer.(prometheus.Gatherer).Gather()
+	mfs, err := r.Gatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,9 +47,6 @@ func appendFlow(b []byte, f *record.Flow) []byte {
 	return b
 }
 
-// marshaledFields lists the field numbers appendFlow writes.
-var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
-
 // maxFlowSize bounds appendFlow's output apart from the application name.
 const maxFlowSize = 29*(2+10) + 3*16
 

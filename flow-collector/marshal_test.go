@@ -56,3 +56,6 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 		t.Errorf("maximal flow is %d bytes, maxFlowSize allows %d", n, maxFlowSize+len(maxed.Application))
 	}
 }
+
+// marshaledFields lists the field numbers appendFlow writes.
+var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}

@@ -162,11 +162,6 @@ func (t *exporterTemplates) takeAdded() bool {
 	return a
 }
 
-func (t *exporterTemplates) len() int {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return len(t.m)
-}
 
 func sameTemplate(a, b any) bool {
 	switch x := a.(type) {

@@ -616,7 +616,8 @@ func TestAsyncInsert(t *testing.T) {
 	ctx := context.Background()
 	mustExec(t, conn, ctx, "CREATE TABLE a (v UInt32) ENGINE = MergeTree ORDER BY v")
 	for i := range 10 {
-		if err := conn.AsyncInsert(ctx, fmt.Sprintf("INSERT INTO a VALUES (%d)", i), true); err != nil {
+		actx := clickhouse.Context(ctx, clickhouse.WithAsync(true))
+		if err := conn.Exec(actx, fmt.Sprintf("INSERT INTO a VALUES (%d)", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

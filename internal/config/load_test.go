@@ -16,10 +16,9 @@ type inner struct {
 }
 
 type outer struct {
-	Log          inner `yaml:"log"`
-	FlowCollect  inner `yaml:"flow_collector"`
-	Enabled      bool  `yaml:"enabled"`
-	validateFail bool
+	Log         inner `yaml:"log"`
+	FlowCollect inner `yaml:"flow_collector"`
+	Enabled     bool  `yaml:"enabled"`
 }
 
 func (o *outer) Validate() error {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Reporter is what a component reports through: structured logs, metrics
@@ -22,7 +23,7 @@ type Reporter struct {
 // process collectors.
 func NewReporter(log *slog.Logger) *Reporter {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Reporter{Log: log, Registry: reg, Gatherer: reg, Health: NewHealth()}
 }
 
