@@ -1,0 +1,68 @@
+package telemetry
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthzTurnsUnhealthyAndBackNamingTheCheck(t *testing.T) {
+	var logs bytes.Buffer
+	r := NewReporter(slog.New(slog.NewTextHandler(&logs, nil))).Component("correlator")
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	get := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	r.SetHealth("clickhouse", nil)
+	if code, _ := get(); code != 200 {
+		t.Fatalf("healthy: %d", code)
+	}
+	for range 3 {
+		r.SetHealth("clickhouse", errors.New("connection refused"))
+	}
+	code, body := get()
+	if code != 503 || !strings.Contains(body, "correlator/clickhouse") || !strings.Contains(body, "connection refused") {
+		t.Fatalf("unhealthy: %d %s", code, body)
+	}
+	if n := strings.Count(logs.String(), "unhealthy"); n != 1 {
+		t.Fatalf("state change logged %d times, want once:\n%s", n, logs.String())
+	}
+	r.SetHealth("clickhouse", nil)
+	if code, _ := get(); code != 200 {
+		t.Fatalf("recovered: %d", code)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %v", err)
+	}
+	resp.Body.Close()
+}
+
+func TestRateLimitedLogsOncePerIntervalAndCountsTheRest(t *testing.T) {
+	var logs bytes.Buffer
+	rl := NewRateLimited(slog.New(slog.NewTextHandler(&logs, nil)), 50*time.Millisecond)
+	for range 100 {
+		rl.Warn("bad-template", "unknown template")
+	}
+	if n := strings.Count(logs.String(), "unknown template"); n != 1 {
+		t.Fatalf("logged %d times, want 1", n)
+	}
+	time.Sleep(60 * time.Millisecond)
+	rl.Warn("bad-template", "unknown template")
+	if !strings.Contains(logs.String(), "suppressed=99") {
+		t.Fatalf("suppressed count missing:\n%s", logs.String())
+	}
+}
