@@ -13,10 +13,17 @@ import (
 // the rows to the batch. A non-empty token makes the insert idempotent:
 // ClickHouse drops a block whose token it has seen within the table's
 // non_replicated_deduplication_window, so retrying the same Kafka offset
-// range after a crash cannot double-count.
+// range after a crash cannot double-count. Rollup tables fed by
+// materialized views need the window too.
 func Insert(ctx context.Context, conn driver.Conn, table string, columns []string, token string, fill func(driver.Batch) error) error {
 	if token != "" {
-		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_deduplication_token": token}))
+		// Without the second setting ClickHouse drops the repeated block
+		// from the table but still feeds it to the materialized views,
+		// double-counting every rollup.
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+			"insert_deduplication_token":                         token,
+			"deduplicate_blocks_in_dependent_materialized_views": 1,
+		}))
 	}
 	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
 	if err != nil {
