@@ -18,7 +18,7 @@ build:
 # Build and run everything on embedded Kafka + ClickHouse, on loopback.
 run: build
 	bash scripts/fetch-chdb.sh >/dev/null
-	$(BIN) standalone $(if $(CONFIG),--config $(CONFIG))
+	$(BIN) standalone --config $(or $(CONFIG),deploy/standalone.yaml)
 
 test-deps:
 	bash scripts/test-deps.sh

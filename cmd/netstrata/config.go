@@ -24,6 +24,10 @@ type Config struct {
 	ClickHouse        store.Configuration        `yaml:"clickhouse"`
 	Embedded          EmbeddedConfig             `yaml:"embedded"`
 	componentSections `yaml:",inline"`
+
+	// runs names the components the command runs; only their sections are
+	// validated. nil validates every section.
+	runs map[string]bool
 }
 
 // EmbeddedConfig configures what `standalone` runs in-process.
@@ -84,6 +88,7 @@ func (c *Config) Validate() error {
 // Write prints the effective configuration. Secrets are masked.
 func (c *Config) Write(w io.Writer) error {
 	masked := *c
+	masked.API.Tokens = append([]string(nil), c.API.Tokens...)
 	if masked.Kafka.SASL.Password != "" {
 		masked.Kafka.SASL.Password = "********"
 	}

@@ -1,11 +1,28 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+
+	"github.com/netstrata/netstrata/api"
 )
 
+// runInvestigate asks a running API why traffic spiked and prints the
+// report for a terminal.
 func runInvestigate(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "netstrata investigate: not available yet")
-	return 1
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := api.RunInvestigateCLI(ctx, args, stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "netstrata investigate: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -81,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := DefaultConfig()
+	cfg.runs = componentsRun(cmd, only)
 	if err := cfg.Load(*configPath, os.Environ()); err != nil {
 		fmt.Fprintf(stderr, "netstrata %s: %v\n", cmd, err)
 		return 1
@@ -99,6 +101,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// componentsRun names the components a command runs (nil: all, for
+// `config` and a full standalone).
+func componentsRun(cmd, only string) map[string]bool {
+	switch cmd {
+	case "config":
+		return nil
+	case "standalone":
+		if only == "" {
+			return nil
+		}
+		m := map[string]bool{}
+		for _, n := range strings.Split(only, ",") {
+			m[strings.TrimSpace(n)] = true
+		}
+		return m
+	}
+	return map[string]bool{cmd: true}
 }
 
 func commandHelp(cmd string) string {

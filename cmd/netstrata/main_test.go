@@ -53,6 +53,18 @@ func TestConfigErrorsNameTheFieldAndExitNonZero(t *testing.T) {
 			t.Errorf("%s: error %v does not name %s", name, err, c.want)
 		}
 	}
+	// A poller host need not carry API tokens: only the sections of what
+	// runs are validated.
+	cfg := DefaultConfig()
+	cfg.runs = componentsRun("snmp-poller", "")
+	if err := cfg.Load("", nil); err != nil {
+		t.Fatalf("snmp-poller config without API tokens: %v", err)
+	}
+	cfg = DefaultConfig()
+	cfg.runs = componentsRun("api", "")
+	if err := cfg.Load("", nil); err == nil || !strings.Contains(err.Error(), "api.tokens") {
+		t.Fatalf("api without tokens: %v", err)
+	}
 	var out, errb bytes.Buffer
 	path := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(path, []byte("kafka:\n  compression: brotli\n"), 0o600)
@@ -64,13 +76,14 @@ func TestConfigErrorsNameTheFieldAndExitNonZero(t *testing.T) {
 func TestConfigPrintsEffectiveValuesWithSecretsMasked(t *testing.T) {
 	t.Setenv("NETSTRATA_CLICKHOUSE_PASSWORD", "hunter2")
 	t.Setenv("NETSTRATA_KAFKA_BROKERS", "k1:9092,k2:9092")
+	t.Setenv("NETSTRATA_API_TOKENS", "token-0123456789abcdef")
 	var out, errb bytes.Buffer
 	if code := run([]string{"config"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	if strings.Contains(s, "hunter2") {
-		t.Fatal("password printed")
+	if strings.Contains(s, "hunter2") || strings.Contains(s, "token-0123456789abcdef") {
+		t.Fatal("secret printed")
 	}
 	if !strings.Contains(s, "k1:9092") || !strings.Contains(s, "k2:9092") {
 		t.Fatalf("env override not shown:\n%s", s)

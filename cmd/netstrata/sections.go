@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	flowcollector "github.com/netstrata/netstrata/flow-collector"
+	"github.com/netstrata/netstrata/api"
 	"github.com/netstrata/netstrata/internal/config"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 	snmppoller "github.com/netstrata/netstrata/snmp-poller"
@@ -15,6 +16,8 @@ type componentSections struct {
 	SNMPPoller    SNMPPollerSection    `yaml:"snmp_poller"`
 	FlowCollector FlowCollectorSection `yaml:"flow_collector"`
 	NPMAgent      NPMAgentSection      `yaml:"npm_agent"`
+	// The API serves /metrics and /healthz on its own listen address.
+	API api.Configuration `yaml:"api"`
 }
 
 // SNMPPollerSection is snmp-poller's configuration.
@@ -40,6 +43,7 @@ func defaultComponentSections() componentSections {
 		SNMPPoller:    SNMPPollerSection{HTTP: "127.0.0.1:9101", Configuration: snmppoller.DefaultConfiguration()},
 		FlowCollector: FlowCollectorSection{HTTP: "127.0.0.1:9102", Configuration: flowcollector.DefaultConfiguration()},
 		NPMAgent:      NPMAgentSection{HTTP: "127.0.0.1:9103", Configuration: npmagent.DefaultConfiguration()},
+		API:           api.DefaultConfiguration(),
 	}
 }
 
@@ -50,19 +54,31 @@ func (c *Config) fillComponentPaths() {
 	}
 }
 
+// validateComponents checks the sections of the components that will run
+// (all of them when c.runs is nil): a poller host need not carry API
+// tokens.
 func (c *Config) validateComponents() []error {
-	return []error{
-		c.SNMPPoller.Validate(),
-		checkHTTP("snmp_poller.http", c.SNMPPoller.HTTP),
-		c.FlowCollector.Validate(),
-		checkHTTP("flow_collector.http", c.FlowCollector.HTTP),
-		c.NPMAgent.Validate(),
-		checkHTTP("npm_agent.http", c.NPMAgent.HTTP),
+	var errs []error
+	if c.runs == nil || c.runs["snmp-poller"] {
+		errs = append(errs, c.SNMPPoller.Validate(), checkHTTP("snmp_poller.http", c.SNMPPoller.HTTP))
 	}
+	if c.runs == nil || c.runs["flow-collector"] {
+		errs = append(errs, c.FlowCollector.Validate(), checkHTTP("flow_collector.http", c.FlowCollector.HTTP))
+	}
+	if c.runs == nil || c.runs["npm-agent"] {
+		errs = append(errs, c.NPMAgent.Validate(), checkHTTP("npm_agent.http", c.NPMAgent.HTTP))
+	}
+	if c.runs == nil || c.runs["api"] {
+		errs = append(errs, c.API.Validate())
+	}
+	return errs
 }
 
 func (c *Config) maskSecrets() {
 	c.SNMPPoller.Configuration = c.SNMPPoller.Redacted()
+	for i := range c.API.Tokens {
+		c.API.Tokens[i] = "********"
+	}
 }
 
 func checkHTTP(field, addr string) error {

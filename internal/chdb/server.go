@@ -78,7 +78,7 @@ func New(cfg Configuration, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log.With("component", "chdb")}, nil
+	return &Server{cfg: cfg, log: log}, nil
 }
 
 // Start loads the engine (fetching the library first if needed, see

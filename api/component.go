@@ -1,0 +1,195 @@
+// Package api is netstrata's HTTP API: interfaces, flow TopN, sockets,
+// the traffic map and the investigation ("why did traffic here spike?"),
+// read from the correlator's ClickHouse schema, plus the terminal client
+// behind `netstrata investigate`.
+package api
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/internal/store"
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// Dependencies is what the API needs from outside: where ClickHouse is.
+type Dependencies struct {
+	Store store.Configuration
+}
+
+// Component is the running API.
+type Component struct {
+	r       *telemetry.Reporter
+	cfg     Configuration
+	deps    Dependencies
+	metrics *metrics
+	warn    *telemetry.RateLimited
+	tls     *tls.Config
+
+	conn  atomic.Pointer[driver.Conn]
+	dbMu  sync.Mutex
+	dbErr error // the last reason the database is unavailable
+
+	openapi  openAPIDoc
+	handler  http.Handler
+	patterns []string // every pattern the mux serves, for the OpenAPI test
+
+	srv    *http.Server
+	ln     net.Listener
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	now    func() time.Time
+}
+
+// New checks the configuration, loads the TLS key pair and builds the
+// routes; nothing listens or connects until Start.
+func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Component, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := deps.Store.Validate(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	c := &Component{r: r, cfg: cfg, deps: deps, now: time.Now, warn: telemetry.NewRateLimited(r.Log, time.Minute)}
+	if cfg.TLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("api.tls_cert, api.tls_key: %w", err)
+		}
+		c.tls = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	var err error
+	if c.metrics, err = newMetrics(r.Registry); err != nil {
+		return nil, fmt.Errorf("api: metrics: %w", err)
+	}
+	c.dbErr = errors.New("not connected yet")
+	c.handler = c.routes()
+	return c, nil
+}
+
+// Start listens and connects to the database in the background; requests
+// get 503 until the connection is up.
+func (c *Component) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", c.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("api: listen %s: %w", c.cfg.Listen, err)
+	}
+	c.ln = ln
+	c.srv = &http.Server{
+		Handler:           c.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      c.cfg.QueryTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		TLSConfig:         c.tls,
+	}
+	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		var err error
+		if c.tls != nil {
+			err = c.srv.ServeTLS(ln, "", "")
+		} else {
+			err = c.srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.r.Log.Error("API server stopped", "addr", c.cfg.Listen, "error", err)
+			c.r.SetHealth("http", err)
+		}
+	}()
+	go func() {
+		defer c.wg.Done()
+		c.keepConnected(ctx)
+	}()
+	scheme := "http"
+	if c.tls != nil {
+		scheme = "https"
+	}
+	c.r.Log.Info("API listening", "url", scheme+"://"+ln.Addr().String(), "auth", !c.cfg.AuthDisabled)
+	return nil
+}
+
+// Addr is the bound listen address (the real port when Listen asked for 0).
+func (c *Component) Addr() string {
+	if c.ln == nil {
+		return c.cfg.Listen
+	}
+	return c.ln.Addr().String()
+}
+
+// Stop drains in-flight requests and closes the database connection.
+func (c *Component) Stop() error {
+	if c.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.srv.Shutdown(ctx)
+	c.cancel()
+	c.wg.Wait()
+	if conn := c.conn.Swap(nil); conn != nil {
+		if cerr := (*conn).Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// keepConnected opens the database, retrying until it answers, then
+// pings it so that /healthz follows its state.
+func (c *Component) keepConnected(ctx context.Context) {
+	t := time.NewTicker(c.cfg.ReconnectInterval)
+	defer t.Stop()
+	for {
+		if c.conn.Load() == nil {
+			octx, cancel := context.WithTimeout(ctx, c.cfg.ReconnectInterval+5*time.Second)
+			conn, err := store.Open(octx, c.deps.Store)
+			cancel()
+			if err == nil {
+				c.conn.Store(&conn)
+				c.setDBErr(nil)
+			} else if ctx.Err() == nil {
+				c.setDBErr(err)
+			}
+		} else {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := (*c.conn.Load()).Ping(pctx)
+			cancel()
+			if ctx.Err() == nil {
+				c.setDBErr(err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// db returns the connection or the 503 that says why there is none.
+func (c *Component) db() (driver.Conn, error) {
+	if p := c.conn.Load(); p != nil {
+		return *p, nil
+	}
+	c.dbMu.Lock()
+	err := c.dbErr
+	c.dbMu.Unlock()
+	return nil, errDatabaseDown(err)
+}
+
+func (c *Component) setDBErr(err error) {
+	c.dbMu.Lock()
+	c.dbErr = err
+	c.dbMu.Unlock()
+	c.r.SetHealth("clickhouse", err)
+}

@@ -1,0 +1,200 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parameters shared by several routes.
+var (
+	paramFrom = paramSpec{Name: "from", Type: "string", Format: "date-time or relative",
+		Description: "Start of the range: RFC 3339, or relative to now like -1h, -30m, -2d (default: one hour before to)."}
+	paramTo = paramSpec{Name: "to", Type: "string", Format: "date-time or relative",
+		Description: "End of the range: RFC 3339, now, or relative like -5m (default: now)."}
+	paramLimit = func(max int) paramSpec {
+		return paramSpec{Name: "limit", Type: "integer", Maximum: int64(max), Description: "Rows to return (default 20)."}
+	}
+)
+
+// flowFilterParams are the filters of the flow endpoints.
+var flowFilterParams = []paramSpec{
+	{Name: "exporter", Type: "string", Description: "Exporter IP address or name."},
+	{Name: "in_if", Type: "integer", Maximum: 1<<32 - 1, Description: "Input interface index (SNMP ifIndex) on the exporter."},
+	{Name: "out_if", Type: "integer", Maximum: 1<<32 - 1, Description: "Output interface index on the exporter."},
+	{Name: "src_ip", Type: "string", Format: "ip", Description: "Source IP address."},
+	{Name: "dst_ip", Type: "string", Format: "ip", Description: "Destination IP address."},
+	{Name: "ip", Type: "string", Format: "ip", Description: "Source or destination IP address."},
+	{Name: "port", Type: "integer", Maximum: 65535, Description: "Source or destination port."},
+	{Name: "src_port", Type: "integer", Maximum: 65535, Description: "Source port."},
+	{Name: "dst_port", Type: "integer", Maximum: 65535, Description: "Destination port."},
+	{Name: "proto", Type: "string", Description: "IP protocol: a number or tcp, udp, icmp, icmpv6, sctp, gre, esp."},
+	{Name: "app", Type: "string", Description: "Application, as the collector named it from protocol and port."},
+	{Name: "node", Type: "string", Description: "Kubernetes node of the source or destination pod."},
+	{Name: "pod", Type: "string", Description: "Source or destination pod name."},
+	{Name: "namespace", Type: "string", Description: "Source or destination pod namespace."},
+}
+
+// socketFilterParams are the filters of the socket endpoints.
+var socketFilterParams = []paramSpec{
+	{Name: "node", Type: "string", Description: "Node whose agent saw the socket."},
+	{Name: "pod", Type: "string", Description: "Pod owning the socket."},
+	{Name: "namespace", Type: "string", Description: "Namespace of the pod owning the socket."},
+	{Name: "process", Type: "string", Description: "Process name (comm)."},
+	{Name: "ip", Type: "string", Format: "ip", Description: "Local or remote IP address."},
+	{Name: "local_ip", Type: "string", Format: "ip", Description: "Local IP address."},
+	{Name: "remote_ip", Type: "string", Format: "ip", Description: "Remote IP address."},
+	{Name: "port", Type: "integer", Maximum: 65535, Description: "Local or remote port."},
+	{Name: "local_port", Type: "integer", Maximum: 65535, Description: "Local port."},
+	{Name: "remote_port", Type: "integer", Maximum: 65535, Description: "Remote port."},
+	{Name: "direction", Type: "string", Enum: []string{"client", "server"}, Description: "client: this node opened the connection; server: it accepted it."},
+}
+
+var protoNumbers = map[string]uint64{"icmp": 1, "tcp": 6, "udp": 17, "gre": 47, "esp": 50, "icmpv6": 58, "sctp": 132}
+
+// ephemeralPort is where the rollups fold client ports to 0: a filter on
+// such a port must read the raw table.
+const ephemeralPort = 32768
+
+// flowFilters turns the flow filter parameters into conditions on a flows
+// table (raw or rollup: the columns are the same). needRaw reports a
+// filter the rollups cannot answer.
+func flowFilters(p *params, q *query) (needRaw bool, err error) {
+	if v := p.str("exporter"); v != "" {
+		if a, ok, _ := p.ip("exporter"); ok {
+			q.and("exporter_ip = " + q.bind("IPv6", ipParam(a)))
+		} else {
+			name, err := p.name("exporter")
+			if err != nil {
+				return false, err
+			}
+			q.and("exporter_name = " + q.bind("String", name))
+		}
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"in_if", "in_if = %s"}, {"out_if", "out_if = %s"},
+	} {
+		n, ok, err := p.uint(f.param, 1<<32-1)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt32", uint32(n))))
+		}
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"src_ip", "src_ip = %s"}, {"dst_ip", "dst_ip = %s"}, {"ip", "src_ip = %s OR dst_ip = %s"},
+	} {
+		a, ok, err := p.ip(f.param)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("IPv6", ipParam(a))))
+		}
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"port", "src_port = %s OR dst_port = %s"}, {"src_port", "src_port = %s"}, {"dst_port", "dst_port = %s"},
+	} {
+		n, ok, err := p.uint(f.param, 65535)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt16", uint16(n))))
+			needRaw = needRaw || n >= ephemeralPort || n == 0
+		}
+	}
+	if v := p.str("proto"); v != "" {
+		n, known := protoNumbers[strings.ToLower(v)]
+		if !known {
+			var err error
+			if n, err = strconv.ParseUint(v, 10, 8); err != nil {
+				return false, &paramError{Param: "proto", Message: "not a protocol number (0-255) or name", Valid: []string{"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp"}}
+			}
+		}
+		q.and("proto = " + q.bind("UInt8", uint8(n)))
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"app", "application = %s"}, {"node", "src_node = %s OR dst_node = %s"},
+		{"pod", "src_pod = %s OR dst_pod = %s"}, {"namespace", "src_namespace = %s OR dst_namespace = %s"},
+	} {
+		v, err := p.name(f.param)
+		if err != nil {
+			return false, err
+		}
+		if v != "" {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", v)))
+		}
+	}
+	return needRaw, nil
+}
+
+// socketFilters turns the socket filter parameters into conditions on
+// sockets or sockets_1m. needRaw reports a filter on a client's
+// ephemeral port, which the rollup folds to 0.
+func socketFilters(p *params, q *query) (needRaw bool, err error) {
+	for _, f := range []struct{ param, cond string }{
+		{"node", "node = %s"}, {"pod", "local_pod = %s"}, {"namespace", "local_namespace = %s"}, {"process", "comm = %s"},
+	} {
+		v, err := p.name(f.param)
+		if err != nil {
+			return false, err
+		}
+		if v != "" {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", v)))
+		}
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"ip", "local_ip = %s OR remote_ip = %s"}, {"local_ip", "local_ip = %s"}, {"remote_ip", "remote_ip = %s"},
+	} {
+		a, ok, err := p.ip(f.param)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("IPv6", ipParam(a))))
+		}
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"port", "local_port = %s OR remote_port = %s"}, {"local_port", "local_port = %s"}, {"remote_port", "remote_port = %s"},
+	} {
+		n, ok, err := p.uint(f.param, 65535)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt16", uint16(n))))
+			needRaw = needRaw || n == 0 || n >= ephemeralPort
+		}
+	}
+	dir, err := p.enum("direction", "", []string{"client", "server"})
+	if err != nil {
+		return false, err
+	}
+	if dir != "" {
+		q.and("direction = " + q.bind("String", dir))
+	}
+	return needRaw, nil
+}
+
+// timeCond restricts col to [from, to) with bound DateTime64 parameters.
+func timeCond(q *query, col string, from, to time.Time) {
+	q.and(col + " >= " + q.bind("DateTime64(3, 'UTC')", chTime(from)) + " AND " + col + " < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
+}
+
+// flowSource picks the flow table for a range: raw for narrow ranges (or
+// when a filter needs unfolded ports), the minute rollup up to two days,
+// the hour rollup beyond. It returns the table, its time column, the
+// expressions of sampling-corrected bytes, packets and flow count, and
+// the range aligned to the table's resolution.
+func (c *Component) flowSource(from, to time.Time, needRaw bool) (table, timeCol, bytes, packets, flows string, f, t time.Time) {
+	switch {
+	case needRaw || to.Sub(from) <= c.cfg.RawRange:
+		return "flows", "time_received", "bytes * sampling_rate", "packets * sampling_rate", "1", from, to
+	case to.Sub(from) <= 48*time.Hour:
+		return "flows_1m", "time", "bytes", "packets", "flows", from.Truncate(time.Minute), to
+	default:
+		return "flows_1h", "time", "bytes", "packets", "flows", from.Truncate(time.Hour), to
+	}
+}

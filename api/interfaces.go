@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name or its IP address."}
+
+func (c *Component) interfacesParams() []paramSpec {
+	return []paramSpec{paramDevice,
+		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Only this interface index."},
+		{Name: "since", Type: "string", Format: "duration", Description: "Consider polls within this long before now (default 1h, e.g. 15m, 1d)."},
+		paramLimit(c.cfg.MaxLimit)}
+}
+
+func (c *Component) seriesParams() []paramSpec {
+	return []paramSpec{
+		{Name: "device", Type: "string", Required: true, Description: paramDevice.Description},
+		{Name: "if_index", Type: "integer", Required: true, Maximum: 1<<32 - 1, Description: "Interface index (SNMP ifIndex)."},
+		paramFrom, paramTo,
+		{Name: "step", Type: "string", Format: "duration", Description: "Bucket width, e.g. 1m, 5m (default: the range over at most max_points buckets, at least 1m)."},
+	}
+}
+
+// deviceFilter restricts an ifstats-family table to device (name or IP).
+func deviceFilter(p *params, q *query, required bool) error {
+	if !p.has("device") {
+		if required {
+			return badParam("device", "required")
+		}
+		return nil
+	}
+	if a, ok, _ := p.ip("device"); ok {
+		q.and("device_ip = " + q.bind("IPv6", ipParam(a)))
+		return nil
+	}
+	name, err := p.name("device")
+	if err != nil {
+		return err
+	}
+	q.and("device = " + q.bind("String", name))
+	return nil
+}
+
+func operStatus(s uint8) string {
+	switch s {
+	case 1:
+		return "up"
+	case 2:
+		return "down"
+	case 3:
+		return "testing"
+	case 5:
+		return "dormant"
+	case 6:
+		return "notPresent"
+	case 7:
+		return "lowerLayerDown"
+	}
+	return "unknown"
+}
+
+func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error) {
+	q := &query{}
+	if err := deviceFilter(p, q, false); err != nil {
+		return nil, err
+	}
+	if n, ok, err := p.uint("if_index", 1<<32-1); err != nil {
+		return nil, err
+	} else if ok {
+		q.and("if_index = " + q.bind("UInt32", uint32(n)))
+	}
+	since := time.Hour
+	if v := p.str("since"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d > c.cfg.MaxRange {
+			return nil, badParam("since", "%q is not a duration up to %s", clip(v), c.cfg.MaxRange)
+		}
+		since = d
+	}
+	limit, err := p.limit(c.cfg.MaxLimit, c.cfg.MaxLimit)
+	if err != nil {
+		return nil, err
+	}
+	timeCond(q, "time", p.now.Add(-since), p.now.Add(time.Minute))
+	sql := `SELECT argMax(device, time), device_ip, argMax(sys_name, time), if_index,
+	argMax(if_name, time), argMax(if_alias, time), argMax(if_descr, time), argMax(speed_bps, time),
+	argMax(oper_status, time), argMax(admin_status, time), max(time),
+	argMaxIf(in_bps, time, rate_valid), argMaxIf(out_bps, time, rate_valid),
+	argMaxIf(in_pps, time, rate_valid), argMaxIf(out_pps, time, rate_valid),
+	argMaxIf(delta_in_errors, time, rate_valid), argMaxIf(delta_out_errors, time, rate_valid),
+	argMaxIf(delta_in_discards, time, rate_valid), argMaxIf(delta_out_discards, time, rate_valid),
+	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid)
+FROM ifstats WHERE ` + q.where() + `
+GROUP BY device_ip, if_index
+ORDER BY 1, if_index
+LIMIT ` + q.bind("UInt32", uint32(limit))
+	resp := InterfacesResponse{Interfaces: []Interface{}}
+	err = c.run(ctx, "interfaces", sql, q.args, func(rows driver.Rows) error {
+		var i Interface
+		var ip net.IP
+		var oper, admin uint8
+		if err := rows.Scan(&i.Device, &ip, &i.SysName, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
+			&oper, &admin, &i.Time, &i.InBps, &i.OutBps, &i.InPps, &i.OutPps, &i.InErrors, &i.OutErrors,
+			&i.InDiscards, &i.OutDiscards, &i.InUtilization, &i.OutUtilization); err != nil {
+			return err
+		}
+		i.DeviceIP, i.OperStatus, i.AdminStatus = ipString(ip), operStatus(oper), operStatus(admin)
+		i.Time = i.Time.UTC()
+		resp.Interfaces = append(resp.Interfaces, i)
+		return nil
+	})
+	return resp, err
+}
+
+// step picks a bucket width: the requested one, else the range over at
+// most max_points buckets; never under a minute, never more than
+// max_points buckets.
+func (c *Component) step(p *params, from, to time.Time) (time.Duration, error) {
+	width := to.Sub(from)
+	auto := max(time.Minute, (width/time.Duration(c.cfg.MaxPoints) + time.Minute - 1).Truncate(time.Minute))
+	v := p.str("step")
+	if v == "" {
+		return auto, nil
+	}
+	d, err := parseDuration(v)
+	if err != nil {
+		return 0, badParam("step", "%v", err)
+	}
+	if d < time.Minute {
+		return 0, badParam("step", "must be at least 1m")
+	}
+	if width/d > time.Duration(c.cfg.MaxPoints) {
+		return 0, badParam("step", "%s gives more than %d points over %s; use at least %s", d, c.cfg.MaxPoints, width, auto)
+	}
+	return d.Truncate(time.Second), nil
+}
+
+func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
+	q := &query{}
+	if err := deviceFilter(p, q, true); err != nil {
+		return nil, err
+	}
+	idx, ok, err := p.uint("if_index", 1<<32-1)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, badParam("if_index", "required")
+	}
+	q.and("if_index = " + q.bind("UInt32", uint32(idx)))
+	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	if err != nil {
+		return nil, err
+	}
+	step, err := c.step(p, from, to)
+	if err != nil {
+		return nil, err
+	}
+	timeCond(q, "time", from, to)
+	q.and("rate_valid")
+	sql := `SELECT toStartOfInterval(time, toIntervalSecond(` + q.bind("UInt32", uint32(step/time.Second)) + `)) AS t,
+	any(device), avg(in_bps), avg(out_bps), avg(in_pps), avg(out_pps),
+	sum(delta_in_errors), sum(delta_out_errors), sum(delta_in_discards), sum(delta_out_discards),
+	avg(in_utilization), avg(out_utilization)
+FROM ifstats WHERE ` + q.where() + `
+GROUP BY t ORDER BY t`
+	resp := SeriesResponse{Range: Range{From: from, To: to, Source: "ifstats"}, IfIndex: uint32(idx),
+		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
+	err = c.run(ctx, "interfaces_series", sql, q.args, func(rows driver.Rows) error {
+		var pt SeriesPoint
+		if err := rows.Scan(&pt.Time, &resp.Device, &pt.InBps, &pt.OutBps, &pt.InPps, &pt.OutPps, &pt.InErrors, &pt.OutErrors,
+			&pt.InDiscards, &pt.OutDiscards, &pt.InUtilization, &pt.OutUtilization); err != nil {
+			return err
+		}
+		pt.Time = pt.Time.UTC()
+		resp.Points = append(resp.Points, pt)
+		return nil
+	})
+	if resp.Device == "" {
+		resp.Device = p.str("device")
+	}
+	return resp, err
+}

@@ -1,0 +1,461 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+func (c *Component) investigateParams() []paramSpec {
+	return []paramSpec{
+		{Name: "node", Type: "string", Description: "Kubernetes or server node to investigate (agent layer)."},
+		{Name: "device", Type: "string", Description: "Device (name or IP) of the interface to investigate; with if_index."},
+		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Interface index on device."},
+		{Name: "ip", Type: "string", Format: "ip", Description: "IP address to investigate."},
+		paramFrom, paramTo,
+	}
+}
+
+// scope is the subject of an investigation as conditions on each layer;
+// nil means the layer cannot be restricted to the subject (yet).
+type scope struct {
+	subject Subject
+	sockets *query
+	flows   *query
+	snmp    *query
+	primary []string // layers whose series is searched for the spike, in order
+}
+
+// Thresholds of the analysis.
+const (
+	spikeFactor          = 1.5    // a spike bucket exceeds 1.5× the median
+	retransmitFactor     = 3.0    // a retransmit-rate (or count) rise that counts as degradation
+	minRetransmits       = 10     // ignore fewer retransmits than this in a window
+	minRetransmitRate    = 0.0005 // floor of the baseline rate (0.05 % of segments)
+	rttFactor            = 2.0
+	minRTTIncreaseUs     = 5000
+	maxContributors      = 10
+	maxGroups            = 5000
+	maxPathInterfaces    = 6
+	minSeriesBytesFloor  = 1 << 10 // a bucket below 1 KiB is never a spike
+	minRetrSeriesFloor   = 5
+	significantShare     = 0.05
+	minGrowthForLoadNote = 1.3
+)
+
+func (c *Component) handleInvestigate(ctx context.Context, p *params) (any, error) {
+	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	if err != nil {
+		return nil, err
+	}
+	if to.Sub(from) < 5*time.Minute {
+		return nil, badParam("from", "the range must be at least 5 minutes to find a spike and its baseline")
+	}
+	sc, err := c.parseScope(p)
+	if err != nil {
+		return nil, err
+	}
+	return c.investigate(ctx, sc, from, to)
+}
+
+// parseScope reads exactly one of node, device+if_index, ip.
+func (c *Component) parseScope(p *params) (*scope, error) {
+	given := 0
+	for _, n := range []string{"node", "device", "ip"} {
+		if p.has(n) {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, &paramError{Param: "node", Message: "give exactly one subject: node, device with if_index, or ip", Valid: []string{"node", "device+if_index", "ip"}}
+	}
+	sc := &scope{}
+	switch {
+	case p.has("node"):
+		node, err := p.name("node")
+		if err != nil {
+			return nil, err
+		}
+		sc.subject = Subject{Kind: "node", Node: node, Label: "node " + node}
+		sc.sockets = &query{}
+		sc.sockets.and("node = " + sc.sockets.bind("String", node))
+		sc.flows = &query{}
+		ph := sc.flows.bind("String", node)
+		sc.flows.and("src_node = " + ph + " OR dst_node = " + ph)
+		sc.primary = []string{"sockets", "flows"}
+	case p.has("ip"):
+		a, _, err := p.ip("ip")
+		if err != nil {
+			return nil, err
+		}
+		sc.subject = Subject{Kind: "ip", IP: a.Unmap().String(), Label: a.Unmap().String()}
+		sc.sockets = &query{}
+		ph := sc.sockets.bind("IPv6", ipParam(a))
+		sc.sockets.and("local_ip = " + ph + " OR remote_ip = " + ph)
+		sc.flows = &query{}
+		ph = sc.flows.bind("IPv6", ipParam(a))
+		sc.flows.and("src_ip = " + ph + " OR dst_ip = " + ph)
+		sc.primary = []string{"flows", "sockets"}
+	default:
+		idx, ok, err := p.uint("if_index", 1<<32-1)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, badParam("if_index", "required with device")
+		}
+		sc.subject = Subject{Kind: "interface", Device: p.str("device"), IfIndex: uint32(idx)}
+		sc.snmp = &query{}
+		if err := deviceFilter(p, sc.snmp, true); err != nil {
+			return nil, err
+		}
+		sc.snmp.and("if_index = " + sc.snmp.bind("UInt32", uint32(idx)))
+		sc.primary = []string{"snmp", "flows"}
+		// flows are scoped once the device's IP is known (resolveDevice).
+	}
+	return sc, nil
+}
+
+// resolveDevice finds the exporter address of an interface subject, so
+// that its flows can be selected, and names the interface.
+func (c *Component) resolveDevice(ctx context.Context, sc *scope, from, to time.Time) error {
+	q := sc.snmp.clone()
+	timeCond(q, "time", from.Add(-24*time.Hour), to)
+	var ip net.IP
+	var device, name string
+	found := false
+	err := c.run(ctx, "investigate_device", `SELECT device_ip, argMax(device, time), argMax(if_name, time) FROM ifstats WHERE `+q.where()+` GROUP BY device_ip LIMIT 1`, q.args,
+		func(rows driver.Rows) error {
+			found = true
+			return rows.Scan(&ip, &device, &name)
+		})
+	if err != nil {
+		return err
+	}
+	sc.subject.Label = fmt.Sprintf("%s ifIndex %d", sc.subject.Device, sc.subject.IfIndex)
+	if !found {
+		if a, ok := parseIP(sc.subject.Device); ok {
+			ip = a
+		} else {
+			return nil // no SNMP and no address: the flows cannot be found either
+		}
+	}
+	if device != "" {
+		sc.subject.Device = device
+	}
+	if name != "" {
+		sc.subject.Label = fmt.Sprintf("%s %s (ifIndex %d)", sc.subject.Device, name, sc.subject.IfIndex)
+	}
+	sc.flows = &query{}
+	ph := sc.flows.bind("UInt32", sc.subject.IfIndex)
+	sc.flows.and("exporter_ip = " + sc.flows.bind("IPv6", ipString16(ip)))
+	sc.flows.and("in_if = " + ph + " OR out_if = " + ph)
+	return nil
+}
+
+func parseIP(s string) (net.IP, bool) {
+	ip := net.ParseIP(s)
+	return ip, ip != nil
+}
+
+// ipString16 is the IPv6 parameter text of a net.IP.
+func ipString16(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return "::ffff:" + v4.String()
+	}
+	return ip.String()
+}
+
+// investigate runs the analysis; each layer is optional.
+func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Time) (*Investigation, error) {
+	inv := &Investigation{Subject: sc.subject, From: from, To: to, Contributors: emptyContributors(),
+		TrafficMap: TrafficMap{Nodes: []MapNode{}, Edges: []MapEdge{}}, Health: []SessionHealth{},
+		Interfaces: []PathInterface{}, Reconciliation: []Reconciliation{}, Pods: []PodStatus{}, Missing: []string{}}
+	if sc.subject.Kind == "interface" {
+		if err := c.resolveDevice(ctx, sc, from, to); err != nil {
+			return nil, err
+		}
+		inv.Subject = sc.subject
+	}
+	if sc.subject.Kind == "node" {
+		// Flows reach a node through its pods' enrichment or its addresses.
+		if err := c.addNodeIPs(ctx, sc, from, to); err != nil {
+			return nil, err
+		}
+	}
+	step := time.Minute
+	if to.Sub(from) > 6*time.Hour {
+		step = (to.Sub(from) / 360).Truncate(time.Minute)
+	}
+
+	// 1. Series and the spike.
+	series, retr, err := c.seriesByLayer(ctx, sc, from, to, step)
+	if err != nil {
+		return nil, err
+	}
+	layerRows := map[string]uint64{}
+	for layer, s := range series {
+		for _, b := range s {
+			if b.V > 0 {
+				layerRows[layer]++
+			}
+		}
+	}
+	var event, base window
+	spikeLayer := ""
+	for _, layer := range sc.primary {
+		s := series[layer]
+		if layerRows[layer] == 0 {
+			continue
+		}
+		if spikeLayer == "" {
+			spikeLayer = layer // the series reported even without a spike
+		}
+		if i, j, _, ok := findSpike(s, spikeFactor, minSeriesBytesFloor); ok {
+			event = window{s[i].T, s[j].T.Add(step)}
+			spikeLayer = layer
+			break
+		}
+	}
+	retrSpike := false
+	if event.dur() == 0 && len(retr) > 0 {
+		if i, j, _, ok := findSpike(retr, retransmitFactor, minRetrSeriesFloor); ok {
+			event, retrSpike = window{retr[i].T, retr[j].T.Add(step)}, true
+			if spikeLayer == "" {
+				spikeLayer = "sockets"
+			}
+		}
+	}
+	spikeFound := event.dur() > 0 && !retrSpike
+	if event.dur() == 0 {
+		// No spike: compare the last quarter of the range with the quarter before.
+		q := max((to.Sub(from) / 4).Truncate(step), step)
+		event = window{to.Add(-q), to}
+	}
+	base = window{event.Start.Add(-event.dur()), event.Start}
+
+	// 2. Contributors, health and map from the sockets; flows for the
+	// paths and for subjects the agents do not see.
+	var groups []socketGroup
+	if sc.sockets != nil {
+		if groups, err = c.socketGroups(ctx, sc.sockets, base, event, maxGroups); err != nil {
+			return nil, err
+		}
+	}
+	var flowGroups []flowGroup
+	if sc.flows != nil {
+		if flowGroups, err = c.flowGroups(ctx, sc.flows, base, event); err != nil {
+			return nil, err
+		}
+	}
+	if sc.subject.Kind == "interface" && len(flowGroups) > 0 {
+		// The agents' view of the conversations crossing the interface.
+		if groups, err = c.socketGroupsForFlows(ctx, flowGroups, base, event); err != nil {
+			return nil, err
+		}
+	}
+	layerRows["sockets"] += uint64(len(groups))
+	layerRows["flows"] += uint64(len(flowGroups))
+
+	// Windows and growth from the spike layer.
+	inv.Spike, inv.Baseline = &Window{Start: event.Start, End: event.End, Source: spikeLayer}, &Window{Start: base.Start, End: base.End, Source: spikeLayer}
+	for _, g := range groups {
+		inv.Baseline.Retransmits += g.W[0].Retr
+		inv.Spike.Retransmits += g.W[1].Retr
+	}
+	wb, we := c.windowBytes(ctx, sc, spikeLayer, series, base, event, step)
+	inv.Baseline.Bytes, inv.Spike.Bytes = wb, we
+	inv.Baseline.Bps, inv.Spike.Bps = float64(wb)*8/base.dur().Seconds(), float64(we)*8/event.dur().Seconds()
+	if wb > 0 {
+		inv.Growth = float64(we) / float64(wb)
+	}
+	if !spikeFound && !retrSpike {
+		inv.Spike.Source = spikeLayer + " (no spike found; last quarter of the range)"
+	}
+
+	// 3. Contributors.
+	if len(groups) > 0 && sc.subject.Kind != "interface" {
+		inv.Contributors = socketContributors(groups, spikeFound)
+	} else if len(flowGroups) > 0 {
+		inv.Contributors = flowContributors(flowGroups, spikeFound)
+		if len(groups) > 0 {
+			inv.Contributors.Processes = socketContributors(groups, spikeFound).Processes
+		}
+	}
+
+	// 4. Health, traffic map.
+	inv.Health = sessionHealth(groups)
+	inv.TrafficMap = contributorMap(groups, flowGroups, inv.Contributors, inv.Health)
+
+	// 5. Interfaces on the path, reconciliation, pods.
+	if inv.Interfaces, err = c.pathInterfaces(ctx, sc, flowGroups, event); err != nil {
+		return nil, err
+	}
+	layerRows["snmp"] += uint64(countSNMP(inv.Interfaces))
+	if len(inv.Interfaces) > 0 {
+		keys := make([]string, 0, len(inv.Interfaces))
+		for _, i := range inv.Interfaces {
+			keys = append(keys, ifKey(i.deviceIP, i.IfIndex))
+		}
+		rq := &query{}
+		rq.and("has(" + rq.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
+		if inv.Reconciliation, err = c.reconcile(ctx, rq, base.Start, event.End); err != nil {
+			return nil, err
+		}
+	}
+	if inv.Pods, err = c.podStatus(ctx, contributorPods(inv.Contributors, groups), base.Start, to); err != nil {
+		return nil, err
+	}
+
+	// 6. Layers and verdict.
+	for _, layer := range []string{"snmp", "flows", "sockets", "pods"} {
+		n := layerRows[layer]
+		if layer == "pods" {
+			n = uint64(len(inv.Pods))
+		}
+		ls := LayerStatus{Layer: layer, Available: n > 0, Rows: n}
+		if !ls.Available {
+			ls.Note = layerMissingNote(layer, sc)
+			inv.Missing = append(inv.Missing, layer)
+		}
+		inv.Layers = append(inv.Layers, ls)
+	}
+	inv.Verdict = verdict(inv, groups, spikeFound)
+	return inv, nil
+}
+
+func emptyContributors() Contributors {
+	return Contributors{Ports: []Contributor{}, Sessions: []Contributor{}, Pods: []Contributor{}, Processes: []Contributor{}}
+}
+
+func layerMissingNote(layer string, sc *scope) string {
+	switch layer {
+	case "snmp":
+		return "no SNMP polls of the interfaces on the path"
+	case "flows":
+		return "no flows from the exporters for this subject"
+	case "sockets":
+		return "no eBPF agent data for this subject"
+	default:
+		return "no pod metadata for the contributors"
+	}
+}
+
+// addNodeIPs extends a node's flow scope with the addresses its agent saw
+// as local (host-network and pod IPs alike).
+func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Time) error {
+	q := sc.sockets.clone()
+	timeCond(q, "time", from.Add(-to.Sub(from)), to)
+	var ips []string
+	err := c.run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.where()+` LIMIT 256`, q.args,
+		func(rows driver.Rows) error {
+			var ip net.IP
+			if err := rows.Scan(&ip); err != nil {
+				return err
+			}
+			ips = append(ips, ipString16(ip))
+			return nil
+		})
+	if err != nil || len(ips) == 0 {
+		return err
+	}
+	f := sc.flows
+	ph := f.bind("Array(IPv6)", ips)
+	f.conds[len(f.conds)-1] += " OR src_ip IN " + ph + " OR dst_ip IN " + ph
+	return nil
+}
+
+// seriesByLayer reads the subject's bytes per step from each layer, and
+// the retransmits per step from the sockets.
+func (c *Component) seriesByLayer(ctx context.Context, sc *scope, from, to time.Time, step time.Duration) (map[string][]bucket, []bucket, error) {
+	out := map[string][]bucket{}
+	var retr []bucket
+	read := func(name, table, timeCol, valueExpr, extraExpr string, base *query) (map[int64]float64, map[int64]float64, error) {
+		q := base.clone()
+		timeCond(q, timeCol, from.Truncate(step), to)
+		stepPh := q.bind("UInt32", uint32(step/time.Second))
+		vals, extra := map[int64]float64{}, map[int64]float64{}
+		err := c.run(ctx, name, `SELECT toStartOfInterval(`+timeCol+`, toIntervalSecond(`+stepPh+`)) AS t, toFloat64(`+valueExpr+`), toFloat64(`+extraExpr+`)
+FROM `+table+` WHERE `+q.where()+` GROUP BY t`, q.args, func(rows driver.Rows) error {
+			var t time.Time
+			var v, e float64
+			if err := rows.Scan(&t, &v, &e); err != nil {
+				return err
+			}
+			vals[t.Unix()], extra[t.Unix()] = v, e
+			return nil
+		})
+		return vals, extra, err
+	}
+	if sc.sockets != nil {
+		v, e, err := read("investigate_series_sockets", "sockets_1m", "time", "sum(bytes_sent + bytes_received)", "sum(retransmits)", sc.sockets)
+		if err != nil {
+			return nil, nil, err
+		}
+		out["sockets"], retr = fillSeries(v, from, to, step), fillSeries(e, from, to, step)
+	}
+	if sc.flows != nil {
+		v, _, err := read("investigate_series_flows", "flows_1m", "time", "sum(bytes)", "0", sc.flows)
+		if err != nil {
+			return nil, nil, err
+		}
+		out["flows"] = fillSeries(v, from, to, step)
+	}
+	if sc.snmp != nil {
+		q := sc.snmp.clone()
+		q.and("rate_valid")
+		v, _, err := read("investigate_series_snmp", "ifstats", "time", "sum(delta_in_octets + delta_out_octets)", "0", q)
+		if err != nil {
+			return nil, nil, err
+		}
+		out["snmp"] = fillSeries(v, from, to, step)
+	}
+	return out, retr, nil
+}
+
+// windowBytes sums the spike layer's bytes in the two windows; the
+// baseline may precede the range, so it is read again.
+func (c *Component) windowBytes(ctx context.Context, sc *scope, layer string, series map[string][]bucket, base, event window, step time.Duration) (uint64, uint64) {
+	var table, col, expr string
+	var q *query
+	switch layer {
+	case "sockets":
+		table, col, expr, q = "sockets_1m", "time", "sum(bytes_sent + bytes_received)", sc.sockets
+	case "flows":
+		table, col, expr, q = "flows_1m", "time", "sum(bytes)", sc.flows
+	case "snmp":
+		table, col, expr, q = "ifstats", "time", "sumIf(delta_in_octets + delta_out_octets, rate_valid)", sc.snmp
+	default:
+		return 0, 0
+	}
+	q = q.clone()
+	b0, b1, e1 := q.bind("DateTime64(3, 'UTC')", chTime(base.Start)), q.bind("DateTime64(3, 'UTC')", chTime(base.End)), q.bind("DateTime64(3, 'UTC')", chTime(event.End))
+	q.and(col + " >= " + b0 + " AND " + col + " < " + e1)
+	var wb, we float64
+	cond := col + " < " + b1
+	bexpr, eexpr := wrapIf(expr, cond), wrapIf(expr, "NOT ("+cond+")")
+	err := c.run(ctx, "investigate_windows", `SELECT toFloat64(`+bexpr+`), toFloat64(`+eexpr+`) FROM `+table+` WHERE `+q.where(), q.args,
+		func(rows driver.Rows) error { return rows.Scan(&wb, &we) })
+	if err != nil {
+		// The series already holds the event window; fall back to it.
+		for _, b := range series[layer] {
+			if !b.T.Before(event.Start) && b.T.Before(event.End) {
+				we += b.V
+			}
+		}
+	}
+	return uint64(wb), uint64(we)
+}
+
+// wrapIf turns sum(x) into sumIf(x, cond) and sumIf(x, c) into
+// sumIf(x, c AND cond).
+func wrapIf(expr, cond string) string {
+	if rest, ok := strings.CutPrefix(expr, "sumIf("); ok {
+		return "sumIf(" + strings.TrimSuffix(rest, ")") + " AND " + cond + ")"
+	}
+	return "sumIf(" + strings.TrimSuffix(strings.TrimPrefix(expr, "sum("), ")") + ", " + cond + ")"
+}

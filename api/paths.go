@@ -1,0 +1,328 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+func ifKey(deviceIP string, ifIndex uint32) string { return fmt.Sprintf("%s/%d", deviceIP, ifIndex) }
+
+func countSNMP(ifs []PathInterface) int {
+	n := 0
+	for _, i := range ifs {
+		if i.OperStatus != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// pathInterfaces lists the interfaces the subject's traffic crossed in
+// the event window (from the flows' exporter and interface indexes), the
+// subject interface first, with their SNMP rates and utilisation.
+func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowGroup, event window) ([]PathInterface, error) {
+	type cand struct {
+		ip    string
+		idx   uint32
+		bytes uint64
+		role  string
+	}
+	cands := map[string]*cand{}
+	var order []string
+	add := func(ip net.IP, idx uint32, b uint64, role string) {
+		if idx == 0 || ip == nil {
+			return
+		}
+		s := ipString16(ip)
+		k := ifKey(s, idx)
+		if cands[k] == nil {
+			cands[k] = &cand{ip: s, idx: idx, role: role}
+			order = append(order, k)
+		}
+		cands[k].bytes += b
+	}
+	if sc.subject.Kind == "interface" {
+		if ip, ok := c.subjectDeviceIP(ctx, sc); ok {
+			add(ip, sc.subject.IfIndex, 0, "subject")
+		}
+	}
+	for i := range flows {
+		f := &flows[i]
+		add(f.Exporter, f.InIf, f.W[1], "path")
+		add(f.Exporter, f.OutIf, f.W[1], "path")
+	}
+	list := make([]*cand, 0, len(order))
+	for _, k := range order {
+		list = append(list, cands[k])
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if (list[i].role == "subject") != (list[j].role == "subject") {
+			return list[i].role == "subject"
+		}
+		return list[i].bytes > list[j].bytes
+	})
+	if len(list) > maxPathInterfaces {
+		list = list[:maxPathInterfaces]
+	}
+	if len(list) == 0 {
+		return []PathInterface{}, nil
+	}
+	keys := make([]string, len(list))
+	for i, cd := range list {
+		keys[i] = ifKey(cd.ip, cd.idx)
+	}
+	q := &query{}
+	q.and("has(" + q.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
+	timeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
+	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End.Add(2*time.Minute)))
+	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
+	sql := `SELECT toString(device_ip), if_index, argMax(device, time), argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
+	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
+	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
+	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
+FROM ifstats WHERE ` + q.where() + `
+GROUP BY device_ip, if_index`
+	found := map[string]PathInterface{}
+	err := c.run(ctx, "investigate_interfaces", sql, q.args, func(rows driver.Rows) error {
+		var p PathInterface
+		var ip string
+		var oper uint8
+		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &p.SpeedBps, &oper, &p.InBps, &p.OutBps,
+			&p.InUtilization, &p.OutUtilization, &p.MaxUtilization, &p.Errors, &p.Discards); err != nil {
+			return err
+		}
+		p.OperStatus = operStatus(oper)
+		p.InBps, p.OutBps = round(p.InBps, 0), round(p.OutBps, 0)
+		p.InUtilization, p.OutUtilization, p.MaxUtilization = round(p.InUtilization, 4), round(p.OutUtilization, 4), round(p.MaxUtilization, 4)
+		found[ifKey(ip, p.IfIndex)] = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PathInterface, 0, len(list))
+	for _, cd := range list {
+		p, ok := found[ifKey(cd.ip, cd.idx)]
+		if !ok {
+			// Flows name it but SNMP does not poll it.
+			p = PathInterface{Device: cd.ip, IfIndex: cd.idx}
+			if ip := net.ParseIP(cd.ip); ip != nil {
+				p.Device = ipString(ip)
+			}
+		}
+		p.Role, p.FlowBytes, p.deviceIP = cd.role, cd.bytes, cd.ip
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// subjectDeviceIP is the address of an interface subject's device.
+func (c *Component) subjectDeviceIP(ctx context.Context, sc *scope) (net.IP, bool) {
+	q := sc.snmp.clone()
+	var ip net.IP
+	err := c.run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.where()+` LIMIT 1`, q.args,
+		func(rows driver.Rows) error { return rows.Scan(&ip) })
+	if err != nil || ip == nil {
+		return parseIP(sc.subject.Device)
+	}
+	return ip, true
+}
+
+// contributorPods are the pods among the contributors, and the local
+// pods of the sockets they come from.
+func contributorPods(ct Contributors, groups []socketGroup) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ct.Pods {
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			out = append(out, p.Key)
+		}
+	}
+	for i := range groups {
+		if k := podLabel(groups[i].RemoteNS, groups[i].RemotePod); k != "" && !seen[k] && len(out) < 2*maxContributors {
+			if groups[i].W[1].Bytes > 0 {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// podStatus reads the latest state of pods ("namespace/name") and their
+// restarts since since.
+func (c *Component) podStatus(ctx context.Context, pods []string, since, to time.Time) ([]PodStatus, error) {
+	out := []PodStatus{}
+	if len(pods) == 0 {
+		return out, nil
+	}
+	q := &query{}
+	q.and("has(" + q.bind("Array(String)", pods) + ", concat(namespace, '/', name))")
+	q.and("time < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
+	sincePh := q.bind("DateTime64(3, 'UTC')", chTime(since))
+	sql := `SELECT namespace, name, argMax(node, time), argMax(owner_kind, time), argMax(owner_name, time), argMax(phase, time),
+	argMax(restarts, time), argMaxIf(restarts, time, time < ` + sincePh + `), countIf(time < ` + sincePh + `) > 0, argMax(deleted, time)
+FROM pods WHERE ` + q.where() + `
+GROUP BY namespace, name
+ORDER BY namespace, name`
+	err := c.run(ctx, "investigate_pods", sql, q.args, func(rows driver.Rows) error {
+		var p PodStatus
+		var kind, owner string
+		var before uint32
+		var hadBefore, deleted bool
+		if err := rows.Scan(&p.Namespace, &p.Name, &p.Node, &kind, &owner, &p.Phase, &p.Restarts, &before, &hadBefore, &deleted); err != nil {
+			return err
+		}
+		if owner != "" {
+			p.Workload = kind + "/" + owner
+		}
+		if hadBefore && p.Restarts > before {
+			p.RestartsInWindow = p.Restarts - before
+		}
+		if deleted {
+			p.Phase = "Deleted"
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+func (c *Component) reconciliationParams() []paramSpec {
+	return []paramSpec{paramDevice,
+		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Only this interface index."},
+		{Name: "status", Type: "string", Enum: []string{"ok", "flows_low", "flows_high", "no_flows"}, Description: "Only rows with this status."},
+		paramFrom, paramTo, paramLimit(c.cfg.MaxLimit)}
+}
+
+func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, error) {
+	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	if err != nil {
+		return nil, err
+	}
+	q := &query{}
+	if err := deviceFilter(p, q, false); err != nil {
+		return nil, err
+	}
+	if n, ok, err := p.uint("if_index", 1<<32-1); err != nil {
+		return nil, err
+	} else if ok {
+		q.and("if_index = " + q.bind("UInt32", uint32(n)))
+	}
+	status, err := p.enum("status", "", []string{"ok", "flows_low", "flows_high", "no_flows"})
+	if err != nil {
+		return nil, err
+	}
+	limit, err := p.limit(100, c.cfg.MaxLimit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.reconcile(ctx, q, from, to)
+	if err != nil {
+		return nil, err
+	}
+	resp := ReconciliationResponse{Range: Range{From: from, To: to, Source: "interface_snmp_5m, interface_flows_5m"}, Rows: []Reconciliation{}}
+	for _, r := range rows {
+		if (status == "" || r.Status == status) && len(resp.Rows) < limit {
+			resp.Rows = append(resp.Rows, r)
+		}
+	}
+	return resp, nil
+}
+
+// minReconcileBytes: below this much SNMP traffic in the range, a ratio
+// says nothing.
+const minReconcileBytes = 1 << 20
+
+// reconcile compares, per interface and direction, SNMP octets with flow
+// bytes × sampling rate over the 5-minute buckets SNMP covered; filter is
+// a condition on device_ip/if_index. Problems sort first.
+func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.Time) ([]Reconciliation, error) {
+	q := filter.clone()
+	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
+	sql := `SELECT toString(s.device_ip), s.if_index, any(s.device), any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
+	any(sr.rate)
+FROM (
+	SELECT time, device_ip, if_index, any(device) AS device, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
+	FROM interface_snmp_5m
+	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.where() + `
+	GROUP BY time, device_ip, if_index
+) AS s
+LEFT JOIN (
+	SELECT time, exporter_ip, if_index, sumIf(bytes, direction = 'in') AS in_b, sumIf(bytes, direction = 'out') AS out_b
+	FROM interface_flows_5m
+	WHERE time >= ` + f0 + ` AND time < ` + f1 + `
+	GROUP BY time, exporter_ip, if_index
+) AS f ON s.time = f.time AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
+LEFT JOIN (
+	SELECT exporter_ip, argMax(sampling_rate, time_received) AS rate
+	FROM flows
+	WHERE time_received >= greatest(` + f0 + `, ` + f1 + ` - toIntervalHour(1)) AND time_received < ` + f1 + `
+	GROUP BY exporter_ip
+) AS sr ON s.device_ip = sr.exporter_ip
+GROUP BY s.device_ip, s.if_index`
+	var out []Reconciliation
+	err := c.run(ctx, "reconciliation", sql, q.args, func(rows driver.Rows) error {
+		var ip, device, name string
+		var idx uint32
+		var sin, sout, fin, fout, rate uint64
+		if err := rows.Scan(&ip, &idx, &device, &name, &sin, &sout, &fin, &fout, &rate); err != nil {
+			return err
+		}
+		exporter := ip
+		if a := net.ParseIP(ip); a != nil {
+			exporter = ipString(a)
+		}
+		for _, d := range []struct {
+			dir        string
+			snmp, flow uint64
+		}{{"in", sin, fin}, {"out", sout, fout}} {
+			if d.snmp < minReconcileBytes && d.flow < minReconcileBytes {
+				continue
+			}
+			out = append(out, judgeReconciliation(Reconciliation{Exporter: exporter, Device: device, IfIndex: idx, Interface: name,
+				Direction: d.dir, SamplingRate: rate, FlowBytes: d.flow, SNMPBytes: d.snmp}))
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return (out[i].Status != "ok") && out[j].Status == "ok" })
+	if out == nil {
+		out = []Reconciliation{}
+	}
+	return out, err
+}
+
+// judgeReconciliation sets the ratio, status and hint of a row: flows
+// within a factor of 1.5 of SNMP are ok.
+func judgeReconciliation(r Reconciliation) Reconciliation {
+	switch {
+	case r.SNMPBytes == 0:
+		r.Status, r.Hint = "no_snmp", "flows on an interface SNMP reports idle: check the ifIndex mapping"
+		return r
+	case r.FlowBytes == 0:
+		r.Status, r.Hint = "no_flows", "SNMP counts traffic but no flows arrive for this interface: is the exporter configured for it?"
+		return r
+	}
+	r.Ratio = round(float64(r.FlowBytes)/float64(r.SNMPBytes), 3)
+	implied := ""
+	if r.SamplingRate > 0 {
+		implied = fmt.Sprintf("; a sampling rate near 1:%.0f would match SNMP", float64(r.SamplingRate)/r.Ratio)
+	}
+	switch {
+	case r.Ratio < 1/1.5:
+		r.Status = "flows_low"
+		r.Hint = fmt.Sprintf("flows × sampling rate 1:%d account for %.1f%% of the SNMP octets: the sampling rate is too low or the exporter loses flows%s", r.SamplingRate, r.Ratio*100, implied)
+	case r.Ratio > 1.5:
+		r.Status = "flows_high"
+		r.Hint = fmt.Sprintf("flows × sampling rate 1:%d are %.1f× the SNMP octets: the sampling rate is overstated%s", r.SamplingRate, r.Ratio, implied)
+	default:
+		r.Status = "ok"
+	}
+	return r
+}

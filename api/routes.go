@@ -1,0 +1,187 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// paramSpec declares one query parameter of a route: the handler reads
+// it, the request is checked against it and the OpenAPI document lists it.
+type paramSpec struct {
+	Name        string
+	Type        string // OpenAPI type: string or integer
+	Format      string // OpenAPI format, e.g. ip
+	Description string
+	Enum        []string
+	Required    bool
+	Maximum     int64
+}
+
+// route is one GET endpoint.
+type route struct {
+	Path        string
+	Summary     string
+	Description string
+	Tag         string
+	Params      []paramSpec
+	Response    any  // a value of the 200 response type, for the schema
+	Public      bool // served without a bearer token
+	ContentType string
+	handle      func(ctx context.Context, p *params) (any, error)
+	raw         http.Handler // non-JSON endpoints
+}
+
+// apiPrefix is where the versioned API lives.
+const apiPrefix = "/api/v1"
+
+// routeTable is every route the API serves.
+func (c *Component) routeTable() []route {
+	health := c.r.Handler() // /metrics and /healthz of the whole process
+	return []route{
+		{Path: apiPrefix + "/interfaces", Tag: "interfaces", Summary: "Interfaces with their latest rates",
+			Description: "Devices and interfaces polled by SNMP with their latest in/out bps, pps, errors, discards, utilisation, names and status.",
+			Params:      c.interfacesParams(), Response: InterfacesResponse{}, handle: c.handleInterfaces},
+		{Path: apiPrefix + "/interfaces/series", Tag: "interfaces", Summary: "One interface's rates over time",
+			Params: c.seriesParams(), Response: SeriesResponse{}, handle: c.handleSeries},
+		{Path: apiPrefix + "/flows/topn", Tag: "flows", Summary: "Top values of a flow dimension by bytes",
+			Description: "Sampling-corrected bytes, packets, flows and bps per value of the dimension `by`, with filters.",
+			Params:      c.topNParams(), Response: TopNResponse{}, handle: c.handleTopN},
+		{Path: apiPrefix + "/sockets", Tag: "sockets", Summary: "Per-session TCP health from the agents",
+			Params: c.socketsParams(), Response: SocketsResponse{}, handle: c.handleSockets},
+		{Path: apiPrefix + "/traffic-map", Tag: "sockets", Summary: "Who sends to whom: pods, processes, services, external IPs",
+			Params: c.trafficMapParams(), Response: TrafficMapResponse{}, handle: c.handleTrafficMap},
+		{Path: apiPrefix + "/reconciliation", Tag: "flows", Summary: "Flow bytes × sampling rate against SNMP counters per interface",
+			Description: "A ratio far from 1 flags a wrong or missing sampling rate, or exporter loss.",
+			Params:      c.reconciliationParams(), Response: ReconciliationResponse{}, handle: c.handleReconciliation},
+		{Path: apiPrefix + "/investigate", Tag: "investigate", Summary: "Why did traffic on this node, interface or IP spike?",
+			Description: "Finds the spike window in the range and its baseline, the ports, sessions, pods and processes that account for the increase, their traffic map and health, the interfaces on the path, pod status, and a verdict with evidence. Give node, device and if_index, or ip.",
+			Params:      c.investigateParams(), Response: Investigation{}, handle: c.handleInvestigate},
+		{Path: apiPrefix + "/openapi.json", Tag: "meta", Summary: "This OpenAPI 3 document", Public: true,
+			ContentType: "application/json", raw: http.HandlerFunc(c.serveOpenAPI)},
+		{Path: "/openapi.json", Tag: "meta", Summary: "This OpenAPI 3 document (alias)", Public: true,
+			ContentType: "application/json", raw: http.HandlerFunc(c.serveOpenAPI)},
+		{Path: "/healthz", Tag: "meta", Summary: "Health of the process, including the database connection", Public: true,
+			ContentType: "application/json", raw: health},
+		{Path: "/metrics", Tag: "meta", Summary: "Prometheus metrics", ContentType: "text/plain", raw: health},
+	}
+}
+
+// routes builds the mux from the route table.
+func (c *Component) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range c.routeTable() {
+		var h http.Handler
+		if rt.raw != nil {
+			h = rt.raw
+		} else {
+			h = c.jsonHandler(rt)
+		}
+		if !rt.Public {
+			h = c.authenticate(h)
+		}
+		pattern := "GET " + rt.Path
+		mux.Handle(pattern, c.instrument(rt.Path, h))
+		c.patterns = append(c.patterns, pattern)
+	}
+	known := map[string]bool{}
+	for _, p := range c.patterns {
+		known[strings.TrimPrefix(p, "GET ")] = true
+	}
+	mux.Handle("/", c.instrument("unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if known[r.URL.Path] {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, ErrorResponse{ErrorBody{Status: http.StatusMethodNotAllowed, Message: "only GET is served"}})
+			return
+		}
+		writeJSON(w, http.StatusNotFound, ErrorResponse{ErrorBody{Status: http.StatusNotFound, Message: "no such endpoint; see /api/v1/openapi.json"}})
+	})))
+	return securityHeaders(mux)
+}
+
+// jsonHandler checks the parameters, runs the handler under the query
+// timeout and answers JSON.
+func (c *Component) jsonHandler(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := newParams(r.URL.Query(), rt.Params, c.now().UTC())
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), c.cfg.QueryTimeout)
+		defer cancel()
+		body, err := rt.handle(ctx, p)
+		if err != nil {
+			if _, bad := err.(*paramError); !bad {
+				he := classify(ctx, err)
+				if he.Status >= 500 {
+					c.warn.Warn(rt.Path+strconv.Itoa(he.Status), "request failed", "route", rt.Path, "status", he.Status, "error", he)
+				}
+				err = he
+			}
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	})
+}
+
+// authenticate requires one of the configured bearer tokens, compared in
+// constant time.
+func (c *Component) authenticate(next http.Handler) http.Handler {
+	if c.cfg.AuthDisabled {
+		return next
+	}
+	sums := make([][32]byte, len(c.cfg.Tokens))
+	for i, t := range c.cfg.Tokens {
+		sums[i] = sha256.Sum256([]byte(t))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if ok {
+			sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+			match := 0
+			for i := range sums {
+				match |= subtle.ConstantTimeCompare(sum[:], sums[i][:])
+			}
+			if match == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="netstrata"`)
+		writeJSON(w, http.StatusUnauthorized, ErrorResponse{ErrorBody{Status: http.StatusUnauthorized, Message: "missing or invalid bearer token (Authorization: Bearer <token>)"}})
+	})
+}
+
+// instrument counts requests and their latency by route.
+func (c *Component) instrument(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		c.metrics.requests.WithLabelValues(name, strconv.Itoa(sw.status)).Inc()
+		c.metrics.duration.WithLabelValues(name).Observe(time.Since(began).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,243 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// window is a half-open time range [Start, End).
+type window struct{ Start, End time.Time }
+
+func (w window) dur() time.Duration { return w.End.Sub(w.Start) }
+
+// windowStats is one socket group's activity within a window.
+type windowStats struct {
+	Bytes, Sent, Segs, Retr, Conns uint64
+	RTTP50, RTTP99, Jitter         float64
+}
+
+// socketGroup is the traffic between one local endpoint (pod/process on
+// a node) and one remote endpoint, client ports folded, in a baseline
+// window (W[0]) and an event window (W[1]).
+type socketGroup struct {
+	Direction, Node, LocalNS, LocalPod, Comm string
+	LocalIP, RemoteIP                        net.IP
+	LocalPort, RemotePort                    uint16
+	RemoteNS, RemotePod, RemoteNode          string
+	W                                        [2]windowStats
+}
+
+// servicePort is the port of the service side of the connection.
+func (g *socketGroup) servicePort() uint16 {
+	if g.Direction == "server" {
+		return g.LocalPort
+	}
+	return g.RemotePort
+}
+
+// localEntity and remoteEntity are the map nodes of the two ends.
+func (g *socketGroup) localEntity() MapNode {
+	if g.LocalPod != "" {
+		return MapNode{ID: "pod:" + g.LocalNS + "/" + g.LocalPod, Kind: "pod", Label: g.LocalNS + "/" + g.LocalPod,
+			Node: g.Node, Namespace: g.LocalNS, Pod: g.LocalPod, Process: g.Comm, IP: ipString(g.LocalIP)}
+	}
+	return MapNode{ID: "process:" + g.Node + "/" + g.Comm, Kind: "process", Label: g.Comm + "@" + g.Node,
+		Node: g.Node, Process: g.Comm, IP: ipString(g.LocalIP)}
+}
+
+func (g *socketGroup) remoteEntity() MapNode {
+	ip := ipString(g.RemoteIP)
+	if g.RemotePod != "" {
+		return MapNode{ID: "pod:" + g.RemoteNS + "/" + g.RemotePod, Kind: "pod", Label: g.RemoteNS + "/" + g.RemotePod,
+			Node: g.RemoteNode, Namespace: g.RemoteNS, Pod: g.RemotePod, IP: ip}
+	}
+	kind := "external"
+	if a, ok := netip.AddrFromSlice(g.RemoteIP); ok && (a.Unmap().IsPrivate() || a.Unmap().IsLoopback()) {
+		kind = "service"
+	}
+	n := MapNode{ID: "ip:" + ip, Kind: kind, Label: ip, IP: ip}
+	if g.Direction == "client" {
+		n.ID, n.Label, n.Port = fmt.Sprintf("ip:%s:%d", ip, g.RemotePort), fmt.Sprintf("%s:%d", ip, g.RemotePort), g.RemotePort
+	}
+	return n
+}
+
+// socketGroups reads the groups matching q (without time conditions) over
+// the two windows from sockets_1m, largest first.
+func (c *Component) socketGroups(ctx context.Context, q *query, base, event window, limit int) ([]socketGroup, error) {
+	q = q.clone()
+	b0, b1 := q.bind("DateTime64(3, 'UTC')", chTime(base.Start)), q.bind("DateTime64(3, 'UTC')", chTime(base.End))
+	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End))
+	lo, hi := b0, e1
+	if base.dur() == 0 {
+		lo = e0
+	}
+	q.and("time >= " + lo + " AND time < " + hi)
+	w := [2]string{"time >= " + b0 + " AND time < " + b1, "time >= " + e0 + " AND time < " + e1}
+	cols := ""
+	for _, cond := range w {
+		cols += fmt.Sprintf(`,
+	sumIf(bytes_sent + bytes_received, %[1]s), sumIf(bytes_sent, %[1]s), sumIf(segs_out, %[1]s), sumIf(retransmits, %[1]s), uniqMergeIf(sockets, %[1]s),
+	quantilesTDigestMergeIf(0.5, 0.9, 0.99)(srtt_us, %[1]s), quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %[1]s)`, cond)
+	}
+	sql := `SELECT toString(direction), node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port,
+	any(remote_namespace), any(remote_pod), any(remote_node)` + cols + `
+FROM sockets_1m WHERE ` + q.where() + `
+GROUP BY direction, node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port
+ORDER BY sum(bytes_sent + bytes_received) DESC
+LIMIT ` + q.bind("UInt32", uint32(limit))
+	var out []socketGroup
+	err := c.run(ctx, "socket_groups", sql, q.args, func(rows driver.Rows) error {
+		var g socketGroup
+		var rtt, jit [2][]float64
+		if err := rows.Scan(&g.Direction, &g.Node, &g.LocalNS, &g.LocalPod, &g.Comm, &g.LocalIP, &g.LocalPort, &g.RemoteIP, &g.RemotePort,
+			&g.RemoteNS, &g.RemotePod, &g.RemoteNode,
+			&g.W[0].Bytes, &g.W[0].Sent, &g.W[0].Segs, &g.W[0].Retr, &g.W[0].Conns, &rtt[0], &jit[0],
+			&g.W[1].Bytes, &g.W[1].Sent, &g.W[1].Segs, &g.W[1].Retr, &g.W[1].Conns, &rtt[1], &jit[1]); err != nil {
+			return err
+		}
+		for i := range 2 {
+			g.W[i].RTTP50, g.W[i].RTTP99, g.W[i].Jitter = quantileAt(rtt[i], 0), quantileAt(rtt[i], 2), quantileAt(jit[i], 0)
+		}
+		out = append(out, g)
+		return nil
+	})
+	return out, err
+}
+
+func quantileAt(qs []float64, i int) float64 {
+	if i >= len(qs) {
+		return 0
+	}
+	return finite(qs[i])
+}
+
+// finite maps NaN and ±Inf (empty aggregates) to 0: JSON has no NaN.
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
+
+// buildMap turns socket groups into a traffic map of their event window.
+// A connection seen by the agents on both of its ends appears as a client
+// group and a server group; the edge keeps the larger of the two.
+func buildMap(groups []socketGroup, wi int) TrafficMap {
+	m := TrafficMap{Nodes: []MapNode{}, Edges: []MapEdge{}}
+	nodes := map[string]MapNode{}
+	type edgeKey struct {
+		src, dst string
+		port     uint16
+	}
+	type sided struct{ client, server MapEdge }
+	edges := map[edgeKey]*sided{}
+	var order []edgeKey
+	for i := range groups {
+		g := &groups[i]
+		st := g.W[wi]
+		if st.Bytes == 0 && st.Conns == 0 {
+			continue
+		}
+		local, remote := g.localEntity(), g.remoteEntity()
+		src, dst := local, remote
+		if g.Direction == "server" {
+			src, dst = remote, local
+		}
+		for _, n := range []MapNode{src, dst} {
+			if _, ok := nodes[n.ID]; !ok {
+				nodes[n.ID] = n
+			}
+		}
+		k := edgeKey{src.ID, dst.ID, g.servicePort()}
+		e := edges[k]
+		if e == nil {
+			e = &sided{}
+			edges[k] = e
+			order = append(order, k)
+		}
+		side := &e.client
+		if g.Direction == "server" {
+			side = &e.server
+		}
+		// RTT averaged by bytes over the groups of the edge.
+		w := float64(side.Bytes)
+		side.RTTAvgUs = (side.RTTAvgUs*w + st.RTTP50*float64(st.Bytes)) / math.Max(w+float64(st.Bytes), 1)
+		side.Source, side.Target, side.Port = src.ID, dst.ID, k.port
+		side.Bytes += st.Bytes
+		side.Connections += st.Conns
+		side.Retransmits += st.Retr
+	}
+	for _, k := range order {
+		e := edges[k]
+		best := e.client
+		if e.server.Bytes > best.Bytes {
+			best = e.server
+		}
+		m.Edges = append(m.Edges, best)
+	}
+	sort.SliceStable(m.Edges, func(i, j int) bool { return m.Edges[i].Bytes > m.Edges[j].Bytes })
+	for _, n := range nodes {
+		m.Nodes = append(m.Nodes, n)
+	}
+	sort.Slice(m.Nodes, func(i, j int) bool { return m.Nodes[i].ID < m.Nodes[j].ID })
+	return m
+}
+
+func (c *Component) trafficMapParams() []paramSpec {
+	return []paramSpec{paramFrom, paramTo,
+		{Name: "port", Type: "integer", Maximum: 65535, Description: "Service port (the remote port of client sockets, the local port of server sockets), e.g. 8081."},
+		{Name: "node", Type: "string", Description: "Node whose agent saw the traffic."},
+		{Name: "namespace", Type: "string", Description: "Namespace of the local or remote pod."},
+		{Name: "pod", Type: "string", Description: "Local or remote pod name."},
+		{Name: "ip", Type: "string", Format: "ip", Description: "Local or remote IP address."},
+		paramLimit(c.cfg.MaxLimit),
+	}
+}
+
+func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error) {
+	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := p.limit(200, c.cfg.MaxLimit)
+	if err != nil {
+		return nil, err
+	}
+	q := &query{}
+	if n, ok, err := p.uint("port", 65535); err != nil {
+		return nil, err
+	} else if ok {
+		q.and("if(direction = 'server', local_port, remote_port) = " + q.bind("UInt16", uint16(n)))
+	}
+	for _, f := range []struct{ param, cond string }{
+		{"node", "node = %[1]s"}, {"namespace", "local_namespace = %[1]s OR remote_namespace = %[1]s"},
+		{"pod", "local_pod = %[1]s OR remote_pod = %[1]s"},
+	} {
+		v, err := p.name(f.param)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			q.and(fmt.Sprintf(f.cond, q.bind("String", v)))
+		}
+	}
+	if a, ok, err := p.ip("ip"); err != nil {
+		return nil, err
+	} else if ok {
+		ph := q.bind("IPv6", ipParam(a))
+		q.and("local_ip = " + ph + " OR remote_ip = " + ph)
+	}
+	groups, err := c.socketGroups(ctx, q, window{from, from}, window{from.Truncate(time.Minute), to}, limit)
+	if err != nil {
+		return nil, err
+	}
+	return TrafficMapResponse{Range: Range{From: from, To: to, Source: "sockets_1m"}, TrafficMap: buildMap(groups, 1)}, nil
+}

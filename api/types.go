@@ -1,0 +1,325 @@
+package api
+
+import "time"
+
+// The JSON shapes of the API. Field names are snake_case; times RFC 3339
+// UTC; byte and packet counts are sampling-corrected estimates of real
+// traffic; RTTs and latencies are microseconds.
+
+// ErrorResponse is the body of every 4xx and 5xx answer.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody says what went wrong and, for a bad parameter, which one.
+type ErrorBody struct {
+	Status    int      `json:"status"`
+	Message   string   `json:"message"`
+	Parameter string   `json:"parameter,omitempty"`
+	Valid     []string `json:"valid,omitempty"`
+}
+
+// Range is the time range a response covers and the table it was read
+// from ("raw" or a rollup).
+type Range struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Source string    `json:"source"`
+}
+
+// InterfacesResponse lists interfaces with their latest rates.
+type InterfacesResponse struct {
+	Interfaces []Interface `json:"interfaces"`
+}
+
+// Interface is an SNMP interface as of its latest valid poll.
+type Interface struct {
+	Device         string    `json:"device"`
+	DeviceIP       string    `json:"device_ip"`
+	SysName        string    `json:"sys_name"`
+	IfIndex        uint32    `json:"if_index"`
+	Name           string    `json:"name"`
+	Alias          string    `json:"alias"`
+	Description    string    `json:"description"`
+	SpeedBps       uint64    `json:"speed_bps"`
+	OperStatus     string    `json:"oper_status"`
+	AdminStatus    string    `json:"admin_status"`
+	Time           time.Time `json:"time"`
+	InBps          float64   `json:"in_bps"`
+	OutBps         float64   `json:"out_bps"`
+	InPps          float64   `json:"in_pps"`
+	OutPps         float64   `json:"out_pps"`
+	InErrors       uint64    `json:"in_errors"`
+	OutErrors      uint64    `json:"out_errors"`
+	InDiscards     uint64    `json:"in_discards"`
+	OutDiscards    uint64    `json:"out_discards"`
+	InUtilization  float64   `json:"in_utilization"`
+	OutUtilization float64   `json:"out_utilization"`
+}
+
+// SeriesResponse is one interface's rates over time.
+type SeriesResponse struct {
+	Range
+	Device      string        `json:"device"`
+	IfIndex     uint32        `json:"if_index"`
+	StepSeconds int64         `json:"step_seconds"`
+	Points      []SeriesPoint `json:"points"`
+}
+
+// SeriesPoint is the average rates within one step; errors and discards
+// are counts within the step.
+type SeriesPoint struct {
+	Time           time.Time `json:"time"`
+	InBps          float64   `json:"in_bps"`
+	OutBps         float64   `json:"out_bps"`
+	InPps          float64   `json:"in_pps"`
+	OutPps         float64   `json:"out_pps"`
+	InErrors       uint64    `json:"in_errors"`
+	OutErrors      uint64    `json:"out_errors"`
+	InDiscards     uint64    `json:"in_discards"`
+	OutDiscards    uint64    `json:"out_discards"`
+	InUtilization  float64   `json:"in_utilization"`
+	OutUtilization float64   `json:"out_utilization"`
+}
+
+// TopNResponse ranks the values of one dimension by bytes.
+type TopNResponse struct {
+	Range
+	By    string    `json:"by"`
+	Rows  []TopNRow `json:"rows"`
+	Total TopNRow   `json:"total"`
+}
+
+// TopNRow is one value of the dimension; bps is bytes*8 over the range.
+type TopNRow struct {
+	Key     string  `json:"key"`
+	Bytes   uint64  `json:"bytes"`
+	Packets uint64  `json:"packets"`
+	Flows   uint64  `json:"flows"`
+	Bps     float64 `json:"bps"`
+}
+
+// SocketsResponse lists per-session health seen by the agents.
+type SocketsResponse struct {
+	Range
+	Sort    string    `json:"sort"`
+	Session []Session `json:"sessions"`
+}
+
+// Session is one TCP connection (or its aggregate over the range).
+type Session struct {
+	Node             string    `json:"node"`
+	Namespace        string    `json:"namespace"`
+	Pod              string    `json:"pod"`
+	Process          string    `json:"process"`
+	PID              uint32    `json:"pid"`
+	LocalIP          string    `json:"local_ip"`
+	LocalPort        uint16    `json:"local_port"`
+	RemoteIP         string    `json:"remote_ip"`
+	RemotePort       uint16    `json:"remote_port"`
+	Direction        string    `json:"direction"`
+	BytesSent        uint64    `json:"bytes_sent"`
+	BytesReceived    uint64    `json:"bytes_received"`
+	Retransmits      uint64    `json:"retransmits"`
+	RTTAvgUs         float64   `json:"rtt_avg_us"`
+	RTTP50Us         float64   `json:"rtt_p50_us"`
+	RTTP99Us         float64   `json:"rtt_p99_us"`
+	JitterUs         float64   `json:"jitter_us"`
+	ConnectLatencyUs float64   `json:"connect_latency_us"`
+	FirstSeen        time.Time `json:"first_seen"`
+	LastSeen         time.Time `json:"last_seen"`
+}
+
+// TrafficMap is who sends to whom: nodes and directed edges.
+type TrafficMap struct {
+	Nodes []MapNode `json:"nodes"`
+	Edges []MapEdge `json:"edges"`
+}
+
+// TrafficMapResponse is a TrafficMap over a range.
+type TrafficMapResponse struct {
+	Range
+	TrafficMap
+}
+
+// MapNode is a pod, process, node, service or external IP.
+type MapNode struct {
+	ID        string `json:"id"`
+	Kind      string `json:"kind"` // pod, process, external, service
+	Label     string `json:"label"`
+	Node      string `json:"node,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	Process   string `json:"process,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	Port      uint16 `json:"port,omitempty"`
+}
+
+// MapEdge is traffic from the client side (Source) to the service (Target).
+type MapEdge struct {
+	Source      string  `json:"source"`
+	Target      string  `json:"target"`
+	Port        uint16  `json:"port"`
+	Bytes       uint64  `json:"bytes"`
+	Connections uint64  `json:"connections"`
+	RTTAvgUs    float64 `json:"rtt_avg_us"`
+	Retransmits uint64  `json:"retransmits"`
+}
+
+// ReconciliationResponse compares flow-estimated and SNMP-counted traffic.
+type ReconciliationResponse struct {
+	Range
+	Rows []Reconciliation `json:"rows"`
+}
+
+// Reconciliation is one exporter interface: flow bytes × sampling rate
+// against its SNMP octet counters. A ratio far from 1 flags a wrong or
+// missing sampling rate or exporter loss.
+type Reconciliation struct {
+	Exporter     string  `json:"exporter"`
+	Device       string  `json:"device"`
+	IfIndex      uint32  `json:"if_index"`
+	Interface    string  `json:"interface"`
+	Direction    string  `json:"direction"` // in or out, as SNMP counts it
+	SamplingRate uint64  `json:"sampling_rate"`
+	FlowBytes    uint64  `json:"flow_bytes"`
+	SNMPBytes    uint64  `json:"snmp_bytes"`
+	Ratio        float64 `json:"ratio"`  // flow / snmp
+	Status       string  `json:"status"` // ok, flows_low, flows_high, no_flows, no_snmp
+	Hint         string  `json:"hint,omitempty"`
+}
+
+// Investigation answers "why did traffic here spike?".
+type Investigation struct {
+	Subject  Subject       `json:"subject"`
+	From     time.Time     `json:"from"`
+	To       time.Time     `json:"to"`
+	Layers   []LayerStatus `json:"layers"`
+	Missing  []string      `json:"missing_layers"`
+	Spike    *Window       `json:"spike"`
+	Baseline *Window       `json:"baseline"`
+	// Growth is spike bytes over baseline bytes (0 when no spike).
+	Growth         float64          `json:"growth"`
+	Contributors   Contributors     `json:"contributors"`
+	TrafficMap     TrafficMap       `json:"traffic_map"`
+	Health         []SessionHealth  `json:"health"`
+	Interfaces     []PathInterface  `json:"interfaces"`
+	Reconciliation []Reconciliation `json:"reconciliation"`
+	Pods           []PodStatus      `json:"pods"`
+	Verdict        Verdict          `json:"verdict"`
+}
+
+// Subject is what was investigated.
+type Subject struct {
+	Kind    string `json:"kind"` // node, interface, ip
+	Node    string `json:"node,omitempty"`
+	Device  string `json:"device,omitempty"`
+	IfIndex uint32 `json:"if_index,omitempty"`
+	IP      string `json:"ip,omitempty"`
+	Label   string `json:"label"`
+}
+
+// LayerStatus says whether a layer had data for the subject and range.
+type LayerStatus struct {
+	Layer     string `json:"layer"` // snmp, flows, sockets, pods
+	Available bool   `json:"available"`
+	Rows      uint64 `json:"rows"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Window is a time window and the subject's traffic in it.
+type Window struct {
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Bytes       uint64    `json:"bytes"`
+	Bps         float64   `json:"bps"`
+	Retransmits uint64    `json:"retransmits"`
+	Source      string    `json:"source"` // the layer the series came from
+}
+
+// Contributors account for the change between baseline and spike.
+type Contributors struct {
+	Ports     []Contributor `json:"ports"`
+	Sessions  []Contributor `json:"sessions"`
+	Pods      []Contributor `json:"pods"`
+	Processes []Contributor `json:"processes"`
+}
+
+// Contributor is one port, session, pod or process and its share of the
+// increase (delta / total delta).
+type Contributor struct {
+	Key           string  `json:"key"`
+	Node          string  `json:"node,omitempty"`
+	BaselineBytes uint64  `json:"baseline_bytes"`
+	SpikeBytes    uint64  `json:"spike_bytes"`
+	DeltaBytes    int64   `json:"delta_bytes"`
+	Share         float64 `json:"share"`
+	Growth        float64 `json:"growth"` // spike / baseline; 0 when new
+}
+
+// SessionHealth compares a path's TCP health in the spike to its baseline.
+type SessionHealth struct {
+	Path     string      `json:"path"` // local side → remote ip:port
+	Node     string      `json:"node,omitempty"`
+	Pod      string      `json:"pod,omitempty"`
+	RemoteIP string      `json:"remote_ip"`
+	Port     uint16      `json:"port"`
+	Spike    HealthStats `json:"spike"`
+	Baseline HealthStats `json:"baseline"`
+	// RetransmitGrowth and RTTGrowth are spike over baseline (0 when the
+	// baseline had none).
+	RetransmitGrowth float64 `json:"retransmit_growth"`
+	RTTGrowth        float64 `json:"rtt_growth"`
+	Degraded         bool    `json:"degraded"`
+	Reason           string  `json:"reason,omitempty"`
+}
+
+// HealthStats is TCP health over one window.
+type HealthStats struct {
+	Bytes          uint64  `json:"bytes"`
+	Segments       uint64  `json:"segments"`
+	Retransmits    uint64  `json:"retransmits"`
+	RetransmitRate float64 `json:"retransmit_rate"` // retransmits per segment sent
+	RTTAvgUs       float64 `json:"rtt_avg_us"`
+	RTTP99Us       float64 `json:"rtt_p99_us"`
+	JitterUs       float64 `json:"jitter_us"`
+}
+
+// PathInterface is an interface the subject's traffic crosses.
+type PathInterface struct {
+	Device         string  `json:"device"`
+	IfIndex        uint32  `json:"if_index"`
+	Name           string  `json:"name"`
+	Role           string  `json:"role"` // subject, path
+	SpeedBps       uint64  `json:"speed_bps"`
+	OperStatus     string  `json:"oper_status"`
+	InBps          float64 `json:"in_bps"`
+	OutBps         float64 `json:"out_bps"`
+	InUtilization  float64 `json:"in_utilization"`
+	OutUtilization float64 `json:"out_utilization"`
+	MaxUtilization float64 `json:"max_utilization"` // peak of either direction in the spike window
+	Errors         uint64  `json:"errors"`
+	Discards       uint64  `json:"discards"`
+	FlowBytes      uint64  `json:"flow_bytes"` // the subject's flow bytes on it in the spike window
+	deviceIP       string
+}
+
+// PodStatus is a contributor pod's latest state.
+type PodStatus struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Node      string `json:"node"`
+	Workload  string `json:"workload,omitempty"`
+	Phase     string `json:"phase"`
+	Restarts  uint32 `json:"restarts"`
+	// RestartsInWindow is how many restarts happened between the
+	// baseline's start and the range end.
+	RestartsInWindow uint32 `json:"restarts_in_window"`
+}
+
+// Verdict is the answer in plain words with the evidence behind it.
+type Verdict struct {
+	Kind     string   `json:"kind"` // load growth, degradation, load growth with degradation, no significant change, insufficient data
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence"`
+}

@@ -1,0 +1,260 @@
+package api
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Verdict kinds.
+const (
+	verdictLoad        = "load growth"
+	verdictDegradation = "degradation"
+	verdictBoth        = "load growth with degradation"
+	verdictNone        = "no significant change"
+	verdictNoData      = "insufficient data"
+)
+
+// verdict states the answer in plain words with its evidence.
+func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict {
+	v := Verdict{Evidence: []string{}}
+	anyData := false
+	for _, l := range inv.Layers {
+		anyData = anyData || l.Available
+	}
+	if !anyData {
+		v.Kind = verdictNoData
+		v.Summary = fmt.Sprintf("no data for %s %s in any layer", inv.Subject.Label, between(inv.From, inv.To))
+		return v
+	}
+	var degraded []SessionHealth
+	for _, h := range inv.Health {
+		if h.Degraded {
+			degraded = append(degraded, h)
+		}
+	}
+	load := ""
+	if spikeFound && inv.Growth >= minGrowthForLoadNote {
+		load = loadSentence(inv, groups)
+	}
+	deg := ""
+	if len(degraded) > 0 {
+		d := degraded[0]
+		deg = fmt.Sprintf("%s on %s", shortReason(d.Reason), d.Path)
+		if len(degraded) > 1 {
+			deg += fmt.Sprintf(" (and %d more paths)", len(degraded)-1)
+		}
+	}
+	switch {
+	case load != "" && deg != "":
+		v.Kind, v.Summary = verdictBoth, fmt.Sprintf("%s: %s; %s", verdictBoth, load, deg)
+	case load != "":
+		health := "sessions healthy"
+		if len(inv.Health) == 0 {
+			health = "session health unknown (no agent data)"
+		}
+		v.Kind, v.Summary = verdictLoad, fmt.Sprintf("%s: %s; %s", verdictLoad, load, health)
+	case deg != "":
+		v.Kind, v.Summary = verdictDegradation, fmt.Sprintf("%s: %s", verdictDegradation, deg)
+	default:
+		v.Kind = verdictNone
+		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike and sessions are healthy", verdictNone, inv.Subject.Label, between(inv.From, inv.To))
+	}
+
+	// Evidence, most telling first.
+	if inv.Spike != nil && inv.Baseline != nil {
+		what := "spike"
+		if !spikeFound {
+			what = "window"
+		}
+		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s–%s UTC: %s (%s) vs baseline %s–%s: %s (%s), from %s",
+			what, hhmm(inv.Spike.Start), hhmm(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
+			hhmm(inv.Baseline.Start), hhmm(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
+	}
+	if p := inv.Contributors.Ports; len(p) > 0 && spikeFound {
+		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, humanBytes(p[0].BaselineBytes), humanBytes(p[0].SpikeBytes)))
+	}
+	if pods := inv.Contributors.Pods; len(pods) > 0 && spikeFound {
+		var parts []string
+		for _, p := range pods {
+			if p.Share >= significantShare {
+				parts = append(parts, fmt.Sprintf("%s %.0f%%", p.Key, p.Share*100))
+			}
+		}
+		if len(parts) > 0 {
+			v.Evidence = append(v.Evidence, "pods: "+strings.Join(parts, ", "))
+		}
+	}
+	for i, d := range degraded {
+		if i == 3 {
+			break
+		}
+		who := ""
+		if d.Pod != "" {
+			who = " from " + d.Pod
+		}
+		v.Evidence = append(v.Evidence, fmt.Sprintf("%s%s: %s; RTT p99 %.1f ms vs %.1f ms", d.Path, who, d.Reason, d.Spike.RTTP99Us/1000, d.Baseline.RTTP99Us/1000))
+	}
+	if len(degraded) == 0 && len(inv.Health) > 0 {
+		h := inv.Health[0]
+		v.Evidence = append(v.Evidence, fmt.Sprintf("busiest path %s: retransmits %.2f%% vs %.2f%% of segments, RTT p99 %.1f ms vs %.1f ms",
+			h.Path, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100, h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000))
+	}
+	for _, i := range inv.Interfaces {
+		if i.OperStatus != "" && i.MaxUtilization >= 0.7 {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s peaked at %.0f%% utilisation", i.Device, i.Name, i.MaxUtilization*100))
+		}
+		if i.Errors+i.Discards > 0 {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s: %d errors, %d discards in the window", i.Device, i.Name, i.Errors, i.Discards))
+		}
+	}
+	for _, r := range inv.Reconciliation {
+		if r.Status != "ok" {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("reconciliation %s ifIndex %d %s: %s", r.Exporter, r.IfIndex, r.Direction, r.Hint))
+		}
+	}
+	for _, p := range inv.Pods {
+		if p.RestartsInWindow > 0 {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("pod %s/%s restarted %d times", p.Namespace, p.Name, p.RestartsInWindow))
+		}
+		if p.Phase != "Running" && p.Phase != "" {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("pod %s/%s is %s", p.Namespace, p.Name, p.Phase))
+		}
+	}
+	if len(inv.Missing) > 0 {
+		v.Evidence = append(v.Evidence, "layers without data: "+strings.Join(inv.Missing, ", "))
+	}
+	return v
+}
+
+// loadSentence names who grew towards which port: "4 pods on worker-1
+// sent 3.1× more to :8081".
+func loadSentence(inv *Investigation, groups []socketGroup) string {
+	ports := inv.Contributors.Ports
+	if len(ports) == 0 {
+		return fmt.Sprintf("traffic of %s grew %s×", inv.Subject.Label, trimFloat(inv.Growth))
+	}
+	port := ports[0].Key
+	pn, _ := strconv.Atoi(strings.TrimPrefix(port, ":"))
+	// Pods (else processes) whose traffic to that port grew.
+	type who struct{ w [2]uint64 }
+	pods, procs := map[string]*who{}, map[string]*who{}
+	nodes := map[string]bool{}
+	for i := range groups {
+		g := &groups[i]
+		if int(g.servicePort()) != pn {
+			continue
+		}
+		k := podLabel(g.LocalNS, g.LocalPod)
+		m := pods
+		if g.Direction == "server" || k == "" {
+			k, m = g.Comm+"@"+g.Node, procs
+		}
+		if m[k] == nil {
+			m[k] = &who{}
+		}
+		m[k].w[0] += g.W[0].Bytes
+		m[k].w[1] += g.W[1].Bytes
+	}
+	pick := func(m map[string]*who) (n int, base, spike uint64) {
+		for k, w := range m {
+			if w.w[1] > w.w[0] {
+				n++
+				base += w.w[0]
+				spike += w.w[1]
+				for i := range groups {
+					if podLabel(groups[i].LocalNS, groups[i].LocalPod) == k || groups[i].Comm+"@"+groups[i].Node == k {
+						nodes[groups[i].Node] = true
+					}
+				}
+			}
+		}
+		return
+	}
+	noun := "pods"
+	n, base, spike := pick(pods)
+	if n == 0 {
+		noun = "processes"
+		n, base, spike = pick(procs)
+	}
+	if n == 0 {
+		// No agent view: the flows' port growth.
+		return fmt.Sprintf("traffic to %s grew %s× (%s → %s)", port, growthText(ports[0].BaselineBytes, ports[0].SpikeBytes), humanBytes(ports[0].BaselineBytes), humanBytes(ports[0].SpikeBytes))
+	}
+	if n == 1 {
+		noun = strings.TrimSuffix(noun, "s")
+		if noun == "processe" {
+			noun = "process"
+		}
+	}
+	names := make([]string, 0, len(nodes))
+	for nd := range nodes {
+		names = append(names, nd)
+	}
+	sort.Strings(names)
+	on := ""
+	if len(names) > 0 && len(names) <= 3 {
+		on = " on " + strings.Join(names, ", ")
+	} else if len(names) > 3 {
+		on = fmt.Sprintf(" on %d nodes", len(names))
+	}
+	if base == 0 {
+		return fmt.Sprintf("%d %s%s started sending %s to %s", n, noun, on, humanBytes(spike), port)
+	}
+	return fmt.Sprintf("%d %s%s sent %s× more to %s", n, noun, on, growthText(base, spike), port)
+}
+
+func growthText(base, spike uint64) string {
+	if base == 0 {
+		return "∞"
+	}
+	return trimFloat(float64(spike) / float64(base))
+}
+
+// shortReason keeps the head of a health reason: "retransmits 12× baseline".
+func shortReason(r string) string {
+	if i := strings.Index(r, " ("); i > 0 {
+		r = r[:i]
+	}
+	if i := strings.Index(r, ";"); i > 0 {
+		r = r[:i]
+	}
+	return r
+}
+
+func hhmm(t time.Time) string { return t.UTC().Format("15:04") }
+
+// between names a range: times of day within a day, dates beyond.
+func between(from, to time.Time) string {
+	if to.Sub(from) < 20*time.Hour {
+		return "between " + hhmm(from) + " and " + hhmm(to) + " UTC"
+	}
+	return "between " + from.UTC().Format("2006-01-02 15:04") + " and " + to.UTC().Format("2006-01-02 15:04") + " UTC"
+}
+
+func humanBytes(b uint64) string {
+	const unit = 1000
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
+}
+
+func humanBps(bps float64) string {
+	switch {
+	case bps >= 1e9:
+		return fmt.Sprintf("%.2f Gbps", bps/1e9)
+	case bps >= 1e6:
+		return fmt.Sprintf("%.1f Mbps", bps/1e6)
+	case bps >= 1e3:
+		return fmt.Sprintf("%.1f kbps", bps/1e3)
+	}
+	return fmt.Sprintf("%.0f bps", finite(bps))
+}
