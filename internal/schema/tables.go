@@ -1,0 +1,40 @@
+package schema
+
+// Tables and views, by the name queries use. SCHEMA.md describes each.
+const (
+	// Raw tables, one per Kafka topic, written by the correlator.
+	TableIfStats = "ifstats"
+	TableFlows   = "flows"
+	TableSockets = "sockets"
+	TablePods    = "pods"
+
+	// Derived tables, kept by materialized views.
+	TableInterfacesLatest = "interfaces_latest"  // last known name/alias/speed per (device_ip, if_index)
+	TablePodIPs           = "pod_ips"            // pods by IP and time
+	TableFlows1m          = "flows_1m"           // flow rollup per minute
+	TableFlows1h          = "flows_1h"           // flow rollup per hour
+	TableSockets1m        = "sockets_1m"         // socket health per minute, with RTT quantile states
+	TableInterfaceFlows5m = "interface_flows_5m" // flow bytes x sampling per interface and 5 minutes
+	TableInterfaceSNMP5m  = "interface_snmp_5m"  // SNMP octets per interface and 5 minutes
+	TableIngestProgress   = "ingest_progress"    // highest Kafka offset stored per topic partition
+
+	// Parameterized views (read as name(from='...', to='...')).
+	ViewFlowSocketCorrelation   = "flow_socket_correlation"
+	ViewInterfaceReconciliation = "interface_reconciliation"
+)
+
+// RawTables maps each data topic's table to the time column its TTL and
+// partitioning use.
+var timeColumn = map[string]string{
+	TableIfStats:          "time",
+	TableInterfacesLatest: "time",
+	TableFlows:            "time_received",
+	TableSockets:          "time",
+	TablePods:             "time",
+	TablePodIPs:           "time",
+	TableFlows1m:          "time",
+	TableFlows1h:          "time",
+	TableSockets1m:        "time",
+	TableInterfaceFlows5m: "time",
+	TableInterfaceSNMP5m:  "time",
+}
