@@ -5,6 +5,7 @@ import (
 
 	flowcollector "github.com/netstrata/netstrata/flow-collector"
 	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/correlator"
 	"github.com/netstrata/netstrata/internal/config"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 	snmppoller "github.com/netstrata/netstrata/snmp-poller"
@@ -16,6 +17,7 @@ type componentSections struct {
 	SNMPPoller    SNMPPollerSection    `yaml:"snmp_poller"`
 	FlowCollector FlowCollectorSection `yaml:"flow_collector"`
 	NPMAgent      NPMAgentSection      `yaml:"npm_agent"`
+	Correlator    CorrelatorSection    `yaml:"correlator"`
 	// The API serves /metrics and /healthz on its own listen address.
 	API api.Configuration `yaml:"api"`
 }
@@ -24,6 +26,12 @@ type componentSections struct {
 type SNMPPollerSection struct {
 	HTTP                     string `yaml:"http"`
 	snmppoller.Configuration `yaml:",inline"`
+}
+
+// CorrelatorSection is correlator's configuration.
+type CorrelatorSection struct {
+	HTTP                     string `yaml:"http"`
+	correlator.Configuration `yaml:",inline"`
 }
 
 // NPMAgentSection is npm-agent's configuration.
@@ -43,6 +51,7 @@ func defaultComponentSections() componentSections {
 		SNMPPoller:    SNMPPollerSection{HTTP: "127.0.0.1:9101", Configuration: snmppoller.DefaultConfiguration()},
 		FlowCollector: FlowCollectorSection{HTTP: "127.0.0.1:9102", Configuration: flowcollector.DefaultConfiguration()},
 		NPMAgent:      NPMAgentSection{HTTP: "127.0.0.1:9103", Configuration: npmagent.DefaultConfiguration()},
+		Correlator:    CorrelatorSection{HTTP: "127.0.0.1:9104", Configuration: correlator.DefaultConfiguration()},
 		API:           api.DefaultConfiguration(),
 	}
 }
@@ -67,6 +76,9 @@ func (c *Config) validateComponents() []error {
 	}
 	if c.runs == nil || c.runs["npm-agent"] {
 		errs = append(errs, c.NPMAgent.Validate(), checkHTTP("npm_agent.http", c.NPMAgent.HTTP))
+	}
+	if c.runs == nil || c.runs["correlator"] {
+		errs = append(errs, c.Correlator.Validate(), checkHTTP("correlator.http", c.Correlator.HTTP))
 	}
 	if c.runs == nil || c.runs["api"] {
 		errs = append(errs, c.API.Validate())

@@ -22,7 +22,10 @@ type ConsumerConfiguration struct {
 	MaxPollRecords int           `yaml:"max_poll_records"`
 	FetchMinBytes  int32         `yaml:"fetch_min_bytes"`
 	FetchMaxWait   time.Duration `yaml:"fetch_max_wait"`
-	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// FetchMaxPartitionBytes bounds one partition's share of a fetch;
+	// larger fetches make larger ClickHouse inserts.
+	FetchMaxPartitionBytes int32         `yaml:"fetch_max_partition_bytes"`
+	SessionTimeout         time.Duration `yaml:"session_timeout"`
 }
 
 // DefaultConsumerConfiguration follows the seed's advice: wait for some
@@ -33,7 +36,10 @@ func DefaultConsumerConfiguration(group string) ConsumerConfiguration {
 		MaxPollRecords: 50_000,
 		FetchMinBytes:  64 << 10,
 		FetchMaxWait:   250 * time.Millisecond,
-		SessionTimeout: 15 * time.Second,
+		// 8 MiB: kgo's 1 MiB default capped correlator inserts at
+		// 10-16k rows, and ClickHouse wants bigger blocks.
+		FetchMaxPartitionBytes: 8 << 20,
+		SessionTimeout:         15 * time.Second,
 	}
 }
 
@@ -106,6 +112,8 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMinBytes(ccfg.FetchMinBytes),
 		kgo.FetchMaxWait(ccfg.FetchMaxWait),
+		kgo.FetchMaxPartitionBytes(ccfg.FetchMaxPartitionBytes),
+		kgo.FetchMaxBytes(max(ccfg.FetchMaxPartitionBytes*4, 50<<20)),
 		kgo.SessionTimeout(ccfg.SessionTimeout),
 		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 			r.Log.Info("partitions assigned", "group", ccfg.Group, "partitions", m)

@@ -23,7 +23,7 @@ const (
 	ViewInterfaceReconciliation = "interface_reconciliation"
 )
 
-// RawTables maps each data topic's table to the time column its TTL and
+// timeColumn maps every table with a TTL to the time column its TTL and
 // partitioning use.
 var timeColumn = map[string]string{
 	TableIfStats:          "time",

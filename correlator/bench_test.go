@@ -1,0 +1,183 @@
+package correlator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/record"
+
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// benchFlows builds n flows with realistic variety: 5000 client IPs, 200
+// servers, 20 service ports, ephemeral client ports, two exporters with
+// 48 interfaces, varied sizes and a sampling rate of 100.
+func benchFlows(n int, start time.Time, spread time.Duration) [][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	services := []uint32{443, 80, 53, 5432, 6379, 9092, 8080, 22, 3306, 27017, 8443, 9000, 11211, 25, 123, 389, 636, 2049, 5672, 9200}
+	out := make([][]byte, n)
+	for i := range out {
+		client := netip.AddrFrom4([4]byte{10, 1, byte(rng.IntN(20)), byte(rng.IntN(250))})
+		server := netip.AddrFrom4([4]byte{10, 2, byte(rng.IntN(2)), byte(rng.IntN(100))})
+		f := &record.Flow{
+			Type: record.FlowType_FLOW_TYPE_IPFIX, TimeReceivedNs: uint64(start.Add(spread * time.Duration(i) / time.Duration(n)).UnixNano()),
+			ExporterIp: ip([]string{"192.0.2.1", "192.0.2.2"}[i%2]), SamplingRate: 100, Sequence: uint32(i),
+			InIf: uint32(1 + rng.IntN(48)), OutIf: uint32(1 + rng.IntN(48)), Proto: 6,
+			SrcIp: record.IPBytes(client), DstIp: record.IPBytes(server),
+			SrcPort: uint32(32768 + rng.IntN(28000)), DstPort: services[rng.IntN(len(services))],
+			Bytes: uint64(64 + rng.IntN(1400)), Packets: uint64(1 + rng.IntN(10)), TcpFlags: 0x18, Etype: 0x800,
+			Application: "https",
+		}
+		if rng.IntN(2) == 0 { // the return direction
+			f.SrcIp, f.DstIp, f.SrcPort, f.DstPort = f.DstIp, f.SrcIp, f.DstPort, f.SrcPort
+		}
+		out[i], _ = proto.Marshal(f)
+	}
+	return out
+}
+
+// BenchmarkIngestFlows measures, against the embedded ClickHouse and the
+// embedded Kafka in this process: sustained flows/s of a backlog
+// (flows/s), end-to-end freshness at a steady rate below capacity
+// (freshness_p50_s, freshness_p99_s: Kafka timestamp to queryable row),
+// and the stored size of a flow after merges (bytes/flow_raw in the flows
+// table, bytes/flow_all with every rollup).
+//
+//	go test -run '^$' -bench BenchmarkIngestFlows -benchtime 1x ./correlator
+func BenchmarkIngestFlows(b *testing.B) {
+	backlog := 1_000_000
+	if s := os.Getenv("NETSTRATA_BENCH_FLOWS"); s != "" {
+		if _, err := fmt.Sscan(s, &backlog); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range b.N {
+		e := newEnv(b)
+		prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+			kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerLinger(5*time.Millisecond),
+			kgo.MaxBufferedRecords(200_000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer prod.Close()
+		produce := func(values [][]byte) {
+			var wg sync.WaitGroup
+			wg.Add(len(values))
+			for _, v := range values {
+				prod.Produce(context.Background(), &kgo.Record{Topic: record.TopicFlows, Value: v}, func(_ *kgo.Record, err error) {
+					if err != nil {
+						b.Error(err)
+					}
+					wg.Done()
+				})
+			}
+			wg.Wait()
+		}
+
+		// 1. Throughput: a backlog, then the correlator drains it.
+		produce(benchFlows(backlog, time.Now().Add(-time.Hour), time.Hour))
+		r := telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		cfg := DefaultConfiguration()
+		c, err := New(r, cfg, Dependencies{Kafka: e.kcfg, ClickHouse: e.ch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var mu sync.Mutex
+		var ages []float64
+		measuring := false
+		c.onFreshness = func(a []float64) {
+			mu.Lock()
+			if measuring {
+				ages = append(ages, a...)
+			}
+			mu.Unlock()
+		}
+		b.ResetTimer()
+		began := time.Now()
+		if err := c.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		// The rate is taken from the first tenth stored to the last, so
+		// that start-up (schema, group join) does not count.
+		e.waitRows("SELECT count() FROM flows", uint64(backlog/10), 30*time.Minute)
+		tenth := time.Now()
+		startup := tenth.Sub(began)
+		e.waitRows("SELECT count() FROM flows", uint64(backlog), 30*time.Minute)
+		took := time.Since(tenth)
+		b.StopTimer()
+		b.ReportMetric(float64(backlog-backlog/10)/took.Seconds(), "flows/s")
+
+		// 2. Freshness at a steady 20k flows/s for 15 s.
+		mu.Lock()
+		measuring = true
+		mu.Unlock()
+		const rate, secs = 20_000, 15
+		steady := benchFlows(rate*secs, time.Now(), secs*time.Second)
+		tick := time.NewTicker(100 * time.Millisecond)
+		for i := 0; i < len(steady); i += rate / 10 {
+			<-tick.C
+			go produce(steady[i:min(i+rate/10, len(steady))])
+		}
+		tick.Stop()
+		e.waitRows("SELECT count() FROM flows", uint64(backlog+len(steady)), 5*time.Minute)
+		mu.Lock()
+		sort.Float64s(ages)
+		if len(ages) > 0 {
+			b.ReportMetric(ages[len(ages)/2], "freshness_p50_s")
+			b.ReportMetric(ages[len(ages)*99/100], "freshness_p99_s")
+		}
+		mu.Unlock()
+		_ = c.Stop()
+
+		// 3. Size on disk after merges.
+		ctx := context.Background()
+		for _, t := range []string{"flows", "flows_1m", "flows_1h", "interface_flows_5m"} {
+			if err := e.conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
+				b.Logf("optimize %s: %v", t, err)
+			}
+		}
+		raw := e.count("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND table = 'flows' AND active")
+		all := e.count("SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND active")
+		rows := e.count("SELECT count() FROM flows")
+		b.ReportMetric(float64(raw)/float64(rows), "bytes/flow_raw")
+		b.ReportMetric(float64(all)/float64(rows), "bytes/flow_all")
+		b.Logf("backlog %d flows: first tenth after %v (start-up included), the rest in %v, on %d CPUs; %d rows stored, %d bytes raw, %d bytes with rollups",
+			backlog, startup.Round(time.Millisecond), took.Round(time.Millisecond), runtime.NumCPU(), rows, raw, all)
+	}
+}
+
+// BenchmarkDecodeFlows measures the correlator's own CPU per flow:
+// protobuf decoding, enrichment lookups and column building, without
+// Kafka or ClickHouse (flows/s on one core).
+func BenchmarkDecodeFlows(b *testing.B) {
+	c := decodeComponent(b)
+	values := benchFlows(100_000, time.Now(), time.Minute)
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Offset: int64(i), Value: v}
+	}
+	d := a16("192.0.2.1")
+	for i := uint32(1); i <= 48; i++ {
+		c.ifs.update(d, i, ifInfo{device: "sw1", name: fmt.Sprint("eth", i), speed: 1e10})
+	}
+	b.ResetTimer()
+	for range b.N {
+		bt := newTestBatch()
+		c.decodeBatch(bt, bus.PartitionBatch{Topic: record.TopicFlows, Records: recs}, progress{offset: -1})
+		_ = bt.flows.columns()
+	}
+	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "flows/s")
+}

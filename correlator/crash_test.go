@@ -1,0 +1,178 @@
+package correlator
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema/schematest"
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// stream produces n flows in chunks over about d, in the background;
+// the returned function waits for the end.
+func (e *env) stream(n int, d time.Duration) func() {
+	const chunk = 200
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pause := d / time.Duration((n+chunk-1)/chunk)
+		now := nowNs()
+		for i := 0; i < n; i += chunk {
+			var recs []*kgo.Record
+			for j := i; j < min(i+chunk, n); j++ {
+				b, _ := proto.Marshal(testFlow(j, now+uint64(j)))
+				recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := e.prod.ProduceSync(ctx, recs...).FirstErr()
+			cancel()
+			if err != nil {
+				e.t.Errorf("produce: %v", err)
+				return
+			}
+			time.Sleep(pause)
+		}
+	}()
+	return wg.Wait
+}
+
+func (e *env) produceFlows(n int) {
+	e.t.Helper()
+	now := nowNs()
+	var recs []*kgo.Record
+	for j := range n {
+		b, _ := proto.Marshal(testFlow(j, now+uint64(j)))
+		recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+	}
+	e.produceRaw(recs...)
+}
+
+func TestACrashBetweenInsertAndCommitStoresEveryRecordOnce(t *testing.T) {
+	e := newEnv(t)
+	const n = 4000
+	e.produceFlows(n)
+
+	// The first process stores its third batch, then dies before
+	// committing it.
+	first := startChild(t, e.childConfig("g", 300, 3))
+	first.wait(2 * time.Minute)
+	stored, committed := e.count("SELECT count() FROM flows"), e.committed("g", record.TopicFlows)
+	if int64(stored) <= committed {
+		t.Fatalf("after the crash %d rows stored, %d offsets committed: the crash did not fall between insert and commit", stored, committed)
+	}
+	t.Logf("crash left %d rows stored and %d committed", stored, committed)
+
+	// The next one fetches from the committed offsets in batches of
+	// another size: its batches straddle what was stored.
+	startChild(t, e.childConfig("g", 700, 0))
+	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
+	time.Sleep(time.Second)
+	e.assertExactlyOnce("flows", n)
+	if f1m := e.count("SELECT sum(flows) FROM flows_1m"); f1m != n {
+		t.Errorf("flows_1m counts %d flows, want %d", f1m, n)
+	}
+}
+
+func TestKill9MidStreamAndRestartStoresExactlyN(t *testing.T) {
+	e := newEnv(t)
+	const n = 12000
+	done := e.stream(n, 6*time.Second)
+	a := startChild(t, e.childConfig("g", 500, 0))
+	e.waitRows("SELECT count() FROM flows", n/5, 2*time.Minute)
+	a.kill9()
+	b := startChild(t, e.childConfig("g", 900, 0))
+	e.waitRows("SELECT count() FROM flows", n/2, 2*time.Minute)
+	b.kill9()
+	startChild(t, e.childConfig("g", 400, 0))
+	done()
+	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
+	time.Sleep(time.Second)
+	e.assertExactlyOnce("flows", n)
+}
+
+func TestTwoMembersShareThePartitionsAndAKillLosesNothing(t *testing.T) {
+	e := newEnv(t)
+	const n = 12000
+	done := e.stream(n, 8*time.Second)
+	a := startChild(t, e.childConfig("g", 300, 0))
+	b := startChild(t, e.childConfig("g", 300, 0))
+	deadline := time.Now().Add(time.Minute)
+	for !(ownsFlows(a) && ownsFlows(b)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the two members did not share the flow partitions")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.waitRows("SELECT count() FROM flows", n/3, 2*time.Minute)
+	a.kill9()
+	done()
+	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
+	time.Sleep(time.Second)
+	e.assertExactlyOnce("flows", n)
+}
+
+// ownsFlows reports whether the child logged an assignment of flow
+// partitions.
+func ownsFlows(c *child) bool {
+	for _, line := range strings.Split(c.out.String(), "\n") {
+		if strings.Contains(line, "partitions assigned") && strings.Contains(line, record.TopicFlows+":[") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTheDatabaseGoingAwayStallsConsumptionAndLosesNothing(t *testing.T) {
+	e := newEnv(t)
+	_, r := e.start(testConfiguration("g", 500))
+	e.produceFlows(2000)
+	e.waitRows("SELECT count() FROM flows", 2000, time.Minute)
+	schematest.Restart(t, func() {
+		now := nowNs()
+		var recs []*kgo.Record
+		for j := 2000; j < 4000; j++ {
+			b, _ := proto.Marshal(testFlow(j, now))
+			recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+		}
+		e.produceRaw(recs...)
+		deadline := time.Now().Add(time.Minute)
+		for gathered(r, "netstrata_kafka_handler_retries_total") < 2 {
+			if time.Now().After(deadline) {
+				t.Fatal("the correlator did not retry while the database was away")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	e.waitRows("SELECT count() FROM flows", 4000, 2*time.Minute)
+	time.Sleep(time.Second)
+	e.assertExactlyOnce("flows", 4000)
+}
+
+// gathered sums the values of a counter or gauge of a reporter.
+func gathered(r *telemetry.Reporter, name string) float64 {
+	mfs, err := r.Gatherer.Gather()
+	if err != nil {
+		return -1
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
+
+var _ prometheus.Gatherer = (*prometheus.Registry)(nil)

@@ -1,0 +1,60 @@
+// Package correlator moves netstrata's records from Kafka to ClickHouse:
+// a consumer-group member over the ifstats, flows, sockets and pods topics
+// that decodes, enriches, batches and inserts them, and commits offsets
+// only after the insert succeeded. The schema (tables, rollups, joins) is
+// package internal/schema.
+//
+// # Exactly-once effect
+//
+// Kafka delivers at least once: after a crash between an INSERT and the
+// offset commit, the records are delivered again, to this process or to
+// another member, and not necessarily in the same batches (a poll returns
+// whatever has arrived). Two mechanisms make the stored result exact:
+//
+//  1. Every raw row carries its Kafka partition and offset, and a
+//     materialized view on each raw table keeps, in the same INSERT, the
+//     highest stored offset per topic partition (table ingest_progress).
+//     Before each batch, the correlator reads ingest_progress and skips the
+//     records at or below the stored offset. Within a partition, records
+//     are inserted in offset order, one INSERT per table per batch, and an
+//     INSERT is applied whole or not at all (one block; a client that dies
+//     mid-request sends an incomplete body, which the server discards), so
+//     "offset <= stored maximum" means "stored". This covers redelivery in
+//     any batch shape, after a crash or a rebalance.
+//  2. Each INSERT carries a deterministic insert_deduplication_token made
+//     of the table and the partition offset ranges it holds, and every
+//     table has non_replicated_deduplication_window (with
+//     deduplicate_blocks_in_dependent_materialized_views for the rollups):
+//     when the bus hands the same batch again after a failed attempt whose
+//     INSERT did land (a lost response, a timeout), ClickHouse drops it.
+//
+// Progress beyond a partition's end, or a record stamped well after the
+// progress at an offset below it, means the topic was recreated and the
+// offsets restarted: the stored progress is then ignored (counted in
+// netstrata_correlator_stale_progress_total).
+//
+// Poison records (not decodable, or holding values no column can store)
+// go to the dead-letter topic with the reason and origin in headers, and
+// their offsets are committed with the batch: they never block a
+// partition. The dead-letter topic is at least once.
+//
+// # Enrichment
+//
+// Flows get the exporter's device name and the in/out interface name,
+// alias and speed from the latest SNMP poll of (exporter address =
+// device_ip, ifIndex); flows and sockets get pod, namespace, workload and
+// node for both addresses from the pod records, by time: an IP reused by a
+// new pod maps to the pod that had it at the record's time. Each member
+// feeds its caches from the SNMP and pod records it consumes (before the
+// flows and sockets of the same batch) and reloads every
+// enrichment_refresh what other members stored (interfaces_latest,
+// pod_ips), so a record can miss enrichment for that long when its SNMP or
+// pod record went to another member.
+//
+// # Backpressure
+//
+// When ClickHouse is down or slow, Handle fails and the bus hands the same
+// batch again with backoff without fetching more: consumption stops,
+// nothing is dropped, the lag grows (netstrata_kafka_consumer_lag_records)
+// and /healthz reports it.
+package correlator

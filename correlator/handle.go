@@ -1,0 +1,375 @@
+package correlator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
+	"github.com/netstrata/netstrata/internal/store"
+)
+
+// topicOrder handles pods and interface polls before the flows and
+// sockets of the same batch, so that these see the freshest enrichment.
+var topicOrder = map[string]int{record.TopicPods: 0, record.TopicIfStats: 1, record.TopicSockets: 2, record.TopicFlows: 3}
+
+// tableOf maps a data topic to its raw table.
+var tableOf = map[string]string{
+	record.TopicIfStats: schema.TableIfStats,
+	record.TopicFlows:   schema.TableFlows,
+	record.TopicSockets: schema.TableSockets,
+	record.TopicPods:    schema.TablePods,
+}
+
+// progress is what ingest_progress says of one partition.
+type progress struct {
+	offset    int64 // highest stored offset, -1 for none
+	updatedMs int64
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// replayClockSlack is how much later than the stored progress a record
+// at or below the stored offset may be stamped and still be taken for a
+// redelivery (producer clocks run ahead of ClickHouse's by up to this).
+const replayClockSlack = 10 * time.Minute
+
+// batch is one Handle call's work: rows per table and what the
+// deduplication tokens are made of.
+type batch struct {
+	flows   *flowRows
+	sockets *socketRows
+	ifstats *ifStatsRows
+	pods    *podRows
+	ranges  map[string][]string // table -> "partition:first-last" per partition batch
+	stamps  map[string][]int64  // table -> Kafka timestamps (ms), for freshness
+	dead    []deadRecord
+	enrich  enrichCounts
+}
+
+// deadRecord is a poison record and why.
+type deadRecord struct {
+	rec    *kgo.Record
+	reason string // decode or invalid
+	err    string
+}
+
+// Handle implements bus.Handler: decode, enrich and insert the records of
+// the batches, one INSERT per table. It returns nil only once every
+// record is stored (or dead-lettered); the bus then commits the offsets.
+func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) error {
+	conn := c.connection()
+	if conn == nil {
+		return errors.New("clickhouse is not ready")
+	}
+	floors, err := c.readProgress(ctx, conn)
+	if err != nil {
+		c.r.SetHealth("clickhouse", err)
+		return err
+	}
+	sorted := append([]bus.PartitionBatch(nil), batches...)
+	sort.SliceStable(sorted, func(i, j int) bool { return topicOrder[sorted[i].Topic] < topicOrder[sorted[j].Topic] })
+
+	b := &batch{flows: newFlowRows(), sockets: newSocketRows(), ifstats: &ifStatsRows{}, pods: &podRows{},
+		ranges: map[string][]string{}, stamps: map[string][]int64{}}
+	for _, pb := range sorted {
+		floor := c.floorFor(pb, floors)
+		c.decodeBatch(b, pb, floor)
+	}
+	c.countLookups(b.enrich)
+
+	if err := c.deadLetter(ctx, b.dead); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		table string
+		rows  interface {
+			len() int
+			columns() []column
+		}
+	}{
+		{schema.TablePods, b.pods}, {schema.TableIfStats, b.ifstats},
+		{schema.TableSockets, b.sockets}, {schema.TableFlows, b.flows},
+	} {
+		if t.rows.len() == 0 {
+			continue
+		}
+		if err := c.insert(ctx, conn, t.table, b.ranges[t.table], t.rows.len(), t.rows.columns()); err != nil {
+			return err
+		}
+	}
+	now := time.Now().UnixMilli()
+	var ages []float64
+	for table, stamps := range b.stamps {
+		h := c.m.freshness.WithLabelValues(table)
+		for _, ts := range stamps {
+			age := float64(now-ts) / 1000
+			h.Observe(age)
+			if c.onFreshness != nil {
+				ages = append(ages, age)
+			}
+		}
+	}
+	if c.onFreshness != nil {
+		c.onFreshness(ages)
+	}
+	c.r.SetHealth("clickhouse", nil)
+	if c.afterInsert != nil {
+		c.afterInsert()
+	}
+	return nil
+}
+
+// floorFor returns the offset at or below which the partition's records
+// are stored already, or -1. Progress beyond the partition's end means
+// the topic was recreated (offsets restarted): it is ignored.
+func (c *Component) floorFor(pb bus.PartitionBatch, floors map[topicPartition]progress) progress {
+	p, ok := floors[topicPartition{pb.Topic, pb.Partition}]
+	if !ok {
+		return progress{offset: -1}
+	}
+	if pb.HighWatermark > 0 && p.offset >= pb.HighWatermark {
+		c.m.staleProgress.Inc()
+		c.warn.Warn("stale:"+pb.Topic, "stored progress lies beyond the partition's end: the topic was recreated; ignoring it",
+			"topic", pb.Topic, "partition", pb.Partition, "stored_offset", p.offset, "high_watermark", pb.HighWatermark)
+		return progress{offset: -1}
+	}
+	return p
+}
+
+// decodeBatch decodes one partition's records into b, skipping those
+// already stored.
+func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress) {
+	table := tableOf[pb.Topic]
+	if table == "" {
+		return
+	}
+	first, last := int64(-1), int64(-1)
+	var ifs interfaceView
+	var pods podView
+	if pb.Topic == record.TopicFlows || pb.Topic == record.TopicSockets {
+		ifs, pods = c.ifs.view(), c.pods.view()
+		defer ifs.release()
+		defer pods.release()
+	}
+	var flow record.Flow
+	var sock record.SocketStats
+	var stats record.InterfaceStats
+	var pod record.Pod
+	skipped := 0
+	for _, rec := range pb.Records {
+		if rec.Offset <= floor.offset {
+			if rec.Timestamp.UnixMilli() <= floor.updatedMs+replayClockSlack.Milliseconds() {
+				skipped++
+				continue
+			}
+			// Stamped after the progress was stored: not a redelivery but
+			// a recreated topic whose offsets caught up with ours.
+			c.m.staleProgress.Inc()
+			c.warn.Warn("stale-ts:"+pb.Topic, "record newer than the stored progress at a lower offset: the topic was recreated; ignoring the progress",
+				"topic", pb.Topic, "partition", pb.Partition, "offset", rec.Offset)
+			floor.offset = -1
+		}
+		o := origin{partition: pb.Partition, offset: rec.Offset, tsMs: rec.Timestamp.UnixMilli()}
+		var err error
+		switch pb.Topic {
+		case record.TopicFlows:
+			if err = unmarshal(rec.Value, &flow); err == nil {
+				err = b.flows.add(&flow, o, ifs, pods, &b.enrich)
+			}
+		case record.TopicSockets:
+			if err = unmarshal(rec.Value, &sock); err == nil {
+				err = b.sockets.add(&sock, o, pods, &b.enrich)
+			}
+		case record.TopicIfStats:
+			if err = unmarshal(rec.Value, &stats); err == nil {
+				var ip [16]byte
+				var info ifInfo
+				if ip, info, err = b.ifstats.add(&stats, o); err == nil && !c.ifs.update(ip, stats.IfIndex, info) {
+					c.m.cacheFull.WithLabelValues("interfaces").Inc()
+				}
+			}
+		case record.TopicPods:
+			if err = unmarshal(rec.Value, &pod); err == nil {
+				var u podUpdate
+				if u, err = b.pods.add(&pod, o); err == nil && !c.pods.update(u) {
+					c.m.cacheFull.WithLabelValues("pod_ips").Inc()
+				}
+			}
+		}
+		if err != nil {
+			reason := "invalid"
+			if errors.Is(err, errDecode) {
+				reason = "decode"
+			}
+			b.dead = append(b.dead, deadRecord{rec: rec, reason: reason, err: err.Error()})
+			continue
+		}
+		if first < 0 {
+			first = rec.Offset
+		}
+		last = rec.Offset
+		b.stamps[table] = append(b.stamps[table], o.tsMs)
+	}
+	if skipped > 0 {
+		c.m.replayed.WithLabelValues(pb.Topic).Add(float64(skipped))
+	}
+	if first >= 0 {
+		b.ranges[table] = append(b.ranges[table], fmt.Sprintf("%d:%d-%d", pb.Partition, first, last))
+	}
+}
+
+// errDecode marks a record that is not a valid protobuf of its topic.
+var errDecode = errors.New("decode")
+
+func unmarshal(b []byte, m proto.Message) error {
+	proto.Reset(m)
+	if err := proto.Unmarshal(b, m); err != nil {
+		return fmt.Errorf("%w: %v", errDecode, err)
+	}
+	return nil
+}
+
+func (c *Component) countLookups(n enrichCounts) {
+	if n.ifHit > 0 {
+		c.m.lookups.WithLabelValues("interface", "hit").Add(float64(n.ifHit))
+	}
+	if n.ifMiss > 0 {
+		c.m.lookups.WithLabelValues("interface", "miss").Add(float64(n.ifMiss))
+	}
+	if n.podHit > 0 {
+		c.m.lookups.WithLabelValues("pod", "hit").Add(float64(n.podHit))
+	}
+	if n.podMiss > 0 {
+		c.m.lookups.WithLabelValues("pod", "miss").Add(float64(n.podMiss))
+	}
+}
+
+// token is the deterministic deduplication token of one table's INSERT:
+// the same records always give the same token, so a retried INSERT of a
+// batch that landed is dropped by ClickHouse.
+func token(table string, ranges []string) string {
+	sum := sha256.Sum256([]byte(table + "|" + strings.Join(ranges, "|")))
+	return table + "-" + hex.EncodeToString(sum[:16])
+}
+
+// insertSettings make the INSERT idempotent, including in the
+// materialized views it feeds.
+func insertSettings(tok string) clickhouse.Settings {
+	return clickhouse.Settings{
+		"insert_deduplication_token":                         tok,
+		"insert_deduplicate":                                 1,
+		"deduplicate_blocks_in_dependent_materialized_views": 1,
+	}
+}
+
+func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, ranges []string, n int, cols []column) error {
+	tok := token(table, ranges)
+	if c.failedTokens[tok] {
+		c.m.tokenRetries.WithLabelValues(table).Inc()
+	}
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.name
+	}
+	began := time.Now()
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(tok)))
+	err := store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
+		for i, col := range cols {
+			if err := b.Column(i).Append(col.values); err != nil {
+				return fmt.Errorf("column %s: %w", col.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.m.insertErrors.WithLabelValues(table).Inc()
+		if len(c.failedTokens) > 1000 {
+			clear(c.failedTokens)
+		}
+		c.failedTokens[tok] = true
+		c.r.SetHealth("clickhouse", err)
+		return err
+	}
+	delete(c.failedTokens, tok)
+	c.m.insertSeconds.WithLabelValues(table).Observe(time.Since(began).Seconds())
+	c.m.batchRows.WithLabelValues(table).Observe(float64(n))
+	c.m.rows.WithLabelValues(table).Add(float64(n))
+	return nil
+}
+
+// readProgress reads the highest stored offset of every partition.
+func (c *Component) readProgress(ctx context.Context, conn driver.Conn) (map[topicPartition]progress, error) {
+	rows, err := conn.Query(ctx, "SELECT topic, partition, max(max_offset), max(updated) FROM "+schema.TableIngestProgress+" GROUP BY topic, partition")
+	if err != nil {
+		return nil, fmt.Errorf("read ingest progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[topicPartition]progress{}
+	for rows.Next() {
+		var topic string
+		var partition uint32
+		var offset uint64
+		var updated time.Time
+		if err := rows.Scan(&topic, &partition, &offset, &updated); err != nil {
+			return nil, fmt.Errorf("read ingest progress: %w", err)
+		}
+		out[topicPartition{topic, int32(partition)}] = progress{offset: int64(offset), updatedMs: updated.UnixMilli()}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ingest progress: %w", err)
+	}
+	return out, nil
+}
+
+// deadLetter publishes poison records, with their origin and reason in
+// headers, and waits for the acknowledgement: their offsets are
+// committed with the batch's, and they never block the partition.
+func (c *Component) deadLetter(ctx context.Context, dead []deadRecord) error {
+	if len(dead) == 0 {
+		return nil
+	}
+	out := make([]*kgo.Record, len(dead))
+	for i, d := range dead {
+		h := append(append([]kgo.RecordHeader(nil), d.rec.Headers...),
+			kgo.RecordHeader{Key: "netstrata-reason", Value: []byte(d.reason)},
+			kgo.RecordHeader{Key: "netstrata-error", Value: []byte(d.err)},
+			kgo.RecordHeader{Key: "netstrata-topic", Value: []byte(d.rec.Topic)},
+			kgo.RecordHeader{Key: "netstrata-partition", Value: []byte(strconv.Itoa(int(d.rec.Partition)))},
+			kgo.RecordHeader{Key: "netstrata-offset", Value: []byte(strconv.FormatInt(d.rec.Offset, 10))},
+		)
+		out[i] = &kgo.Record{Topic: record.TopicDeadLetter, Key: d.rec.Key, Value: d.rec.Value, Headers: h}
+	}
+	if err := c.dlq.ProduceSync(ctx, out...); err != nil {
+		return fmt.Errorf("dead-letter %d records: %w", len(out), err)
+	}
+	for _, d := range dead {
+		c.m.deadLetter.WithLabelValues(d.rec.Topic, d.reason).Inc()
+		c.warn.Warn("dead:"+d.rec.Topic+d.reason, "record sent to the dead-letter topic",
+			"topic", d.rec.Topic, "partition", d.rec.Partition, "offset", d.rec.Offset, "reason", d.reason, "error", d.err)
+	}
+	return nil
+}
+
+// Assigned implements bus.Handler; progress is read on every batch, so
+// there is nothing to prepare.
+func (c *Component) Assigned(context.Context, map[string][]int32) {}
+
+// Revoked implements bus.Handler.
+func (c *Component) Revoked(context.Context, map[string][]int32) {}
