@@ -3,9 +3,9 @@ package main
 import (
 	"path/filepath"
 
-	flowcollector "github.com/netstrata/netstrata/flow-collector"
 	"github.com/netstrata/netstrata/api"
 	"github.com/netstrata/netstrata/correlator"
+	flowcollector "github.com/netstrata/netstrata/flow-collector"
 	"github.com/netstrata/netstrata/internal/config"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 	snmppoller "github.com/netstrata/netstrata/snmp-poller"
