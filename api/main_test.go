@@ -28,7 +28,7 @@ func testReporter() *telemetry.Reporter {
 	if os.Getenv("NETSTRATA_API_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	return telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))).Component("api")
 }
 
 // testAPI is a started API on a fresh database with the schema applied.
