@@ -1,9 +1,6 @@
 package correlator
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -55,14 +52,9 @@ func newMetrics(reg prometheus.Registerer, caches func() (ifs, pods float64)) (*
 		func() float64 { i, _ := caches(); return i })
 	spans := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("cached_pod_ips"), Help: "IP-to-pod spans in the enrichment cache."},
 		func() float64 { _, p := caches(); return p })
-	for _, c := range []prometheus.Collector{m.rows, m.batchRows, m.insertSeconds, m.insertErrors, m.tokenRetries,
-		m.replayed, m.deadLetter, m.lookups, m.freshness, m.staleProgress, m.cacheFull, sizes, spans} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, fmt.Errorf("register metrics: %w", err)
-			}
-		}
+	if err := telemetry.Register(reg, m.rows, m.batchRows, m.insertSeconds, m.insertErrors, m.tokenRetries,
+		m.replayed, m.deadLetter, m.lookups, m.freshness, m.staleProgress, m.cacheFull, sizes, spans); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

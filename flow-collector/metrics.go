@@ -1,9 +1,6 @@
 package flowcollector
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -61,14 +58,6 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.datagrams, m.flows, m.decodeErrors, m.unknownTemplate,
-		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return fmt.Errorf("register metrics: %w", err)
-			}
-		}
-	}
-	return nil
+	return telemetry.Register(reg, m.datagrams, m.flows, m.decodeErrors, m.unknownTemplate,
+		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops)
 }

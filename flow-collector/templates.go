@@ -162,7 +162,6 @@ func (t *exporterTemplates) takeAdded() bool {
 	return a
 }
 
-
 func sameTemplate(a, b any) bool {
 	switch x := a.(type) {
 	case netflow.TemplateRecord:

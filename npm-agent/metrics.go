@@ -1,7 +1,6 @@
 package npmagent
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,14 +55,9 @@ func newMetrics(r *telemetry.Reporter) (*metrics, error) {
 		collectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: n("collect_seconds"),
 			Help: "Time of one collection (iterator pass, and publishing when due).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 	}
-	for _, c := range []prometheus.Collector{m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
-		m.liveSockets, m.mapEntries, m.mapCapacity, m.mapFull, m.ringbufLost, m.collectSeconds} {
-		if err := r.Registry.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, fmt.Errorf("register npm metrics: %w", err)
-			}
-		}
+	if err := telemetry.Register(r.Registry, m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
+		m.liveSockets, m.mapEntries, m.mapCapacity, m.mapFull, m.ringbufLost, m.collectSeconds); err != nil {
+		return nil, fmt.Errorf("npm metrics: %w", err)
 	}
 	return m, nil
 }

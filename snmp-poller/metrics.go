@@ -1,9 +1,6 @@
 package snmppoller
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -71,16 +68,8 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.polls, m.failures, m.timeouts, m.interfaces, m.duration,
-		m.lag, m.skipped, m.records, m.flagged, m.badValues, m.targets, m.marshalErrs} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return fmt.Errorf("snmp poller metrics: %w", err)
-			}
-		}
-	}
-	return nil
+	return telemetry.Register(reg, m.polls, m.failures, m.timeouts, m.interfaces, m.duration,
+		m.lag, m.skipped, m.records, m.flagged, m.badValues, m.targets, m.marshalErrs)
 }
 
 // forget drops a removed target's series.

@@ -140,13 +140,8 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 	c.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: telemetry.Name("kafka", "consumer_lag_records"), Help: "Records not yet committed by the group, per partition.",
 	}, []string{"group", "topic", "partition"})
-	for _, m := range []prometheus.Collector{c.retries, c.lag} {
-		if err := r.Registry.Register(m); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, fmt.Errorf("register metrics: %w", err)
-			}
-		}
+	if err := telemetry.Register(r.Registry, c.retries, c.lag); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

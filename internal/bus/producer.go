@@ -84,13 +84,8 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 	p.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: telemetry.Name("kafka", "buffered_records"), Help: "Records waiting to be acknowledged.",
 	}, func() float64 { return float64(cl.BufferedProduceRecords()) })
-	for _, c := range []prometheus.Collector{p.produced, p.dropped, p.failed, p.buffered} {
-		if err := r.Registry.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return nil, fmt.Errorf("register metrics: %w", err)
-			}
-		}
+	if err := telemetry.Register(r.Registry, p.produced, p.dropped, p.failed, p.buffered); err != nil {
+		return nil, err
 	}
 	p.promise = func(rec *kgo.Record, err error) {
 		if err == nil {

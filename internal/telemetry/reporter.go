@@ -3,6 +3,8 @@
 package telemetry
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,4 +54,19 @@ func (r *Reporter) SetHealth(check string, err error) {
 // the project sorts together.
 func Name(subsystem, name string) string {
 	return "netstrata_" + subsystem + "_" + name
+}
+
+// Register registers collectors, tolerating ones already registered: a
+// test or a process may build a component twice on one registry, and the
+// first instance's metrics then stand for both.
+func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return fmt.Errorf("register metrics: %w", err)
+			}
+		}
+	}
+	return nil
 }
