@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -216,14 +217,18 @@ func (c *Component) refresh(ctx context.Context, conn driver.Conn) error {
 	for rows.Next() {
 		var t, start time.Time
 		var u podUpdate
-		var ips []netip.Addr
+		// net.IP, not netip.Addr: clickhouse-go cannot scan an
+		// Array(IPv6) into netip.Addr over HTTP.
+		var ips []net.IP
 		if err := rows.Scan(&t, &u.uid, &u.info.name, &u.info.namespace, &u.info.node, &u.info.workload, &start,
 			&u.deleted, &u.hostNetwork, &ips); err != nil {
 			return fmt.Errorf("load pod IPs: %w", err)
 		}
 		u.timeMs, u.startMs = t.UnixMilli(), start.UnixMilli()
 		for _, ip := range ips {
-			u.ips = append(u.ips, ip.As16())
+			var a [16]byte
+			copy(a[:], ip.To16())
+			u.ips = append(u.ips, a)
 		}
 		if !c.pods.update(u) {
 			c.m.cacheFull.WithLabelValues("pod_ips").Inc()

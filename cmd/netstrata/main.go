@@ -31,6 +31,7 @@ Commands:
   correlator       Kafka -> ClickHouse, enrichment and cross-layer joins
   api              HTTP API (investigate, topn, interfaces, sockets, traffic map)
   investigate      ask a running API why traffic spiked (netstrata investigate --help)
+  demo             run the whole pipeline on a lab of namespaces and investigate a spike (root)
   config           print the effective configuration (defaults + file + env) as YAML
   version          print the version
 
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "investigate":
 		return runInvestigate(rest, stdout, stderr)
+	case "demo":
+		return runDemo(rest, stdout, stderr)
 	}
 	if _, ok := commands[cmd]; !ok && cmd != "config" {
 		fmt.Fprintf(stderr, "netstrata: unknown command %q\n\n%s", cmd, usage)
