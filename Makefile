@@ -25,8 +25,12 @@ test-deps:
 
 # The one test command (CI runs exactly this): installs the real peers,
 # runs every test with them required, then each fuzz target briefly.
+# The end-to-end test (cmd/netstrata) runs alone afterwards: its eBPF agent
+# sees every socket of the machine, and the other packages' tests make
+# traffic of their own.
 test: test-deps
-	NETSTRATA_REQUIRE_PEERS=1 $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) ./...
+	NETSTRATA_REQUIRE_PEERS=1 $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/netstrata$$')
+	NETSTRATA_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/netstrata
 	bash scripts/fuzz.sh $(FUZZTIME)
 
 # Fuzz every target for longer.
