@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -206,6 +207,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		}
 	}
 	var event, base window
+	var dataStart time.Time // start of the spike layer's data when the range begins before it
 	spikeLayer := ""
 	for _, layer := range sc.primary {
 		s := series[layer]
@@ -214,20 +216,31 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		}
 		if spikeLayer == "" {
 			spikeLayer = layer // the series reported even without a spike
+			_, _, dataStart = rateSeries(s, from, to, step)
 		}
-		if i, j, _, ok := findSpike(s, spikeFactor, minSeriesBytesFloor); ok {
-			event = window{s[i].T, s[j].T.Add(step)}
+		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor); ok {
+			event, base, dataStart = r.Event, r.Base, r.DataStart
 			spikeLayer = layer
 			break
 		}
 	}
 	retrSpike := false
 	if event.dur() == 0 && len(retr) > 0 {
-		if i, j, _, ok := findSpike(retr, retransmitFactor, minRetrSeriesFloor); ok {
-			event, retrSpike = window{retr[i].T, retr[j].T.Add(step)}, true
+		if r, ok := detectSpike(retr, from, to, step, retransmitFactor, minRetrSeriesFloor); ok {
+			event, base, retrSpike = r.Event, r.Base, true
 			if spikeLayer == "" {
 				spikeLayer = "sockets"
+				dataStart = r.DataStart
 			}
+		}
+	}
+	if event.dur() == 0 && spikeLayer != "" && dataStart.IsZero() {
+		// A rise covering the whole range (or most of it, when the level
+		// before it is not in the range): against the window before.
+		prev := window{from.Add(-to.Sub(from)), from}
+		if wb, we := c.windowBytes(ctx, sc, spikeLayer, series, prev, window{from, to}, step); wb > 0 &&
+			float64(we) > spikeFactor*float64(wb) && float64(we) > minSeriesBytesFloor*to.Sub(from).Minutes() {
+			event, base = window{from, to}, prev
 		}
 	}
 	spikeFound := event.dur() > 0 && !retrSpike
@@ -235,8 +248,8 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		// No spike: compare the last quarter of the range with the quarter before.
 		q := max((to.Sub(from) / 4).Truncate(step), step)
 		event = window{to.Add(-q), to}
+		base = baselineBefore(event, dataStart)
 	}
-	base = window{event.Start.Add(-event.dur()), event.Start}
 
 	// 2. Contributors, health and map from the sockets; flows for the
 	// paths and for subjects the agents do not see.
@@ -271,8 +284,13 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	inv.Baseline.Bytes, inv.Spike.Bytes = wb, we
 	inv.Baseline.Bps, inv.Spike.Bps = float64(wb)*8/base.dur().Seconds(), float64(we)*8/event.dur().Seconds()
 	if wb > 0 {
-		inv.Growth = float64(we) / float64(wb)
+		// Rates, not sums: the windows differ when the event ends in the
+		// current (partial) minute or the baseline starts with the data.
+		inv.Growth = inv.Spike.Bps / inv.Baseline.Bps
 	}
+	// Contributors compare bytes of the two windows: bring the baseline's
+	// to the event's duration so that a share or a "3× more" is a rate.
+	scaleBaseline(groups, flowGroups, event.dur().Seconds()/base.dur().Seconds())
 	if !spikeFound && !retrSpike {
 		inv.Spike.Source = spikeLayer + " (no spike found; last quarter of the range)"
 	}
@@ -458,4 +476,21 @@ func wrapIf(expr, cond string) string {
 		return "sumIf(" + strings.TrimSuffix(rest, ")") + " AND " + cond + ")"
 	}
 	return "sumIf(" + strings.TrimSuffix(strings.TrimPrefix(expr, "sum("), ")") + ", " + cond + ")"
+}
+
+// scaleBaseline brings the baseline window's counts to the length of the
+// event window (ratio = event / baseline duration); ratios within a
+// window (retransmit rate, RTT) are unchanged.
+func scaleBaseline(groups []socketGroup, flows []flowGroup, ratio float64) {
+	if ratio == 1 || ratio <= 0 || math.IsInf(ratio, 0) || math.IsNaN(ratio) {
+		return
+	}
+	scale := func(v uint64) uint64 { return uint64(math.Round(float64(v) * ratio)) }
+	for i := range groups {
+		w := &groups[i].W[0]
+		w.Bytes, w.Sent, w.Segs, w.Retr, w.Conns = scale(w.Bytes), scale(w.Sent), scale(w.Segs), scale(w.Retr), scale(w.Conns)
+	}
+	for i := range flows {
+		flows[i].W[0] = scale(flows[i].W[0])
+	}
 }

@@ -179,6 +179,9 @@ func (b *openAPIBuilder) schemaRef(t reflect.Type) map[string]any {
 				if f.Type.Kind() == reflect.Pointer {
 					s = map[string]any{"allOf": []any{s}, "nullable": true}
 				}
+				if d := f.Tag.Get("doc"); d != "" {
+					s["description"] = d // a field whose meaning the name cannot carry
+				}
 				props[jname] = s
 				if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
 					required = append(required, jname)

@@ -144,3 +144,30 @@ func asSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
 }
+
+func TestOpenAPIDocumentSaysWhenRTTAverageIsAMedian(t *testing.T) {
+	c := offlineAPI(t, testConfig())
+	resp, err := http.Get("http://" + c.Addr() + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Description string `json:"description"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, schema := range []string{"Session", "MapEdge", "HealthStats"} {
+		d := doc.Components.Schemas[schema].Properties["rtt_avg_us"].Description
+		if !strings.Contains(d, "median") {
+			t.Errorf("%s.rtt_avg_us description %q does not say it is (or uses) the median", schema, d)
+		}
+	}
+}

@@ -20,8 +20,8 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	if inv.Spike != nil && inv.Baseline != nil {
-		fmt.Fprintf(tw, "Spike\t%s–%s\t%s\t%s\t%d retransmits\t(%s)\n", hhmm(inv.Spike.Start), hhmm(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps), inv.Spike.Retransmits, inv.Spike.Source)
-		fmt.Fprintf(tw, "Baseline\t%s–%s\t%s\t%s\t%d retransmits\t\n", hhmm(inv.Baseline.Start), hhmm(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Baseline.Retransmits)
+		fmt.Fprintf(tw, "Spike\t%s–%s\t%s\t%s\t%d retransmits\t(%s)\n", clock(inv.Spike.Start), clock(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps), inv.Spike.Retransmits, inv.Spike.Source)
+		fmt.Fprintf(tw, "Baseline\t%s–%s\t%s\t%s\t%d retransmits\t\n", clock(inv.Baseline.Start), clock(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Baseline.Retransmits)
 		if inv.Growth > 0 {
 			fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", trimFloat(inv.Growth))
 		}

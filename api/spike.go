@@ -83,3 +83,122 @@ func median(v []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// spikeResult is a spike found by detectSpike: the event window (ending
+// no later than the range), the baseline window before it (starting no
+// earlier than the first fully covered bucket of data) and their rates.
+type spikeResult struct {
+	Event, Base window
+	// DataStart is the start of the first fully covered bucket when the
+	// range begins before the data; zero when data precede the range.
+	DataStart time.Time
+}
+
+// rateSeries turns a filled series into rates per second over the part
+// of each bucket the range covers, without the empty buckets before the
+// data starts and after it ends. A first bucket with data right after
+// empty ones is left out too: the data most likely began inside it, so
+// its rate understates the level. first is the index in series of the
+// first rate; dataStart is the start of that bucket when leading buckets
+// were dropped.
+func rateSeries(series []bucket, from, to time.Time, step time.Duration) (rates []bucket, first int, dataStart time.Time) {
+	lo, hi := 0, len(series)
+	for lo < hi && series[lo].V == 0 {
+		lo++
+	}
+	for hi > lo && series[hi-1].V == 0 {
+		hi--
+	}
+	if lo > 0 && hi-lo > 1 {
+		lo++ // the partial first bucket of the data
+	}
+	if lo > 0 && lo < len(series) {
+		dataStart = series[lo].T
+	}
+	for i := lo; i < hi; i++ {
+		b := series[i]
+		start, end := b.T, b.T.Add(step)
+		if start.Before(from) {
+			start = from
+		}
+		if end.After(to) {
+			end = to
+		}
+		cov := end.Sub(start).Seconds()
+		if cov <= 0 {
+			continue
+		}
+		rates = append(rates, bucket{T: b.T, V: b.V / cov})
+	}
+	return rates, lo, dataStart
+}
+
+// detectSpike finds the spike of a filled series as rates over the
+// covered time, so that empty minutes before the data and a partial last
+// minute do not distort the level. It tries the series' median first (a
+// spike shorter than half of the data), then a step up from the level
+// before it (a spike covering most of the data). floor is in value units
+// per bucket. ok is false when no bucket stands out.
+func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor, floor float64) (spikeResult, bool) {
+	rates, _, dataStart := rateSeries(series, from, to, step)
+	floorRate := floor / step.Seconds()
+	i, j, _, ok := findSpike(rates, factor, floorRate)
+	if !ok {
+		i, j, ok = findStepUp(rates, factor, floorRate)
+	}
+	if !ok {
+		return spikeResult{DataStart: dataStart}, false
+	}
+	r := spikeResult{DataStart: dataStart, Event: window{rates[i].T, rates[j].T.Add(step)}}
+	r.Base = baselineBefore(r.Event, dataStart)
+	if r.Event.End.After(to) {
+		r.Event.End = to
+	}
+	return r, true
+}
+
+// baselineBefore is the window of the event's whole-bucket length right
+// before it, cut at the start of the data.
+func baselineBefore(event window, dataStart time.Time) window {
+	b := window{event.Start.Add(-event.dur()), event.Start}
+	if !dataStart.IsZero() && b.Start.Before(dataStart) && dataStart.Before(b.End) {
+		b.Start = dataStart
+	}
+	return b
+}
+
+// findStepUp finds the run of buckets standing above the median of all
+// the buckets before it: a rise that lasts to (or nearly to) the end of
+// the series outweighs its median. A bucket belongs to the run when it
+// exceeds factor × that level, the level plus four robust deviations
+// (when at least three buckets precede it) and floor.
+func findStepUp(vals []bucket, factor, floor float64) (first, last int, ok bool) {
+	best := 0.0
+	for k := 1; k < len(vals); k++ {
+		prefix := make([]float64, k)
+		for i := range prefix {
+			prefix[i] = vals[i].V
+		}
+		level := median(prefix)
+		if level <= 0 {
+			continue
+		}
+		threshold := math.Max(level*factor, floor)
+		if k >= 3 {
+			dev := make([]float64, k)
+			for i, v := range prefix {
+				dev[i] = math.Abs(v - level)
+			}
+			threshold = math.Max(threshold, level+4*1.4826*median(dev))
+		}
+		score, j := 0.0, k-1
+		for m := k; m < len(vals) && vals[m].V > threshold; m++ {
+			score += vals[m].V - level
+			j = m
+		}
+		if j >= k && score > best {
+			best, first, last, ok = score, k, j, true
+		}
+	}
+	return first, last, ok
+}

@@ -121,7 +121,7 @@ type Session struct {
 	BytesSent        uint64    `json:"bytes_sent"`
 	BytesReceived    uint64    `json:"bytes_received"`
 	Retransmits      uint64    `json:"retransmits"`
-	RTTAvgUs         float64   `json:"rtt_avg_us"`
+	RTTAvgUs         float64   `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the mean over the socket's intervals when the response's source is the raw sockets table (narrow ranges); the median (t-digest) when it is the sockets_1m rollup (wide ranges), which keeps RTT quantiles only."`
 	RTTP50Us         float64   `json:"rtt_p50_us"`
 	RTTP99Us         float64   `json:"rtt_p99_us"`
 	JitterUs         float64   `json:"jitter_us"`
@@ -162,7 +162,7 @@ type MapEdge struct {
 	Port        uint16  `json:"port"`
 	Bytes       uint64  `json:"bytes"`
 	Connections uint64  `json:"connections"`
-	RTTAvgUs    float64 `json:"rtt_avg_us"`
+	RTTAvgUs    float64 `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the byte-weighted mean of the median (t-digest) RTT of the sessions on the edge."`
 	Retransmits uint64  `json:"retransmits"`
 }
 
@@ -280,7 +280,7 @@ type HealthStats struct {
 	Segments       uint64  `json:"segments"`
 	Retransmits    uint64  `json:"retransmits"`
 	RetransmitRate float64 `json:"retransmit_rate"` // retransmits per segment sent
-	RTTAvgUs       float64 `json:"rtt_avg_us"`
+	RTTAvgUs       float64 `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the byte-weighted mean of the median (t-digest) RTT of the path's sessions in the window."`
 	RTTP99Us       float64 `json:"rtt_p99_us"`
 	JitterUs       float64 `json:"jitter_us"`
 }

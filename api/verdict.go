@@ -70,8 +70,8 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 			what = "window"
 		}
 		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s–%s UTC: %s (%s) vs baseline %s–%s: %s (%s), from %s",
-			what, hhmm(inv.Spike.Start), hhmm(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
-			hhmm(inv.Baseline.Start), hhmm(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
+			what, clock(inv.Spike.Start), clock(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
+			clock(inv.Baseline.Start), clock(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
 	}
 	if p := inv.Contributors.Ports; len(p) > 0 && spikeFound {
 		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, humanBytes(p[0].BaselineBytes), humanBytes(p[0].SpikeBytes)))
@@ -225,6 +225,15 @@ func shortReason(r string) string {
 }
 
 func hhmm(t time.Time) string { return t.UTC().Format("15:04") }
+
+// clock is hhmm, with seconds when t is not on a minute (a window ending
+// in the current minute).
+func clock(t time.Time) string {
+	if t.Truncate(time.Minute).Equal(t) {
+		return hhmm(t)
+	}
+	return t.UTC().Format("15:04:05")
+}
 
 // between names a range: times of day within a day, dates beyond.
 func between(from, to time.Time) string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netstrata/netstrata/internal/bus"
@@ -65,21 +66,35 @@ func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Wr
 	reporter := telemetry.NewReporter(log)
 	e := &env{cfg: cfg, reporter: reporter}
 	var started []running
+	var stopOnce sync.Once
 	stopAll := func() {
-		for i := len(started) - 1; i >= 0; i-- {
-			r := started[i]
-			if err := r.svc.Stop(); err != nil {
-				log.Warn("stop", "component", r.name, "error", err)
+		stopOnce.Do(func() {
+			stopProducer := func() {
+				if e.producer != nil {
+					if err := e.producer.Stop(); err != nil {
+						log.Warn("stop kafka producer", "error", err)
+					}
+					e.producer = nil
+				}
 			}
-			if r.http != nil {
-				_ = r.http.Stop()
+			// Reverse start order: sources, then the sinks, then the
+			// embedded services; the producer flushes before the
+			// embedded broker goes.
+			for i := len(started) - 1; i >= 0; i-- {
+				r := started[i]
+				if r.name == "embedded-kafka" {
+					stopProducer()
+				}
+				if err := r.svc.Stop(); err != nil {
+					log.Warn("stop", "component", r.name, "error", err)
+				}
+				if r.http != nil {
+					_ = r.http.Stop()
+				}
+				log.Info("stopped", "component", r.name)
 			}
-		}
-		if e.producer != nil {
-			if err := e.producer.Stop(); err != nil {
-				log.Warn("stop kafka producer", "error", err)
-			}
-		}
+			stopProducer()
+		})
 	}
 	defer stopAll()
 
@@ -124,7 +139,7 @@ func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Wr
 	<-ctx.Done()
 	log.Info("shutting down", "signal", context.Cause(ctx))
 	done := make(chan struct{})
-	go func() { stopAll(); started = nil; close(done) }()
+	go func() { stopAll(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
