@@ -3,21 +3,17 @@ package flowcollector
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
@@ -117,7 +113,8 @@ func BenchmarkDecode(b *testing.B) {
 
 // TestHelperBenchCollector is not a test: BenchmarkLoopback runs the test
 // binary through it as the collector process, publishing to the broker
-// the benchmark runs, so that its CPU time is measured alone.
+// the benchmark runs, so that its CPU time and RSS are its own. Each line
+// on stdin asks for its counters; stdin closing stops it.
 func TestHelperBenchCollector(t *testing.T) {
 	broker := os.Getenv("FLOWCOLLECTOR_BENCH_BROKER")
 	if broker == "" {
@@ -153,109 +150,265 @@ func TestHelperBenchCollector(t *testing.T) {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	fmt.Printf("LISTENING %s %s\n", c.Addrs(kindNetFlow)[0], c.Addrs(kindSFlow)[0])
-	// Stdin closing asks for the counts.
-	bufio.NewReader(os.Stdin).ReadString('\n')
-	drops := uint64(0)
-	for _, n := range c.KernelDrops() {
-		drops += n
+	heap := []rtmetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	printCounts := func() {
+		drops := uint64(0)
+		for _, n := range c.KernelDrops() {
+			drops += n
+		}
+		rtmetrics.Read(heap)
+		fmt.Printf("COUNTS %d %d %d %d\n",
+			int64(metricSum(t, r, "netstrata_flow_flows_total", "", "")), drops,
+			int64(metricSum(t, r, "netstrata_flow_dropped_datagrams_total", "", "")), heap[0].Value.Uint64())
+		os.Stdout.Sync()
 	}
-	fmt.Printf("FLOWS %d DROPS %d\n", int64(metricSum(t, r, "netstrata_flow_flows_total", "", "")), drops)
-	os.Stdout.Sync()
+	in := bufio.NewReader(os.Stdin)
+	for {
+		if _, err := in.ReadString('\n'); err != nil {
+			break
+		}
+		printCounts()
+	}
+	printCounts()
 	c.Stop()
 	prod.Stop()
 }
 
-// cpuSeconds reads a process's user+system CPU time.
-func cpuSeconds(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, _ := strconv.ParseFloat(fields[11], 64)
-	st, _ := strconv.ParseFloat(fields[12], 64)
-	return (ut + st) / 100 // USER_HZ
-}
-
-// blast sends the datagrams in a loop for d at up to rate records/s (0:
-// as fast as possible) and returns how many records it sent.
-func blast(b *testing.B, to netip.AddrPort, datagrams [][]byte, perDatagram []int, d time.Duration, rate float64) (sent int64) {
-	s := newSender(b, to)
-	// Templates first, then the loop.
+// sendTemplates sends the first datagrams of a capture (its templates)
+// and gives the peer a moment to learn them.
+func sendTemplates(s *sender, datagrams [][]byte) {
 	for i := 0; i < len(datagrams) && i < 4; i++ {
-		s.conn.WriteToUDPAddrPort(datagrams[i], to)
+		s.conn.WriteToUDPAddrPort(datagrams[i], s.to)
 	}
 	time.Sleep(100 * time.Millisecond)
+}
+
+// replay sends the datagrams in a loop for d at up to rate records/s (0:
+// as fast as possible), or until stop, and returns how many records it
+// sent and for how long. It paces every 8 datagrams against the cumulative target, so
+// bursts stay small (≤ 12 KB) whatever the sleep granularity.
+func replay(s *sender, datagrams [][]byte, perDatagram []int, d time.Duration, rate float64, stop *atomic.Bool) (sent int64, wall time.Duration) {
 	start := time.Now()
-	for i := 0; time.Since(start) < d; i++ {
-		k := i % len(datagrams)
-		if _, err := s.conn.WriteToUDPAddrPort(datagrams[k], to); err == nil {
-			sent += int64(perDatagram[k])
-		}
-		if rate > 0 && i%32 == 0 {
-			if ahead := time.Duration(float64(sent)/rate*1e9) - time.Since(start); ahead > 0 {
-				time.Sleep(ahead)
+	for i := 0; ; i++ {
+		if i%8 == 0 {
+			el := time.Since(start)
+			if el >= d || stop.Load() {
+				return sent, el
+			}
+			if rate > 0 {
+				if ahead := time.Duration(float64(sent)/rate*1e9) - el; ahead > 0 {
+					time.Sleep(ahead)
+				}
 			}
 		}
-	}
-	return sent
-}
-
-// countGoflow2Records counts goflow2's binary output: varint-delimited
-// protobuf messages, each followed by the line separator.
-func countGoflow2Records(path string) int64 {
-	data, _ := os.ReadFile(path)
-	var n int64
-	for len(data) > 0 {
-		l, k := protowire.ConsumeVarint(data)
-		if k < 0 || int(l)+k > len(data) {
-			break
+		k := i % len(datagrams)
+		if _, err := s.conn.WriteToUDPAddrPort(datagrams[k], s.to); err == nil {
+			sent += int64(perDatagram[k])
 		}
-		data = data[k+int(l):]
-		if len(data) > 0 && data[0] == '\n' {
-			data = data[1:]
-		}
-		n++
 	}
-	return n
 }
 
-type loopbackResult struct {
-	sent, decoded int64
-	cpu           float64
-	drops         uint64
+// memSample is a peer's memory at one moment of a replay.
+type memSample struct {
+	at     time.Duration
+	rssMB  float64
+	heapMB float64 // ours only
 }
 
-func (r loopbackResult) String() string {
-	return fmt.Sprintf("sent %d decoded %d (loss %.1f%%) cpu %.2fs → %.0f records/s per core, kernel drops %d",
-		r.sent, r.decoded, 100*float64(r.sent-r.decoded)/float64(max(r.sent, 1)), r.cpu, float64(r.decoded)/max(r.cpu, 0.001), r.drops)
+// runResult is one replay into one peer.
+type runResult struct {
+	peer                  string
+	target                float64 // records/s asked (0: as fast as possible)
+	sent, decoded         int64   // records, decoded counted after draining
+	wall                  time.Duration
+	decodedDuringReplay   int64
+	cpu                   float64 // seconds of CPU over replay and drain
+	kernelDrops, ownDrops int64   // datagrams
+	mem                   []memSample
+	stoppedAt             time.Duration // replay cut short by the RSS cap
+}
+
+// rssCapMB stops an overload replay before a peer takes the shared
+// machine's memory.
+const rssCapMB = 4096
+
+func (r runResult) loss() float64 {
+	return 100 * float64(r.sent-r.decoded) / float64(max(r.sent, 1))
+}
+
+// decodedRate is records/s decoded while the replay ran (wall time).
+func (r runResult) decodedRate() float64 {
+	return float64(r.decodedDuringReplay) / r.wall.Seconds()
+}
+
+func (r runResult) String() string {
+	own := "n/a"
+	if r.ownDrops >= 0 {
+		own = strconv.FormatInt(r.ownDrops, 10)
+	}
+	return fmt.Sprintf("sent %.0f/s decoded %.0f/s (wall) %.0f/s per core, loss %.2f%% (%d of %d records), kernel drops %d datagrams, own drops %s",
+		float64(r.sent)/r.wall.Seconds(), r.decodedRate(), float64(r.decoded)/max(r.cpu, 0.001),
+		r.loss(), r.sent-r.decoded, r.sent, r.kernelDrops, own)
+}
+
+// memString lists RSS (and our Go heap) every second of the replay, the
+// first sample taken before it.
+func (r runResult) memString() string {
+	if len(r.mem) < 2 {
+		return "no samples"
+	}
+	var rss, heap []string
+	for _, m := range r.mem {
+		rss = append(rss, fmt.Sprintf("%.0f", m.rssMB))
+		heap = append(heap, fmt.Sprintf("%.0f", m.heapMB))
+	}
+	s := "RSS MB each second from before: " + strings.Join(rss, " ")
+	if r.peer == "netstrata" {
+		s += "; Go heap MB: " + strings.Join(heap, " ")
+	}
+	if r.stoppedAt > 0 {
+		s += fmt.Sprintf("; replay stopped at %.0fs: RSS over the %d MB cap", r.stoppedAt.Seconds(), rssCapMB)
+	}
+	return s
+}
+
+// run replays into one peer at a rate and counts what it decoded and
+// dropped once it has drained its socket. With sampleMem it also samples
+// the peer's RSS every second.
+func run(b *testing.B, p *benchPeer, datagrams [][]byte, perDatagram []int, d time.Duration, rate float64, sampleMem bool) runResult {
+	s := newSender(b, p.to)
+	defer s.conn.Close()
+	sendTemplates(s, datagrams)
+	c0 := p.counts()
+	cpu0 := cpuSeconds(p.pid)
+	res := runResult{peer: p.name, target: rate}
+	var sampling sync.WaitGroup
+	done := make(chan struct{})
+	var stop atomic.Bool
+	if sampleMem {
+		sample := func(at time.Duration) {
+			m := memSample{at: at, rssMB: rssMB(p.pid)}
+			if p.name == "netstrata" {
+				m.heapMB = float64(p.counts().heap) / (1 << 20)
+			}
+			res.mem = append(res.mem, m)
+			if m.rssMB > rssCapMB && !stop.Load() {
+				res.stoppedAt = at
+				stop.Store(true)
+			}
+		}
+		sample(0)
+		sampling.Add(1)
+		go func() {
+			defer sampling.Done()
+			start := time.Now()
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					sample(time.Since(start))
+				}
+			}
+		}()
+	}
+	res.sent, res.wall = replay(s, datagrams, perDatagram, d, rate, &stop)
+	close(done)
+	sampling.Wait()
+	c1 := p.counts()
+	// Drain: until the count stops moving, or 10 s (what is still queued
+	// then counts as lost: the process stops after each run).
+	c2 := c1
+	for still, deadline := 0, time.Now().Add(10*time.Second); still < 2 && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		c := p.counts()
+		if c.decoded == c2.decoded {
+			still++
+		} else {
+			still = 0
+		}
+		c2 = c
+	}
+	res.cpu = cpuSeconds(p.pid) - cpu0
+	res.decoded = c2.decoded - c0.decoded
+	res.decodedDuringReplay = c1.decoded - c0.decoded
+	res.kernelDrops = int64(c2.kernelDrops - c0.kernelDrops)
+	res.ownDrops = -1
+	if c2.ownDrops >= 0 {
+		res.ownDrops = c2.ownDrops - c0.ownDrops
+	}
+	return res
+}
+
+// benchSettings are BenchmarkLoopback's knobs, from the environment.
+type benchSettings struct {
+	replay, overload time.Duration
+	rate             float64   // of the first replay; 0: as fast as possible
+	sweep            []float64 // fractions of our maximum
+	overloadFactor   float64
+}
+
+func loopbackSettings(b *testing.B) benchSettings {
+	s := benchSettings{replay: 5 * time.Second, overload: 20 * time.Second, overloadFactor: 3,
+		sweep: []float64{0.25, 0.5, 0.8, 1, 1.5}}
+	if n, _ := strconv.Atoi(os.Getenv("NETSTRATA_BENCH_SECONDS")); n > 0 {
+		s.replay = time.Duration(n) * time.Second
+	}
+	if v, ok := os.LookupEnv("NETSTRATA_BENCH_OVERLOAD_SECONDS"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			b.Fatalf("NETSTRATA_BENCH_OVERLOAD_SECONDS=%q: want seconds (0: skip)", v)
+		}
+		s.overload = time.Duration(n) * time.Second
+	}
+	s.rate, _ = strconv.ParseFloat(os.Getenv("NETSTRATA_BENCH_RATE"), 64)
+	if v, ok := os.LookupEnv("NETSTRATA_BENCH_SWEEP"); ok {
+		s.sweep = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "" || f == "none" {
+				continue
+			}
+			x, err := strconv.ParseFloat(f, 64)
+			if err != nil || x <= 0 {
+				b.Fatalf("NETSTRATA_BENCH_SWEEP=%q: want fractions of our maximum, e.g. 0.25,0.5,0.8,1,1.5", v)
+			}
+			s.sweep = append(s.sweep, x)
+		}
+	}
+	return s
 }
 
 // BenchmarkLoopback replays real exporters' 10k-flow captures over
-// loopback into netstrata's collector (publishing to the embedded Kafka)
-// and into goflow2 (binary output to a file), in the same run, and
-// reports records/s per core of CPU each used, and loss. It needs
-// NETSTRATA_GOFLOW2 (the goflow2 v2.2.6 binary); bench/run.sh sets it.
-// NETSTRATA_BENCH_SECONDS (default 5) sets the length of each replay and
-// NETSTRATA_BENCH_RATE (records/s, default 0: as fast as possible) its
-// rate.
+// loopback into netstrata's collector (a child process with one worker,
+// publishing to the embedded Kafka) and into goflow2 (one worker, binary
+// output counted as it streams), same machine, same run. Per protocol:
+//  1. as fast as possible: records/s per core of CPU, and our maximum
+//     (records/s decoded, wall time);
+//  2. a sweep at fixed fractions of that maximum into both: records/s
+//     decoded, loss (sent vs decoded) and kernel drops;
+//  3. an overload at 3× our maximum into fresh processes of both: RSS
+//     every second (and our Go heap), drops.
+//
+// It needs NETSTRATA_GOFLOW2 (the goflow2 v2.2.6 binary); bench/run.sh
+// sets it. Knobs: NETSTRATA_BENCH_SECONDS (each replay, default 5),
+// NETSTRATA_BENCH_RATE (records/s of the first replay, default 0: as fast
+// as possible), NETSTRATA_BENCH_SWEEP (default 0.25,0.5,0.8,1,1.5; "none"
+// skips), NETSTRATA_BENCH_OVERLOAD_SECONDS (default 20; 0 skips),
+// NETSTRATA_BENCH_PROTOCOLS (e.g. v9,sflow).
 func BenchmarkLoopback(b *testing.B) {
 	gf2 := os.Getenv("NETSTRATA_GOFLOW2")
 	if gf2 == "" {
 		b.Skip("NETSTRATA_GOFLOW2 is not set (bench/run.sh installs goflow2 v2.2.6 and sets it)")
 	}
-	seconds, _ := strconv.Atoi(os.Getenv("NETSTRATA_BENCH_SECONDS"))
-	if seconds == 0 {
-		seconds = 5
-	}
-	rate, _ := strconv.ParseFloat(os.Getenv("NETSTRATA_BENCH_RATE"), 64)
+	set := loopbackSettings(b)
 	broker, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: 2}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer broker.Stop(context.Background())
-	only := os.Getenv("NETSTRATA_BENCH_PROTOCOLS") // e.g. "v9,sflow"; default all
+	only := os.Getenv("NETSTRATA_BENCH_PROTOCOLS")
 	for _, bc := range benchCaptures {
 		if only != "" && !strings.Contains(","+only+",", ","+bc.proto+",") {
 			continue
@@ -270,110 +423,57 @@ func BenchmarkLoopback(b *testing.B) {
 				perDatagram[i] = len(p)
 			}
 			for i := 0; i < b.N; i++ {
-				ours := runOurs(b, broker.Addr(), bc.proto, datagrams, perDatagram, time.Duration(seconds)*time.Second, rate)
-				theirs := runGoflow2(b, gf2, bc.proto, datagrams, perDatagram, time.Duration(seconds)*time.Second, rate)
-				b.Logf("%s netstrata: %s", bc.proto, ours)
-				b.Logf("%s goflow2:   %s (kernel drops not read for goflow2)", bc.proto, theirs)
-				b.ReportMetric(float64(ours.decoded)/max(ours.cpu, 0.001), "netstrata-records/s/core")
-				b.ReportMetric(float64(theirs.decoded)/max(theirs.cpu, 0.001), "goflow2-records/s/core")
-				b.ReportMetric(100*float64(ours.sent-ours.decoded)/float64(max(ours.sent, 1)), "netstrata-loss-%")
-				b.ReportMetric(100*float64(theirs.sent-theirs.decoded)/float64(max(theirs.sent, 1)), "goflow2-loss-%")
+				loopbackProtocol(b, set, broker.Addr(), gf2, bc.proto, datagrams, perDatagram)
 			}
 		})
 	}
 }
 
-func runOurs(b *testing.B, brokerAddr, proto string, datagrams [][]byte, per []int, d time.Duration, rate float64) loopbackResult {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBenchCollector$")
-	cmd.Env = append(os.Environ(), "FLOWCOLLECTOR_BENCH_BROKER="+brokerAddr)
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+func loopbackProtocol(b *testing.B, set benchSettings, brokerAddr, gf2, proto string, datagrams [][]byte, perDatagram []int) {
+	// Every replay goes to fresh processes, so that no backlog (goflow2
+	// queues in user space) or memory carries over from the previous
+	// one; each rate goes to one peer then the other, so that the
+	// machine's noise hits both alike.
+	peers := []func() *benchPeer{
+		func() *benchPeer { return startOurs(b, brokerAddr, proto) },
+		func() *benchPeer { return startGoflow2(b, gf2, proto) },
 	}
-	defer cmd.Process.Kill()
-	rd := bufio.NewReader(out)
-	line, err := rd.ReadString('\n')
-	if err != nil {
-		b.Fatalf("collector: %v", err)
+	fresh := func(start func() *benchPeer, d time.Duration, rate float64, sampleMem bool) runResult {
+		p := start()
+		defer p.stop()
+		return run(b, p, datagrams, perDatagram, d, rate, sampleMem)
 	}
-	f := strings.Fields(line)
-	to := netip.MustParseAddrPort(f[1])
-	if proto == "sflow" {
-		to = netip.MustParseAddrPort(f[2])
-	}
-	cpu0 := cpuSeconds(cmd.Process.Pid)
-	sent := blast(b, to, datagrams, per, d, rate)
-	time.Sleep(2 * time.Second) // let it drain its socket and flush to Kafka
-	cpu := cpuSeconds(cmd.Process.Pid) - cpu0
-	in.Close()
-	var res loopbackResult
-	for {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			b.Fatalf("collector counts: %v", err)
+	o := fresh(peers[0], set.replay, set.rate, false)
+	t := fresh(peers[1], set.replay, set.rate, false)
+	b.Logf("%s netstrata: %s", proto, o)
+	b.Logf("%s goflow2:   %s", proto, t)
+	b.ReportMetric(float64(o.decoded)/max(o.cpu, 0.001), "netstrata-records/s/core")
+	b.ReportMetric(float64(t.decoded)/max(t.cpu, 0.001), "goflow2-records/s/core")
+	b.ReportMetric(o.loss(), "netstrata-loss-%")
+	b.ReportMetric(t.loss(), "goflow2-loss-%")
+	ourMax := o.decodedRate()
+	b.ReportMetric(ourMax, "netstrata-max-records/s")
+	b.ReportMetric(t.decodedRate(), "goflow2-max-records/s")
+	for _, f := range set.sweep {
+		rate := f * ourMax
+		for _, start := range peers {
+			r := fresh(start, set.replay, rate, false)
+			b.Logf("%s sweep %3.0f%% of our max (%.0f/s) %-10s %s", proto, 100*f, rate, r.peer+":", r)
+			if f == 0.8 {
+				b.ReportMetric(r.loss(), r.peer+"-loss-%-at-80%")
+			}
 		}
-		if strings.HasPrefix(line, "FLOWS ") {
-			fmt.Sscanf(line, "FLOWS %d DROPS %d", &res.decoded, &res.drops)
-			break
+	}
+	if set.overload == 0 {
+		return
+	}
+	rate := set.overloadFactor * ourMax
+	for _, start := range peers {
+		r := fresh(start, set.overload, rate, true)
+		b.Logf("%s overload %.0f× our max (%.0f/s) for %s %-10s %s; %s", proto, set.overloadFactor, rate, set.overload, r.peer+":", r, r.memString())
+		if len(r.mem) > 1 {
+			b.ReportMetric(r.mem[len(r.mem)-1].rssMB, r.peer+"-overload-RSS-MB")
+			b.ReportMetric(r.mem[len(r.mem)-1].rssMB-r.mem[1].rssMB, r.peer+"-overload-RSS-growth-MB")
 		}
 	}
-	cmd.Wait()
-	res.sent, res.cpu = sent, cpu
-	// The templates sent before the loop decode too.
-	res.decoded -= int64(sumFirst(per, 4))
-	return res
 }
-
-func sumFirst(per []int, n int) int {
-	s := 0
-	for i := 0; i < n && i < len(per); i++ {
-		s += per[i]
-	}
-	return s
-}
-
-func runGoflow2(b *testing.B, bin, proto string, datagrams [][]byte, per []int, d time.Duration, rate float64) loopbackResult {
-	dir := b.TempDir()
-	out := filepath.Join(dir, "flows.bin")
-	port := freeUDPPort(b)
-	scheme := "netflow"
-	if proto == "sflow" {
-		scheme = "sflow"
-	}
-	// One socket and one worker: with more, goflow2 decodes data ahead
-	// of its templates and loses it.
-	listen := fmt.Sprintf("%s://127.0.0.1:%d?count=1&workers=1", scheme, port)
-	cmd := exec.Command(bin, "-listen", listen, "-format", "bin", "-transport", "file", "-transport.file", out,
-		"-addr", fmt.Sprintf("127.0.0.1:%d", freeTCPPort(b)), "-loglevel", "error")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	time.Sleep(500 * time.Millisecond)
-	to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
-	cpu0 := cpuSeconds(cmd.Process.Pid)
-	sent := blast(b, to, datagrams, per, d, rate)
-	time.Sleep(2 * time.Second)
-	cpu := cpuSeconds(cmd.Process.Pid) - cpu0
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
-	decoded := countGoflow2Records(out) - int64(sumFirst(per, 4))
-	return loopbackResult{sent: sent, decoded: decoded, cpu: cpu}
-}
-
-func freeUDPPort(b *testing.B) uint16 {
-	s := newSender(b, netip.AddrPort{})
-	p := s.conn.LocalAddr().(interface{ String() string }).String()
-	ap := netip.MustParseAddrPort(p)
-	s.conn.Close()
-	return ap.Port()
-}
-
-func freeTCPPort(b *testing.B) uint16 {
-	return freeUDPPort(b) // good enough on loopback for a benchmark
-}
-
-var _ = binary.BigEndian

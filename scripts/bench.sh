@@ -17,7 +17,7 @@ section "Kafka producer into embedded kfake (zstd)"
 bench ./internal/bus/ ProducerZstd -benchtime 2000000x
 
 section "Batch insert into embedded ClickHouse via clickhouse-go"
-bench ./internal/chdb/ BatchInsert -benchtime 3x
+bench ./internal/chdb/ BatchInsert -benchtime 3000000x
 
 for extra in scripts/bench.d/*.sh; do
   [ -e "$extra" ] || continue
