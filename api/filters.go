@@ -71,9 +71,7 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 			q.and("exporter_name = " + q.bind("String", name))
 		}
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"in_if", "in_if = %s"}, {"out_if", "out_if = %s"},
-	} {
+	for _, f := range []filter{{"in_if", "in_if = %s"}, {"out_if", "out_if = %s"}} {
 		n, ok, err := p.uint(f.param, 1<<32-1)
 		if err != nil {
 			return false, err
@@ -82,28 +80,12 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt32", uint32(n))))
 		}
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"src_ip", "src_ip = %s"}, {"dst_ip", "dst_ip = %s"}, {"ip", "src_ip = %s OR dst_ip = %s"},
-	} {
-		a, ok, err := p.ip(f.param)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("IPv6", ipParam(a))))
-		}
+	if err := ipFilters(p, q, []filter{{"src_ip", "src_ip = %s"}, {"dst_ip", "dst_ip = %s"}, {"ip", "src_ip = %s OR dst_ip = %s"}}); err != nil {
+		return false, err
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"port", "src_port = %s OR dst_port = %s"}, {"src_port", "src_port = %s"}, {"dst_port", "dst_port = %s"},
-	} {
-		n, ok, err := p.uint(f.param, 65535)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt16", uint16(n))))
-			needRaw = needRaw || n >= ephemeralPort || n == 0
-		}
+	needRaw, err = portFilters(p, q, []filter{{"port", "src_port = %s OR dst_port = %s"}, {"src_port", "src_port = %s"}, {"dst_port", "dst_port = %s"}})
+	if err != nil {
+		return false, err
 	}
 	if v := p.str("proto"); v != "" {
 		n, known := protoNumbers[strings.ToLower(v)]
@@ -115,50 +97,71 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 		}
 		q.and("proto = " + q.bind("UInt8", uint8(n)))
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"app", "application = %s"}, {"node", "src_node = %s OR dst_node = %s"},
-		{"pod", "src_pod = %s OR dst_pod = %s"}, {"namespace", "src_namespace = %s OR dst_namespace = %s"},
-	} {
-		v, err := p.name(f.param)
-		if err != nil {
-			return false, err
-		}
-		if v != "" {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", v)))
-		}
-	}
-	return needRaw, nil
+	err = nameFilters(p, q, []filter{{"app", "application = %s"}, {"node", "src_node = %s OR dst_node = %s"},
+		{"pod", "src_pod = %s OR dst_pod = %s"}, {"namespace", "src_namespace = %s OR dst_namespace = %s"}})
+	return needRaw, err
 }
 
 // socketFilters turns the socket filter parameters into conditions on
 // sockets or sockets_1m. needRaw reports a filter on a client's
 // ephemeral port, which the rollup folds to 0.
 func socketFilters(p *params, q *query) (needRaw bool, err error) {
-	for _, f := range []struct{ param, cond string }{
-		{"node", "node = %s"}, {"pod", "local_pod = %s"}, {"namespace", "local_namespace = %s"}, {"process", "comm = %s"},
-	} {
+	if err := nameFilters(p, q, []filter{{"node", "node = %s"}, {"pod", "local_pod = %s"}, {"namespace", "local_namespace = %s"}, {"process", "comm = %s"}}); err != nil {
+		return false, err
+	}
+	if err := ipFilters(p, q, []filter{{"ip", "local_ip = %s OR remote_ip = %s"}, {"local_ip", "local_ip = %s"}, {"remote_ip", "remote_ip = %s"}}); err != nil {
+		return false, err
+	}
+	needRaw, err = portFilters(p, q, []filter{{"port", "local_port = %s OR remote_port = %s"}, {"local_port", "local_port = %s"}, {"remote_port", "remote_port = %s"}})
+	if err != nil {
+		return false, err
+	}
+	dir, err := p.enum("direction", "", []string{"client", "server"})
+	if err != nil {
+		return false, err
+	}
+	if dir != "" {
+		q.and("direction = " + q.bind("String", dir))
+	}
+	return needRaw, nil
+}
+
+// filter maps a request parameter to a condition; every %s in cond is
+// the parameter's bound value.
+type filter struct{ param, cond string }
+
+// nameFilters adds conditions for validated name parameters.
+func nameFilters(p *params, q *query, fs []filter) error {
+	for _, f := range fs {
 		v, err := p.name(f.param)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if v != "" {
 			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", v)))
 		}
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"ip", "local_ip = %s OR remote_ip = %s"}, {"local_ip", "local_ip = %s"}, {"remote_ip", "remote_ip = %s"},
-	} {
+	return nil
+}
+
+// ipFilters adds conditions for IP address parameters.
+func ipFilters(p *params, q *query, fs []filter) error {
+	for _, f := range fs {
 		a, ok, err := p.ip(f.param)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if ok {
 			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("IPv6", ipParam(a))))
 		}
 	}
-	for _, f := range []struct{ param, cond string }{
-		{"port", "local_port = %s OR remote_port = %s"}, {"local_port", "local_port = %s"}, {"remote_port", "remote_port = %s"},
-	} {
+	return nil
+}
+
+// portFilters adds conditions for port parameters; needRaw reports a port
+// the rollups fold to 0 (ephemeral, or 0 itself).
+func portFilters(p *params, q *query, fs []filter) (needRaw bool, err error) {
+	for _, f := range fs {
 		n, ok, err := p.uint(f.param, 65535)
 		if err != nil {
 			return false, err
@@ -167,13 +170,6 @@ func socketFilters(p *params, q *query) (needRaw bool, err error) {
 			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt16", uint16(n))))
 			needRaw = needRaw || n == 0 || n >= ephemeralPort
 		}
-	}
-	dir, err := p.enum("direction", "", []string{"client", "server"})
-	if err != nil {
-		return false, err
-	}
-	if dir != "" {
-		q.and("direction = " + q.bind("String", dir))
 	}
 	return needRaw, nil
 }
