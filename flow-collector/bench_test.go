@@ -185,8 +185,9 @@ func sendTemplates(s *sender, datagrams [][]byte) {
 
 // replay sends the datagrams in a loop for d at up to rate records/s (0:
 // as fast as possible), or until stop, and returns how many records it
-// sent and for how long. It paces every 8 datagrams against the cumulative target, so
-// bursts stay small (≤ 12 KB) whatever the sleep granularity.
+// sent and for how long. It paces every 8 datagrams against the
+// cumulative target, so that bursts stay small (about 12 KB) whatever the
+// sleep granularity.
 func replay(s *sender, datagrams [][]byte, perDatagram []int, d time.Duration, rate float64, stop *atomic.Bool) (sent int64, wall time.Duration) {
 	start := time.Now()
 	for i := 0; ; i++ {
@@ -218,8 +219,7 @@ type memSample struct {
 // runResult is one replay into one peer.
 type runResult struct {
 	peer                  string
-	target                float64 // records/s asked (0: as fast as possible)
-	sent, decoded         int64   // records, decoded counted after draining
+	sent, decoded         int64 // records, decoded counted after draining
 	wall                  time.Duration
 	decodedDuringReplay   int64
 	cpu                   float64 // seconds of CPU over replay and drain
@@ -281,7 +281,7 @@ func run(b *testing.B, p *benchPeer, datagrams [][]byte, perDatagram []int, d ti
 	sendTemplates(s, datagrams)
 	c0 := p.counts()
 	cpu0 := cpuSeconds(p.pid)
-	res := runResult{peer: p.name, target: rate}
+	res := runResult{peer: p.name}
 	var sampling sync.WaitGroup
 	done := make(chan struct{})
 	var stop atomic.Bool
