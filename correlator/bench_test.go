@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,31 +23,73 @@ import (
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
-// benchFlows builds n flows with realistic variety: 5000 client IPs, 200
-// servers, 20 service ports, ephemeral client ports, two exporters with
-// 48 interfaces, varied sizes and a sampling rate of 100.
-func benchFlows(n int, start time.Time, spread time.Duration) [][]byte {
+// benchFlows builds n flows: 5000 client IPs, 200 servers, 20 service
+// ports, ephemeral client ports, two exporters with 48 interfaces, varied
+// sizes and a sampling rate of 100, with half of the flows in the return
+// direction.
+//
+// With conversations = 0 every flow draws its client, server, port and
+// interfaces anew, so that nearly every flow is its own row in the
+// rollups too (the worst case: a scan or a flood from random sources).
+// With conversations > 0 the flows repeat that many conversations (a
+// client, a server port and the interfaces on their path), the rest
+// changing per flow, which is what the rollups are made for.
+func benchFlows(n, conversations int, start time.Time, spread time.Duration) [][]byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	services := []uint32{443, 80, 53, 5432, 6379, 9092, 8080, 22, 3306, 27017, 8443, 9000, 11211, 25, 123, 389, 636, 2049, 5672, 9200}
+	type conversation struct {
+		client, server netip.Addr
+		port, in, out  uint32
+	}
+	draw := func() conversation {
+		return conversation{
+			client: netip.AddrFrom4([4]byte{10, 1, byte(rng.IntN(20)), byte(rng.IntN(250))}),
+			server: netip.AddrFrom4([4]byte{10, 2, byte(rng.IntN(2)), byte(rng.IntN(100))}),
+			port:   services[rng.IntN(len(services))],
+			in:     uint32(1 + rng.IntN(48)), out: uint32(1 + rng.IntN(48)),
+		}
+	}
+	known := make([]conversation, conversations)
+	for i := range known {
+		known[i] = draw()
+	}
 	out := make([][]byte, n)
 	for i := range out {
-		client := netip.AddrFrom4([4]byte{10, 1, byte(rng.IntN(20)), byte(rng.IntN(250))})
-		server := netip.AddrFrom4([4]byte{10, 2, byte(rng.IntN(2)), byte(rng.IntN(100))})
+		var c conversation
+		if conversations > 0 {
+			c = known[rng.IntN(conversations)]
+		} else {
+			c = draw()
+		}
 		f := &record.Flow{
 			Type: record.FlowType_FLOW_TYPE_IPFIX, TimeReceivedNs: uint64(start.Add(spread * time.Duration(i) / time.Duration(n)).UnixNano()),
 			ExporterIp: ip([]string{"192.0.2.1", "192.0.2.2"}[i%2]), SamplingRate: 100, Sequence: uint32(i),
-			InIf: uint32(1 + rng.IntN(48)), OutIf: uint32(1 + rng.IntN(48)), Proto: 6,
-			SrcIp: record.IPBytes(client), DstIp: record.IPBytes(server),
-			SrcPort: uint32(32768 + rng.IntN(28000)), DstPort: services[rng.IntN(len(services))],
+			InIf: c.in, OutIf: c.out, Proto: 6,
+			SrcIp: record.IPBytes(c.client), DstIp: record.IPBytes(c.server),
+			SrcPort: uint32(32768 + rng.IntN(28000)), DstPort: c.port,
 			Bytes: uint64(64 + rng.IntN(1400)), Packets: uint64(1 + rng.IntN(10)), TcpFlags: 0x18, Etype: 0x800,
 			Application: "https",
 		}
 		if rng.IntN(2) == 0 { // the return direction
 			f.SrcIp, f.DstIp, f.SrcPort, f.DstPort = f.DstIp, f.SrcIp, f.DstPort, f.SrcPort
+			f.InIf, f.OutIf = f.OutIf, f.InIf
 		}
 		out[i], _ = proto.Marshal(f)
 	}
 	return out
+}
+
+// benchEnv reads an integer setting of the benchmark from the environment.
+func benchEnv(b *testing.B, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	var v int
+	if _, err := fmt.Sscan(s, &v); err != nil || v < 0 {
+		b.Fatalf("%s=%q: want a count", name, s)
+	}
+	return v
 }
 
 // BenchmarkIngestFlows measures, against the embedded ClickHouse and the
@@ -57,6 +100,12 @@ func benchFlows(n int, start time.Time, spread time.Duration) [][]byte {
 // table, bytes/flow_all with every rollup).
 //
 //	go test -run '^$' -bench BenchmarkIngestFlows -benchtime 1x ./correlator
+//
+// The environment sets the traffic: NETSTRATA_BENCH_FLOWS the backlog
+// (1,000,000), NETSTRATA_BENCH_CONVERSATIONS how many conversations the
+// flows repeat (0: none, every flow new; see benchFlows) and
+// NETSTRATA_BENCH_EVENT_RATE the flows/s of the traffic the backlog's
+// timestamps describe (300,000).
 func BenchmarkIngestFlows(b *testing.B) {
 	backlog := 1_000_000
 	if s := os.Getenv("NETSTRATA_BENCH_FLOWS"); s != "" {
@@ -64,6 +113,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	conversations, eventRate := benchEnv(b, "NETSTRATA_BENCH_CONVERSATIONS", 0), benchEnv(b, "NETSTRATA_BENCH_EVENT_RATE", 300_000)
 	for range b.N {
 		e := newEnv(b)
 		prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
@@ -88,7 +138,10 @@ func BenchmarkIngestFlows(b *testing.B) {
 		}
 
 		// 1. Throughput: a backlog, then the correlator drains it.
-		produce(benchFlows(backlog, time.Now().Add(-time.Hour), time.Hour))
+		// The backlog's flows are stamped as traffic of eventRate flows/s
+		// that ended now, as a correlator that fell behind finds them.
+		span := time.Duration(float64(backlog) / float64(eventRate) * float64(time.Second))
+		produce(benchFlows(backlog, conversations, time.Now().Add(-span), span))
 		r := telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		cfg := DefaultConfiguration()
 		c, err := New(r, cfg, Dependencies{Kafka: e.kcfg, ClickHouse: e.ch})
@@ -120,12 +173,15 @@ func BenchmarkIngestFlows(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(float64(backlog-backlog/10)/took.Seconds(), "flows/s")
 
-		// 2. Freshness at a steady 20k flows/s for 15 s.
+		// 2. Freshness at a steady 20k flows/s for 15 s. The backlog's last
+		// batch reports its ages just after its rows became visible: wait
+		// for that before measuring.
+		time.Sleep(time.Second)
 		mu.Lock()
 		measuring = true
 		mu.Unlock()
 		const rate, secs = 20_000, 15
-		steady := benchFlows(rate*secs, time.Now(), secs*time.Second)
+		steady := benchFlows(rate*secs, conversations, time.Now(), secs*time.Second)
 		tick := time.NewTicker(100 * time.Millisecond)
 		for i := 0; i < len(steady); i += rate / 10 {
 			<-tick.C
@@ -154,6 +210,13 @@ func BenchmarkIngestFlows(b *testing.B) {
 		rows := e.count("SELECT count() FROM flows")
 		b.ReportMetric(float64(raw)/float64(rows), "bytes/flow_raw")
 		b.ReportMetric(float64(all)/float64(rows), "bytes/flow_all")
+		if s, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, l := range strings.Split(string(s), "\n") {
+				if strings.HasPrefix(l, "VmHWM:") {
+					b.Logf("process peak RSS (correlator, embedded Kafka and ClickHouse): %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
+				}
+			}
+		}
 		b.Logf("backlog %d flows: first tenth after %v (start-up included), the rest in %v, on %d CPUs; %d rows stored, %d bytes raw, %d bytes with rollups",
 			backlog, startup.Round(time.Millisecond), took.Round(time.Millisecond), runtime.NumCPU(), rows, raw, all)
 	}
@@ -164,7 +227,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 // Kafka or ClickHouse (flows/s on one core).
 func BenchmarkDecodeFlows(b *testing.B) {
 	c := decodeComponent(b)
-	values := benchFlows(100_000, time.Now(), time.Minute)
+	values := benchFlows(100_000, 0, time.Now(), time.Minute)
 	recs := make([]*kgo.Record, len(values))
 	for i, v := range values {
 		recs[i] = &kgo.Record{Offset: int64(i), Value: v}
@@ -176,6 +239,7 @@ func BenchmarkDecodeFlows(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		bt := newTestBatch()
+		bt.flows.reserve(len(recs))
 		c.decodeBatch(bt, bus.PartitionBatch{Topic: record.TopicFlows, Records: recs}, progress{offset: -1})
 		_ = bt.flows.columns()
 	}

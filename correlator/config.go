@@ -22,6 +22,10 @@ type Configuration struct {
 	BatchMaxRecords int           `yaml:"batch_max_records"`
 	BatchMinBytes   int32         `yaml:"batch_min_bytes"`
 	BatchMaxWait    time.Duration `yaml:"batch_max_wait"`
+	// InsertConcurrency is how many INSERTs of a batch run at once (the
+	// batch's partitions are split into that many groups). ClickHouse
+	// writes one INSERT, with its materialized views, on one core.
+	InsertConcurrency int `yaml:"insert_concurrency"`
 	// SessionTimeout is how long the group waits for a silent member
 	// before handing its partitions to the others.
 	SessionTimeout time.Duration `yaml:"session_timeout"`
@@ -43,9 +47,10 @@ type Configuration struct {
 func DefaultConfiguration() Configuration {
 	return Configuration{
 		Group:             "netstrata-correlator",
-		BatchMaxRecords:   100_000,
+		BatchMaxRecords:   400_000,
 		BatchMinBytes:     1 << 20,
 		BatchMaxWait:      time.Second,
+		InsertConcurrency: 2,
 		SessionTimeout:    15 * time.Second,
 		EnrichmentRefresh: 10 * time.Second,
 		PodHistory:        24 * time.Hour,
@@ -69,6 +74,9 @@ func (c Configuration) Validate() error {
 	}
 	if c.BatchMaxWait < time.Millisecond || c.BatchMaxWait > time.Minute {
 		errs = append(errs, fmt.Errorf("correlator.batch_max_wait: %v is not within 1ms..1m", c.BatchMaxWait))
+	}
+	if c.InsertConcurrency < 1 || c.InsertConcurrency > 64 {
+		errs = append(errs, fmt.Errorf("correlator.insert_concurrency: %d is not within 1..64", c.InsertConcurrency))
 	}
 	if c.SessionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("correlator.session_timeout: %v is below 1s", c.SessionTimeout))

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/bus"
@@ -34,9 +35,14 @@ type Component struct {
 	conn     driver.Conn
 	consumer *bus.Consumer
 
-	// Used by Handle only (one goroutine): tokens whose INSERT failed,
-	// to count retries that ClickHouse may deduplicate.
+	// failedTokens are the tokens whose INSERT failed, to count retries
+	// that ClickHouse may deduplicate.
+	tokensMu     sync.Mutex
 	failedTokens map[string]bool
+	// types are the wire types of each table's INSERT, by table and
+	// column list (see wireTypes).
+	typesMu sync.Mutex
+	types   map[string][]clickhouse.ColumnNameAndType
 	// podsLoadedMs is the time of the newest pod row loaded from the
 	// database (refresh goroutine only).
 	podsLoadedMs int64
@@ -64,6 +70,7 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		ifs:          newInterfaceCache(cfg.MaxInterfaces),
 		pods:         newPodCache(cfg.MaxPodIPs, cfg.PodHistory.Milliseconds()),
 		failedTokens: map[string]bool{},
+		types:        map[string][]clickhouse.ColumnNameAndType{},
 	}
 	var err error
 	if c.m, err = newMetrics(r.Registry, func() (float64, float64) { return float64(c.ifs.len()), float64(c.pods.len()) }); err != nil {

@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -71,8 +71,16 @@ type deadRecord struct {
 }
 
 // Handle implements bus.Handler: decode, enrich and insert the records of
-// the batches, one INSERT per table. It returns nil only once every
-// record is stored (or dead-lettered); the bus then commits the offsets.
+// the batches. It returns nil only once every record is stored (or
+// dead-lettered); the bus then commits the offsets.
+//
+// The partitions are split into groups (partition modulo the insert
+// concurrency), each decoded and inserted by its own goroutine with one
+// INSERT per table: one INSERT runs on one core of the database, so this
+// is what lets ClickHouse use the machine. A group's INSERTs are what the
+// deduplication tokens and ingest_progress describe; a retried batch that
+// is grouped differently is still exact, because stored offsets are
+// skipped before grouping.
 func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) error {
 	conn := c.connection()
 	if conn == nil {
@@ -83,20 +91,109 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		c.r.SetHealth("clickhouse", err)
 		return err
 	}
-	sorted := append([]bus.PartitionBatch(nil), batches...)
-	sort.SliceStable(sorted, func(i, j int) bool { return topicOrder[sorted[i].Topic] < topicOrder[sorted[j].Topic] })
-
-	b := &batch{flows: newFlowRows(), sockets: newSocketRows(), ifstats: &ifStatsRows{}, pods: &podRows{},
-		ranges: map[string][]string{}, stamps: map[string][]int64{}}
-	for _, pb := range sorted {
-		floor := c.floorFor(pb, floors)
-		c.decodeBatch(b, pb, floor)
+	groups := make([]*batch, c.insertGroups(batches))
+	for i := range groups {
+		groups[i] = &batch{flows: newFlowRows(), sockets: newSocketRows(), ifstats: &ifStatsRows{}, pods: &podRows{},
+			ranges: map[string][]string{}, stamps: map[string][]int64{}}
 	}
-	c.countLookups(b.enrich)
+	groupOf := func(pb bus.PartitionBatch) *batch { return groups[int(pb.Partition)%len(groups)] }
 
-	if err := c.deadLetter(ctx, b.dead); err != nil {
+	// Pods and interface polls first, in this goroutine: they update the
+	// caches that enrich the flows and sockets of the same batch.
+	var data []bus.PartitionBatch
+	for _, pb := range batches {
+		if pb.Topic == record.TopicPods || pb.Topic == record.TopicIfStats {
+			continue
+		}
+		data = append(data, pb)
+	}
+	for _, topic := range []string{record.TopicPods, record.TopicIfStats} {
+		for _, pb := range batches {
+			if pb.Topic == topic {
+				c.decodeBatch(groupOf(pb), pb, c.floorFor(pb, floors))
+			}
+		}
+	}
+	c.eachGroup(groups, func(i int, b *batch) error {
+		flows := 0
+		for _, pb := range data {
+			if groupOf(pb) == b && pb.Topic == record.TopicFlows {
+				flows += len(pb.Records)
+			}
+		}
+		b.flows.reserve(flows)
+		for _, pb := range data {
+			if groupOf(pb) == b {
+				c.decodeBatch(b, pb, c.floorFor(pb, floors))
+			}
+		}
+		return nil
+	})
+	var dead []deadRecord
+	for _, b := range groups {
+		c.countLookups(b.enrich)
+		dead = append(dead, b.dead...)
+	}
+	if err := c.deadLetter(ctx, dead); err != nil {
 		return err
 	}
+	if err := c.eachGroup(groups, func(_ int, b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	var ages []float64
+	for _, b := range groups {
+		for table, stamps := range b.stamps {
+			h := c.m.freshness.WithLabelValues(table)
+			for _, ts := range stamps {
+				age := float64(now-ts) / 1000
+				h.Observe(age)
+				if c.onFreshness != nil {
+					ages = append(ages, age)
+				}
+			}
+		}
+	}
+	if c.onFreshness != nil {
+		c.onFreshness(ages)
+	}
+	c.r.SetHealth("clickhouse", nil)
+	if c.afterInsert != nil {
+		c.afterInsert()
+	}
+	return nil
+}
+
+// insertGroups is how many groups the batches' partitions are split
+// into: the configured concurrency, at most one group per partition.
+func (c *Component) insertGroups(batches []bus.PartitionBatch) int {
+	parts := map[int32]bool{}
+	for _, pb := range batches {
+		parts[pb.Partition] = true
+	}
+	return max(1, min(c.cfg.InsertConcurrency, len(parts)))
+}
+
+// eachGroup runs f on every group concurrently and joins their errors.
+func (c *Component) eachGroup(groups []*batch, f func(int, *batch) error) error {
+	if len(groups) == 1 {
+		return f(0, groups[0])
+	}
+	errs := make([]error, len(groups))
+	var wg sync.WaitGroup
+	for i, b := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i, b)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// insertBatch stores one group's rows, one INSERT per table.
+func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch) error {
 	for _, t := range []struct {
 		table string
 		rows  interface {
@@ -113,25 +210,6 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		if err := c.insert(ctx, conn, t.table, b.ranges[t.table], t.rows.len(), t.rows.columns()); err != nil {
 			return err
 		}
-	}
-	now := time.Now().UnixMilli()
-	var ages []float64
-	for table, stamps := range b.stamps {
-		h := c.m.freshness.WithLabelValues(table)
-		for _, ts := range stamps {
-			age := float64(now-ts) / 1000
-			h.Observe(age)
-			if c.onFreshness != nil {
-				ages = append(ages, age)
-			}
-		}
-	}
-	if c.onFreshness != nil {
-		c.onFreshness(ages)
-	}
-	c.r.SetHealth("clickhouse", nil)
-	if c.afterInsert != nil {
-		c.afterInsert()
 	}
 	return nil
 }
@@ -281,16 +359,23 @@ func insertSettings(tok string) clickhouse.Settings {
 
 func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, ranges []string, n int, cols []column) error {
 	tok := token(table, ranges)
+	c.tokensMu.Lock()
 	if c.failedTokens[tok] {
 		c.m.tokenRetries.WithLabelValues(table).Inc()
 	}
+	c.tokensMu.Unlock()
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.name
 	}
+	types, err := c.wireTypes(ctx, conn, table, names)
+	if err != nil {
+		c.r.SetHealth("clickhouse", err)
+		return err
+	}
 	began := time.Now()
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(tok)))
-	err := store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(tok)), clickhouse.WithColumnNamesAndTypes(types))
+	err = store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
 		for i, col := range cols {
 			if err := b.Column(i).Append(col.values); err != nil {
 				return fmt.Errorf("column %s: %w", col.name, err)
@@ -300,18 +385,54 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	})
 	if err != nil {
 		c.m.insertErrors.WithLabelValues(table).Inc()
+		c.tokensMu.Lock()
 		if len(c.failedTokens) > 1000 {
 			clear(c.failedTokens)
 		}
 		c.failedTokens[tok] = true
+		c.tokensMu.Unlock()
 		c.r.SetHealth("clickhouse", err)
+		c.forgetWireTypes(table)
 		return err
 	}
+	c.tokensMu.Lock()
 	delete(c.failedTokens, tok)
+	c.tokensMu.Unlock()
 	c.m.insertSeconds.WithLabelValues(table).Observe(time.Since(began).Seconds())
 	c.m.batchRows.WithLabelValues(table).Observe(float64(n))
 	c.m.rows.WithLabelValues(table).Add(float64(n))
 	return nil
+}
+
+// wireTypes returns the cached types table's columns are sent as (see
+// store.WireTypes), reading them on first use and after a failed INSERT
+// (the schema may have changed under it).
+func (c *Component) wireTypes(ctx context.Context, conn driver.Conn, table string, names []string) ([]clickhouse.ColumnNameAndType, error) {
+	key := table + "|" + strings.Join(names, ",")
+	c.typesMu.Lock()
+	types, ok := c.types[key]
+	c.typesMu.Unlock()
+	if ok {
+		return types, nil
+	}
+	types, err := store.WireTypes(ctx, conn, table, names)
+	if err != nil {
+		return nil, err
+	}
+	c.typesMu.Lock()
+	c.types[key] = types
+	c.typesMu.Unlock()
+	return types, nil
+}
+
+func (c *Component) forgetWireTypes(table string) {
+	c.typesMu.Lock()
+	defer c.typesMu.Unlock()
+	for key := range c.types {
+		if strings.HasPrefix(key, table+"|") {
+			delete(c.types, key)
+		}
+	}
 }
 
 // readProgress reads the highest stored offset of every partition.

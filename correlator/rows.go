@@ -1,6 +1,8 @@
 package correlator
 
 import (
+	"slices"
+
 	"github.com/netstrata/netstrata/internal/record"
 )
 
@@ -34,6 +36,11 @@ func (k *kafkaCols) add(o origin) {
 	k.offset = append(k.offset, uint64(o.offset))
 }
 
+func (k *kafkaCols) reserve(n int) {
+	k.partition = slices.Grow(k.partition, n)
+	k.offset = slices.Grow(k.offset, n)
+}
+
 func (k *kafkaCols) columns() []column {
 	return []column{{"kafka_partition", k.partition}, {"kafka_offset", k.offset}}
 }
@@ -51,6 +58,15 @@ func (p *podCols) add(info podInfo) {
 	p.workload = append(p.workload, info.workload)
 	if p.withNode {
 		p.node = append(p.node, info.node)
+	}
+}
+
+func (p *podCols) reserve(n int) {
+	for _, s := range []*[]string{&p.pod, &p.namespace, &p.workload} {
+		*s = slices.Grow(*s, n)
+	}
+	if p.withNode {
+		p.node = slices.Grow(p.node, n)
 	}
 }
 
@@ -91,6 +107,39 @@ func newFlowRows() *flowRows {
 }
 
 func (r *flowRows) len() int { return len(r.timeReceived) }
+
+// reserve makes room for n more rows at once: a batch holds hundreds of
+// thousands, and growing 46 slices by doubling would allocate (and leave
+// for the GC) about twice what they finally hold.
+func (r *flowRows) reserve(n int) {
+	for _, s := range []*[]int64{&r.timeReceived, &r.timeStart, &r.timeEnd} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]int8{&r.flowType, &r.direction} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[][16]byte{&r.exporterIP, &r.srcIP, &r.dstIP, &r.nextHop} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]string{&r.exporterName, &r.inIfName, &r.inIfAlias, &r.outIfName, &r.outIfAlias, &r.application} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]uint32{&r.observationDomain, &r.sequence, &r.inIf, &r.outIf, &r.srcAS, &r.dstAS} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]uint64{&r.samplingRate, &r.bytes, &r.packets, &r.inIfSpeed, &r.outIfSpeed} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]uint16{&r.srcPort, &r.dstPort, &r.tcpFlags, &r.etype, &r.srcVlan, &r.dstVlan} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]uint8{&r.proto, &r.ipTos, &r.srcMask, &r.dstMask} {
+		*s = slices.Grow(*s, n)
+	}
+	r.src.reserve(n)
+	r.dst.reserve(n)
+	r.kafka.reserve(n)
+}
 
 func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView, n *enrichCounts) error {
 	exporter, e1 := ip16(f.ExporterIp, "exporter_ip")

@@ -10,11 +10,13 @@ import (
 
 // Migration is one versioned schema step. Statements must be idempotent
 // (IF NOT EXISTS) so that a crash half-way through is repaired by running
-// the step again.
+// the step again. Run, when set, runs after the statements, for a step
+// that depends on what the database holds; it must be idempotent too.
 type Migration struct {
 	Version    int
 	Name       string
 	Statements []string
+	Run        func(ctx context.Context, conn driver.Conn) error
 }
 
 // Migrate applies, in version order, the migrations of a schema (a name
@@ -50,6 +52,11 @@ func Migrate(ctx context.Context, conn driver.Conn, schema string, migrations []
 		for i, stmt := range m.Statements {
 			if err := conn.Exec(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("migration %s %d (%s) statement %d: %w", schema, m.Version, m.Name, i+1, err)
+			}
+		}
+		if m.Run != nil {
+			if err := m.Run(ctx, conn); err != nil {
+				return applied, fmt.Errorf("migration %s %d (%s): %w", schema, m.Version, m.Name, err)
 			}
 		}
 		if err := conn.Exec(ctx, "INSERT INTO schema_migrations (schema, version, name) VALUES ({schema:String}, {version:UInt32}, {name:String})",

@@ -3,9 +3,11 @@ package store_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/schema/schematest"
@@ -101,5 +103,47 @@ func TestOpenFailsClearlyWhenTheDatabaseIsAway(t *testing.T) {
 	_, err := store.Open(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("want an error naming the address, got %v", err)
+	}
+}
+
+// An INSERT sent with WireTypes carries LowCardinality columns as String;
+// the server converts them and the rows read back the same.
+func TestInsertWithWireTypesStoresLowCardinalityColumns(t *testing.T) {
+	conn := open(t)
+	ctx := context.Background()
+	if _, err := store.Migrate(ctx, conn, "test", testMigrations); err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"k", "t", "v"}
+	types, err := store.WireTypes(ctx, conn, "events", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []clickhouse.ColumnNameAndType{{Name: "k", Type: "String"}, {Name: "t", Type: "DateTime64(3)"}, {Name: "v", Type: "UInt64"}}
+	if !slices.Equal(types, want) {
+		t.Fatalf("wire types = %v, want %v", types, want)
+	}
+	if _, err := store.WireTypes(ctx, conn, "events", []string{"nope"}); err == nil || !strings.Contains(err.Error(), "no column nope") {
+		t.Fatalf("an unknown column must be named: %v", err)
+	}
+	ictx := clickhouse.Context(ctx, clickhouse.WithColumnNamesAndTypes(types))
+	err = store.Insert(ictx, conn, "events", cols, "wire-1", func(b driver.Batch) error {
+		for i, col := range []any{[]string{"sw1", "sw2", "sw1"}, []int64{1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_002}, []uint64{1, 2, 3}} {
+			if err := b.Column(i).Append(col); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys string
+	var sum uint64
+	if err := conn.QueryRow(ctx, "SELECT arrayStringConcat(groupArray(k), ','), sum(v) FROM (SELECT k, v FROM events ORDER BY t)").Scan(&keys, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if keys != "sw1,sw2,sw1" || sum != 6 {
+		t.Fatalf("stored %q sum %d, want sw1,sw2,sw1 and 6", keys, sum)
 	}
 }

@@ -1,0 +1,72 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// aggregatingRollups converts flows_1m and flows_1h, created as
+// SummingMergeTree before version 7, to the AggregatingMergeTree of
+// flowsRollup, keeping their rows. Each step checks what the database
+// holds, so that a run cut short is finished by the next one:
+//
+//  1. the views writing to or reading from the rollups are dropped;
+//  2. a SummingMergeTree rollup is renamed <table>_summing;
+//  3. the rollup is created anew (IF NOT EXISTS) and, while a
+//     <table>_summing exists, emptied and refilled from it, which is
+//     then dropped;
+//  4. the views are created again.
+func (d ddl) aggregatingRollups(ctx context.Context, conn driver.Conn) error {
+	engines, err := tableEngines(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if engines[TableFlows1m] == "AggregatingMergeTree" && engines[TableFlows1h] == "AggregatingMergeTree" &&
+		engines[TableFlows1m+"_summing"] == "" && engines[TableFlows1h+"_summing"] == "" {
+		return nil // created by this version, or converted already
+	}
+	var stmts []string
+	for _, v := range []string{"interface_flows_5m_mv", "flows_1h_mv", "flows_1m_mv"} {
+		stmts = append(stmts, "DROP VIEW IF EXISTS "+v)
+	}
+	for _, table := range []string{TableFlows1m, TableFlows1h} {
+		old := table + "_summing"
+		if engines[table] == "SummingMergeTree" && engines[old] == "" {
+			stmts = append(stmts, "RENAME TABLE "+table+" TO "+old)
+			engines[old] = "SummingMergeTree"
+		}
+		stmts = append(stmts, d.flowsRollup(table))
+		if engines[old] != "" {
+			stmts = append(stmts, "TRUNCATE TABLE "+table,
+				"INSERT INTO "+table+" SELECT * FROM "+old,
+				"DROP TABLE "+old)
+		}
+	}
+	stmts = append(stmts, d.flows1mMV(), d.flows1hMV(), d.interfaceFlows5mMV())
+	for _, s := range stmts {
+		if err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("convert flow rollups: %w", err)
+		}
+	}
+	return nil
+}
+
+// tableEngines maps the tables of the current database to their engine.
+func tableEngines(ctx context.Context, conn driver.Conn) (map[string]string, error) {
+	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = currentDatabase()")
+	if err != nil {
+		return nil, fmt.Errorf("read table engines: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, engine string
+		if err := rows.Scan(&name, &engine); err != nil {
+			return nil, fmt.Errorf("read table engines: %w", err)
+		}
+		out[name] = engine
+	}
+	return out, rows.Err()
+}

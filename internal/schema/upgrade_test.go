@@ -1,0 +1,91 @@
+package schema_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/netstrata/netstrata/internal/schema"
+	"github.com/netstrata/netstrata/internal/schema/schematest"
+)
+
+// summingRollups turns a database of the current schema into one made
+// before version 7: flows_1m and flows_1h as SummingMergeTree, fed by
+// the same views, and version 7 not recorded.
+func summingRollups(t *testing.T, exec func(string)) {
+	t.Helper()
+	var ddl []string
+	for _, m := range schema.Migrations(schema.DefaultOptions()) {
+		for _, s := range m.Statements {
+			for _, table := range []string{"flows_1m", "flows_1h"} {
+				if strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS "+table+" ") {
+					s = strings.NewReplacer(
+						"SimpleAggregateFunction(any, LowCardinality(String))", "LowCardinality(String)",
+						"SimpleAggregateFunction(sum, UInt64)", "UInt64",
+						"ENGINE = AggregatingMergeTree", "ENGINE = SummingMergeTree((bytes, packets, flows))").Replace(s)
+					ddl = append(ddl, s)
+				}
+			}
+			for _, view := range []string{"flows_1m_mv", "flows_1h_mv", "interface_flows_5m_mv"} {
+				if strings.HasPrefix(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+view+" ") {
+					ddl = append(ddl, s)
+				}
+			}
+		}
+	}
+	if len(ddl) != 5 {
+		t.Fatalf("found %d statements of the rollups, want 5", len(ddl))
+	}
+	for _, s := range []string{"DROP VIEW interface_flows_5m_mv", "DROP VIEW flows_1h_mv", "DROP VIEW flows_1m_mv", "DROP TABLE flows_1m", "DROP TABLE flows_1h"} {
+		exec(s)
+	}
+	for _, s := range ddl {
+		exec(s)
+	}
+	exec("ALTER TABLE schema_migrations DELETE WHERE version = 7 SETTINGS mutations_sync = 2")
+}
+
+func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
+	conn, _ := schematest.Open(t, schema.DefaultOptions())
+	ctx := context.Background()
+	exec := func(q string) {
+		t.Helper()
+		if err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	summingRollups(t, exec)
+	if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'flows_1m'"); e != "SummingMergeTree" {
+		t.Fatalf("flows_1m engine before the upgrade = %s", e)
+	}
+	insert(t, conn, "flows/0/1-2", `INSERT INTO flows `+flowCols+` VALUES
+		('2026-01-01 10:00:05', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50000, 443, 6, 1000, 10, 'https', 'web-1', 'api-1', 0, 1),
+		('2026-01-01 10:02:40', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50001, 443, 6, 500, 5, 'https', 'web-1', 'api-1', 0, 2)`)
+
+	// The upgrade, then a second run as after a crash right after it.
+	for range 2 {
+		exec("ALTER TABLE schema_migrations DELETE WHERE version = 7 SETTINGS mutations_sync = 2")
+		if err := schema.Ensure(ctx, conn, schema.DefaultOptions()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, table := range []string{"flows_1m", "flows_1h"} {
+		if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = '"+table+"'"); e != "AggregatingMergeTree" {
+			t.Errorf("%s engine after the upgrade = %s, want AggregatingMergeTree", table, e)
+		}
+	}
+	if n := scalar[uint64](t, conn, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%_summing'"); n != 0 {
+		t.Errorf("%d old rollups left behind", n)
+	}
+	// The old rows are kept, and the views feed the new tables.
+	insert(t, conn, "flows/0/3-3", `INSERT INTO flows `+flowCols+` VALUES
+		('2026-01-01 10:03:00', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50002, 443, 6, 2000, 20, 'https', 'web-1', 'api-1', 0, 3)`)
+	for table, want := range map[string]uint64{"flows_1m": 350000, "flows_1h": 350000, "interface_flows_5m": 700000} {
+		if b := scalar[uint64](t, conn, "SELECT sum(bytes) FROM "+table); b != want {
+			t.Errorf("%s bytes = %d, want %d", table, b, want)
+		}
+	}
+	if name := scalar[string](t, conn, "SELECT any(src_pod) FROM flows_1m WHERE time = '2026-01-01 10:00:00'"); name != "web-1" {
+		t.Errorf("flows_1m src_pod = %q, want web-1", name)
+	}
+}
