@@ -16,7 +16,7 @@
 //     highest stored offset per topic partition (table ingest_progress).
 //     Before each batch, the correlator reads ingest_progress and skips the
 //     records at or below the stored offset. Within a partition, records
-//     are inserted in offset order, one INSERT per table per batch, and an
+//     are inserted in offset order, in one INSERT per table, and an
 //     INSERT is applied whole or not at all (one block; a client that dies
 //     mid-request sends an incomplete body, which the server discards), so
 //     "offset <= stored maximum" means "stored". This covers redelivery in
@@ -37,6 +37,17 @@
 // go to the dead-letter topic with the reason and origin in headers, and
 // their offsets are committed with the batch: they never block a
 // partition. The dead-letter topic is at least once.
+//
+// # Concurrency
+//
+// ClickHouse writes one INSERT, with the materialized views it feeds, on
+// one core. A batch's partitions are therefore split into
+// insert_concurrency groups (partition modulo the count), decoded and
+// inserted concurrently, one INSERT per table and group; a partition is
+// always in a single INSERT of a batch, which is what the skip above
+// needs. The batch is handled, and its offsets committed, once every
+// group is stored; a failed group fails the batch, and the redelivery
+// skips what the other groups stored.
 //
 // # Enrichment
 //
