@@ -44,7 +44,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 6, Name: "flow socket correlation", Statements: []string{
 			flowSocketCorrelationView,
 		}},
-		{Version: 7, Name: "flow rollups as AggregatingMergeTree", Run: d.aggregatingRollups},
+		{Version: 7, Name: "flow rollups as AggregatingMergeTree, compact parts", Run: d.upgradeToV7},
 	}
 }
 
@@ -60,9 +60,16 @@ func (d ddl) tail(table string) string {
 	if secs > 100*24*3600 {
 		part = "toYYYYMM(" + col + ")"
 	}
-	return fmt.Sprintf("PARTITION BY %s\n%s\nSETTINGS non_replicated_deduplication_window = %d, ttl_only_drop_parts = 1",
-		part, ttlClause(col, secs), d.o.DeduplicationWindow)
+	return fmt.Sprintf("PARTITION BY %s\n%s\nSETTINGS non_replicated_deduplication_window = %d, ttl_only_drop_parts = 1, %s",
+		part, ttlClause(col, secs), d.o.DeduplicationWindow, compactParts)
 }
+
+// compactParts keeps the parts that inserts and their first merges make
+// in the Compact format (all columns in one file) rather than Wide (two
+// files per column): an insert into flows and its rollups then creates a
+// dozen files instead of some two hundred, which raised sustained ingest
+// by a fifth. Parts merged beyond this size are Wide.
+const compactParts = "min_bytes_for_wide_part = 200000000"
 
 func ttlClause(col string, secs int64) string {
 	return fmt.Sprintf("TTL toDateTime(%s) + toIntervalSecond(%d)", col, secs)

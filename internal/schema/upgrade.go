@@ -7,6 +7,20 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
+// upgradeToV7 brings a database made before version 7 to the DDL of
+// this version: AggregatingMergeTree rollups and compact parts.
+func (d ddl) upgradeToV7(ctx context.Context, conn driver.Conn) error {
+	if err := d.aggregatingRollups(ctx, conn); err != nil {
+		return err
+	}
+	for table := range d.o.ttlSeconds() {
+		if err := conn.Exec(ctx, "ALTER TABLE "+table+" MODIFY SETTING "+compactParts); err != nil {
+			return fmt.Errorf("compact parts for %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
 // aggregatingRollups converts flows_1m and flows_1h, created as
 // SummingMergeTree before version 7, to the AggregatingMergeTree of
 // flowsRollup, keeping their rows. Each step checks what the database

@@ -14,12 +14,16 @@ import (
 // the same views, and version 7 not recorded.
 func summingRollups(t *testing.T, exec func(string)) {
 	t.Helper()
+	for _, table := range []string{"flows", "sockets", "ifstats"} {
+		exec("ALTER TABLE " + table + " RESET SETTING min_bytes_for_wide_part")
+	}
 	var ddl []string
 	for _, m := range schema.Migrations(schema.DefaultOptions()) {
 		for _, s := range m.Statements {
 			for _, table := range []string{"flows_1m", "flows_1h"} {
 				if strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS "+table+" ") {
 					s = strings.NewReplacer(
+						", min_bytes_for_wide_part = 200000000", "",
 						"SimpleAggregateFunction(any, LowCardinality(String))", "LowCardinality(String)",
 						"SimpleAggregateFunction(sum, UInt64)", "UInt64",
 						"ENGINE = AggregatingMergeTree", "ENGINE = SummingMergeTree((bytes, packets, flows))").Replace(s)
@@ -58,6 +62,9 @@ func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
 	if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'flows_1m'"); e != "SummingMergeTree" {
 		t.Fatalf("flows_1m engine before the upgrade = %s", e)
 	}
+	if q := scalar[string](t, conn, "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = 'flows'"); strings.Contains(q, "min_bytes_for_wide_part") {
+		t.Fatalf("flows has compact parts before the upgrade: %s", q)
+	}
 	insert(t, conn, "flows/0/1-2", `INSERT INTO flows `+flowCols+` VALUES
 		('2026-01-01 10:00:05', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50000, 443, 6, 1000, 10, 'https', 'web-1', 'api-1', 0, 1),
 		('2026-01-01 10:02:40', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50001, 443, 6, 500, 5, 'https', 'web-1', 'api-1', 0, 2)`)
@@ -73,6 +80,9 @@ func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
 		if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = '"+table+"'"); e != "AggregatingMergeTree" {
 			t.Errorf("%s engine after the upgrade = %s, want AggregatingMergeTree", table, e)
 		}
+	}
+	if n := scalar[uint64](t, conn, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'schema_migrations' AND name != 'ingest_progress' AND create_table_query NOT LIKE '%min_bytes_for_wide_part%'"); n != 0 {
+		t.Errorf("%d tables without compact parts", n)
 	}
 	if n := scalar[uint64](t, conn, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name LIKE '%_summing'"); n != 0 {
 		t.Errorf("%d old rollups left behind", n)
