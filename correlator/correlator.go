@@ -47,6 +47,9 @@ type Component struct {
 	// database (refresh goroutine only).
 	podsLoadedMs int64
 
+	// beforeInsert, when set (by tests), runs before each INSERT with the
+	// table and partition ranges; an error fails the INSERT.
+	beforeInsert func(table string, ranges []string) error
 	// afterInsert, when set (by tests), runs after a batch is stored and
 	// before its offsets are committed.
 	afterInsert func()

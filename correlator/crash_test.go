@@ -2,12 +2,17 @@ package correlator
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -176,3 +181,50 @@ func gathered(r *telemetry.Reporter, name string) float64 {
 }
 
 var _ prometheus.Gatherer = (*prometheus.Registry)(nil)
+
+// A batch's partitions are inserted by concurrent groups. When one
+// group's INSERT fails, the batch is handed again: the groups that were
+// stored are skipped, the failed one is retried, and every record is
+// stored once.
+func TestAFailedInsertGroupIsRetriedWithoutDuplicatingTheOthers(t *testing.T) {
+	e := newEnv(t)
+	const n = 4000
+	e.produceFlows(n)
+	cfg := testConfiguration("g", 10_000)
+	cfg.InsertConcurrency = 2
+	r := telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	c, err := New(r, cfg, Dependencies{Kafka: e.kcfg, ClickHouse: e.ch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	failures := 0
+	c.beforeInsert = func(table string, ranges []string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		// Partitions 1 and 3 make the second group; fail its first two tries.
+		if table == "flows" && slices.ContainsFunc(ranges, func(r string) bool { return strings.HasPrefix(r, "1:") }) && failures < 2 {
+			failures++
+			return errors.New("injected insert failure")
+		}
+		return nil
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
+	time.Sleep(time.Second)
+	mu.Lock()
+	if failures != 2 {
+		t.Errorf("%d injected failures, want 2", failures)
+	}
+	mu.Unlock()
+	e.assertExactlyOnce("flows", n)
+	if f1m := e.count("SELECT sum(flows) FROM flows_1m"); f1m != n {
+		t.Errorf("flows_1m counts %d flows, want %d", f1m, n)
+	}
+	if got := testutil.ToFloat64(c.m.insertErrors.WithLabelValues("flows")); got != 2 {
+		t.Errorf("insert errors counted %v, want 2", got)
+	}
+}

@@ -375,14 +375,19 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	}
 	began := time.Now()
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(tok)), clickhouse.WithColumnNamesAndTypes(types))
-	err = store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
-		for i, col := range cols {
-			if err := b.Column(i).Append(col.values); err != nil {
-				return fmt.Errorf("column %s: %w", col.name, err)
+	if c.beforeInsert != nil {
+		err = c.beforeInsert(table, ranges)
+	}
+	if err == nil {
+		err = store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
+			for i, col := range cols {
+				if err := b.Column(i).Append(col.values); err != nil {
+					return fmt.Errorf("column %s: %w", col.name, err)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		c.m.insertErrors.WithLabelValues(table).Inc()
 		c.tokensMu.Lock()
