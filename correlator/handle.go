@@ -22,10 +22,6 @@ import (
 	"github.com/netstrata/netstrata/internal/store"
 )
 
-// topicOrder handles pods and interface polls before the flows and
-// sockets of the same batch, so that these see the freshest enrichment.
-var topicOrder = map[string]int{record.TopicPods: 0, record.TopicIfStats: 1, record.TopicSockets: 2, record.TopicFlows: 3}
-
 // tableOf maps a data topic to its raw table.
 var tableOf = map[string]string{
 	record.TopicIfStats: schema.TableIfStats,

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -121,7 +120,7 @@ func TestEndToEndEveryLayerCountsTheGeneratorsBytesOnce(t *testing.T) {
 	corr.Kill()
 	t.Logf("correlator pid %d killed with SIGKILL at %s", corr.Pid(), time.Now().Format(time.TimeOnly))
 	time.Sleep(2 * time.Second)
-	corr = startCorrelator()
+	startCorrelator() // stopped by the test's cleanup
 	r := <-done
 	if r.err != nil {
 		t.Fatalf("generator: %v", r.err)
@@ -242,7 +241,7 @@ func buildBinary(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building the binary needs go on PATH: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "netstrata")
 	cmd := exec.Command(goBin, "build", "-o", bin, ".")
