@@ -153,12 +153,15 @@ func ifColumns(side string) string {
 }
 
 // podColumns are the pod enrichment of one IP of a flow or socket.
-func podColumns(side string) string {
+func podColumns(side string) string { return podColumnsOf(side, lc) }
+
+// podColumnsOf are the pod columns of one side with type typ.
+func podColumnsOf(side, typ string) string {
 	return fmt.Sprintf(`
 	%[1]s_pod %[2]s,
 	%[1]s_namespace %[2]s,
 	%[1]s_workload %[2]s,
-	%[1]s_node %[2]s,`, side, lc)
+	%[1]s_node %[2]s,`, side, typ)
 }
 
 func (d ddl) flows() string {
@@ -376,13 +379,7 @@ const (
 )
 
 // podAnyColumns are podColumns in a rollup, where they take any value.
-func podAnyColumns(side string) string {
-	return fmt.Sprintf(`
-	%[1]s_pod %[2]s,
-	%[1]s_namespace %[2]s,
-	%[1]s_workload %[2]s,
-	%[1]s_node %[2]s,`, side, anyLC)
-}
+func podAnyColumns(side string) string { return podColumnsOf(side, anyLC) }
 
 // flowRollupSelect aggregates the columns of flows_1m and flows_1h from a
 // subquery that computes them under other names; flowRollupColumns takes
