@@ -105,7 +105,8 @@ func benchEnv(b *testing.B, name string, def int) int {
 // (1,000,000), NETSTRATA_BENCH_CONVERSATIONS how many conversations the
 // flows repeat (0: none, every flow new; see benchFlows) and
 // NETSTRATA_BENCH_EVENT_RATE the flows/s of the traffic the backlog's
-// timestamps describe (300,000).
+// timestamps describe (300,000) and NETSTRATA_BENCH_STEADY_RATE the
+// flows/s of the freshness phase (20,000).
 func BenchmarkIngestFlows(b *testing.B) {
 	backlog := 1_000_000
 	if s := os.Getenv("NETSTRATA_BENCH_FLOWS"); s != "" {
@@ -114,6 +115,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 		}
 	}
 	conversations, eventRate := benchEnv(b, "NETSTRATA_BENCH_CONVERSATIONS", 0), benchEnv(b, "NETSTRATA_BENCH_EVENT_RATE", 300_000)
+	rate := benchEnv(b, "NETSTRATA_BENCH_STEADY_RATE", 20_000)
 	for range b.N {
 		e := newEnv(b)
 		prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
@@ -173,14 +175,14 @@ func BenchmarkIngestFlows(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(float64(backlog-backlog/10)/took.Seconds(), "flows/s")
 
-		// 2. Freshness at a steady 20k flows/s for 15 s. The backlog's last
+		// 2. Freshness at a steady rate for 15 s. The backlog's last
 		// batch reports its ages just after its rows became visible: wait
 		// for that before measuring.
 		time.Sleep(time.Second)
 		mu.Lock()
 		measuring = true
 		mu.Unlock()
-		const rate, secs = 20_000, 15
+		const secs = 15
 		steady := benchFlows(rate*secs, conversations, time.Now(), secs*time.Second)
 		tick := time.NewTicker(100 * time.Millisecond)
 		for i := 0; i < len(steady); i += rate / 10 {
