@@ -110,7 +110,7 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 			}
 		}
 	}
-	c.eachGroup(groups, func(i int, b *batch) error {
+	_ = c.eachGroup(groups, func(b *batch) error {
 		flows := 0
 		for _, pb := range data {
 			if groupOf(pb) == b && pb.Topic == record.TopicFlows {
@@ -133,7 +133,7 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 	if err := c.deadLetter(ctx, dead); err != nil {
 		return err
 	}
-	if err := c.eachGroup(groups, func(_ int, b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
+	if err := c.eachGroup(groups, func(b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
 		return err
 	}
 	now := time.Now().UnixMilli()
@@ -171,9 +171,9 @@ func (c *Component) insertGroups(batches []bus.PartitionBatch) int {
 }
 
 // eachGroup runs f on every group concurrently and joins their errors.
-func (c *Component) eachGroup(groups []*batch, f func(int, *batch) error) error {
+func (c *Component) eachGroup(groups []*batch, f func(*batch) error) error {
 	if len(groups) == 1 {
-		return f(0, groups[0])
+		return f(groups[0])
 	}
 	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
@@ -181,7 +181,7 @@ func (c *Component) eachGroup(groups []*batch, f func(int, *batch) error) error 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = f(i, b)
+			errs[i] = f(b)
 		}()
 	}
 	wg.Wait()
