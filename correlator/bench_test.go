@@ -1,7 +1,6 @@
 package correlator
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -9,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -36,10 +34,7 @@ import (
 // With conversations > 0 the flows repeat that many conversations (a
 // client, a server port and the interfaces on their path), the rest
 // changing per flow, which is what the rollups are made for.
-//
-// The records are keyed as the flow-collector keys them: by exporter and
-// conversation.
-func benchFlows(n, conversations int, start time.Time, spread time.Duration) []*kgo.Record {
+func benchFlows(n, conversations int, start time.Time, spread time.Duration) [][]byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	services := []uint32{443, 80, 53, 5432, 6379, 9092, 8080, 22, 3306, 27017, 8443, 9000, 11211, 25, 123, 389, 636, 2049, 5672, 9200}
 	type conversation struct {
@@ -58,7 +53,7 @@ func benchFlows(n, conversations int, start time.Time, spread time.Duration) []*
 	for i := range known {
 		known[i] = draw()
 	}
-	out := make([]*kgo.Record, n)
+	out := make([][]byte, n)
 	for i := range out {
 		var c conversation
 		if conversations > 0 {
@@ -79,12 +74,7 @@ func benchFlows(n, conversations int, start time.Time, spread time.Duration) []*
 			f.SrcIp, f.DstIp, f.SrcPort, f.DstPort = f.DstIp, f.SrcIp, f.DstPort, f.SrcPort
 			f.InIf, f.OutIf = f.OutIf, f.InIf
 		}
-		value, _ := proto.Marshal(f)
-		lo, hi := f.SrcIp, f.DstIp
-		if bytes.Compare(lo, hi) > 0 {
-			lo, hi = hi, lo
-		}
-		out[i] = &kgo.Record{Topic: record.TopicFlows, Key: slices.Concat(f.ExporterIp, lo, hi), Value: value}
+		out[i], _ = proto.Marshal(f)
 	}
 	return out
 }
@@ -128,18 +118,18 @@ func BenchmarkIngestFlows(b *testing.B) {
 	rate := benchEnv(b, "NETSTRATA_BENCH_STEADY_RATE", 20_000)
 	for range b.N {
 		e := newEnv(b)
-		prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		prod, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
 			kgo.ProducerBatchCompression(kgo.ZstdCompression()), kgo.ProducerLinger(5*time.Millisecond),
 			kgo.MaxBufferedRecords(200_000))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer prod.Close()
-		produce := func(recs []*kgo.Record) {
+		produce := func(values [][]byte) {
 			var wg sync.WaitGroup
-			wg.Add(len(recs))
-			for _, r := range recs {
-				prod.Produce(context.Background(), r, func(_ *kgo.Record, err error) {
+			wg.Add(len(values))
+			for _, v := range values {
+				prod.Produce(context.Background(), &kgo.Record{Topic: record.TopicFlows, Value: v}, func(_ *kgo.Record, err error) {
 					if err != nil {
 						b.Error(err)
 					}
@@ -239,10 +229,10 @@ func BenchmarkIngestFlows(b *testing.B) {
 // Kafka or ClickHouse (flows/s on one core).
 func BenchmarkDecodeFlows(b *testing.B) {
 	c := decodeComponent(b)
-	flows := benchFlows(100_000, 0, time.Now(), time.Minute)
-	recs := make([]*kgo.Record, len(flows))
-	for i, f := range flows {
-		recs[i] = &kgo.Record{Offset: int64(i), Value: f.Value}
+	values := benchFlows(100_000, 0, time.Now(), time.Minute)
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Offset: int64(i), Value: v}
 	}
 	d := a16("192.0.2.1")
 	for i := uint32(1); i <= 48; i++ {

@@ -1,7 +1,6 @@
 // Package flowcollector receives NetFlow v5/v9, IPFIX and sFlow v5
 // datagrams, decodes them with goflow2's decoders, maps them to
-// record.Flow and publishes them to netstrata.flows.v1 keyed by exporter and
-// conversation (see appendFlowKey).
+// record.Flow and publishes them to netstrata.flows.v1 keyed by exporter.
 package flowcollector
 
 import (

@@ -135,14 +135,12 @@ func (d *decoder) emit(e *exporter) {
 		f.SamplingRate = 1
 	}
 	f.Application = d.c.apps.Classify(uint8(f.Proto), uint16(f.SrcPort), uint16(f.DstPort))
-	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application)+maxKeySize {
+	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application) {
 		d.slab = make([]byte, 0, slabSize)
 	}
 	start := len(d.slab)
 	d.slab = appendFlow(d.slab, f)
-	mid := len(d.slab)
-	d.slab = appendFlowKey(d.slab, e.ip, f.SrcIp, f.DstIp)
-	d.c.pub.Publish(record.TopicFlows, d.slab[mid:len(d.slab):len(d.slab)], d.slab[start:mid:mid])
+	d.c.pub.Publish(record.TopicFlows, e.ip, d.slab[start:len(d.slab):len(d.slab)])
 }
 
 // setIP stores a 4- or 16-byte address in dst as 16 bytes and returns it;

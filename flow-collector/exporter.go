@@ -15,7 +15,7 @@ import (
 // its metrics. Workers share it.
 type exporter struct {
 	addr      netip.Addr
-	ip        []byte // 16-byte form: the record's exporter_ip and the Kafka key's start; never modified
+	ip        []byte // 16-byte form: the record's exporter_ip and the Kafka key; never modified
 	override  uint64 // configured sampling rate, 0: none
 	templates *exporterTemplates
 	m         exporterMetrics

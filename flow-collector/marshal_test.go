@@ -59,21 +59,3 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 
 // marshaledFields lists the field numbers appendFlow writes.
 var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
-
-func TestFlowKeyIsTheExporterAndTheConversationEitherWay(t *testing.T) {
-	a, b := []byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}
-	exp1, exp2 := []byte{192, 0, 2, 1}, []byte{192, 0, 2, 2}
-	there, back := appendFlowKey(nil, exp1, a, b), appendFlowKey(nil, exp1, b, a)
-	if !bytes.Equal(there, back) {
-		t.Errorf("the two directions of a conversation have keys %x and %x", there, back)
-	}
-	if bytes.Equal(there, appendFlowKey(nil, exp2, a, b)) {
-		t.Error("two exporters share a key")
-	}
-	if bytes.Equal(there, appendFlowKey(nil, exp1, a, []byte{10, 0, 0, 3})) {
-		t.Error("two conversations share a key")
-	}
-	if !bytes.HasPrefix(there, exp1) {
-		t.Errorf("key %x does not start with the exporter", there)
-	}
-}

@@ -581,8 +581,7 @@ func (x *InterfaceStats) GetOverSpeed() bool {
 }
 
 // Flow is one decoded flow (or sFlow sample) from an exporter
-// (topic netstrata.flows.v1, key: exporter address, then both flow addresses
-// in byte order). Bytes and packets are
+// (topic netstrata.flows.v1, key: exporter address). Bytes and packets are
 // as exported; multiply by sampling_rate to estimate real traffic.
 type Flow struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
