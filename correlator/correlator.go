@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/periodic"
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/store"
@@ -169,19 +170,12 @@ func (c *Component) join(ctx context.Context) error {
 
 // refreshLoop reloads what other members stored into the caches.
 func (c *Component) refreshLoop(ctx context.Context) {
-	t := time.NewTicker(c.cfg.EnrichmentRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Every(ctx, c.cfg.EnrichmentRefresh, func() {
 		if err := c.refresh(ctx, c.connection()); err != nil && ctx.Err() == nil {
 			c.warn.Warn("refresh", "reload enrichment caches", "error", err)
 		}
 		c.pods.prune(time.Now().UnixMilli())
-	}
+	})
 }
 
 // refresh loads the latest interfaces and the pod IPs stored since the

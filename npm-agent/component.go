@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/periodic"
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
@@ -174,20 +175,13 @@ func (c *Component) stopKernel() {
 
 // loop samples every SampleInterval and publishes every Interval.
 func (c *Component) loop(ctx context.Context) {
-	t := time.NewTicker(c.cfg.SampleInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.mu.Lock()
-			c.samples++
-			emit := c.samples >= c.cfg.samplesPerInterval()
-			c.mu.Unlock()
-			c.collect(emit)
-		}
-	}
+	periodic.Every(ctx, c.cfg.SampleInterval, func() {
+		c.mu.Lock()
+		c.samples++
+		emit := c.samples >= c.cfg.samplesPerInterval()
+		c.mu.Unlock()
+		c.collect(emit)
+	})
 }
 
 // collect reads every socket once and, when emit is set, publishes the

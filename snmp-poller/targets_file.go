@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netstrata/netstrata/internal/periodic"
 )
 
 // maxTargetsFile bounds what is read from the targets file (a 100k-device
@@ -91,16 +92,7 @@ func loadTargetsFile(path string, d TargetDefaults) ([]resolvedTarget, [32]byte,
 // when its content changed. A file that fails to load keeps the previous
 // targets and marks the component unhealthy until it is fixed.
 func (c *Component) watchTargetsFile(ctx context.Context, last [32]byte) {
-	tick := time.NewTicker(c.cfg.TargetsFileCheck)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		last = c.reloadTargetsFile(last)
-	}
+	periodic.Every(ctx, c.cfg.TargetsFileCheck, func() { last = c.reloadTargetsFile(last) })
 }
 
 // reloadTargetsFile loads the file if its content differs from last and

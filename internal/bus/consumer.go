@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/netstrata/netstrata/internal/periodic"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -275,19 +276,12 @@ func (c *Consumer) commit(ctx context.Context) error {
 
 // watchLag publishes per-partition lag every 10 s.
 func (c *Consumer) watchLag(ctx context.Context) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Every(ctx, 10*time.Second, func() {
 		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		lags, err := c.adm.Lag(lctx, c.ccfg.Group)
 		cancel()
 		if err != nil {
-			continue
+			return
 		}
 		lags.Each(func(l kadm.DescribedGroupLag) {
 			for _, ps := range l.Lag {
@@ -298,7 +292,7 @@ func (c *Consumer) watchLag(ctx context.Context) {
 				}
 			}
 		})
-	}
+	})
 }
 
 // Stop leaves the group after committing what was handled.

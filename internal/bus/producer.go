@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/netstrata/netstrata/internal/periodic"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -126,21 +127,14 @@ func (p *Producer) Start(ctx context.Context) error {
 			return err
 		})
 		// Afterwards, reachability follows pings.
-		t := time.NewTicker(15 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				err := p.cl.Ping(pctx)
-				cancel()
-				if ctx.Err() == nil {
-					p.r.SetHealth("kafka", err)
-				}
+		periodic.Every(ctx, 15*time.Second, func() {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := p.cl.Ping(pctx)
+			cancel()
+			if ctx.Err() == nil {
+				p.r.SetHealth("kafka", err)
 			}
-		}
+		})
 	}()
 	return nil
 }
