@@ -104,9 +104,8 @@ LIMIT ` + q.bind("UInt32", uint32(limit))
 		var i Interface
 		var ip net.IP
 		var oper, admin uint8
-		if err := rows.Scan(&i.Device, &ip, &i.SysName, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
-			&oper, &admin, &i.Time, &i.InBps, &i.OutBps, &i.InPps, &i.OutPps, &i.InErrors, &i.OutErrors,
-			&i.InDiscards, &i.OutDiscards, &i.InUtilization, &i.OutUtilization); err != nil {
+		if err := rows.Scan(append([]any{&i.Device, &ip, &i.SysName, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
+			&oper, &admin, &i.Time}, i.scanTargets()...)...); err != nil {
 			return err
 		}
 		i.DeviceIP, i.OperStatus, i.AdminStatus = ipString(ip), operStatus(oper), operStatus(admin)
@@ -173,8 +172,7 @@ GROUP BY t ORDER BY t`
 		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
 	err = c.run(ctx, "interfaces_series", sql, q.args, func(rows driver.Rows) error {
 		var pt SeriesPoint
-		if err := rows.Scan(&pt.Time, &resp.Device, &pt.InBps, &pt.OutBps, &pt.InPps, &pt.OutPps, &pt.InErrors, &pt.OutErrors,
-			&pt.InDiscards, &pt.OutDiscards, &pt.InUtilization, &pt.OutUtilization); err != nil {
+		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, pt.scanTargets()...)...); err != nil {
 			return err
 		}
 		pt.Time = pt.Time.UTC()

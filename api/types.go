@@ -34,27 +34,18 @@ type InterfacesResponse struct {
 
 // Interface is an SNMP interface as of its latest valid poll.
 type Interface struct {
-	Device         string    `json:"device"`
-	DeviceIP       string    `json:"device_ip"`
-	SysName        string    `json:"sys_name"`
-	IfIndex        uint32    `json:"if_index"`
-	Name           string    `json:"name"`
-	Alias          string    `json:"alias"`
-	Description    string    `json:"description"`
-	SpeedBps       uint64    `json:"speed_bps"`
-	OperStatus     string    `json:"oper_status"`
-	AdminStatus    string    `json:"admin_status"`
-	Time           time.Time `json:"time"`
-	InBps          float64   `json:"in_bps"`
-	OutBps         float64   `json:"out_bps"`
-	InPps          float64   `json:"in_pps"`
-	OutPps         float64   `json:"out_pps"`
-	InErrors       uint64    `json:"in_errors"`
-	OutErrors      uint64    `json:"out_errors"`
-	InDiscards     uint64    `json:"in_discards"`
-	OutDiscards    uint64    `json:"out_discards"`
-	InUtilization  float64   `json:"in_utilization"`
-	OutUtilization float64   `json:"out_utilization"`
+	Device      string    `json:"device"`
+	DeviceIP    string    `json:"device_ip"`
+	SysName     string    `json:"sys_name"`
+	IfIndex     uint32    `json:"if_index"`
+	Name        string    `json:"name"`
+	Alias       string    `json:"alias"`
+	Description string    `json:"description"`
+	SpeedBps    uint64    `json:"speed_bps"`
+	OperStatus  string    `json:"oper_status"`
+	AdminStatus string    `json:"admin_status"`
+	Time        time.Time `json:"time"`
+	Rates
 }
 
 // SeriesResponse is one interface's rates over time.
@@ -69,17 +60,29 @@ type SeriesResponse struct {
 // SeriesPoint is the average rates within one step; errors and discards
 // are counts within the step.
 type SeriesPoint struct {
-	Time           time.Time `json:"time"`
-	InBps          float64   `json:"in_bps"`
-	OutBps         float64   `json:"out_bps"`
-	InPps          float64   `json:"in_pps"`
-	OutPps         float64   `json:"out_pps"`
-	InErrors       uint64    `json:"in_errors"`
-	OutErrors      uint64    `json:"out_errors"`
-	InDiscards     uint64    `json:"in_discards"`
-	OutDiscards    uint64    `json:"out_discards"`
-	InUtilization  float64   `json:"in_utilization"`
-	OutUtilization float64   `json:"out_utilization"`
+	Time time.Time `json:"time"`
+	Rates
+}
+
+// Rates are an interface's traffic rates, error and discard counts and
+// utilization (0..1) over a poll interval or a step.
+type Rates struct {
+	InBps          float64 `json:"in_bps"`
+	OutBps         float64 `json:"out_bps"`
+	InPps          float64 `json:"in_pps"`
+	OutPps         float64 `json:"out_pps"`
+	InErrors       uint64  `json:"in_errors"`
+	OutErrors      uint64  `json:"out_errors"`
+	InDiscards     uint64  `json:"in_discards"`
+	OutDiscards    uint64  `json:"out_discards"`
+	InUtilization  float64 `json:"in_utilization"`
+	OutUtilization float64 `json:"out_utilization"`
+}
+
+// scanTargets are the fields of r in their order, for rows.Scan.
+func (r *Rates) scanTargets() []any {
+	return []any{&r.InBps, &r.OutBps, &r.InPps, &r.OutPps, &r.InErrors, &r.OutErrors,
+		&r.InDiscards, &r.OutDiscards, &r.InUtilization, &r.OutUtilization}
 }
 
 // TopNResponse ranks the values of one dimension by bytes.
