@@ -46,6 +46,22 @@ func deviceFilter(p *params, q *query, required bool) error {
 	return nil
 }
 
+// interfaceFilter restricts an ifstats-family table to the optional
+// device and if_index parameters.
+func interfaceFilter(p *params, q *query) error {
+	if err := deviceFilter(p, q, false); err != nil {
+		return err
+	}
+	n, ok, err := p.uint("if_index", 1<<32-1)
+	if err != nil {
+		return err
+	}
+	if ok {
+		q.and("if_index = " + q.bind("UInt32", uint32(n)))
+	}
+	return nil
+}
+
 func operStatus(s uint8) string {
 	switch s {
 	case 1:
@@ -66,13 +82,8 @@ func operStatus(s uint8) string {
 
 func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error) {
 	q := &query{}
-	if err := deviceFilter(p, q, false); err != nil {
+	if err := interfaceFilter(p, q); err != nil {
 		return nil, err
-	}
-	if n, ok, err := p.uint("if_index", 1<<32-1); err != nil {
-		return nil, err
-	} else if ok {
-		q.and("if_index = " + q.bind("UInt32", uint32(n)))
 	}
 	since := time.Hour
 	if v := p.str("since"); v != "" {

@@ -207,13 +207,8 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 		return nil, err
 	}
 	q := &query{}
-	if err := deviceFilter(p, q, false); err != nil {
+	if err := interfaceFilter(p, q); err != nil {
 		return nil, err
-	}
-	if n, ok, err := p.uint("if_index", 1<<32-1); err != nil {
-		return nil, err
-	} else if ok {
-		q.and("if_index = " + q.bind("UInt32", uint32(n)))
 	}
 	status, err := p.enum("status", "", []string{"ok", "flows_low", "flows_high", "no_flows"})
 	if err != nil {
