@@ -174,14 +174,14 @@ func benchFleet(b *testing.B, devices int, iv time.Duration) {
 
 	polls := float64(m1.GetHistogram().GetSampleCount() - m0.GetHistogram().GetSampleCount())
 	failures, skipped := 0.0, 0.0
-	var fm dto.Metric
 	for i := range ports {
-		_ = c.metrics.failures.WithLabelValues(fmt.Sprintf("sim-%04d", i)).Write(&fm)
+		var fm, sm dto.Metric
+		name := fmt.Sprintf("sim-%04d", i)
+		_ = c.metrics.failures.WithLabelValues(name).Write(&fm)
+		_ = c.metrics.skipped.WithLabelValues(name).Write(&sm)
 		failures += fm.GetCounter().GetValue()
+		skipped += sm.GetCounter().GetValue()
 	}
-	var sm dto.Metric
-	_ = c.metrics.skipped.Write(&sm)
-	skipped = sm.GetCounter().GetValue()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 

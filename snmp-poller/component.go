@@ -157,7 +157,7 @@ func (c *Component) observe(t *target, res pollResult, lag, took time.Duration, 
 	c.metrics.duration.Observe(took.Seconds())
 	c.metrics.lag.Observe(lag.Seconds())
 	if skipped > 0 {
-		c.metrics.skipped.Add(float64(skipped))
+		c.metrics.skipped.WithLabelValues(name).Add(float64(skipped))
 	}
 	if res.err != nil {
 		c.metrics.failures.WithLabelValues(name).Inc()
@@ -172,6 +172,30 @@ func (c *Component) observe(t *target, res pollResult, lag, took time.Duration, 
 		c.r.Log.Info("poll recovered", "target", name)
 		t.lastFailed = false
 	}
+	c.noteSlow(t, took, skipped)
 	c.metrics.interfaces.WithLabelValues(name).Set(float64(res.interfaces))
 	c.metrics.records.Add(float64(res.interfaces))
+}
+
+// noteSlow warns once when a target's polls start to outlive its
+// interval, with what the device needs, and says when they fit again.
+// The skipped slots themselves are counted per target.
+func (c *Component) noteSlow(t *target, took time.Duration, skipped int) {
+	iv := t.cfg.Interval
+	switch {
+	case skipped > 0 && !t.slow:
+		t.slow = true
+		c.r.Log.Warn("poll outlives its interval: slots skipped", "target", t.cfg.Name,
+			"walk_time", took.Round(time.Millisecond), "interval", iv,
+			"sustainable_interval", sustainableInterval(took), "skipped", skipped)
+	case skipped == 0 && t.slow && took < iv:
+		t.slow = false
+		c.r.Log.Info("poll fits its interval again", "target", t.cfg.Name, "walk_time", took.Round(time.Millisecond), "interval", iv)
+	}
+}
+
+// sustainableInterval is the shortest whole-second interval a poll of
+// this duration keeps, with a quarter of headroom for a slower walk.
+func sustainableInterval(took time.Duration) time.Duration {
+	return (took + took/4 + time.Second - 1).Truncate(time.Second)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,16 +48,22 @@ type TargetDefaults struct {
 	Community      string        `yaml:"community"`
 	V3             V3Credentials `yaml:"v3"`
 	Interval       time.Duration `yaml:"interval"`
-	Timeout        time.Duration `yaml:"timeout"`
+	Timeout        time.Duration `yaml:"timeout"` // per request
 	Retries        int           `yaml:"retries"`
 	MaxRepetitions uint32        `yaml:"max_repetitions"` // GETBULK rows per request; 0 walks with GETNEXT
+	// PollTimeout bounds a whole poll of a device that keeps answering.
+	// It is not the interval: a walk longer than the interval finishes,
+	// and the slots it ran past are skipped.
+	PollTimeout time.Duration `yaml:"poll_timeout"`
 }
 
 // Target is one device. Unset fields take the defaults; Retries and
 // MaxRepetitions are pointers so that an explicit 0 is kept.
 type Target struct {
-	// Name identifies the device in records and metrics (the Kafka key);
-	// it defaults to the address.
+	// Name identifies the device in records, tables, the API and metrics
+	// (the Kafka key), however it is reached. It defaults to the address,
+	// with ":port" when the port is not 161 and "/context" with an SNMPv3
+	// context name; targets that differ only by community need one each.
 	Name           string         `yaml:"name"`
 	Address        string         `yaml:"address"` // host name or IP
 	Port           uint16         `yaml:"port"`
@@ -67,6 +74,7 @@ type Target struct {
 	Timeout        time.Duration  `yaml:"timeout"`
 	Retries        *int           `yaml:"retries"`
 	MaxRepetitions *uint32        `yaml:"max_repetitions"`
+	PollTimeout    time.Duration  `yaml:"poll_timeout"`
 }
 
 // V3Credentials are SNMPv3 USM settings. The security level follows from
@@ -93,6 +101,7 @@ func DefaultConfiguration() Configuration {
 			Timeout:        2 * time.Second,
 			Retries:        1,
 			MaxRepetitions: 10,
+			PollTimeout:    5 * time.Minute,
 		},
 		TargetsFileCheck: 10 * time.Second,
 		Workers:          64,
@@ -125,7 +134,7 @@ func (c Configuration) Validate() error {
 			continue
 		}
 		if j, dup := seen[r.Name]; dup {
-			add(fmt.Errorf("%s.name: %q is also targets[%d]", field, r.Name, j))
+			add(fmt.Errorf("%s.name: %q is also targets[%d]%s", field, r.Name, j, sameNameHint(t)))
 		}
 		seen[r.Name] = i
 	}
@@ -184,6 +193,29 @@ type resolvedTarget struct {
 	Timeout        time.Duration
 	Retries        int
 	MaxRepetitions uint32
+	PollTimeout    time.Duration
+}
+
+// sameNameHint explains a duplicate name that came from the default.
+func sameNameHint(t Target) string {
+	if t.Name != "" {
+		return ""
+	}
+	return " (the default name; give each target on one address a name)"
+}
+
+// defaultName is the address, with the port when it is not SNMP's and
+// the SNMPv3 context: two targets reached through one address (a proxy,
+// NAT, virtual contexts of a chassis) get two names.
+func (r resolvedTarget) defaultName() string {
+	name := r.Address
+	if r.Port != 161 {
+		name = net.JoinHostPort(r.Address, strconv.Itoa(int(r.Port)))
+	}
+	if r.Version == "3" && r.V3.ContextName != "" {
+		name += "/" + r.V3.ContextName
+	}
+	return name
 }
 
 // resolve applies the defaults and checks the result; errors start with
@@ -192,7 +224,7 @@ func (t Target) resolve(d TargetDefaults) (resolvedTarget, error) {
 	r := resolvedTarget{
 		Name: t.Name, Address: strings.TrimSpace(t.Address), Port: t.Port, Version: t.Version,
 		Community: t.Community, V3: d.V3, Interval: t.Interval, Timeout: t.Timeout,
-		Retries: d.Retries, MaxRepetitions: d.MaxRepetitions,
+		Retries: d.Retries, MaxRepetitions: d.MaxRepetitions, PollTimeout: t.PollTimeout,
 	}
 	if r.Port == 0 {
 		r.Port = d.Port
@@ -212,6 +244,9 @@ func (t Target) resolve(d TargetDefaults) (resolvedTarget, error) {
 	if r.Timeout == 0 {
 		r.Timeout = d.Timeout
 	}
+	if r.PollTimeout == 0 {
+		r.PollTimeout = d.PollTimeout
+	}
 	if t.Retries != nil {
 		r.Retries = *t.Retries
 	}
@@ -219,7 +254,7 @@ func (t Target) resolve(d TargetDefaults) (resolvedTarget, error) {
 		r.MaxRepetitions = *t.MaxRepetitions
 	}
 	if r.Name == "" {
-		r.Name = r.Address
+		r.Name = r.defaultName()
 	}
 	switch {
 	case r.Address == "":
@@ -232,6 +267,8 @@ func (t Target) resolve(d TargetDefaults) (resolvedTarget, error) {
 		return r, fmt.Errorf("interval: %s is below 1s", r.Interval)
 	case r.Timeout <= 0:
 		return r, errors.New("timeout: must be positive")
+	case r.PollTimeout < r.Timeout:
+		return r, fmt.Errorf("poll_timeout: %s is below the timeout of one request (%s)", r.PollTimeout, r.Timeout)
 	case r.Retries < 0 || r.Retries > 10:
 		return r, fmt.Errorf("retries: %d is not within 0..10", r.Retries)
 	case r.MaxRepetitions > 1000:

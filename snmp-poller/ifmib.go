@@ -38,6 +38,10 @@ const (
 	outErrors
 	inDiscards
 	outDiscards
+	// RFC 1213 ifIn/OutNUcastPkts (multicast + broadcast together), the
+	// only non-unicast counts of an agent without ifXTable.
+	inNUcast
+	outNUcast
 	numCounters
 )
 
@@ -92,12 +96,15 @@ var hcColumns = []column{
 }
 
 // 32-bit counters, for agents without ifXTable HC counters (SNMPv1
-// cannot carry Counter64 at all).
+// cannot carry Counter64 at all). ifIn/OutNUcastPkts are deprecated but
+// are all a MIB-II-only agent has for non-unicast packets.
 var legacyColumns = []column{
 	{oid: oidIfEntry + ".10", counter: inOctets},
 	{oid: oidIfEntry + ".11", counter: inUcast},
+	{oid: oidIfEntry + ".12", counter: inNUcast},
 	{oid: oidIfEntry + ".16", counter: outOctets},
 	{oid: oidIfEntry + ".17", counter: outUcast},
+	{oid: oidIfEntry + ".18", counter: outNUcast},
 	{oid: oidIfXEntry + ".2", counter: inMcast},
 	{oid: oidIfXEntry + ".3", counter: inBcast},
 	{oid: oidIfXEntry + ".4", counter: outMcast},
@@ -247,7 +254,9 @@ func (t *ifTable) sorted() []*ifRow {
 func (r *ifRow) usesHC() bool { return r.hasHC[inOctets] || r.hasHC[outOctets] }
 
 // counters picks, per counter, the 64-bit value when present, else the
-// 32-bit one, with its width (0 when absent).
+// 32-bit one, with its width (0 when absent). ifIn/OutNUcastPkts count
+// what ifXTable's multicast and broadcast columns count, so they are
+// left out (width 0) whenever the row has any of those.
 func (r *ifRow) counters() (v [numCounters]uint64, width [numCounters]uint8) {
 	for k := range numCounters {
 		switch {
@@ -257,16 +266,24 @@ func (r *ifRow) counters() (v [numCounters]uint64, width [numCounters]uint8) {
 			v[k], width[k] = r.legacy[k], r.legacyWidth[k]
 		}
 	}
+	if width[inMcast]|width[inBcast]|width[outMcast]|width[outBcast] != 0 {
+		v[inNUcast], width[inNUcast], v[outNUcast], width[outNUcast] = 0, 0, 0, 0
+	}
 	return v, width
 }
 
-// speedBps is ifSpeed when it is exact (below its 4.29 Gbit/s ceiling),
-// else ifHighSpeed in bits/s.
+// ifSpeed saturates at 4294967295 (RFC 2863); agents also send one less.
+// Within ifHighSpeed's resolution (1 Mbit/s) of that ceiling, ifSpeed
+// says only "this fast or faster".
+const speedCeiling = math.MaxUint32 - 1_000_000
+
+// speedBps is ifSpeed when it is exact, else ifHighSpeed in bits/s.
+// ifHighSpeed wins whenever it is non-zero and ifSpeed is missing, zero,
+// or at or near its ceiling: a Brocade port with ifSpeed 4294967294 and
+// ifHighSpeed 8000 runs at 8 Gbit/s.
 func (r *ifRow) speedBps() uint64 {
-	if r.hasSpeed && r.speed > 0 && r.speed < math.MaxUint32 {
-		return r.speed
-	}
-	if r.hasHighSpeed && r.highSpeed > 0 {
+	exact := r.hasSpeed && r.speed > 0 && r.speed < speedCeiling
+	if !exact && r.hasHighSpeed && r.highSpeed > 0 {
 		return min(r.highSpeed, math.MaxUint64/1_000_000) * 1_000_000
 	}
 	if r.hasSpeed {

@@ -15,7 +15,7 @@ type metrics struct {
 	interfaces  *prometheus.GaugeVec   // target: interfaces in the last poll
 	duration    prometheus.Histogram
 	lag         prometheus.Histogram
-	skipped     prometheus.Counter
+	skipped     *prometheus.CounterVec // target
 	records     prometheus.Counter
 	flagged     *prometheus.CounterVec // flag: reset, wrap, over_speed
 	badValues   *prometheus.CounterVec // kind
@@ -46,9 +46,9 @@ func newMetrics() *metrics {
 			Name: name("poll_lag_seconds"), Help: "How late a poll started after its slot (workers all busy).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
 		}),
-		skipped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: name("poll_slots_skipped_total"), Help: "Poll slots missed because the previous poll of the target ran past them.",
-		}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: name("poll_slots_skipped_total"), Help: "Poll slots missed because the previous poll of the target ran past them, per target.",
+		}, []string{"target"}),
 		records: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: name("interfaces_polled_total"), Help: "Interface records published.",
 		}),
@@ -74,7 +74,7 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 
 // forget drops a removed target's series.
 func (m *metrics) forget(target string) {
-	for _, v := range []*prometheus.CounterVec{m.polls, m.failures, m.timeouts} {
+	for _, v := range []*prometheus.CounterVec{m.polls, m.failures, m.timeouts, m.skipped} {
 		v.DeleteLabelValues(target)
 	}
 	m.interfaces.DeleteLabelValues(target)

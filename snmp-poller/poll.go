@@ -28,6 +28,7 @@ type target struct {
 	getNext    bool // GETBULK was refused: walk with GETNEXT
 	prev       map[uint32]*sample
 	lastFailed bool
+	slow       bool // the last poll outlived the interval
 
 	// scheduler state
 	slot     time.Time // the slot the next poll belongs to
@@ -51,8 +52,10 @@ type pollResult struct {
 
 // poll reads the device once and publishes one record per interface.
 func (c *Component) poll(ctx context.Context, t *target) pollResult {
-	// A poll never runs past its interval: the next one is due then.
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.Interval)
+	// A poll may run past its interval (a big device at a short
+	// interval): it finishes and the scheduler skips the slots it missed.
+	// Only poll_timeout, its own setting, cuts it short.
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.PollTimeout)
 	defer cancel()
 	g, err := t.sess.connect(ctx, &t.cfg)
 	if err != nil {
@@ -81,6 +84,7 @@ func (c *Component) pollWith(g *gosnmp.GoSNMP, t *target) pollResult {
 	if err != nil {
 		return pollResult{err: fmt.Errorf("poll %s: system group: %w", t.cfg.Name, err)}
 	}
+	d.uptimeAt = time.Now()
 	for _, vb := range sys.Variables {
 		switch vb.Name {
 		case oidSysUpTime:

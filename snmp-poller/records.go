@@ -13,6 +13,7 @@ type device struct {
 	ip        netip.Addr
 	sysName   string
 	uptime    uint32
+	uptimeAt  time.Time // when the response carrying sysUpTime arrived
 	hasUptime bool
 }
 
@@ -27,6 +28,12 @@ func sampleOf(d *device, r *ifRow, fallback time.Time) *sample {
 	}
 	if s.at.IsZero() {
 		s.at = fallback
+	}
+	// sysUpTime is read once, before the walk; carry it forward to the
+	// row's own arrival so that a long walk does not look like a reboot
+	// to the next poll.
+	if s.hasUptime && s.at.After(d.uptimeAt) {
+		s.uptime += uint32(s.at.Sub(d.uptimeAt) / (10 * time.Millisecond))
 	}
 	s.values, s.width = r.counters()
 	return s
@@ -77,8 +84,10 @@ func buildRecord(d *device, r *ifRow, cur, prev *sample, rt rate) *record.Interf
 	dl := &rt.deltas
 	rec.DeltaInOctets = dl[inOctets]
 	rec.DeltaOutOctets = dl[outOctets]
-	rec.DeltaInPkts = dl[inUcast] + dl[inMcast] + dl[inBcast]
-	rec.DeltaOutPkts = dl[outUcast] + dl[outMcast] + dl[outBcast]
+	// Unicast + multicast + broadcast from ifXTable, or unicast +
+	// non-unicast on a MIB-II-only agent: counters() keeps one of the two.
+	rec.DeltaInPkts = dl[inUcast] + dl[inMcast] + dl[inBcast] + dl[inNUcast]
+	rec.DeltaOutPkts = dl[outUcast] + dl[outMcast] + dl[outBcast] + dl[outNUcast]
 	rec.DeltaInErrors = dl[inErrors]
 	rec.DeltaOutErrors = dl[outErrors]
 	rec.DeltaInDiscards = dl[inDiscards]

@@ -57,7 +57,7 @@ func resolveAll(list []Target, d TargetDefaults, prefix string) ([]resolvedTarge
 			return nil, fmt.Errorf("%s[%d].%w", prefix, i, err)
 		}
 		if j, dup := seen[r.Name]; dup {
-			return nil, fmt.Errorf("%s[%d].name: %q is also [%d]", prefix, i, r.Name, j)
+			return nil, fmt.Errorf("%s[%d].name: %q is also [%d]%s", prefix, i, r.Name, j, sameNameHint(t))
 		}
 		seen[r.Name] = i
 		out = append(out, r)
