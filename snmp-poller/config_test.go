@@ -165,3 +165,47 @@ func TestExampleTargetsFileLoads(t *testing.T) {
 		t.Fatalf("example targets: %+v", list)
 	}
 }
+
+func TestTargetsOnOneAddressGetDefaultNamesApartOrMustBeNamed(t *testing.T) {
+	cfg := DefaultConfiguration()
+	cfg.Targets = []Target{
+		{Address: "10.0.0.1"},
+		{Address: "10.0.0.1", Port: 1161},
+		{Address: "10.0.0.1", Version: "3", V3: &V3Credentials{User: "u", ContextName: "vrf-red"}},
+	}
+	got, err := resolveAll(cfg.Targets, cfg.Defaults, "snmp_poller.targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"10.0.0.1", "10.0.0.1:1161", "10.0.0.1/vrf-red"} {
+		if got[i].Name != want {
+			t.Errorf("targets[%d] named %q, want %q", i, got[i].Name, want)
+		}
+	}
+	// Only the community differs: nothing to tell them apart by but a name.
+	cfg.Targets = []Target{{Address: "10.0.0.1", Community: "a"}, {Address: "10.0.0.1", Community: "b"}}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "targets[1].name:") || !strings.Contains(err.Error(), "give each target") {
+		t.Fatalf("want an error asking for names, got %v", err)
+	}
+	cfg.Targets[0].Name, cfg.Targets[1].Name = "vlan-10", "vlan-20"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("named targets on one address refused: %v", err)
+	}
+}
+
+func TestPollTimeoutIsItsOwnSettingAndCoversOneRequest(t *testing.T) {
+	cfg := DefaultConfiguration()
+	cfg.Defaults.Interval = 2 * time.Second
+	cfg.Targets = []Target{{Name: "big", Address: "10.0.0.1"}, {Name: "short", Address: "10.0.0.2", PollTimeout: 30 * time.Second}}
+	got, err := resolveAll(cfg.Targets, cfg.Defaults, "snmp_poller.targets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].PollTimeout != 5*time.Minute || got[1].PollTimeout != 30*time.Second {
+		t.Fatalf("poll timeouts %s and %s, want the default 5m and 30s whatever the 2s interval", got[0].PollTimeout, got[1].PollTimeout)
+	}
+	cfg.Targets[1].PollTimeout = time.Second // below the 2 s request timeout
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "snmp_poller.targets[1].poll_timeout:") {
+		t.Fatalf("want an error naming poll_timeout, got %v", err)
+	}
+}

@@ -1,0 +1,159 @@
+package snmppoller
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// Tests against snmpsim serving recordings of device shapes met in the
+// field: a MIB-II-only agent, a saturated ifSpeed, two devices behind one
+// address, a device too big to walk within its interval.
+
+// within reports whether got is within frac of want.
+func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*want }
+
+// twoPolls polls name twice, gap apart, and returns the second poll's
+// records by ifIndex.
+func twoPolls(t *testing.T, c *Component, pub *fakePublisher, name string, gap time.Duration) map[uint32]*record.InterfaceStats {
+	t.Helper()
+	pollOnce(t, c, pub, name)
+	time.Sleep(gap)
+	return byIndex(pollOnce(t, c, pub, name))
+}
+
+func TestPacketRatesOfAMIB2OnlyAgentCountNonUnicastPackets(t *testing.T) {
+	pdu := recDevice{sysName: "pdu-1", interfaces: 2, ifSpeed: speedOf(100_000_000),
+		rates: recRates{inOctets: 12_500, outOctets: 25_000, inUcast: 100, inNUcast: 40, outUcast: 200, outNUcast: 30}}
+	sim := startSnmpsim(t, map[string]string{"pdu": pdu.snmprec()})
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("pdu-1", "pdu")))
+
+	first := byIndex(pollOnce(t, c, pub, "pdu-1"))
+	time.Sleep(2 * time.Second)
+	second := byIndex(pollOnce(t, c, pub, "pdu-1"))
+	if len(second) != 2 {
+		t.Fatalf("%d interfaces, want 2", len(second))
+	}
+	for i, r := range second {
+		if !r.RateValid || r.HcCounters || r.CounterReset {
+			t.Fatalf("ifIndex %d: valid=%v hc=%v reset=%v", i, r.RateValid, r.HcCounters, r.CounterReset)
+		}
+		// Unicast and non-unicast counts of one row come in one response,
+		// so their ratio does not depend on timing: 140/100 and 230/200.
+		inU, outU := r.InUcastPkts-first[i].InUcastPkts, r.OutUcastPkts-first[i].OutUcastPkts
+		if got := float64(r.DeltaInPkts) / float64(inU); !within(got, 1.4, 0.02) {
+			t.Errorf("ifIndex %d: %d packets in for %d unicast (×%.3f), want ×1.4: non-unicast left out?", i, r.DeltaInPkts, inU, got)
+		}
+		if got := float64(r.DeltaOutPkts) / float64(outU); !within(got, 1.15, 0.02) {
+			t.Errorf("ifIndex %d: %d packets out for %d unicast (×%.3f), want ×1.15", i, r.DeltaOutPkts, outU, got)
+		}
+		if !within(r.InPps, 140, 0.05) || !within(r.OutPps, 230, 0.05) {
+			t.Errorf("ifIndex %d: in_pps %.1f out_pps %.1f, want 140 and 230", i, r.InPps, r.OutPps)
+		}
+		if !within(r.InBps, 100_000, 0.05) || r.SpeedBps != 100_000_000 {
+			t.Errorf("ifIndex %d: in_bps %.0f speed %d, want 100000 on 100 Mbit/s", i, r.InBps, r.SpeedBps)
+		}
+	}
+}
+
+func TestPacketRatesWithIfXTableCountMulticastAndBroadcastNotNonUnicastTwice(t *testing.T) {
+	// An agent that still serves the deprecated ifIn/OutNUcastPkts next
+	// to ifXTable: the non-unicast packets must not be counted twice.
+	sw := recDevice{sysName: "access-1", interfaces: 2, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		rates: recRates{inOctets: 125_000, outOctets: 125_000, inUcast: 100, inNUcast: 40, inMcast: 30, inBcast: 10,
+			outUcast: 200, outNUcast: 30, outMcast: 20, outBcast: 10}}
+	sim := startSnmpsim(t, map[string]string{"access": sw.snmprec()})
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("access-1", "access")))
+
+	first := byIndex(pollOnce(t, c, pub, "access-1"))
+	time.Sleep(2 * time.Second)
+	for i, r := range byIndex(pollOnce(t, c, pub, "access-1")) {
+		p := first[i]
+		want := (r.InUcastPkts - p.InUcastPkts) + (r.InMcastPkts - p.InMcastPkts) + (r.InBcastPkts - p.InBcastPkts)
+		if !r.RateValid || !r.HcCounters || r.DeltaInPkts != want {
+			t.Errorf("ifIndex %d: valid=%v hc=%v delta_in_pkts %d, want unicast+multicast+broadcast %d", i, r.RateValid, r.HcCounters, r.DeltaInPkts, want)
+		}
+		if !within(r.InPps, 140, 0.05) || !within(r.OutPps, 230, 0.05) {
+			t.Errorf("ifIndex %d: in_pps %.1f out_pps %.1f, want 140 and 230", i, r.InPps, r.OutPps)
+		}
+	}
+}
+
+func TestSaturatedIfSpeedGivesWayToIfHighSpeed(t *testing.T) {
+	// A Brocade FC switch: ifSpeed at (or one below) its ceiling on fast
+	// ports, ifHighSpeed right.
+	speeds := map[int][2]uint32{ // ifIndex: ifSpeed, ifHighSpeed
+		1: {4294967294, 8000},
+		2: {4294967295, 16000},
+		3: {1_000_000_000, 1000},
+		4: {4294967295, 0}, // nothing better known: the ceiling it says
+		5: {0, 32000},
+	}
+	fc := recDevice{sysName: "fc-switch", interfaces: 5, ifX: true, hc: true,
+		ifSpeed:   func(i int) uint32 { return speeds[i][0] },
+		highSpeed: func(i int) uint32 { return speeds[i][1] },
+		rates:     recRates{inOctets: 100_000_000, outOctets: 50_000_000, inUcast: 1000, outUcast: 1000}}
+	sim := startSnmpsim(t, map[string]string{"fabric": fc.snmprec()})
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("fc-switch", "fabric")))
+
+	want := map[uint32]uint64{1: 8_000_000_000, 2: 16_000_000_000, 3: 1_000_000_000, 4: 4294967295, 5: 32_000_000_000}
+	for i, r := range twoPolls(t, c, pub, "fc-switch", time.Second) {
+		if r.SpeedBps != want[i] {
+			t.Errorf("ifIndex %d: speed %d b/s, want %d", i, r.SpeedBps, want[i])
+		}
+		if !r.RateValid {
+			t.Errorf("ifIndex %d: rate not valid (over_speed=%v)", i, r.OverSpeed)
+			continue
+		}
+		if u := r.InBps / float64(want[i]); math.Abs(r.InUtilization-u) > 1e-9 {
+			t.Errorf("ifIndex %d: in utilisation %.4f, want %.4f of %d b/s", i, r.InUtilization, u, want[i])
+		}
+	}
+}
+
+func TestTwoDevicesBehindOneAddressStayApart(t *testing.T) {
+	// An SNMP proxy: one address and port, one community per device, the
+	// same ifIndexes on both; and a third device on another port of the
+	// same address, named by default.
+	a := recDevice{sysName: "chassis-a", interfaces: 3, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		rates: recRates{inOctets: 125_000, outOctets: 12_500, inUcast: 100, outUcast: 10}}
+	b := a
+	b.sysName, b.rates.inOctets, b.rates.inUcast = "chassis-b", 250_000, 300
+	proxy := startSnmpsim(t, map[string]string{"ctx-a": a.snmprec(), "ctx-b": b.snmprec()})
+	nat := startSnmpsim(t, map[string]string{"ctx-a": a.snmprec()})
+
+	cfg := oneTargetConfig(proxy.target("core-a", "ctx-a"))
+	cfg.Targets = append(cfg.Targets, proxy.target("core-b", "ctx-b"), nat.target("", "ctx-a"))
+	c, pub := newTestComponent(t, cfg)
+	natName := fmt.Sprintf("127.0.0.1:%d", nat.port)
+	want := map[string]struct {
+		sysName string
+		inBps   float64
+	}{"core-a": {"chassis-a", 1_000_000}, "core-b": {"chassis-b", 2_000_000}, natName: {"chassis-a", 1_000_000}}
+
+	for name := range want {
+		pollOnce(t, c, pub, name)
+	}
+	time.Sleep(time.Second)
+	for name, w := range want {
+		recs := pollOnce(t, c, pub, name) // checks the Kafka key is the name
+		if len(recs) != 3 {
+			t.Fatalf("%s: %d records, want 3", name, len(recs))
+		}
+		for _, r := range recs {
+			if r.Device != name || r.SysName != w.sysName || r.IfDescr != fmt.Sprintf("%s port %d", w.sysName, r.IfIndex) {
+				t.Errorf("%s ifIndex %d: device %q sysName %q descr %q", name, r.IfIndex, r.Device, r.SysName, r.IfDescr)
+			}
+			if !r.RateValid || !within(r.InBps, w.inBps, 0.05) {
+				t.Errorf("%s ifIndex %d: valid=%v in_bps %.0f, want %.0f: another device's counters?", name, r.IfIndex, r.RateValid, r.InBps, w.inBps)
+			}
+			if ip, _ := netip.AddrFromSlice(r.DeviceIp); ip.Unmap() != netip.MustParseAddr("127.0.0.1") {
+				t.Errorf("%s: device_ip %v", name, ip)
+			}
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package snmppoller
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/netstrata/netstrata/internal/testenv"
+)
+
+// snmpsim is snmpsimd (Debian's snmpsim) serving recordings the tests
+// write, one per community, on a loopback port. Its variation module
+// "numeric" makes counters rise at exact rates, so a test knows the truth.
+type snmpsim struct {
+	port uint16
+	log  *bytes.Buffer
+}
+
+// startSnmpsim serves recordings (community → .snmprec text) and stops
+// at cleanup.
+func startSnmpsim(t *testing.T, recordings map[string]string) *snmpsim {
+	t.Helper()
+	bin := testenv.Command(t, "snmpsimd")
+	dir := snmpsimDir(t, recordings)
+	var lastErr error
+	for range 3 { // the free port we picked may be taken before snmpsimd binds it
+		s, err := trySnmpsim(t, bin, dir, firstKey(recordings))
+		if err == nil {
+			return s
+		}
+		lastErr = err
+	}
+	t.Fatalf("snmpsimd did not start: %v", lastErr)
+	return nil
+}
+
+func firstKey(m map[string]string) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// snmpsimDir writes the recordings where snmpsimd can read them: as root
+// it must drop to nobody, which cannot enter a test's private temp dir.
+func snmpsimDir(t *testing.T, recordings map[string]string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "netstrata-snmpsim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data := filepath.Join(dir, "data")
+	for _, d := range []string{dir, data, filepath.Join(dir, "cache")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for community, text := range recordings {
+		if err := os.WriteFile(filepath.Join(data, community+".snmprec"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		if err := chownNobody(filepath.Join(dir, "cache")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func chownNobody(path string) error {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return os.Chown(path, uid, gid)
+}
+
+func trySnmpsim(t *testing.T, bin, dir, community string) (*snmpsim, error) {
+	port, err := freeUDPPort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--data-dir=" + filepath.Join(dir, "data"), "--cache-dir=" + filepath.Join(dir, "cache"),
+		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port), "--logging-method=stderr"}
+	if os.Geteuid() == 0 { // snmpsimd refuses to run as root
+		g, err := user.LookupGroupId(groupOfNobody())
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--process-user=nobody", "--process-group="+g.Name)
+	}
+	s := &snmpsim{port: port, log: &bytes.Buffer{}}
+	cmd := exec.Command(bin, args...)
+	var mu sync.Mutex
+	w := lockedWriter{mu: &mu, b: s.log}
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("snmpsimd log:\n%s", s.log.String())
+			mu.Unlock()
+		}
+	})
+	// Ready when it answers (it indexes the recordings first).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("snmpsimd exited: %s", s.log.String())
+		default:
+		}
+		err := s.ping(community)
+		if err == nil {
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("snmpsimd on port %d not answering: %w", port, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func groupOfNobody() string {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		return "65534"
+	}
+	return u.Gid
+}
+
+func (s *snmpsim) ping(community string) error {
+	g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: s.port, Community: community,
+		Version: gosnmp.Version2c, Timeout: 500 * time.Millisecond, Retries: 0}
+	if err := g.Connect(); err != nil {
+		return err
+	}
+	defer g.Close()
+	_, err := g.Get([]string{oidSysUpTime})
+	return err
+}
+
+// target is a v2c target for one recording of s.
+func (s *snmpsim) target(name, community string) Target {
+	return Target{Name: name, Address: "127.0.0.1", Port: s.port, Version: "2c", Community: community}
+}
