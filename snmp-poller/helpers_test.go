@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,7 +119,8 @@ func byIndex(recs []*record.InterfaceStats) map[uint32]*record.InterfaceStats {
 // metricValue reads a per-target counter from the component's metrics.
 func metricValue(t testing.TB, c *Component, name, target string) float64 {
 	t.Helper()
-	vecs := map[string]*prometheus.CounterVec{"polls": c.metrics.polls, "failures": c.metrics.failures, "timeouts": c.metrics.timeouts}
+	vecs := map[string]*prometheus.CounterVec{"polls": c.metrics.polls, "failures": c.metrics.failures,
+		"timeouts": c.metrics.timeouts, "skipped": c.metrics.skipped}
 	v, ok := vecs[name]
 	if !ok {
 		t.Fatalf("no metric %s", name)
@@ -141,4 +143,37 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// logBuffer keeps every log line of a reporter.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// matching returns the lines that contain s.
+func (l *logBuffer) matching(s string) []string {
+	var out []string
+	for _, line := range strings.Split(l.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func logReporter(w io.Writer) *telemetry.Reporter {
+	return telemetry.NewReporter(slog.New(slog.NewTextHandler(w, nil)))
 }

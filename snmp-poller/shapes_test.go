@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,4 +157,67 @@ func TestTwoDevicesBehindOneAddressStayApart(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
+	// An H3C core with 1,317 interfaces: snmpsim walks it in seconds.
+	big := recDevice{sysName: "h3c-core", interfaces: 1317, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		rates: recRates{inOctets: 125_000, outOctets: 62_500, inUcast: 100, outUcast: 50, inMcast: 10, inBcast: 5}}
+	sim := startSnmpsim(t, map[string]string{"core": big.snmprec()})
+	cfg := oneTargetConfig(sim.target("h3c-core", "core"))
+	cfg.Defaults.Interval = time.Second // shorter than any walk of this device
+	logs := &logBuffer{}
+	pub := &fakePublisher{}
+	c, err := New(logReporter(logs), cfg, Dependencies{Publisher: pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	polls := func() float64 { return metricValue(t, c, "polls", "h3c-core") }
+	waitFor(t, 3*time.Minute, "3 polls", func() bool { return polls() >= 3 })
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	if f := metricValue(t, c, "failures", "h3c-core"); f != 0 {
+		t.Fatalf("%v of %v polls failed: a walk longer than the interval was cut short", f, polls())
+	}
+	if s := metricValue(t, c, "skipped", "h3c-core"); s < 1 {
+		t.Errorf("%v slots skipped, want at least one per poll", s)
+	}
+	recs := pub.take()
+	if n := float64(len(recs)); n != 1317*polls() {
+		t.Fatalf("%v records for %v polls of 1317 interfaces", n, polls())
+	}
+	valid := 0
+	for _, p := range recs {
+		r := p.rec
+		if r.PrevTimeNs == 0 {
+			continue // the first poll: a baseline
+		}
+		valid++
+		gap := time.Duration(r.TimeNs - r.PrevTimeNs)
+		if !r.RateValid || r.CounterReset || gap <= cfg.Defaults.Interval {
+			t.Fatalf("ifIndex %d: valid=%v reset=%v over a gap of %s", r.IfIndex, r.RateValid, r.CounterReset, gap)
+		}
+		if !within(r.InBps, 1_000_000, 0.03) || !within(r.OutBps, 500_000, 0.03) || !within(r.InPps, 115, 0.03) {
+			t.Fatalf("ifIndex %d over %s: in %.0f b/s out %.0f b/s in %.1f pps, want 1000000, 500000, 115", r.IfIndex, gap, r.InBps, r.OutBps, r.InPps)
+		}
+	}
+	if valid == 0 {
+		t.Fatal("no poll after the first")
+	}
+	warn := logs.matching("poll outlives its interval")
+	if len(warn) != 1 {
+		t.Fatalf("%d warnings about the slow walk, want one:\n%s", len(warn), logs)
+	}
+	for _, attr := range []string{"target=h3c-core", "walk_time=", "interval=1s", "sustainable_interval="} {
+		if !strings.Contains(warn[0], attr) {
+			t.Errorf("warning lacks %s: %s", attr, warn[0])
+		}
+	}
+	t.Log(warn[0])
 }
