@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name or its IP address."}
+var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name, or its IP address (every device polled at that address)."}
 
 func (c *Component) interfacesParams() []paramSpec {
 	return []paramSpec{paramDevice,
@@ -98,7 +100,9 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 		return nil, err
 	}
 	timeCond(q, "time", p.now.Add(-since), p.now.Add(time.Minute))
-	sql := `SELECT argMax(device, time), device_ip, argMax(sys_name, time), if_index,
+	// One row per device and ifIndex: two devices reached through one
+	// address (a proxy, NAT, contexts of a chassis) are listed apart.
+	sql := `SELECT device, argMax(device_ip, time), argMax(sys_name, time), if_index,
 	argMax(if_name, time), argMax(if_alias, time), argMax(if_descr, time), argMax(speed_bps, time),
 	argMax(oper_status, time), argMax(admin_status, time), max(time),
 	argMaxIf(in_bps, time, rate_valid), argMaxIf(out_bps, time, rate_valid),
@@ -107,8 +111,8 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	argMaxIf(delta_in_discards, time, rate_valid), argMaxIf(delta_out_discards, time, rate_valid),
 	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid)
 FROM ifstats WHERE ` + q.where() + `
-GROUP BY device_ip, if_index
-ORDER BY 1, if_index
+GROUP BY device, if_index
+ORDER BY device, if_index
 LIMIT ` + q.bind("UInt32", uint32(limit))
 	resp := InterfacesResponse{Interfaces: []Interface{}}
 	err = c.run(ctx, "interfaces", sql, q.args, func(rows driver.Rows) error {
@@ -173,23 +177,33 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	}
 	timeCond(q, "time", from, to)
 	q.and("rate_valid")
+	// Grouped by device too: an address may reach several devices, whose
+	// series must not be averaged together.
 	sql := `SELECT toStartOfInterval(time, toIntervalSecond(` + q.bind("UInt32", uint32(step/time.Second)) + `)) AS t,
-	any(device), avg(in_bps), avg(out_bps), avg(in_pps), avg(out_pps),
+	device, avg(in_bps), avg(out_bps), avg(in_pps), avg(out_pps),
 	sum(delta_in_errors), sum(delta_out_errors), sum(delta_in_discards), sum(delta_out_discards),
 	avg(in_utilization), avg(out_utilization)
 FROM ifstats WHERE ` + q.where() + `
-GROUP BY t ORDER BY t`
+GROUP BY t, device ORDER BY t, device`
 	resp := SeriesResponse{Range: Range{From: from, To: to, Source: "ifstats"}, IfIndex: uint32(idx),
 		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
+	var devices []string
 	err = c.run(ctx, "interfaces_series", sql, q.args, func(rows driver.Rows) error {
 		var pt SeriesPoint
 		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, pt.scanTargets()...)...); err != nil {
 			return err
 		}
+		if !slices.Contains(devices, resp.Device) {
+			devices = append(devices, resp.Device)
+		}
 		pt.Time = pt.Time.UTC()
 		resp.Points = append(resp.Points, pt)
 		return nil
 	})
+	if err == nil && len(devices) > 1 {
+		slices.Sort(devices)
+		return nil, badParam("device", "%s reaches %d devices (%s): give one's name", clip(p.str("device")), len(devices), strings.Join(devices, ", "))
+	}
 	if resp.Device == "" {
 		resp.Device = p.str("device")
 	}

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seedOneAddressTwoDevices stores polls of two devices reached through
+// one address (an SNMP proxy), with the same ifIndexes and different
+// traffic, and of a third device elsewhere.
+func seedOneAddressTwoDevices(t *testing.T, a *testAPI, now time.Time) {
+	t.Helper()
+	var rows []ifRow
+	for m := 10; m >= 1; m-- {
+		at := now.Add(-time.Duration(m) * time.Minute)
+		for idx := uint32(1); idx <= 4; idx++ {
+			rows = append(rows,
+				ifRow{t: at, device: "core-a", ip: "192.0.2.10", idx: idx, name: fmt.Sprintf("a-p%d", idx), speed: 1e9, inOct: 60_000_000},
+				ifRow{t: at, device: "core-b", ip: "192.0.2.10", idx: idx, name: fmt.Sprintf("b-p%d", idx), speed: 1e9, inOct: 180_000_000},
+				ifRow{t: at, device: "edge", ip: "192.0.2.20", idx: idx, name: fmt.Sprintf("e-p%d", idx), speed: 1e9, inOct: 6_000_000})
+		}
+	}
+	insertIfStats(t, a.conn, rows)
+}
+
+func TestInterfacesOfDevicesBehindOneAddressAreListedApart(t *testing.T) {
+	a := newTestAPI(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	seedOneAddressTwoDevices(t, a, now)
+
+	list := func(q url.Values) []Interface {
+		t.Helper()
+		var r InterfacesResponse
+		if st := a.get(t, "/api/v1/interfaces", q, &r); st != 200 {
+			t.Fatalf("interfaces %v: status %d", q, st)
+		}
+		return r.Interfaces
+	}
+	all := list(url.Values{})
+	if len(all) != 12 {
+		t.Fatalf("%d interfaces without device=, want 12 (4 on each of 3 devices)", len(all))
+	}
+	for _, i := range all {
+		prefix := map[string]string{"core-a": "a-", "core-b": "b-", "edge": "e-"}[i.Device]
+		wantBps := map[string]float64{"core-a": 8e6, "core-b": 24e6, "edge": 0.8e6}[i.Device]
+		if !strings.HasPrefix(i.Name, prefix) || i.InBps != wantBps || i.SysName != i.Device {
+			t.Errorf("%s ifIndex %d: name %q in_bps %v sys_name %q: rows of two devices mixed", i.Device, i.IfIndex, i.Name, i.InBps, i.SysName)
+		}
+	}
+	byIP := list(url.Values{"device": {"192.0.2.10"}})
+	if len(byIP) != 8 || byIP[0].Device != "core-a" || byIP[7].Device != "core-b" || byIP[0].DeviceIP != "192.0.2.10" {
+		t.Fatalf("by address: %d interfaces (%+v), want core-a's 4 then core-b's 4", len(byIP), byIP)
+	}
+	one := list(url.Values{"device": {"core-b"}, "if_index": {"2"}})
+	if len(one) != 1 || one[0].Name != "b-p2" || one[0].InBps != 24e6 {
+		t.Fatalf("core-b ifIndex 2: %+v", one)
+	}
+}
+
+func TestSeriesOfAnAddressWithTwoDevicesAsksForAName(t *testing.T) {
+	a := newTestAPI(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	seedOneAddressTwoDevices(t, a, now)
+	q := url.Values{"if_index": {"1"}, "from": {now.Add(-15 * time.Minute).Format(time.RFC3339)}, "to": {now.Format(time.RFC3339)}}
+
+	var e struct {
+		Error struct {
+			Message   string `json:"message"`
+			Parameter string `json:"parameter"`
+		} `json:"error"`
+	}
+	q.Set("device", "192.0.2.10")
+	if st := a.get(t, "/api/v1/interfaces/series", q, &e); st != 400 || e.Error.Parameter != "device" || !strings.Contains(e.Error.Message, "core-a, core-b") {
+		t.Fatalf("series by a shared address: status %d %+v, want 400 naming core-a and core-b", st, e.Error)
+	}
+	for device, bps := range map[string]float64{"core-b": 24e6, "192.0.2.20": 0.8e6} {
+		var ser SeriesResponse
+		q.Set("device", device)
+		if st := a.get(t, "/api/v1/interfaces/series", q, &ser); st != 200 {
+			t.Fatalf("series of %s: status %d", device, st)
+		}
+		if len(ser.Points) == 0 {
+			t.Fatalf("series of %s: no points", device)
+		}
+		for _, pt := range ser.Points {
+			if pt.InBps != bps {
+				t.Errorf("series of %s at %s: in_bps %v, want %v (one device's traffic only)", device, pt.Time, pt.InBps, bps)
+			}
+		}
+	}
+}
