@@ -1,11 +1,13 @@
 package bpf
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/netstrata/netstrata/internal/testenv"
 )
@@ -20,6 +22,30 @@ func TestRecordLayoutMatchesC(t *testing.T) {
 	}
 }
 
+func TestEveryProgramHasAHook(t *testing.T) {
+	spec, err := LoadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(Programs) != len(spec.Programs) {
+		t.Fatalf("Programs lists %d programs, the object has %d", len(Programs), len(spec.Programs))
+	}
+	for _, name := range Programs {
+		ps := spec.Programs[name]
+		if ps == nil {
+			t.Fatalf("program %s is not in the object", name)
+		}
+		if Hooks[name] != ps.SectionName {
+			t.Errorf("Hooks[%s] = %q, the object says %q", name, Hooks[name], ps.SectionName)
+		}
+	}
+}
+
+// TestProgramsPassTheVerifier loads each program on its own. A program
+// this kernel refuses after verification (EPERM: some kernels refuse
+// iterators over maps whatever the privileges) is reported, not failed:
+// the agent probes for it and runs another strategy. A verifier rejection
+// fails.
 func TestProgramsPassTheVerifier(t *testing.T) {
 	testenv.Root(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
@@ -29,9 +55,29 @@ func TestProgramsPassTheVerifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var objs NpmObjects
-	if err := spec.LoadAndAssign(&objs, &ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch}}); err != nil {
-		t.Fatalf("load: %+v", err)
+	maps, err := ebpf.NewCollection(&ebpf.CollectionSpec{Maps: spec.Maps})
+	if err != nil {
+		t.Fatalf("create maps: %v", err)
 	}
-	defer objs.Close()
+	defer maps.Close()
+	loaded := 0
+	for _, name := range Programs {
+		t.Run(name, func(t *testing.T) {
+			one := &ebpf.CollectionSpec{Maps: spec.Maps, Types: spec.Types,
+				Programs: map[string]*ebpf.ProgramSpec{name: spec.Programs[name]}}
+			coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: maps.Maps})
+			if errors.Is(err, unix.EPERM) {
+				t.Logf("%s (%s): refused by this kernel after verification: %v", name, Hooks[name], err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s (%s): %+v", name, Hooks[name], err)
+			}
+			coll.Close()
+			loaded++
+		})
+	}
+	if loaded == 0 {
+		t.Fatal("this kernel loads none of the programs")
+	}
 }

@@ -25,8 +25,21 @@ const (
 const (
 	ProgOnState    = NpmProgOnState
 	ProgDumpSocks  = NpmProgDumpSocks
+	ProgDumpTCP    = NpmProgDumpTcp
 	ProgFindOwners = NpmProgFindOwners
 )
+
+// Hooks names the kernel hook (section) of each program, as operators and
+// kernel documentation name them.
+var Hooks = map[string]string{
+	ProgOnState:    "tp_btf/inet_sock_set_state",
+	ProgDumpSocks:  "iter/bpf_sk_storage_map",
+	ProgDumpTCP:    "iter/tcp",
+	ProgFindOwners: "iter/task_file",
+}
+
+// Programs lists the programs in the order the agent probes them.
+var Programs = []string{ProgOnState, ProgDumpSocks, ProgDumpTCP, ProgFindOwners}
 
 // LoadSpec returns the compiled programs and maps, to be sized and loaded
 // by the agent.

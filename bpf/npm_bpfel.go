@@ -72,9 +72,11 @@ type NpmSockRecord struct {
 const (
 	NpmMapCounters         = "counters"
 	NpmMapEvents           = "events"
+	NpmMapFileOwners       = "file_owners"
 	NpmMapListeners        = "listeners"
 	NpmMapSocks            = "socks"
 	NpmProgDumpSocks       = "dump_socks"
+	NpmProgDumpTcp         = "dump_tcp"
 	NpmProgFindOwners      = "find_owners"
 	NpmProgOnState         = "on_state"
 	NpmVarUnusedSockRecord = "unused_sock_record"
@@ -124,6 +126,7 @@ type NpmSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type NpmProgramSpecs struct {
 	DumpSocks  *ebpf.ProgramSpec `ebpf:"dump_socks"`
+	DumpTcp    *ebpf.ProgramSpec `ebpf:"dump_tcp"`
 	FindOwners *ebpf.ProgramSpec `ebpf:"find_owners"`
 	OnState    *ebpf.ProgramSpec `ebpf:"on_state"`
 }
@@ -132,10 +135,11 @@ type NpmProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type NpmMapSpecs struct {
-	Counters  *ebpf.MapSpec `ebpf:"counters"`
-	Events    *ebpf.MapSpec `ebpf:"events"`
-	Listeners *ebpf.MapSpec `ebpf:"listeners"`
-	Socks     *ebpf.MapSpec `ebpf:"socks"`
+	Counters   *ebpf.MapSpec `ebpf:"counters"`
+	Events     *ebpf.MapSpec `ebpf:"events"`
+	FileOwners *ebpf.MapSpec `ebpf:"file_owners"`
+	Listeners  *ebpf.MapSpec `ebpf:"listeners"`
+	Socks      *ebpf.MapSpec `ebpf:"socks"`
 }
 
 // NpmVariableSpecs contains global variables before they are loaded into the kernel.
@@ -166,16 +170,18 @@ func (o *NpmObjects) Close() error {
 //
 // It can be passed to LoadNpmObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NpmMaps struct {
-	Counters  *ebpf.Map `ebpf:"counters"`
-	Events    *ebpf.Map `ebpf:"events"`
-	Listeners *ebpf.Map `ebpf:"listeners"`
-	Socks     *ebpf.Map `ebpf:"socks"`
+	Counters   *ebpf.Map `ebpf:"counters"`
+	Events     *ebpf.Map `ebpf:"events"`
+	FileOwners *ebpf.Map `ebpf:"file_owners"`
+	Listeners  *ebpf.Map `ebpf:"listeners"`
+	Socks      *ebpf.Map `ebpf:"socks"`
 }
 
 func (m *NpmMaps) Close() error {
 	return _NpmClose(
 		m.Counters,
 		m.Events,
+		m.FileOwners,
 		m.Listeners,
 		m.Socks,
 	)
@@ -194,6 +200,7 @@ type NpmVariables struct {
 // It can be passed to LoadNpmObjects or ebpf.CollectionSpec.LoadAndAssign.
 type NpmPrograms struct {
 	DumpSocks  *ebpf.Program `ebpf:"dump_socks"`
+	DumpTcp    *ebpf.Program `ebpf:"dump_tcp"`
 	FindOwners *ebpf.Program `ebpf:"find_owners"`
 	OnState    *ebpf.Program `ebpf:"on_state"`
 }
@@ -201,6 +208,7 @@ type NpmPrograms struct {
 func (p *NpmPrograms) Close() error {
 	return _NpmClose(
 		p.DumpSocks,
+		p.DumpTcp,
 		p.FindOwners,
 		p.OnState,
 	)

@@ -71,10 +71,7 @@ func TestHelperAgent(t *testing.T) {
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	out := map[string]progStats{}
-	for name, p := range map[string]*ebpf.Program{"on_state": c.k.onState, "dump_socks": c.k.dumpSocks, "find_owners": c.k.findOwner} {
-		if p == nil {
-			continue
-		}
+	for name, p := range c.k.progs {
 		if s, err := p.Stats(); err == nil {
 			out[name] = progStats{Runs: s.RunCount, Runtime: float64(s.Runtime.Nanoseconds())}
 		}

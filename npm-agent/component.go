@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 	"k8s.io/client-go/kubernetes"
 
@@ -47,6 +48,7 @@ type Component struct {
 	tr       *tracker
 	lastEmit time.Time
 	samples  int
+	failures int // passes failed in a row
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -71,15 +73,21 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		flushed: make(chan struct{}, 1)}, nil
 }
 
-// Start loads and attaches the programs, takes a first look at every
-// socket, and starts collecting. It fails, with the reason, when eBPF is
-// not available (not root, no BTF, old kernel).
+// Start probes what this kernel accepts, loads and attaches the programs
+// of the best strategy, takes a first look at every socket, and starts
+// collecting. It fails, with the probe table, when no strategy can run.
 func (c *Component) Start(ctx context.Context) error {
 	k, err := loadKernel(c.cfg)
 	if err != nil {
+		var ns *NoStrategyError
+		if errors.As(err, &ns) {
+			c.m.setProbe(ns.Probe, "")
+			return fmt.Errorf("%w\n%s", err, ns.Probe)
+		}
 		return err
 	}
 	c.k = k
+	c.m.setProbe(k.probe, k.strat.name)
 	c.m.mapCapacity.Set(float64(c.cfg.MaxSockets))
 	c.rb, err = ringbuf.NewReader(k.maps.Events)
 	if err != nil {
@@ -89,29 +97,17 @@ func (c *Component) Start(ctx context.Context) error {
 	c.attr = newAttributor(c.cfg.CgroupRoot, c.cfg.ProcRoot)
 	ctx, c.cancel = context.WithCancel(ctx)
 	if err := c.startPods(ctx); err != nil {
-		c.cancel()
-		c.cancel = nil
-		c.stopKernel()
+		c.abort()
 		return err
 	}
 	c.tr = newTracker(monotonicNs(), int(c.cfg.MaxSockets), 1<<20, c.cfg.EmitIdle)
 	c.lastEmit = time.Now()
-	c.r.Log.Info("npm agent attached", "hooks", k.hooks, "node", c.cfg.Node,
+	c.r.Log.Info("npm agent attached", "strategy", k.strat.name, "hooks", k.hooks, "node", c.cfg.Node,
 		"interval", c.cfg.Interval, "sample_interval", c.cfg.SampleInterval,
-		"cgroup_root", c.attr.cgroupRoot, "kubernetes", c.pods != nil)
-	// Learn the owners of the sockets that were there before us: twice,
-	// since a listener found late in the first walk gives the direction
-	// of its accepted sockets in the second.
-	c.findOwners()
-	c.findOwners()
-	// The baseline: activity is counted from now on.
-	c.mu.Lock()
-	err = c.pass()
-	c.mu.Unlock()
-	if err != nil {
-		c.cancel()
-		c.cancel = nil
-		c.stopKernel()
+		"cgroup_root", c.attr.cgroupRoot, "kubernetes", c.pods != nil, "not_available", k.probe.why())
+	c.noteStrategy()
+	if err := c.baseline(); err != nil {
+		c.abort()
 		return fmt.Errorf("first socket pass: %w", err)
 	}
 	c.wg.Add(2)
@@ -119,6 +115,77 @@ func (c *Component) Start(ctx context.Context) error {
 	go func() { defer c.wg.Done(); c.loop(ctx) }()
 	c.r.SetHealth("bpf", nil)
 	return nil
+}
+
+// baseline learns the owners of the sockets that were there before us
+// (twice, since a listener found late in the first walk gives the
+// direction of its accepted sockets in the second), gives them storage,
+// and reads every socket once: activity is counted from then on.
+func (c *Component) baseline() error {
+	c.findOwners()
+	c.findOwners()
+	if err := c.k.adopt(); err != nil {
+		c.m.errors.WithLabelValues("adopt").Inc()
+		c.r.Log.Warn("sockets from before the agent not adopted", "error", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.walkOrFallBack()
+}
+
+// abort undoes a Start that failed half way.
+func (c *Component) abort() {
+	c.cancel()
+	c.cancel = nil
+	c.stopKernel()
+}
+
+// noteStrategy says in /healthz which strategy runs and why not a better one.
+func (c *Component) noteStrategy() {
+	note := c.k.strat.name + ": " + c.k.strat.summary
+	if why := c.k.probe.why(); why != "" {
+		note += " (not available: " + why + ")"
+	}
+	c.r.SetNote("strategy", note)
+}
+
+// walkOrFallBack runs a pass; when the kernel refuses the running walk
+// and npm_agent.strategy is auto, it moves to the next strategy the probe
+// found and tries again. c.mu is held.
+func (c *Component) walkOrFallBack() error {
+	for {
+		err := c.pass()
+		if err == nil {
+			c.failures = 0
+			return nil
+		}
+		c.failures++
+		if !c.shouldFallBack(err) {
+			return err
+		}
+		next, ok := c.k.next()
+		if !ok {
+			return err
+		}
+		from := c.k.strat.name
+		if uerr := c.k.use(next); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		c.failures = 0
+		c.m.fallbacks.Inc()
+		c.m.setProbe(c.k.probe, next.name)
+		c.noteStrategy()
+		c.r.Log.Warn("strategy refused at run time, falling back", "from", from, "to", next.name, "error", err)
+	}
+}
+
+// shouldFallBack: the kernel refused the walk (permission), or it failed
+// three passes in a row; never when the operator forced a strategy.
+func (c *Component) shouldFallBack(err error) bool {
+	if c.cfg.Strategy != StrategyAuto && c.cfg.Strategy != "" {
+		return false
+	}
+	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.Is(err, unix.EOPNOTSUPP) || c.failures >= 3
 }
 
 func (c *Component) startPods(ctx context.Context) error {
@@ -198,7 +265,7 @@ func (c *Component) collect(emit bool) {
 		c.findOwners()
 		c.mu.Lock()
 	}
-	if err := c.pass(); err != nil {
+	if err := c.walkOrFallBack(); err != nil {
 		c.m.errors.WithLabelValues("iterator").Inc()
 		c.log.Warn("iter", "socket iterator failed", "error", err)
 		c.r.SetHealth("collect", err)

@@ -2,6 +2,8 @@ package npmagent
 
 import (
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/netstrata/netstrata/internal/config"
@@ -35,6 +37,12 @@ type Configuration struct {
 	Kubernetes string `yaml:"kubernetes"`
 	// PodResync republishes every pod of the node this often.
 	PodResync time.Duration `yaml:"pod_resync"`
+	// Strategy is how the agent reads every socket: "auto" (the first of
+	// sk_storage_iter, tcp_iter that this kernel accepts, found by
+	// loading them at start; a walk refused later moves to the next),
+	// or one of them forced, with no fallback. `netstrata npm-agent
+	// --probe` shows which this kernel accepts.
+	Strategy string `yaml:"strategy"`
 }
 
 // DefaultConfiguration reads a record every 2 s and publishes every 10 s.
@@ -48,6 +56,7 @@ func DefaultConfiguration() Configuration {
 		ProcRoot:        "/proc",
 		Kubernetes:      "auto",
 		PodResync:       10 * time.Minute,
+		Strategy:        StrategyAuto,
 	}
 }
 
@@ -74,6 +83,8 @@ func (c Configuration) Validate() error {
 		config.Check(c.ProcRoot != "", p+"proc_root", "must not be empty"),
 		config.Check(c.Kubernetes == "auto" || c.Kubernetes == "off", p+"kubernetes", "%q is not auto or off", c.Kubernetes),
 		config.Check(c.PodResync >= time.Minute, p+"pod_resync", "%s is shorter than 1m", c.PodResync),
+		config.Check(slices.Contains(strategyNames(), c.Strategy), p+"strategy", "%q is not one of %s",
+			c.Strategy, strings.Join(strategyNames(), ", ")),
 	} {
 		if err != nil {
 			return err

@@ -1,136 +1,245 @@
 package npmagent
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
-	"golang.org/x/sys/unix"
 
 	"github.com/netstrata/netstrata/bpf"
 )
 
 // kernel is the loaded and attached BPF side of the agent.
 type kernel struct {
-	maps      bpf.NpmMaps
-	onState   *ebpf.Program
-	dumpSocks *ebpf.Program
-	findOwner *ebpf.Program // nil when the kernel lacks iter/task_file or bpf_sock_from_file
+	probe *Probe
+	caps  capabilities
 
-	stateLink  link.Link
-	sockIter   *link.Iter
-	ownersIter *link.Iter
+	mapColl *ebpf.Collection // every map, shared by the programs
+	maps    bpf.NpmMaps      // the same maps, by name
+	progs map[string]*ebpf.Program // the programs this kernel loaded
+
+	strat      strategy   // the walk that runs
+	stateLink  link.Link  // tp_btf/inet_sock_set_state
+	walkIter   *link.Iter // the strategy's walk
+	tcpIter    *link.Iter // iter/tcp, for the tcp_iter walk and for adopting sockets at start
+	ownersIter *link.Iter // nil when find_owners did not load
+	netns      *netnsWalker
 
 	hooks []string // what was attached, for the log
 }
 
-// errNotPermitted explains the usual reason the agent cannot run.
-var errNotPermitted = errors.New("eBPF not permitted: run as root or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN")
-
-// checkPrivileges fails early, with the reason, where BPF cannot work.
-func checkPrivileges() error {
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return fmt.Errorf("kernel BTF missing (/sys/kernel/btf/vmlinux): CO-RE programs cannot be relocated: %w", err)
-	}
-	if os.Geteuid() == 0 {
-		return nil
-	}
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
-	}
-	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
-	if !has(unix.CAP_SYS_ADMIN) && !(has(unix.CAP_BPF) && has(unix.CAP_PERFMON)) {
-		return errNotPermitted
-	}
-	return nil
+// NoStrategyError says that no strategy can run, with the probe that
+// shows why.
+type NoStrategyError struct {
+	Forced string
+	Probe  *Probe
 }
 
-// loadKernel loads the programs sized by cfg and attaches them, choosing
-// the optional hooks the kernel supports.
-func loadKernel(cfg Configuration) (*kernel, error) {
-	if err := checkPrivileges(); err != nil {
-		return nil, err
+func (e *NoStrategyError) Error() string {
+	if e.Forced != "" && e.Forced != StrategyAuto {
+		return fmt.Sprintf("npm_agent.strategy %s cannot run on this kernel: %s", e.Forced, e.Probe.why())
+	}
+	return "no eBPF strategy can run on this kernel: " + e.Probe.why()
+}
+
+// ProbeKernel finds what this kernel accepts by loading every program,
+// then unloads them. It is `netstrata npm-agent --probe`.
+func ProbeKernel(cfg Configuration) *Probe {
+	k := probeKernel(cfg)
+	k.close()
+	return k.probe
+}
+
+// probeKernel loads the maps and each program on its own, recording what
+// the kernel accepts; the programs stay loaded for the agent to attach.
+func probeKernel(cfg Configuration) *kernel {
+	p := &Probe{}
+	caps, capErr := readCapabilities()
+	k := &kernel{probe: p, caps: caps, progs: map[string]*ebpf.Program{}}
+	p.Features = append(p.Features, privilegeFinding(caps, capErr), btfFinding())
+	defer p.judgeStrategies(caps, cfg.Strategy)
+	if !p.Features[0].OK() || !p.Features[1].OK() {
+		return k
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("raise memlock limit (needs CAP_SYS_RESOURCE on kernels before 5.11): %w", err)
+		p.Features = append(p.Features, Finding{Feature: "memlock", Outcome: outcomeNoPrivilege,
+			Detail: "raise RLIMIT_MEMLOCK (needs CAP_SYS_RESOURCE before Linux 5.11): " + firstLine(err)})
+		return k
 	}
+	p.Features = append(p.Features, mapFindings()...)
+	spec, err := sizedSpec(cfg)
+	if err == nil {
+		err = k.createMaps(spec)
+	}
+	if err != nil {
+		p.Features = append(p.Features, Finding{Feature: "maps", Outcome: outcomeError, Detail: firstLine(err)})
+		return k
+	}
+	for _, name := range bpf.Programs {
+		prog, err := loadProgram(spec, k.mapColl.Maps, name)
+		outcome, detail := classify(err, caps.canLoad())
+		p.Features = append(p.Features, Finding{Feature: bpf.Hooks[name], Outcome: outcome, Detail: detail})
+		if err == nil {
+			k.progs[name] = prog
+		}
+	}
+	return k
+}
+
+// sizedSpec is the programs' spec with the maps sized by cfg.
+func sizedSpec(cfg Configuration) (*ebpf.CollectionSpec, error) {
 	spec, err := bpf.LoadSpec()
 	if err != nil {
 		return nil, fmt.Errorf("bpf spec: %w", err)
 	}
 	spec.Maps[bpf.NpmMapListeners].MaxEntries = max(cfg.MaxSockets/16, 1024)
+	spec.Maps[bpf.NpmMapFileOwners].MaxEntries = cfg.MaxSockets
 	spec.Maps[bpf.NpmMapEvents].MaxEntries = cfg.RingBufferBytes
 	if err := spec.Variables[bpf.NpmVarWakeBytes].Set(uint64(cfg.RingBufferBytes / 4)); err != nil {
 		return nil, fmt.Errorf("set wake_bytes: %w", err)
 	}
+	return spec, nil
+}
 
-	k := &kernel{}
-	var core struct {
-		bpf.NpmMaps
-		OnState   *ebpf.Program `ebpf:"on_state"`
-		DumpSocks *ebpf.Program `ebpf:"dump_socks"`
+// createMaps creates every map of the spec once (with .rodata, which
+// holds wake_bytes); each program, loaded on its own, shares them.
+func (k *kernel) createMaps(spec *ebpf.CollectionSpec) error {
+	coll, err := ebpf.NewCollection(&ebpf.CollectionSpec{Maps: spec.Maps, Variables: spec.Variables, Types: spec.Types})
+	if err != nil {
+		return fmt.Errorf("create maps: %w", err)
 	}
-	if err := spec.LoadAndAssign(&core, nil); err != nil {
-		return nil, fmt.Errorf("load bpf programs: %w", explain(err))
-	}
-	k.maps, k.onState, k.dumpSocks = core.NpmMaps, core.OnState, core.DumpSocks
+	m := coll.Maps
+	k.mapColl = coll
+	k.maps = bpf.NpmMaps{Counters: m[bpf.NpmMapCounters], Events: m[bpf.NpmMapEvents], FileOwners: m[bpf.NpmMapFileOwners],
+		Listeners: m[bpf.NpmMapListeners], Socks: m[bpf.NpmMapSocks]}
+	return nil
+}
 
-	// tp_btf (5.5+) gives the typed socket pointer and the socket cookie.
-	k.stateLink, err = link.AttachTracing(link.TracingOptions{Program: k.onState})
+// loadProgram loads one program against the shared maps. The verifier's
+// statistics are asked for so that a rejection carries its log.
+func loadProgram(spec *ebpf.CollectionSpec, maps map[string]*ebpf.Map, name string) (*ebpf.Program, error) {
+	one := &ebpf.CollectionSpec{Maps: spec.Maps, Variables: spec.Variables, Types: spec.Types,
+		Programs: map[string]*ebpf.ProgramSpec{name: spec.Programs[name]}}
+	coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: maps,
+		Programs: ebpf.ProgramOptions{LogLevel: ebpf.LogLevelStats}})
+	if err != nil {
+		return nil, err
+	}
+	defer coll.Close()
+	return coll.DetachProgram(name), nil
+}
+
+// loadKernel probes, then attaches the lifecycle hook and the chosen
+// strategy's walk; it fails with the probe when no strategy can run.
+func loadKernel(cfg Configuration) (*kernel, error) {
+	k := probeKernel(cfg)
+	if k.probe.Chosen == "" {
+		k.close()
+		return nil, &NoStrategyError{Forced: cfg.Strategy, Probe: k.probe}
+	}
+	k.netns = newNetnsWalker(cfg.ProcRoot)
+	var err error
+	k.stateLink, err = link.AttachTracing(link.TracingOptions{Program: k.progs[bpf.ProgOnState]})
 	if err != nil {
 		k.close()
-		return nil, fmt.Errorf("attach tp_btf/inet_sock_set_state: %w", explain(err))
+		return nil, fmt.Errorf("attach %s: %w", bpf.Hooks[bpf.ProgOnState], err)
 	}
-	k.hooks = append(k.hooks, "tp_btf/inet_sock_set_state")
-	k.sockIter, err = link.AttachIter(link.IterOptions{Program: k.dumpSocks, Map: k.maps.Socks})
-	if err != nil {
+	k.hooks = append(k.hooks, bpf.Hooks[bpf.ProgOnState])
+	if p := k.progs[bpf.ProgDumpTCP]; p != nil && k.caps.sysAdmin {
+		if k.tcpIter, err = link.AttachIter(link.IterOptions{Program: p}); err != nil {
+			k.tcpIter = nil
+		}
+	}
+	s, _ := strategyByName(k.probe.Chosen)
+	if err := k.use(s); err != nil {
 		k.close()
-		return nil, fmt.Errorf("attach iter/bpf_sk_storage_map (needs Linux 5.11+): %w", explain(err))
+		return nil, err
 	}
-	k.hooks = append(k.hooks, "iter/bpf_sk_storage_map")
-
-	// Optional: owners of sockets opened before the agent, or accepted
-	// from listeners it did not see open.
-	var owners struct {
-		FindOwners *ebpf.Program `ebpf:"find_owners"`
-	}
-	err = spec.LoadAndAssign(&owners, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
-		bpf.NpmMapSocks: k.maps.Socks, bpf.NpmMapListeners: k.maps.Listeners, bpf.NpmMapCounters: k.maps.Counters,
-	}})
-	if err == nil {
-		k.findOwner = owners.FindOwners
-		k.ownersIter, err = link.AttachIter(link.IterOptions{Program: k.findOwner})
-	}
-	if err != nil {
-		k.hooks = append(k.hooks, "no owner iterator ("+firstLine(err)+")")
-	} else {
-		k.hooks = append(k.hooks, "iter/task_file")
-	}
+	k.attachOwners()
 	return k, nil
 }
 
-// explain turns a permission error into the reason an operator can act on.
-func explain(err error) error {
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w (%w)", errNotPermitted, err)
+// use switches the walk to strategy s.
+func (k *kernel) use(s strategy) error {
+	var it *link.Iter
+	switch s.name {
+	case StrategyTCPIter:
+		if k.tcpIter == nil {
+			return fmt.Errorf("strategy %s: %s is not attached", s.name, bpf.Hooks[bpf.ProgDumpTCP])
+		}
+		it = k.tcpIter
+	default:
+		var err error
+		it, err = link.AttachIter(link.IterOptions{Program: k.progs[s.walk], Map: k.maps.Socks})
+		if err != nil {
+			return fmt.Errorf("strategy %s: attach %s: %w", s.name, bpf.Hooks[s.walk], err)
+		}
 	}
-	return err
+	if k.walkIter != nil && k.walkIter != k.tcpIter {
+		_ = k.walkIter.Close()
+	}
+	k.strat, k.walkIter = s, it
+	k.hooks = append(k.hooks, bpf.Hooks[s.walk])
+	return nil
 }
 
-func firstLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+// next returns the strategy after the running one that the probe found
+// runnable, for a fallback after a refusal at run time.
+func (k *kernel) next() (strategy, bool) {
+	after := false
+	for _, s := range strategies {
+		if s.name == k.strat.name {
+			after = true
+			continue
+		}
+		if f, _ := k.probe.Strategy(s.name); after && f.Runs {
+			return s, true
+		}
 	}
-	return s
+	return strategy{}, false
+}
+
+// attachOwners attaches find_owners where it loaded: owners of sockets
+// opened before the agent, or accepted from listeners it did not see.
+func (k *kernel) attachOwners() {
+	p := k.progs[bpf.ProgFindOwners]
+	if p == nil {
+		f, _ := k.probe.Feature(bpf.Hooks[bpf.ProgFindOwners])
+		k.hooks = append(k.hooks, "no owner iterator ("+f.Outcome+")")
+		return
+	}
+	it, err := link.AttachIter(link.IterOptions{Program: p})
+	if err != nil {
+		k.hooks = append(k.hooks, "no owner iterator ("+firstLine(err)+")")
+		return
+	}
+	k.ownersIter = it
+	k.hooks = append(k.hooks, bpf.Hooks[bpf.ProgFindOwners])
+}
+
+// walk runs the strategy's walk and hands each output to fn: once, or
+// once per network namespace.
+func (k *kernel) walk(fn func(io.Reader) error) error {
+	if k.strat.perNetns {
+		return k.netns.each(k.walkIter, fn)
+	}
+	return readIter(k.walkIter, fn)
+}
+
+// adopt gives socket storage to the sockets that were open before the
+// agent, so that the storage walk sees them: one iter/tcp pass through
+// every namespace. The tcp_iter walk does it on every pass.
+func (k *kernel) adopt() error {
+	if k.strat.perNetns || k.tcpIter == nil {
+		return nil
+	}
+	return k.netns.each(k.tcpIter, func(r io.Reader) error {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	})
 }
 
 // readIter runs an iterator once and hands its output to fn.
@@ -162,16 +271,19 @@ func (k *kernel) close() {
 	if k.stateLink != nil {
 		_ = k.stateLink.Close()
 	}
-	if k.sockIter != nil {
-		_ = k.sockIter.Close()
+	if k.walkIter != nil && k.walkIter != k.tcpIter {
+		_ = k.walkIter.Close()
 	}
-	if k.ownersIter != nil {
-		_ = k.ownersIter.Close()
-	}
-	for _, p := range []*ebpf.Program{k.onState, k.dumpSocks, k.findOwner} {
-		if p != nil {
-			_ = p.Close()
+	for _, it := range []*link.Iter{k.tcpIter, k.ownersIter} {
+		if it != nil {
+			_ = it.Close()
 		}
 	}
-	_ = k.maps.Close()
+	for _, p := range k.progs {
+		_ = p.Close()
+	}
+	if k.mapColl != nil {
+		k.mapColl.Close()
+	}
 }
+

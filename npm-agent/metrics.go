@@ -23,6 +23,12 @@ type metrics struct {
 	mapFull        prometheus.Gauge
 	ringbufLost    prometheus.Gauge
 	collectSeconds prometheus.Histogram
+
+	bpfFeature  *prometheus.GaugeVec
+	strategy    *prometheus.GaugeVec
+	fallbacks   prometheus.Counter
+	netnsWalked prometheus.Gauge
+	netnsFailed prometheus.Counter
 }
 
 func newMetrics(r *telemetry.Reporter) (*metrics, error) {
@@ -54,8 +60,18 @@ func newMetrics(r *telemetry.Reporter) (*metrics, error) {
 			Help: "Close events the kernel could not queue because the ring buffer was full (since start)."}),
 		collectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: n("collect_seconds"),
 			Help: "Time of one collection (iterator pass, and publishing when due).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		bpfFeature: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("bpf_feature"),
+			Help: "1 when the probe at start found the feature usable (privileges, BTF, map types, each program's hook), else 0."}, []string{"feature"}),
+		strategy: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("strategy"),
+			Help: "1 for the strategy that walks the sockets, 0 for the others (npm_agent.strategy)."}, []string{"strategy"}),
+		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{Name: n("strategy_fallbacks_total"),
+			Help: "Moves to the next strategy after the kernel refused the running one's walk."}),
+		netnsWalked: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("netns_walked"),
+			Help: "Network namespaces walked by the last pass (tcp_iter)."}),
+		netnsFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: n("netns_failed_total"),
+			Help: "Network namespaces that vanished or could not be entered during a pass (tcp_iter)."}),
 	}
-	if err := telemetry.Register(r.Registry, m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
+	if err := telemetry.Register(r.Registry, m.bpfFeature, m.strategy, m.fallbacks, m.netnsWalked, m.netnsFailed, m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
 		m.liveSockets, m.mapEntries, m.mapCapacity, m.mapFull, m.ringbufLost, m.collectSeconds); err != nil {
 		return nil, fmt.Errorf("npm metrics: %w", err)
 	}
@@ -71,4 +87,21 @@ func (m *metrics) setKernelCounters(v [bpf.CounterMax]uint64, capacity uint32) {
 	}
 	m.mapFull.Set(full)
 	m.ringbufLost.Set(float64(v[bpf.CounterRingbufFull]))
+}
+
+// setProbe exports what the probe found and which strategy runs.
+func (m *metrics) setProbe(p *Probe, running string) {
+	for _, f := range p.Features {
+		m.bpfFeature.WithLabelValues(f.Feature).Set(boolGauge(f.OK()))
+	}
+	for _, s := range strategies {
+		m.strategy.WithLabelValues(s.name).Set(boolGauge(s.name == running))
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -39,7 +39,7 @@ func decodeRecord(b []byte, out *bpf.NpmSockRecord) error {
 func (c *Component) pass() error {
 	c.tr.beginPass()
 	n := 0
-	err := readIter(c.k.sockIter, func(r io.Reader) error {
+	err := c.k.walk(func(r io.Reader) error {
 		br := bufio.NewReaderSize(r, 64<<10)
 		buf := make([]byte, recordSize)
 		var rec bpf.NpmSockRecord
@@ -60,6 +60,10 @@ func (c *Component) pass() error {
 		}
 	})
 	c.m.sampled.Set(float64(n))
+	if c.k.strat.perNetns {
+		c.m.netnsWalked.Set(float64(c.k.netns.walked))
+		c.m.netnsFailed.Add(float64(c.k.netns.failed))
+	}
 	return err
 }
 

@@ -12,4 +12,5 @@ bpftool btf dump file /sys/kernel/btf/vmlinux format c >"$full"
 # definitions; the rest of what it points to only needs a declaration.
 python3 ../../scripts/trim-vmlinux.py "$full" vmlinux.h npm.bpf.c npm.h \
   --typedefs-from /usr/include/bpf/bpf_helper_defs.h \
-  --full struct:bpf_iter_meta struct:cgroup struct:net struct:kernfs_node
+  --full struct:bpf_iter_meta struct:cgroup struct:net struct:kernfs_node \
+  struct:socket struct:file struct:inode struct:bpf_iter__tcp

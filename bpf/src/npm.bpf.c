@@ -7,12 +7,18 @@
 //  - on_state (tp_btf/inet_sock_set_state) sees every TCP state change:
 //    it records who opened a socket and when, the connect latency, and at
 //    close it sends the socket's final counters through a ring buffer.
-//  - dump_tcp (iter/tcp) is run by the agent every sample interval and
-//    writes one sock_record per live TCP socket, read from tcp_sock.
+//  - A walk, run by the agent every sample interval, writes one
+//    sock_record per live TCP socket, read from tcp_sock. Two programs do
+//    it, and the agent runs the one the kernel accepts (its "strategy"):
+//    dump_socks (iter/bpf_sk_storage_map) visits every tracked socket of
+//    every network namespace at once; dump_tcp (iter/tcp) visits the
+//    sockets of the namespace the agent opened it in, so the agent opens
+//    it once per namespace. Some kernels refuse iterators over maps.
 //  - find_owners (iter/task_file) is run by the agent when it sees sockets
 //    whose owner it does not know (opened before the agent started, or
-//    accepted from a listener the agent did not see open); it fills the
-//    owner from the process that holds the socket's file.
+//    accepted from a listener the agent did not see open); it notes the
+//    process that holds each socket's file, by socket inode, and the walks
+//    take the owner from there.
 //
 // What the hooks learn about a socket lives in socket-local storage: it
 // is freed with the socket, so it cannot leak, and needs no key. Records
@@ -43,6 +49,16 @@ struct {
 	__type(key, struct listen_key);
 	__type(value, struct owner);
 } listeners SEC(".maps");
+
+// Owners of socket files by socket inode, from find_owners. The socket
+// pointer a task_file iterator reaches is untrusted on recent kernels, so
+// it cannot reach socket storage itself: the walks look owners up here.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} file_owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -158,6 +174,59 @@ static __always_inline struct sock_meta *store(const struct sock *sk, struct soc
 static __always_inline struct sock_meta *lookup(const struct sock *sk)
 {
 	return bpf_sk_storage_get(&socks, (void *)sk, 0, 0);
+}
+
+// sock_ino is the inode of the socket's file (0 before accept()).
+static __always_inline __u64 sock_ino(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+// adopt fills what the lifecycle hooks could not know of a socket: its
+// owner, from find_owners, and whether it was accepted from a listener.
+static __always_inline void adopt(struct sock_meta *m, const struct sock *sk)
+{
+	if (m->owner.pid == 0) {
+		__u64 ino = sock_ino(sk);
+		struct owner *o = ino ? bpf_map_lookup_elem(&file_owners, &ino) : 0;
+		if (o)
+			m->owner = *o;
+	}
+	if (m->direction == NPM_DIR_UNKNOWN) {
+		// Accepted sockets share their listener's port. The listener
+		// may come later in a find_owners walk: the agent walks twice
+		// at start and takes the sockets still unknown for clients.
+		struct listen_key k = {
+			.netns = netns_of(&sk->__sk_common),
+			.port = BPF_CORE_READ(sk, __sk_common.skc_num),
+		};
+		if (bpf_map_lookup_elem(&listeners, &k))
+			m->direction = NPM_DIR_SERVER;
+	}
+}
+
+// emit_sample writes one socket of a walk to the iterator's output.
+static __always_inline void emit_sample(struct seq_file *seq, struct sock *sk, struct tcp_sock *tp,
+					const struct sock_meta *m)
+{
+	struct sock_record out = {};
+	out.kind = NPM_KIND_SAMPLE;
+	out.cookie = bpf_get_socket_cookie(sk);
+	out.ts_ns = bpf_ktime_get_ns();
+	fill(&out, &sk->__sk_common, tp);
+	if (m) {
+		out.meta = *m;
+		out.has_meta = 1;
+		adopt(&out.meta, sk);
+	} else {
+		out.meta.cgroup_id = cgroup_of(sk);
+	}
+	bpf_seq_write(seq, &out, sizeof(out));
+}
+
+static __always_inline int walked(__u8 state)
+{
+	return state != TCP_LISTEN && state != TCP_CLOSE;
 }
 
 static __always_inline void on_open(const struct sock *sk, int newstate)
@@ -277,22 +346,42 @@ int dump_socks(struct bpf_iter__bpf_sk_storage_map *ctx)
 {
 	struct sock *sk = ctx->sk;
 	struct sock_meta *m = ctx->value;
-	if (!sk || !m)
-		return 0;
-	__u8 state = sk->__sk_common.skc_state;
-	if (state == TCP_LISTEN || state == TCP_CLOSE)
+	if (!sk || !m || !walked(sk->__sk_common.skc_state))
 		return 0;
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 0;
-	struct sock_record out = {};
-	out.kind = NPM_KIND_SAMPLE;
-	out.cookie = bpf_get_socket_cookie(sk);
-	out.ts_ns = bpf_ktime_get_ns();
-	fill(&out, &sk->__sk_common, tp);
-	out.meta = *m;
-	out.has_meta = 1;
-	bpf_seq_write(ctx->meta->seq, &out, sizeof(out));
+	emit_sample(ctx->meta->seq, sk, tp, m);
+	return 0;
+}
+
+// dump_tcp walks the TCP sockets of one network namespace (the one the
+// agent's thread was in when it opened the iterator). A socket seen for
+// the first time gets its storage here, so that its close event carries
+// what the walks learnt.
+SEC("iter/tcp")
+int dump_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	if (!skc)
+		return 0;
+	// NULL for request and time-wait sockets, which are not connections
+	// with counters of their own.
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	struct sock *sk = (struct sock *)tp;
+	if (!walked(BPF_CORE_READ(skc, skc_state)))
+		return 0;
+	struct sock_meta *m = lookup(sk);
+	if (!m) {
+		struct sock_meta n = {};
+		n.cgroup_id = cgroup_of(sk);
+		m = store(sk, &n);
+	}
+	if (m)
+		adopt(m, sk);
+	emit_sample(ctx->meta->seq, sk, tp, m);
 	return 0;
 }
 
@@ -306,7 +395,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 	struct socket *sock = bpf_sock_from_file(file);
 	if (!sock)
 		return 0;
-	struct sock *sk = sock->sk;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
 		return 0;
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -330,28 +419,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 		bpf_map_update_elem(&listeners, &k, &o, BPF_NOEXIST);
 		return 0;
 	}
-	struct sock_meta *m = lookup(sk);
-	if (!m) {
-		// A socket from before the agent: start tracking it.
-		struct sock_meta n = {};
-		n.owner = o;
-		n.cgroup_id = cgroup_of(sk);
-		m = store(sk, &n);
-		if (!m)
-			return 0;
-	}
-	if (m->owner.pid == 0)
-		m->owner = o;
-	if (m->direction == NPM_DIR_UNKNOWN) {
-		// Accepted sockets share their listener's port. The listener
-		// may come later in this walk: the agent walks twice at start
-		// and takes the sockets still unknown after that for clients.
-		struct listen_key k = {
-			.netns = netns_of(&sk->__sk_common),
-			.port = BPF_CORE_READ(sk, __sk_common.skc_num),
-		};
-		if (bpf_map_lookup_elem(&listeners, &k))
-			m->direction = NPM_DIR_SERVER;
-	}
+	__u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
+	bpf_map_update_elem(&file_owners, &ino, &o, BPF_NOEXIST);
 	return 0;
 }

@@ -8,13 +8,16 @@
 struct __call_single_node;
 struct __kernel_timespec;
 struct address_space;
+struct address_space_operations;
 struct arch_tlbflush_unmap_batch;
 struct audit_context;
+struct bdi_writeback;
 struct bio_list;
 struct blk_plug;
 struct blocking_notifier_head;
 struct bpf_iter__bpf_sk_storage_map;
 struct bpf_iter__task_file;
+struct bpf_iter__tcp;
 struct bpf_iter_meta;
 struct bpf_local_storage;
 struct bpf_map;
@@ -25,6 +28,7 @@ struct bpf_run_ctx;
 struct cacheline_padding;
 struct callback_head;
 struct capture_control;
+struct cdev;
 struct cfs_rq;
 struct cgroup;
 struct cgroup_base_stat;
@@ -63,6 +67,7 @@ struct fib_notifier_ops;
 struct fib_rules_ops;
 struct fib_table;
 struct file;
+struct file_lock_context;
 struct file_operations;
 struct file_ra_state;
 struct files_struct;
@@ -74,6 +79,7 @@ struct flowi_tunnel;
 struct fown_struct;
 struct fqdir;
 struct fs_struct;
+struct fsnotify_mark_connector;
 struct futex_pi_state;
 struct gendisk;
 struct hlist_head;
@@ -98,6 +104,7 @@ struct inet_peer_base;
 struct inet_sock;
 struct inet_timewait_death_row;
 struct inode;
+struct inode_operations;
 struct internal_state;
 struct io_bitmap;
 struct io_context;
@@ -192,6 +199,7 @@ struct ping_group_range;
 struct pipe_inode_info;
 struct plist_node;
 struct pollfd;
+struct posix_acl;
 struct posix_cputimer_base;
 struct posix_cputimers;
 struct posix_cputimers_work;
@@ -238,6 +246,7 @@ struct seccomp_filter;
 struct seg6_pernet_data;
 struct sem_undo_list;
 struct seq_file;
+struct seq_operations;
 struct seqcount;
 struct seqcount_spinlock;
 struct sighand_struct;
@@ -255,6 +264,7 @@ struct socket;
 struct socket_wq;
 struct spinlock;
 struct static_tree_desc_s;
+struct super_block;
 struct syscall_user_dispatch;
 struct sysctl_fib_multipath_hash_seed;
 struct sysv_sem;
@@ -387,6 +397,8 @@ typedef __kernel_loff_t loff_t;
 typedef __kernel_size_t size_t;
 
 typedef s64 ktime_t;
+
+typedef u64 blkcnt_t;
 
 typedef unsigned int gfp_t;
 
@@ -1127,6 +1139,8 @@ struct cacheline_padding {
 	char x[0];
 };
 
+typedef __s64 time64_t;
+
 struct rw_semaphore {
 	atomic_long_t count;
 	atomic_long_t owner;
@@ -1320,6 +1334,24 @@ typedef struct {
 
 typedef u32 errseq_t;
 
+struct address_space {
+	struct inode *host;
+	struct xarray i_pages;
+	struct rw_semaphore invalidate_lock;
+	gfp_t gfp_mask;
+	atomic_t i_mmap_writable;
+	struct rb_root_cached i_mmap;
+	long unsigned int nrpages;
+	long unsigned int writeback_index;
+	const struct address_space_operations *a_ops;
+	long unsigned int flags;
+	errseq_t wb_err;
+	spinlock_t i_private_lock;
+	struct list_head i_private_list;
+	struct rw_semaphore i_mmap_rwsem;
+	void *i_private_data;
+};
+
 struct percpu_ref {
 	long unsigned int percpu_count_ptr;
 	struct percpu_ref_data *data;
@@ -1423,6 +1455,113 @@ struct file {
 	file_ref_t f_ref;
 };
 
+enum rw_hint {
+	WRITE_LIFE_NOT_SET = 0,
+	WRITE_LIFE_NONE = 1,
+	WRITE_LIFE_SHORT = 2,
+	WRITE_LIFE_MEDIUM = 3,
+	WRITE_LIFE_LONG = 4,
+	WRITE_LIFE_EXTREME = 5,
+	WRITE_LIFE_HINT_NR = 6,
+};
+
+enum inode_state_flags_t {
+	I_NEW = 1,
+	I_SYNC = 2,
+	I_LRU_ISOLATING = 4,
+	I_DIRTY_SYNC = 16,
+	I_DIRTY_DATASYNC = 32,
+	I_DIRTY_PAGES = 64,
+	I_WILL_FREE = 128,
+	I_FREEING = 256,
+	I_CLEAR = 512,
+	I_REFERENCED = 1024,
+	I_LINKABLE = 2048,
+	I_DIRTY_TIME = 4096,
+	I_WB_SWITCH = 8192,
+	I_OVL_INUSE = 16384,
+	I_CREATING = 32768,
+	I_DONTCACHE = 65536,
+	I_SYNC_QUEUED = 131072,
+	I_PINNING_NETFS_WB = 262144,
+};
+
+struct inode {
+	umode_t i_mode;
+	short unsigned int i_opflags;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	unsigned int i_flags;
+	struct posix_acl *i_acl;
+	struct posix_acl *i_default_acl;
+	const struct inode_operations *i_op;
+	struct super_block *i_sb;
+	struct address_space *i_mapping;
+	void *i_security;
+	long unsigned int i_ino;
+	union {
+		const unsigned int i_nlink;
+		unsigned int __i_nlink;
+	};
+	dev_t i_rdev;
+	loff_t i_size;
+	time64_t i_atime_sec;
+	time64_t i_mtime_sec;
+	time64_t i_ctime_sec;
+	u32 i_atime_nsec;
+	u32 i_mtime_nsec;
+	u32 i_ctime_nsec;
+	u32 i_generation;
+	spinlock_t i_lock;
+	short unsigned int i_bytes;
+	u8 i_blkbits;
+	enum rw_hint i_write_hint;
+	blkcnt_t i_blocks;
+	enum inode_state_flags_t i_state;
+	struct rw_semaphore i_rwsem;
+	long unsigned int dirtied_when;
+	long unsigned int dirtied_time_when;
+	struct hlist_node i_hash;
+	struct list_head i_io_list;
+	struct bdi_writeback *i_wb;
+	int i_wb_frn_winner;
+	u16 i_wb_frn_avg_time;
+	u16 i_wb_frn_history;
+	struct list_head i_lru;
+	struct llist_node i_kept;
+	struct list_head i_sb_list;
+	struct list_head i_wb_list;
+	union {
+		struct hlist_head i_dentry;
+		struct callback_head i_rcu;
+	};
+	atomic64_t i_version;
+	atomic64_t i_sequence;
+	atomic_t i_count;
+	atomic_t i_dio_count;
+	atomic_t i_writecount;
+	atomic_t i_readcount;
+	union {
+		const struct file_operations *i_fop;
+		void (*free_inode)(struct inode *);
+	};
+	struct file_lock_context *i_flctx;
+	struct address_space i_data;
+	union {
+		struct list_head i_devices;
+		int i_linklen;
+	};
+	union {
+		struct pipe_inode_info *i_pipe;
+		struct cdev *i_cdev;
+		char *i_link;
+		unsigned int i_dir_seq;
+	};
+	__u32 i_fsnotify_mask;
+	struct fsnotify_mark_connector *i_fsnotify_marks;
+	void *i_private;
+};
+
 struct cgroup_base_stat {
 	struct task_cputime cputime;
 	u64 ntime;
@@ -1496,6 +1635,21 @@ struct cgroup {
 	struct cgroup *ancestors[0];
 	long: 64;
 	long: 64;
+};
+
+struct seq_file {
+	char *buf;
+	size_t size;
+	size_t from;
+	size_t count;
+	size_t pad_until;
+	loff_t index;
+	loff_t read_pos;
+	struct mutex lock;
+	const struct seq_operations *op;
+	int poll_event;
+	const struct file *file;
+	void *private;
 };
 
 struct kernfs_elem_dir {
@@ -1807,8 +1961,6 @@ struct netns_ipv4 {
 	unsigned int sysctl_udp_child_hash_entries;
 	long unsigned int *sysctl_local_reserved_ports;
 	int sysctl_ip_prot_sock;
-	struct list_head mr_tables;
-	struct fib_rules_ops *mr_rules_ops;
 	struct sysctl_fib_multipath_hash_seed sysctl_fib_multipath_hash_seed;
 	u32 sysctl_fib_multipath_hash_fields;
 	u8 sysctl_fib_multipath_use_neigh;
@@ -1821,11 +1973,6 @@ struct netns_ipv4 {
 	siphash_key_t ip_id_key;
 	struct hlist_head *inet_addr_lst;
 	struct delayed_work addr_chk_work;
-	long: 64;
-	long: 64;
-	long: 64;
-	long: 64;
-	long: 64;
 };
 
 struct dst_ops {
@@ -1930,8 +2077,6 @@ struct netns_ipv6 {
 	struct hlist_head *inet6_addr_lst;
 	spinlock_t addrconf_hash_lock;
 	struct delayed_work addr_chk_work;
-	struct list_head mr6_tables;
-	struct fib_rules_ops *mr6_rules_ops;
 	atomic_t dev_addr_genid;
 	atomic_t fib6_sernum;
 	struct seg6_pernet_data *seg6_data;
@@ -1944,6 +2089,9 @@ struct netns_ipv6 {
 		u32 seq;
 	} ip6addrlbl_table;
 	struct ioam6_pernet_data *ioam6_data;
+	long: 64;
+	long: 64;
+	long: 64;
 	long: 64;
 	long: 64;
 	long: 64;
@@ -3222,6 +3370,7 @@ struct inet_connection_sock {
 	u32 icsk_rto_max;
 	__u32 icsk_delack_max;
 	__u32 icsk_pmtu_cookie;
+	unsigned char unhashed_state;
 	const struct tcp_congestion_ops *icsk_ca_ops;
 	const struct inet_connection_sock_af_ops *icsk_af_ops;
 	const struct tcp_ulp_ops *icsk_ulp_ops;
@@ -3636,27 +3785,6 @@ enum bpf_check_mtu_ret {
 	BPF_MTU_CHK_RET_SEGS_TOOBIG = 2,
 };
 
-enum {
-	SEG6_LOCAL_ACTION_UNSPEC = 0,
-	SEG6_LOCAL_ACTION_END = 1,
-	SEG6_LOCAL_ACTION_END_X = 2,
-	SEG6_LOCAL_ACTION_END_T = 3,
-	SEG6_LOCAL_ACTION_END_DX2 = 4,
-	SEG6_LOCAL_ACTION_END_DX6 = 5,
-	SEG6_LOCAL_ACTION_END_DX4 = 6,
-	SEG6_LOCAL_ACTION_END_DT6 = 7,
-	SEG6_LOCAL_ACTION_END_DT4 = 8,
-	SEG6_LOCAL_ACTION_END_B6 = 9,
-	SEG6_LOCAL_ACTION_END_B6_ENCAP = 10,
-	SEG6_LOCAL_ACTION_END_BM = 11,
-	SEG6_LOCAL_ACTION_END_S = 12,
-	SEG6_LOCAL_ACTION_END_AS = 13,
-	SEG6_LOCAL_ACTION_END_AM = 14,
-	SEG6_LOCAL_ACTION_END_BPF = 15,
-	SEG6_LOCAL_ACTION_END_DT46 = 16,
-	__SEG6_LOCAL_ACTION_MAX = 17,
-};
-
 struct bpf_iter__bpf_sk_storage_map {
 	union {
 		struct bpf_iter_meta *meta;
@@ -3670,6 +3798,16 @@ struct bpf_iter__bpf_sk_storage_map {
 	union {
 		void *value;
 	};
+};
+
+struct bpf_iter__tcp {
+	union {
+		struct bpf_iter_meta *meta;
+	};
+	union {
+		struct sock_common *sk_common;
+	};
+	uid_t uid;
 };
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX

@@ -11,10 +11,30 @@ import (
 type Health struct {
 	mu     sync.Mutex
 	checks map[string]string // name -> "" when healthy, else the error
+	notes  map[string]string // name -> what a healthy check wants said (e.g. a layer that is off, and why)
 }
 
 // NewHealth returns an empty, healthy set.
-func NewHealth() *Health { return &Health{checks: map[string]string{}} }
+func NewHealth() *Health { return &Health{checks: map[string]string{}, notes: map[string]string{}} }
+
+// Note records a healthy check that carries a detail for the operator.
+func (h *Health) Note(name, detail string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checks[name] = ""
+	h.notes[name] = detail
+}
+
+// Notes returns the details of the checks that have one.
+func (h *Health) Notes() map[string]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]string, len(h.notes))
+	for k, v := range h.notes {
+		out[k] = v
+	}
+	return out
+}
 
 // Set records a check's state and reports whether it changed.
 func (h *Health) Set(name string, err error) bool {
@@ -50,6 +70,7 @@ func (h *Health) Status() (bool, map[string]string) {
 // JSON so that an operator sees which one failed.
 func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	ok, checks := h.Status()
+	notes := h.Notes()
 	names := make([]string, 0, len(checks))
 	for k := range checks {
 		names = append(names, k)
@@ -58,13 +79,14 @@ func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	type check struct {
 		Name   string `json:"name"`
 		Status string `json:"status"`
+		Detail string `json:"detail,omitempty"`
 	}
 	body := struct {
 		Status string  `json:"status"`
 		Checks []check `json:"checks"`
 	}{Status: "ok"}
 	for _, n := range names {
-		body.Checks = append(body.Checks, check{n, checks[n]})
+		body.Checks = append(body.Checks, check{n, checks[n], notes[n]})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {

@@ -50,6 +50,10 @@ func (r *Reporter) SetHealth(check string, err error) {
 	}
 }
 
+// SetNote records a healthy check of this component with a detail that
+// /healthz shows (which strategy runs, which layer is off and why).
+func (r *Reporter) SetNote(check, detail string) { r.Health.Note(r.prefix+check, detail) }
+
 // Name is the metric name netstrata_<sub>_<name>, so that every metric of
 // the project sorts together.
 func Name(subsystem, name string) string {
