@@ -45,6 +45,7 @@ func Migrations(o Options) []store.Migration {
 			flowSocketCorrelationView,
 		}},
 		{Version: 7, Name: "flow rollups as AggregatingMergeTree, compact parts", Run: d.upgradeToV7},
+		{Version: 8, Name: "interface tables keyed by device", Run: d.upgradeToV8},
 	}
 }
 

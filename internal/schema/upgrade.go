@@ -69,18 +69,24 @@ func (d ddl) aggregatingRollups(ctx context.Context, conn driver.Conn) error {
 
 // tableEngines maps the tables of the current database to their engine.
 func tableEngines(ctx context.Context, conn driver.Conn) (map[string]string, error) {
-	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = currentDatabase()")
+	return tableProperty(ctx, conn, "engine")
+}
+
+// tableProperty maps the tables of the current database to one column of
+// system.tables (engine, sorting_key, ...).
+func tableProperty(ctx context.Context, conn driver.Conn, column string) (map[string]string, error) {
+	rows, err := conn.Query(ctx, "SELECT name, "+column+" FROM system.tables WHERE database = currentDatabase()")
 	if err != nil {
-		return nil, fmt.Errorf("read table engines: %w", err)
+		return nil, fmt.Errorf("read table %s: %w", column, err)
 	}
 	defer rows.Close()
 	out := map[string]string{}
 	for rows.Next() {
-		var name, engine string
-		if err := rows.Scan(&name, &engine); err != nil {
-			return nil, fmt.Errorf("read table engines: %w", err)
+		var name, v string
+		if err := rows.Scan(&name, &v); err != nil {
+			return nil, fmt.Errorf("read table %s: %w", column, err)
 		}
-		out[name] = engine
+		out[name] = v
 	}
 	return out, rows.Err()
 }
