@@ -60,17 +60,42 @@ func (f *fakePublisher) find(local, remote netip.AddrPort) []*record.SocketStats
 	return out
 }
 
-// startAgent starts a real agent that collects only when the test says.
-func startAgent(t *testing.T) (*Component, *fakePublisher) {
+// probed is this kernel's probe, made once per test binary.
+var probed = sync.OnceValue(func() *Probe { return ProbeKernel(DefaultConfiguration()) })
+
+// eachStrategy runs fn once per strategy, as a subtest named after it. A
+// strategy the probe says this kernel refuses is skipped with the probe's
+// reason; the one auto chooses is never skipped, and no runnable strategy
+// at all fails where peers are required.
+func eachStrategy(t *testing.T, fn func(t *testing.T, strategy string)) {
 	t.Helper()
 	testenv.Root(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		testenv.Skip(t, "kernel without BTF")
 	}
+	p := probed()
+	if p.Chosen == "" {
+		testenv.Skip(t, "no strategy can run on this kernel:\n"+p.String())
+	}
+	for _, s := range strategies {
+		t.Run(s.name, func(t *testing.T) {
+			if f, _ := p.Strategy(s.name); !f.Runs {
+				t.Skipf("this kernel cannot run %s: %s", s.name, f.Why)
+			}
+			fn(t, s.name)
+		})
+	}
+}
+
+// startAgent starts a real agent on strategy that collects only when the
+// test says.
+func startAgent(t *testing.T, strategy string) (*Component, *fakePublisher) {
+	t.Helper()
 	cfg := DefaultConfiguration()
 	cfg.Node = "test-node"
 	cfg.Interval, cfg.SampleInterval = time.Hour, time.Hour // the test triggers collections
 	cfg.Kubernetes = "off"
+	cfg.Strategy = strategy
 	pub := &fakePublisher{}
 	r := telemetry.NewReporter(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	c, err := New(r, cfg, Dependencies{Publisher: pub})
@@ -81,6 +106,9 @@ func startAgent(t *testing.T) (*Component, *fakePublisher) {
 		t.Fatalf("start: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Stop() })
+	if strategy != StrategyAuto && c.k.strat.name != strategy {
+		t.Fatalf("runs %s, asked for %s", c.k.strat.name, strategy)
+	}
 	return c, pub
 }
 
@@ -131,6 +159,10 @@ func sum(rs []*record.SocketStats, f func(*record.SocketStats) uint64) uint64 {
 }
 
 func TestAgentReportsTransfersBetweenNamespaces(t *testing.T) {
+	eachStrategy(t, testTransfersBetweenNamespaces)
+}
+
+func testTransfersBetweenNamespaces(t *testing.T, strategy string) {
 	for _, tc := range []struct {
 		name   string
 		family string
@@ -142,7 +174,7 @@ func TestAgentReportsTransfersBetweenNamespaces(t *testing.T) {
 		{"ipv6-loss", "6", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			agent, pub := startAgent(t)
+			agent, pub := startAgent(t, strategy)
 			p := newPair(t)
 			delay(t, p.a, p.va)
 			if tc.loss {

@@ -16,9 +16,9 @@ type kernel struct {
 	probe *Probe
 	caps  capabilities
 
-	mapColl *ebpf.Collection // every map, shared by the programs
-	maps    bpf.NpmMaps      // the same maps, by name
-	progs map[string]*ebpf.Program // the programs this kernel loaded
+	mapColl *ebpf.Collection         // every map, shared by the programs
+	maps    bpf.NpmMaps              // the same maps, by name
+	progs   map[string]*ebpf.Program // the programs this kernel loaded
 
 	strat      strategy   // the walk that runs
 	stateLink  link.Link  // tp_btf/inet_sock_set_state
@@ -286,4 +286,3 @@ func (k *kernel) close() {
 		k.mapColl.Close()
 	}
 }
-

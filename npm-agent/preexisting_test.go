@@ -14,6 +14,10 @@ import (
 // agent started gets its owner and direction from the task_file walk, and
 // only the bytes after the start.
 func TestAgentAdoptsSocketsOpenedBeforeIt(t *testing.T) {
+	eachStrategy(t, testAdoptsSocketsOpenedBeforeIt)
+}
+
+func testAdoptsSocketsOpenedBeforeIt(t *testing.T, strategy string) {
 	testenv.Root(t)
 	p := newPair(t)
 	var ln net.Listener
@@ -44,7 +48,7 @@ func TestAgentAdoptsSocketsOpenedBeforeIt(t *testing.T) {
 	cliCookie, _ := socketCookie(cli)
 	srvCookie, _ := socketCookie(srv)
 
-	agent, pub := startAgent(t)
+	agent, pub := startAgent(t, strategy)
 	if _, err := cli.Write(make([]byte, 500)); err != nil {
 		t.Fatal(err)
 	}

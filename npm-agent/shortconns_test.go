@@ -28,8 +28,10 @@ func socketCookie(c net.Conn) (uint64, error) {
 // namespace: each end must be reported closed with its bytes, and nothing
 // may stay tracked afterwards. Sockets are told apart by cookie: loopback
 // reuses TIME_WAIT ports.
-func TestAgentSeesEveryShortConnection(t *testing.T) {
-	agent, pub := startAgent(t)
+func TestAgentSeesEveryShortConnection(t *testing.T) { eachStrategy(t, testSeesEveryShortConnection) }
+
+func testSeesEveryShortConnection(t *testing.T, strategy string) {
+	agent, pub := startAgent(t, strategy)
 	p := newPair(t)
 	const conns, workers, payload = 10000, 4, 100
 

@@ -82,6 +82,10 @@ func (r *rttStats) jitter() uint32 {
 	return uint32(math.Round(math.Sqrt(v)))
 }
 
+// vanishAfterPasses is how many passes a socket may be missing before it
+// is forgotten (a minute at the default 2 s sample interval).
+const vanishAfterPasses = 30
+
 func newTracker(startNs uint64, maxSocks, maxClose int, emitIdle bool) *tracker {
 	return &tracker{socks: map[uint64]*sockState{}, recentlyClosed: map[uint64]uint64{}, startNs: startNs,
 		maxSocks: maxSocks, maxClose: maxClose, emitIdle: emitIdle}
@@ -143,6 +147,9 @@ func (t *tracker) observe(s *bpf.NpmSockRecord) {
 			st.base = payload(s)
 		}
 		t.socks[s.Cookie] = st
+	}
+	if st.pass == t.pass && st.last.TsNs == s.TsNs {
+		return // the same sample twice in one pass
 	}
 	st.last = *s
 	st.pass = t.pass
@@ -214,7 +221,14 @@ func (t *tracker) emit(ec emitContext, out func(r *record.SocketStats)) int {
 	t.closes = t.closes[:0]
 	for cookie, st := range t.socks {
 		if st.pass != t.pass {
-			delete(t.socks, cookie) // gone without a close event (lost)
+			// Not in this pass: a lost close event, or a namespace
+			// the walk did not reach this time. Kept for a while so
+			// that a socket seen again goes on from its base instead
+			// of counting its lifetime twice.
+			if t.pass-st.pass > vanishAfterPasses {
+				delete(t.socks, cookie)
+			}
+			st.rtt = rttStats{}
 			continue
 		}
 		cur := payload(&st.last)

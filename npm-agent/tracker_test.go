@@ -93,8 +93,22 @@ func TestTrackerSkipsIdleSocketsAndForgetsVanishedOnes(t *testing.T) {
 	if n := len(emitAll(tr)); n != 0 {
 		t.Errorf("idle socket: %d records", n)
 	}
-	tr.beginPass() // the socket is gone without a close event
-	emitAll(tr)
+	// Missing from a pass (a namespace not reached): kept, not
+	// published, and seen again it goes on from its base.
+	tr.beginPass()
+	if n := len(emitAll(tr)); n != 0 {
+		t.Errorf("missing socket: %d records", n)
+	}
+	tr.beginPass()
+	more := sample(9, 61, 0, 100)
+	tr.observe(&more)
+	if rs := emitAll(tr); len(rs) != 1 || rs[0].BytesSent != 50 {
+		t.Errorf("socket seen again: %+v, want one record of 50 bytes sent", rs)
+	}
+	for range vanishAfterPasses + 1 { // gone without a close event
+		tr.beginPass()
+		emitAll(tr)
+	}
 	if len(tr.socks) != 0 {
 		t.Errorf("vanished socket still tracked")
 	}
