@@ -15,6 +15,10 @@ import (
 // CPU is not counted as the poller's.
 const simFleetEnv = "NETSTRATA_SNMP_SIM_FLEET"
 
+// simInterfacesEnv sets the simulated fleet's interfaces per device (48
+// when unset).
+const simInterfacesEnv = "NETSTRATA_SNMP_SIM_INTERFACES"
+
 func TestMain(m *testing.M) {
 	if n := os.Getenv(simFleetEnv); n != "" {
 		os.Exit(runSimFleet(n))
@@ -22,17 +26,23 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runSimFleet serves n simulated 48-port switches, prints their ports on
-// one line, and serves until stdin closes.
+// runSimFleet serves n simulated switches, prints their ports on one
+// line, and serves until stdin closes.
 func runSimFleet(arg string) int {
 	n, err := strconv.Atoi(arg)
 	if err != nil || n <= 0 {
 		fmt.Fprintf(os.Stderr, "%s=%q: want a device count\n", simFleetEnv, arg)
 		return 2
 	}
+	ifaces := 48
+	if v, err := strconv.Atoi(os.Getenv(simInterfacesEnv)); err == nil && v > 0 {
+		ifaces = v
+	}
 	ports := make([]string, 0, n)
 	for i := range n {
-		a, err := startSimAgent(defaultSimConfig(fmt.Sprintf("sim-%04d", i)))
+		sc := defaultSimConfig(fmt.Sprintf("sim-%04d", i))
+		sc.Interfaces = ifaces
+		a, err := startSimAgent(sc)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "device %d: %v\n", i, err)
 			return 1
