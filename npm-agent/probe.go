@@ -228,6 +228,16 @@ func firstLine(err error) string {
 	return s
 }
 
+// blocker names the first failed finding, which stopped the probe.
+func (p *Probe) blocker() string {
+	for _, f := range p.Features {
+		if !f.OK() {
+			return f.Feature + " " + f.Outcome
+		}
+	}
+	return "unknown"
+}
+
 // judgeStrategies fills p.Strategies from the program findings and picks
 // the first that runs, or the one forced by name.
 func (p *Probe) judgeStrategies(caps capabilities, forced string) {
@@ -235,7 +245,12 @@ func (p *Probe) judgeStrategies(caps capabilities, forced string) {
 	for _, s := range strategies {
 		sf := StrategyFinding{Name: s.name, Summary: s.summary, Runs: true}
 		for _, prog := range s.needs {
-			if f, _ := p.Feature(bpf.Hooks[prog]); !f.OK() {
+			f, probed := p.Feature(bpf.Hooks[prog])
+			if !probed {
+				sf.Runs, sf.Why = false, "not probed: "+p.blocker()
+				break
+			}
+			if !f.OK() {
 				sf.Runs, sf.Why = false, "needs "+f.Feature+": "+f.Outcome
 				break
 			}

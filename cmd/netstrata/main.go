@@ -71,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", os.Getenv("NETSTRATA_CONFIG"), "YAML configuration file (default: built-in defaults)")
 	only := ""
+	probe := false
+	if cmd == "npm-agent" {
+		fs.BoolVar(&probe, "probe", false, "print which eBPF program types and strategies this kernel accepts, and exit (non-zero when none can run)")
+	}
 	if cmd == "standalone" {
 		fs.StringVar(&only, "only", "", "start only these, comma-separated: kafka, clickhouse and component names (e.g. --only kafka,clickhouse)")
 	}
@@ -89,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := cfg.Load(*configPath, os.Environ()); err != nil {
 		fmt.Fprintf(stderr, "netstrata %s: %v\n", cmd, err)
 		return 1
+	}
+	if probe {
+		return runProbe(cfg, stdout)
 	}
 	if cmd == "config" {
 		if err := cfg.Write(stdout); err != nil {

@@ -28,6 +28,30 @@ type env struct {
 	cfg      *Config
 	reporter *telemetry.Reporter
 	producer *bus.Producer // shared by the sources of this process
+
+	mu        sync.Mutex
+	layersOff map[string]string // investigation layer -> why its optional component is off
+}
+
+// setLayerOff records that an optional component's layer is off, and why.
+func (e *env) setLayerOff(layer, why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.layersOff == nil {
+		e.layersOff = map[string]string{}
+	}
+	e.layersOff[layer] = why
+}
+
+// offLayers is what the api says of layers with no data in this process.
+func (e *env) offLayers() map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]string, len(e.layersOff))
+	for k, v := range e.layersOff {
+		out[k] = v
+	}
+	return out
 }
 
 // publisher returns the process's producer, creating it on first use.
@@ -50,6 +74,8 @@ type component struct {
 	// optional components log why they are off instead of failing the
 	// process (the eBPF agent without root or BPF, in standalone).
 	optional bool
+	// layer is the investigation layer the component feeds ("sockets").
+	layer string
 	build    func(*env, *telemetry.Reporter) (service, error)
 }
 
@@ -110,7 +136,12 @@ func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Wr
 		}
 		if err != nil {
 			if c.optional {
+				why := firstLine(err.Error())
 				log.Warn("component off", "component", c.name, "reason", err)
+				r.SetNote("layer", "off: "+why)
+				if c.layer != "" {
+					e.setLayerOff(c.layer, c.name+" is off: "+why)
+				}
 				continue
 			}
 			return fmt.Errorf("%s: %w", c.name, err)
@@ -232,3 +263,10 @@ func (s *embeddedKafkaService) Start(context.Context) error {
 }
 
 func (s *embeddedKafkaService) Stop() error { return s.b.Stop(context.Background()) }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,20 +1,29 @@
 package main
 
 import (
+	"fmt"
+	"io"
+
 	"github.com/netstrata/netstrata/internal/telemetry"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 )
 
 func init() {
 	commands["npm-agent"] = command{
-		help: `Loads the eBPF programs (lifecycle tracepoints + a socket-storage iterator)
-and publishes, every npm_agent.interval (10s), one record per active TCP
-socket — bytes, segments, retransmits, RTT and jitter, connect latency,
+		help: `Loads the eBPF programs (a lifecycle tracepoint and a walk over every TCP
+socket) and publishes, every npm_agent.interval (10s), one record per active
+TCP socket — bytes, segments, retransmits, RTT and jitter, connect latency,
 process, cgroup, container — to netstrata.sockets.v1, and in Kubernetes the
-pods of this node to netstrata.pods.v1. Needs root, or CAP_BPF, CAP_PERFMON
-and CAP_NET_ADMIN, on Linux 5.11+ with BTF.`,
+pods of this node to netstrata.pods.v1.
+
+At start it probes which program types this kernel accepts by loading them
+and runs the first strategy that works: sk_storage_iter (an iterator over
+the socket-storage map) or tcp_iter (iter/tcp in every network namespace,
+for kernels that refuse iterators over maps). npm_agent.strategy forces one.
+--probe prints what was found and exits. Needs root, or CAP_BPF and
+CAP_PERFMON (plus CAP_SYS_ADMIN for tcp_iter), on Linux 5.12+ with BTF.`,
 		components: func(cfg *Config) []component {
-			return []component{{name: "npm-agent", http: cfg.NPMAgent.HTTP,
+			return []component{{name: "npm-agent", http: cfg.NPMAgent.HTTP, layer: "sockets",
 				build: func(e *env, r *telemetry.Reporter) (service, error) {
 					p, err := e.publisher()
 					if err != nil {
@@ -24,4 +33,16 @@ and CAP_NET_ADMIN, on Linux 5.11+ with BTF.`,
 				}}}
 		},
 	}
+}
+
+// runProbe is `netstrata npm-agent --probe`: the probe table, and exit 1
+// when no strategy can run.
+func runProbe(cfg *Config, stdout io.Writer) int {
+	p := npmagent.ProbeKernel(cfg.NPMAgent.Configuration)
+	p.Write(stdout)
+	if p.Chosen == "" {
+		fmt.Fprintln(stdout, "\nno strategy can run: the agent would exit")
+		return 1
+	}
+	return 0
 }
