@@ -24,6 +24,10 @@ import (
 // Dependencies is what the API needs from outside: where ClickHouse is.
 type Dependencies struct {
 	Store store.Configuration
+	// LayersOff names the layers this process knows are off, with why
+	// (in standalone: the eBPF agent could not start on this kernel); an
+	// investigation that finds no rows of such a layer says so. nil: none.
+	LayersOff func() map[string]string
 }
 
 // Component is the running API.

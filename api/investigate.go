@@ -337,7 +337,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		}
 		ls := LayerStatus{Layer: layer, Available: n > 0, Rows: n}
 		if !ls.Available {
-			ls.Note = layerMissingNote(layer, sc)
+			ls.Note = c.missingNote(layer, sc)
 			inv.Missing = append(inv.Missing, layer)
 		}
 		inv.Layers = append(inv.Layers, ls)
