@@ -64,19 +64,25 @@ func (f *flowGroup) session() string {
 	return fmt.Sprintf("%s → %s:%d", src, dst, port)
 }
 
-// flowGroups reads the subject's conversations from flows_1m over the
-// two windows, largest first.
-func (c *Component) flowGroups(ctx context.Context, scope *query, base, event window) ([]flowGroup, error) {
+// flowGroups reads the subject's conversations over the two windows,
+// largest first, each flow's bytes shared between the windows by how
+// much of its life fell in each. Client ports are folded as in the
+// rollups (see SCHEMA.md).
+func (c *Component) flowGroups(ctx context.Context, sp span, scope *query, base, event window) ([]flowGroup, error) {
 	q := scope.clone()
-	b0, b1 := q.bind("DateTime64(3, 'UTC')", chTime(base.Start)), q.bind("DateTime64(3, 'UTC')", chTime(base.End))
-	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End))
-	q.and("time >= " + b0 + " AND time < " + e1)
-	sql := `SELECT exporter_ip, in_if, out_if, src_ip, dst_ip, src_port, dst_port, proto, any(application),
+	src := sp.rows(q, base.Start, event.End)
+	bytes := sp.values["bytes"]
+	sport, dport := "src_port", "dst_port"
+	if sp.isRaw() {
+		sport = "if(src_port >= 32768 AND dst_port < 32768, 0, src_port)"
+		dport = "if(dst_port >= 32768 AND src_port < 32768, 0, dst_port)"
+	}
+	sql := `SELECT exporter_ip, in_if, out_if, src_ip, dst_ip, ` + sport + ` AS sport, ` + dport + ` AS dport, proto, any(application),
 	any(src_pod), any(src_namespace), any(src_node), any(dst_pod), any(dst_namespace), any(dst_node),
-	sumIf(bytes, time >= ` + b0 + ` AND time < ` + b1 + `), sumIf(bytes, time >= ` + e0 + ` AND time < ` + e1 + `)
-FROM flows_1m WHERE ` + q.where() + `
-GROUP BY exporter_ip, in_if, out_if, src_ip, dst_ip, src_port, dst_port, proto
-ORDER BY sum(bytes) DESC
+	toUInt64(` + windowSum(q, bytes, base) + `), toUInt64(` + windowSum(q, bytes, event) + `)
+FROM ` + src + ` WHERE ` + q.where() + `
+GROUP BY exporter_ip, in_if, out_if, src_ip, dst_ip, sport, dport, proto
+ORDER BY sum(` + bytes + `) DESC
 LIMIT ` + q.bind("UInt32", uint32(maxGroups))
 	var out []flowGroup
 	err := c.run(ctx, "flow_groups", sql, q.args, func(rows driver.Rows) error {
@@ -93,7 +99,7 @@ LIMIT ` + q.bind("UInt32", uint32(maxGroups))
 
 // socketGroupsForFlows reads the agents' view of the largest flow
 // conversations: the sockets between the same two addresses.
-func (c *Component) socketGroupsForFlows(ctx context.Context, flows []flowGroup, base, event window) ([]socketGroup, error) {
+func (c *Component) socketGroupsForFlows(ctx context.Context, sp span, flows []flowGroup, base, event window) ([]socketGroup, error) {
 	seen := map[string]bool{}
 	var pairs []string
 	for _, f := range flows {
@@ -106,7 +112,7 @@ func (c *Component) socketGroupsForFlows(ctx context.Context, flows []flowGroup,
 	}
 	q := &query{}
 	q.and("has(" + q.bind("Array(String)", pairs) + ", concat(toString(local_ip), '|', toString(remote_ip)))")
-	return c.socketGroups(ctx, q, base, event, maxGroups)
+	return c.socketGroups(ctx, sp, q, base, event, maxGroups)
 }
 
 // contribution accumulates one key's bytes in both windows.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -188,86 +187,48 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 			return nil, err
 		}
 	}
-	step := time.Minute
-	if to.Sub(from) > 6*time.Hour {
-		step = (to.Sub(from) / 360).Truncate(time.Minute)
-	}
+	spans, step := spansFor(from, to), seriesStep(from, to)
 
 	// 1. Series and the spike.
-	series, retr, err := c.seriesByLayer(ctx, sc, from, to, step)
+	ls, err := c.seriesByLayer(ctx, sc, spans, from, to, step)
 	if err != nil {
 		return nil, err
 	}
 	layerRows := map[string]uint64{}
-	for layer, s := range series {
-		for _, b := range s {
+	for layer, s := range ls.bytes {
+		for _, b := range ls.inRange(s, step) {
 			if b.V > 0 {
 				layerRows[layer]++
 			}
 		}
 	}
-	var event, base window
-	var dataStart time.Time // start of the spike layer's data when the range begins before it
-	spikeLayer := ""
-	for _, layer := range sc.primary {
-		s := series[layer]
-		if layerRows[layer] == 0 {
-			continue
-		}
-		if spikeLayer == "" {
-			spikeLayer = layer // the series reported even without a spike
-			_, _, dataStart = rateSeries(s, from, to, step)
-		}
-		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor); ok {
-			event, base, dataStart = r.Event, r.Base, r.DataStart
-			spikeLayer = layer
-			break
-		}
-	}
-	retrSpike := false
-	if event.dur() == 0 && len(retr) > 0 {
-		if r, ok := detectSpike(retr, from, to, step, retransmitFactor, minRetrSeriesFloor); ok {
-			event, base, retrSpike = r.Event, r.Base, true
-			if spikeLayer == "" {
-				spikeLayer = "sockets"
-				dataStart = r.DataStart
-			}
-		}
-	}
-	if event.dur() == 0 && spikeLayer != "" && dataStart.IsZero() {
-		// A rise covering the whole range (or most of it, when the level
-		// before it is not in the range): against the window before.
-		prev := window{from.Add(-to.Sub(from)), from}
-		if wb, we := c.windowBytes(ctx, sc, spikeLayer, series, prev, window{from, to}, step); wb > 0 &&
-			float64(we) > spikeFactor*float64(wb) && float64(we) > minSeriesBytesFloor*to.Sub(from).Minutes() {
-			event, base = window{from, to}, prev
-		}
-	}
-	spikeFound := event.dur() > 0 && !retrSpike
-	if event.dur() == 0 {
-		// No spike: compare the last quarter of the range with the quarter before.
-		q := max((to.Sub(from) / 4).Truncate(step), step)
-		event = window{to.Add(-q), to}
-		base = baselineBefore(event, dataStart)
+	w := findWindows(sc, ls, from, to, step)
+	event, base := w.event, w.base
+	spikeFound, retrSpike, spikeLayer := w.found, w.retr, w.layer
+	// Contributors are measured over the spike's plateau, clear of the
+	// edges' blur, and brought to the event's duration.
+	measured := w.plateau
+	if measured.dur() == 0 {
+		measured = event
 	}
 
 	// 2. Contributors, health and map from the sockets; flows for the
 	// paths and for subjects the agents do not see.
 	var groups []socketGroup
 	if sc.sockets != nil {
-		if groups, err = c.socketGroups(ctx, sc.sockets, base, event, maxGroups); err != nil {
+		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, base, measured, maxGroups); err != nil {
 			return nil, err
 		}
 	}
 	var flowGroups []flowGroup
 	if sc.flows != nil {
-		if flowGroups, err = c.flowGroups(ctx, sc.flows, base, event); err != nil {
+		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, base, measured); err != nil {
 			return nil, err
 		}
 	}
 	if sc.subject.Kind == "interface" && len(flowGroups) > 0 {
 		// The agents' view of the conversations crossing the interface.
-		if groups, err = c.socketGroupsForFlows(ctx, flowGroups, base, event); err != nil {
+		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, base, measured); err != nil {
 			return nil, err
 		}
 	}
@@ -280,17 +241,24 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		inv.Baseline.Retransmits += g.W[0].Retr
 		inv.Spike.Retransmits += g.W[1].Retr
 	}
-	wb, we := c.windowBytes(ctx, sc, spikeLayer, series, base, event, step)
-	inv.Baseline.Bytes, inv.Spike.Bytes = wb, we
+	wb, we := ls.sum(spikeLayer, base), ls.sum(spikeLayer, event)
 	inv.Baseline.Bps, inv.Spike.Bps = float64(wb)*8/base.dur().Seconds(), float64(we)*8/event.dur().Seconds()
+	if w.rate > 0 {
+		// The plateau's rate over the event's edges: the series' own sum
+		// in the event misses the part of the edge intervals' bytes that
+		// their spreading put outside it.
+		we, inv.Spike.Bps = uint64(w.rate*event.dur().Seconds()+0.5), w.rate*8
+	}
+	inv.Baseline.Bytes, inv.Spike.Bytes = wb, we
 	if wb > 0 {
 		// Rates, not sums: the windows differ when the event ends in the
 		// current (partial) minute or the baseline starts with the data.
 		inv.Growth = inv.Spike.Bps / inv.Baseline.Bps
 	}
-	// Contributors compare bytes of the two windows: bring the baseline's
-	// to the event's duration so that a share or a "3× more" is a rate.
-	scaleBaseline(groups, flowGroups, event.dur().Seconds()/base.dur().Seconds())
+	// Contributors compare bytes of the two windows: bring both to the
+	// event's duration so that a share or a "3× more" is a rate.
+	scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
+	scaleWindow(groups, flowGroups, 1, event.dur().Seconds()/measured.dur().Seconds())
 	if !spikeFound && !retrSpike {
 		inv.Spike.Source = spikeLayer + " (no spike found; last quarter of the range)"
 	}
@@ -387,110 +355,19 @@ func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Tim
 	return nil
 }
 
-// seriesByLayer reads the subject's bytes per step from each layer, and
-// the retransmits per step from the sockets.
-func (c *Component) seriesByLayer(ctx context.Context, sc *scope, from, to time.Time, step time.Duration) (map[string][]bucket, []bucket, error) {
-	out := map[string][]bucket{}
-	var retr []bucket
-	read := func(name, table, timeCol, valueExpr, extraExpr string, base *query) (map[int64]float64, map[int64]float64, error) {
-		q := base.clone()
-		timeCond(q, timeCol, from.Truncate(step), to)
-		stepPh := q.bind("UInt32", uint32(step/time.Second))
-		vals, extra := map[int64]float64{}, map[int64]float64{}
-		err := c.run(ctx, name, `SELECT toStartOfInterval(`+timeCol+`, toIntervalSecond(`+stepPh+`)) AS t, toFloat64(`+valueExpr+`), toFloat64(`+extraExpr+`)
-FROM `+table+` WHERE `+q.where()+` GROUP BY t`, q.args, func(rows driver.Rows) error {
-			var t time.Time
-			var v, e float64
-			if err := rows.Scan(&t, &v, &e); err != nil {
-				return err
-			}
-			vals[t.Unix()], extra[t.Unix()] = v, e
-			return nil
-		})
-		return vals, extra, err
-	}
-	if sc.sockets != nil {
-		v, e, err := read("investigate_series_sockets", "sockets_1m", "time", "sum(bytes_sent + bytes_received)", "sum(retransmits)", sc.sockets)
-		if err != nil {
-			return nil, nil, err
-		}
-		out["sockets"], retr = fillSeries(v, from, to, step), fillSeries(e, from, to, step)
-	}
-	if sc.flows != nil {
-		v, _, err := read("investigate_series_flows", "flows_1m", "time", "sum(bytes)", "0", sc.flows)
-		if err != nil {
-			return nil, nil, err
-		}
-		out["flows"] = fillSeries(v, from, to, step)
-	}
-	if sc.snmp != nil {
-		q := sc.snmp.clone()
-		q.and("rate_valid")
-		v, _, err := read("investigate_series_snmp", "ifstats", "time", "sum(delta_in_octets + delta_out_octets)", "0", q)
-		if err != nil {
-			return nil, nil, err
-		}
-		out["snmp"] = fillSeries(v, from, to, step)
-	}
-	return out, retr, nil
-}
-
-// windowBytes sums the spike layer's bytes in the two windows; the
-// baseline may precede the range, so it is read again.
-func (c *Component) windowBytes(ctx context.Context, sc *scope, layer string, series map[string][]bucket, base, event window, step time.Duration) (uint64, uint64) {
-	var table, col, expr string
-	var q *query
-	switch layer {
-	case "sockets":
-		table, col, expr, q = "sockets_1m", "time", "sum(bytes_sent + bytes_received)", sc.sockets
-	case "flows":
-		table, col, expr, q = "flows_1m", "time", "sum(bytes)", sc.flows
-	case "snmp":
-		table, col, expr, q = "ifstats", "time", "sumIf(delta_in_octets + delta_out_octets, rate_valid)", sc.snmp
-	default:
-		return 0, 0
-	}
-	q = q.clone()
-	b0, b1, e1 := q.bind("DateTime64(3, 'UTC')", chTime(base.Start)), q.bind("DateTime64(3, 'UTC')", chTime(base.End)), q.bind("DateTime64(3, 'UTC')", chTime(event.End))
-	q.and(col + " >= " + b0 + " AND " + col + " < " + e1)
-	var wb, we float64
-	cond := col + " < " + b1
-	bexpr, eexpr := wrapIf(expr, cond), wrapIf(expr, "NOT ("+cond+")")
-	err := c.run(ctx, "investigate_windows", `SELECT toFloat64(`+bexpr+`), toFloat64(`+eexpr+`) FROM `+table+` WHERE `+q.where(), q.args,
-		func(rows driver.Rows) error { return rows.Scan(&wb, &we) })
-	if err != nil {
-		// The series already holds the event window; fall back to it.
-		for _, b := range series[layer] {
-			if !b.T.Before(event.Start) && b.T.Before(event.End) {
-				we += b.V
-			}
-		}
-	}
-	return uint64(wb), uint64(we)
-}
-
-// wrapIf turns sum(x) into sumIf(x, cond) and sumIf(x, c) into
-// sumIf(x, c AND cond).
-func wrapIf(expr, cond string) string {
-	if rest, ok := strings.CutPrefix(expr, "sumIf("); ok {
-		return "sumIf(" + strings.TrimSuffix(rest, ")") + " AND " + cond + ")"
-	}
-	return "sumIf(" + strings.TrimSuffix(strings.TrimPrefix(expr, "sum("), ")") + ", " + cond + ")"
-}
-
-// scaleBaseline brings the baseline window's counts to the length of the
-// event window (ratio = event / baseline duration); ratios within a
+// scaleWindow brings window wi's counts to the length of the event
+// window (ratio = event / that window's duration); ratios within a
 // window (retransmit rate, RTT) are unchanged.
-func scaleBaseline(groups []socketGroup, flows []flowGroup, ratio float64) {
+func scaleWindow(groups []socketGroup, flows []flowGroup, wi int, ratio float64) {
 	if ratio == 1 || ratio <= 0 || math.IsInf(ratio, 0) || math.IsNaN(ratio) {
 		return
 	}
 	scale := func(v uint64) uint64 { return uint64(math.Round(float64(v) * ratio)) }
 	for i := range groups {
-		w := &groups[i].W[0]
+		w := &groups[i].W[wi]
 		w.Bytes, w.Sent, w.Segs, w.Retr, w.Conns = scale(w.Bytes), scale(w.Sent), scale(w.Segs), scale(w.Retr), scale(w.Conns)
 	}
 	for i := range flows {
-		flows[i].W[0] = scale(flows[i].W[0])
+		flows[i].W[wi] = scale(flows[i].W[wi])
 	}
 }

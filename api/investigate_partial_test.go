@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"testing"
@@ -29,10 +30,10 @@ func TestInvestigateFindsShortSpikeInDataStartingMidRange(t *testing.T) {
 			}
 			socks = append(socks, sockRow{t: at, node: "worker-1", id: uint64(100 + i), lip: fmt.Sprintf("10.1.1.%d", 10+i), lport: uint16(40000 + i),
 				rip: "10.1.2.9", rport: 8081, dir: "client", comm: "frontend", ns: "shop", pod: fmt.Sprintf("frontend-%d", i),
-				rns: "shop", rpod: "api-0", rnode: "worker-2", sent: sent, recv: sent / 5, srtt: 800, jitter: 100})
+				rns: "shop", rpod: "api-0", rnode: "worker-2", sent: sent, recv: sent / 5, srtt: 800, jitter: 100, interval: 15 * time.Second})
 		}
 		socks = append(socks, sockRow{t: at, node: "worker-1", id: 200, lip: "10.1.1.20", lport: 45000, rip: "10.0.3.7", rport: 5432,
-			dir: "client", comm: "orders", ns: "shop", pod: "orders-0", sent: 500_000, recv: 250_000, retr: 1, srtt: 1500, jitter: 200})
+			dir: "client", comm: "orders", ns: "shop", pod: "orders-0", sent: 500_000, recv: 250_000, retr: 1, srtt: 1500, jitter: 200, interval: 15 * time.Second})
 	}
 	insertSockets(t, a.conn, socks)
 
@@ -50,16 +51,18 @@ func TestInvestigateFindsShortSpikeInDataStartingMidRange(t *testing.T) {
 			t.Errorf("summary %q lacks %q", inv.Verdict.Summary, want)
 		}
 	}
-	// At minute resolution the spike is the partial last minute, compared
-	// as a rate with the whole minute before it.
-	if inv.Spike == nil || !inv.Spike.End.Equal(to) || inv.Spike.Start.Before(to.Add(-2*time.Minute)) {
-		t.Errorf("spike %+v, want one ending at the end of the range", inv.Spike)
+	// At the agent's resolution the spike is its last three intervals,
+	// and the baseline the three before.
+	spike := window{to.Add(-46 * time.Second), to.Add(-time.Second)}
+	if inv.Spike == nil || !inv.Spike.Start.Equal(spike.Start) || !inv.Spike.End.Equal(spike.End) {
+		t.Errorf("spike %+v, want %v–%v", inv.Spike, spike.Start, spike.End)
 	}
-	if inv.Baseline == nil || inv.Baseline.Start.Before(to.Add(-3*time.Minute)) {
-		t.Errorf("baseline %+v, want it within the data, not in the empty minutes", inv.Baseline)
+	if inv.Baseline == nil || !inv.Baseline.End.Equal(spike.Start) || !inv.Baseline.Start.Equal(spike.Start.Add(-45*time.Second)) {
+		t.Errorf("baseline %+v, want the 45 s before the spike", inv.Baseline)
 	}
-	if inv.Growth < 2 || inv.Growth > 3.5 {
-		t.Errorf("growth %.2f, want about 3", inv.Growth)
+	// 4 × 3x + 750 kB against 4 × x + 750 kB per interval.
+	if want := (12.0*x + 750e3) / (4*x + 750e3); math.Abs(inv.Growth/want-1) > 0.05 {
+		t.Errorf("growth %.2f, want %.2f", inv.Growth, want)
 	}
 	if len(inv.Contributors.Ports) == 0 || inv.Contributors.Ports[0].Key != ":8081" || inv.Contributors.Ports[0].Share < 0.9 {
 		t.Errorf("ports %+v, want :8081 with the increase", inv.Contributors.Ports)

@@ -22,8 +22,11 @@ func newScenario() scenario {
 	return scenario{start: end.Add(-time.Hour), end: end}
 }
 
+// minute is when minute m is reported: as it ends (a millisecond before
+// the next minute, so that the last one is inside the range), an agent
+// interval, a poll or a flow of a minute covering it.
 func (s scenario) minute(m int) time.Time {
-	return s.start.Add(time.Duration(m)*time.Minute + 30*time.Second)
+	return s.start.Add(time.Duration(m+1)*time.Minute - time.Millisecond)
 }
 
 func inSpike(m int) bool { return m >= 40 && m < 50 }

@@ -29,6 +29,7 @@ type sockRow struct {
 	sent, recv         uint64
 	retr               uint32
 	srtt, jitter, conn uint32
+	interval           time.Duration // the agent interval ending at t; a minute when 0
 }
 
 func ip16(s string) net.IP { return net.ParseIP(s).To16() }
@@ -40,7 +41,11 @@ func insertSockets(t testing.TB, conn driver.Conn, rows []sockRow) {
 		"bytes_sent", "bytes_received", "segs_out", "segs_in", "retransmits", "srtt_us", "srtt_min_us", "srtt_max_us", "jitter_us", "connect_latency_us", "state"}
 	err := store.Insert(context.Background(), conn, "sockets", cols, "", func(b driver.Batch) error {
 		for _, r := range rows {
-			if err := b.Append(r.t, uint32(60000), r.node, uint64(4026531840), r.id, ip16(r.lip), r.lport, ip16(r.rip), r.rport, r.dir,
+			interval := r.interval
+			if interval == 0 {
+				interval = time.Minute
+			}
+			if err := b.Append(r.t, uint32(interval.Milliseconds()), r.node, uint64(4026531840), r.id, ip16(r.lip), r.lport, ip16(r.rip), r.rport, r.dir,
 				uint32(1000+r.id%100), r.comm, r.pod, r.ns, r.rpod, r.rns, r.rnode,
 				r.sent, r.recv, r.sent/1448+1, r.recv/1448+1, r.retr, r.srtt, r.srtt*9/10, r.srtt*12/10, r.jitter, r.conn, uint8(1)); err != nil {
 				return err
@@ -64,6 +69,7 @@ type flowRow struct {
 	app              string
 	spod, sns, snode string
 	dpod, dns, dnode string
+	life             time.Duration // the flow's start–end, ending at t; a minute when 0
 }
 
 func insertFlows(t testing.TB, conn driver.Conn, rows []flowRow) {
@@ -73,7 +79,11 @@ func insertFlows(t testing.TB, conn driver.Conn, rows []flowRow) {
 		"src_pod", "src_namespace", "src_node", "dst_pod", "dst_namespace", "dst_node"}
 	err := store.Insert(context.Background(), conn, "flows", cols, "", func(b driver.Batch) error {
 		for _, r := range rows {
-			if err := b.Append(r.t, r.t.Add(-time.Minute), r.t, "ipfix", ip16(r.exporter), r.sampling, r.inIf, r.outIf,
+			life := r.life
+			if life == 0 {
+				life = time.Minute
+			}
+			if err := b.Append(r.t, r.t.Add(-life), r.t, "ipfix", ip16(r.exporter), r.sampling, r.inIf, r.outIf,
 				ip16(r.src), ip16(r.dst), r.sport, r.dport, uint8(6), r.bytes, r.packets, r.app,
 				r.spod, r.sns, r.snode, r.dpod, r.dns, r.dnode); err != nil {
 				return err
@@ -94,6 +104,7 @@ type ifRow struct {
 	speed          uint64
 	inOct, outOct  uint64 // deltas over the minute before t
 	inErr, discard uint64
+	interval       time.Duration // since the poll before; a minute when 0
 }
 
 func insertIfStats(t testing.TB, conn driver.Conn, rows []ifRow) {
@@ -103,8 +114,12 @@ func insertIfStats(t testing.TB, conn driver.Conn, rows []ifRow) {
 		"in_bps", "out_bps", "in_pps", "out_pps", "in_utilization", "out_utilization"}
 	err := store.Insert(context.Background(), conn, "ifstats", cols, "", func(b driver.Batch) error {
 		for _, r := range rows {
-			inBps, outBps := float64(r.inOct)*8/60, float64(r.outOct)*8/60
-			if err := b.Append(r.t, r.t.Add(-time.Minute), r.device, ip16(r.ip), r.device, r.idx, r.name, "", r.speed, uint8(1), uint8(1),
+			interval := r.interval
+			if interval == 0 {
+				interval = time.Minute
+			}
+			inBps, outBps := float64(r.inOct)*8/interval.Seconds(), float64(r.outOct)*8/interval.Seconds()
+			if err := b.Append(r.t, r.t.Add(-interval), r.device, ip16(r.ip), r.device, r.idx, r.name, "", r.speed, uint8(1), uint8(1),
 				true, true, r.inOct, r.outOct, r.inOct/1000, r.outOct/1000, r.inErr, r.discard,
 				inBps, outBps, inBps/8000, outBps/8000, inBps/float64(r.speed), outBps/float64(r.speed)); err != nil {
 				return err

@@ -89,6 +89,11 @@ func median(v []float64) float64 {
 // earlier than the first fully covered bucket of data) and their rates.
 type spikeResult struct {
 	Event, Base window
+	// Plateau is the part of the event clear of the edges' blur, and
+	// Rate the mean rate there (value units per second); zero when the
+	// event is a whole range compared with the range before it.
+	Plateau window
+	Rate    float64
 	// DataStart is the start of the first fully covered bucket when the
 	// range begins before the data; zero when data precede the range.
 	DataStart time.Time
@@ -134,23 +139,27 @@ func rateSeries(series []bucket, from, to time.Time, step time.Duration) (rates 
 }
 
 // detectSpike finds the spike of a filled series as rates over the
-// covered time, so that empty minutes before the data and a partial last
-// minute do not distort the level. It tries the series' median first (a
+// covered time, so that empty buckets before the data and a partial last
+// bucket do not distort the level. It tries the series' median first (a
 // spike shorter than half of the data), then a step up from the level
-// before it (a spike covering most of the data). floor is in value units
-// per bucket. ok is false when no bucket stands out.
-func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor, floor float64) (spikeResult, bool) {
+// before it (a spike covering most of the data), and then places the
+// edges where the rate crosses halfway between the level and the spike's
+// own (see refineEdges). floorRate is in value units per second. ok is
+// false when no bucket stands out.
+func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor, floorRate float64) (spikeResult, bool) {
 	rates, _, dataStart := rateSeries(series, from, to, step)
-	floorRate := floor / step.Seconds()
-	i, j, _, ok := findSpike(rates, factor, floorRate)
+	i, j, level, ok := findSpike(rates, factor, floorRate)
 	if !ok {
-		i, j, ok = findStepUp(rates, factor, floorRate)
+		i, j, level, ok = findStepUp(rates, factor, floorRate)
 	}
 	if !ok {
 		return spikeResult{DataStart: dataStart}, false
 	}
-	r := spikeResult{DataStart: dataStart, Event: window{rates[i].T, rates[j].T.Add(step)}}
-	r.Base = baselineBefore(r.Event, dataStart)
+	open := rates[len(rates)-1].T.Add(step).Before(to) // the data ended inside the range
+	sh := shapeSpike(rates, i, j, level, open, step)
+	r := spikeResult{DataStart: dataStart, Event: sh.event, Plateau: sh.plateau, Rate: sh.rate}
+	whole := (r.Event.dur() + step - 1) / step * step // the baseline is whole buckets
+	r.Base = baselineBefore(window{sh.riseStart, sh.riseStart.Add(whole)}, dataStart)
 	if r.Event.End.After(to) {
 		r.Event.End = to
 	}
@@ -171,34 +180,37 @@ func baselineBefore(event window, dataStart time.Time) window {
 // the buckets before it: a rise that lasts to (or nearly to) the end of
 // the series outweighs its median. A bucket belongs to the run when it
 // exceeds factor × that level, the level plus four robust deviations
-// (when at least three buckets precede it) and floor.
-func findStepUp(vals []bucket, factor, floor float64) (first, last int, ok bool) {
+// (when at least three buckets precede it) and floor. Candidate starts
+// are tried every stride buckets, so that a fine series of thousands of
+// buckets costs a few hundred medians.
+func findStepUp(vals []bucket, factor, floor float64) (first, last int, level float64, ok bool) {
 	best := 0.0
-	for k := 1; k < len(vals); k++ {
+	stride := max(1, len(vals)/300)
+	for k := 1; k < len(vals); k += stride {
 		prefix := make([]float64, k)
 		for i := range prefix {
 			prefix[i] = vals[i].V
 		}
-		level := median(prefix)
-		if level <= 0 {
+		lvl := median(prefix)
+		if lvl <= 0 {
 			continue
 		}
-		threshold := math.Max(level*factor, floor)
+		threshold := math.Max(lvl*factor, floor)
 		if k >= 3 {
 			dev := make([]float64, k)
 			for i, v := range prefix {
-				dev[i] = math.Abs(v - level)
+				dev[i] = math.Abs(v - lvl)
 			}
-			threshold = math.Max(threshold, level+4*1.4826*median(dev))
+			threshold = math.Max(threshold, lvl+4*1.4826*median(dev))
 		}
 		score, j := 0.0, k-1
 		for m := k; m < len(vals) && vals[m].V > threshold; m++ {
-			score += vals[m].V - level
+			score += vals[m].V - lvl
 			j = m
 		}
 		if j >= k && score > best {
-			best, first, last, ok = score, k, j, true
+			best, first, last, level, ok = score, k, j, lvl, true
 		}
 	}
-	return first, last, ok
+	return first, last, level, ok
 }

@@ -70,27 +70,33 @@ func (g *socketGroup) remoteEntity() MapNode {
 }
 
 // socketGroups reads the groups matching q (without time conditions) over
-// the two windows from sockets_1m, largest first.
-func (c *Component) socketGroups(ctx context.Context, q *query, base, event window, limit int) ([]socketGroup, error) {
+// the two windows, largest first: byte counts shared between the windows
+// by how much of each agent interval fell in them, connections and RTT
+// quantiles of the intervals touching them.
+func (c *Component) socketGroups(ctx context.Context, sp span, q *query, base, event window, limit int) ([]socketGroup, error) {
 	q = q.clone()
-	b0, b1 := q.bind("DateTime64(3, 'UTC')", chTime(base.Start)), q.bind("DateTime64(3, 'UTC')", chTime(base.End))
-	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End))
-	lo, hi := b0, e1
+	lo := base.Start
 	if base.dur() == 0 {
-		lo = e0
+		lo = event.Start
 	}
-	q.and("time >= " + lo + " AND time < " + hi)
-	w := [2]string{"time >= " + b0 + " AND time < " + b1, "time >= " + e0 + " AND time < " + e1}
+	src := sp.rows(q, lo, event.End)
+	// The rollup keeps connections and RTT as aggregate states.
+	conns, rtt, jit, lport, rport := "uniqMergeIf(sockets, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(srtt_us, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %s)", "local_port", "remote_port"
+	if sp.isRaw() {
+		conns, rtt, jit = "uniqIf(netns, socket_id, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(srtt_us, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(jitter_us, %s)"
+		lport, rport = "if(direction = 'client', 0, local_port)", "if(direction = 'server', 0, remote_port)"
+	}
 	cols := ""
-	for _, cond := range w {
+	for _, w := range []window{base, event} {
+		in := inWindow(q, w)
 		cols += fmt.Sprintf(`,
-	sumIf(bytes_sent + bytes_received, %[1]s), sumIf(bytes_sent, %[1]s), sumIf(segs_out, %[1]s), sumIf(retransmits, %[1]s), uniqMergeIf(sockets, %[1]s),
-	quantilesTDigestMergeIf(0.5, 0.9, 0.99)(srtt_us, %[1]s), quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %[1]s)`, cond)
+	toUInt64(%s), toUInt64(%s), toUInt64(%s), toUInt64(%s), `+conns+`, `+rtt+`, `+jit,
+			windowSum(q, "bytes_sent + bytes_received", w), windowSum(q, "bytes_sent", w), windowSum(q, "segs_out", w), windowSum(q, "retransmits", w), in, in, in)
 	}
-	sql := `SELECT toString(direction), node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port,
+	sql := `SELECT toString(direction), node, local_namespace, local_pod, comm, local_ip, ` + lport + ` AS lport, remote_ip, ` + rport + ` AS rport,
 	any(remote_namespace), any(remote_pod), any(remote_node)` + cols + `
-FROM sockets_1m WHERE ` + q.where() + `
-GROUP BY direction, node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port
+FROM ` + src + ` WHERE ` + q.where() + `
+GROUP BY direction, node, local_namespace, local_pod, comm, local_ip, lport, remote_ip, rport
 ORDER BY sum(bytes_sent + bytes_received) DESC
 LIMIT ` + q.bind("UInt32", uint32(limit))
 	var out []socketGroup
@@ -235,7 +241,9 @@ func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error
 		ph := q.bind("IPv6", ipParam(a))
 		q.and("local_ip = " + ph + " OR remote_ip = " + ph)
 	}
-	groups, err := c.socketGroups(ctx, q, window{from, from}, window{from.Truncate(time.Minute), to}, limit)
+	// Whole minutes of the rollup, as the range's minutes are.
+	end := to.Add(time.Minute - time.Nanosecond).Truncate(time.Minute)
+	groups, err := c.socketGroups(ctx, minuteSockets, q, window{from, from}, window{from.Truncate(time.Minute), end}, limit)
 	if err != nil {
 		return nil, err
 	}

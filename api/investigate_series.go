@@ -1,0 +1,162 @@
+package api
+
+import (
+	"context"
+	"time"
+)
+
+// maxSeriesBuckets bounds a fine series: a 1-hour range is read per
+// second, a 6-hour one per 6 seconds.
+const maxSeriesBuckets = 3600
+
+// seriesStep is the bucket of the spike search: one second (the raw
+// tables' precision: a poll, an agent interval or a flow is spread over
+// the seconds it covers) up to maxSeriesBuckets buckets, minutes beyond
+// maxRawRange (the rollups).
+func seriesStep(from, to time.Time) time.Duration {
+	r := to.Sub(from)
+	if r > maxRawRange {
+		return max(time.Minute, (r / 360).Truncate(time.Minute))
+	}
+	return max(time.Second, ((r + maxSeriesBuckets*time.Second - 1) / maxSeriesBuckets).Truncate(time.Second))
+}
+
+// layerSeries is each layer's bytes per step over the range and as long
+// again before it (where a baseline may reach), and the sockets'
+// retransmits.
+type layerSeries struct {
+	bytes map[string][]bucket
+	retr  []bucket
+	from  time.Time // start of the range proper
+}
+
+// seriesByLayer reads the subject's series from each layer it can be
+// restricted to.
+func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]span, from, to time.Time, step time.Duration) (layerSeries, error) {
+	out := layerSeries{bytes: map[string][]bucket{}, from: from}
+	ext := from.Add(-to.Sub(from))
+	for _, l := range []struct {
+		layer string
+		scope *query
+	}{{"sockets", sc.sockets}, {"flows", sc.flows}, {"snmp", sc.snmp}} {
+		if l.scope == nil {
+			continue
+		}
+		values := []string{"bytes"}
+		if l.layer == "sockets" {
+			values = append(values, "retransmits")
+		}
+		pts, err := c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], l.scope, ext, to, step, values...)
+		if err != nil {
+			return out, err
+		}
+		out.bytes[l.layer] = fillSeries(pts[0], ext, to, step)
+		if len(pts) > 1 {
+			out.retr = fillSeries(pts[1], ext, to, step)
+		}
+	}
+	return out, nil
+}
+
+// inRange is the part of a series from the bucket holding the range's
+// start.
+func (ls layerSeries) inRange(s []bucket, step time.Duration) []bucket {
+	start := ls.from.Truncate(step)
+	for i, b := range s {
+		if !b.T.Before(start) {
+			return s[i:]
+		}
+	}
+	return nil
+}
+
+// sum is a layer's total within w (bucket-aligned).
+func (ls layerSeries) sum(layer string, w window) uint64 {
+	var v float64
+	for _, b := range ls.bytes[layer] {
+		if !b.T.Before(w.Start) && b.T.Before(w.End) {
+			v += b.V
+		}
+	}
+	return uint64(v + 0.5)
+}
+
+// covers is true when a layer has data in most of w: a level to compare
+// with, not the edge of a row reaching into it.
+func (ls layerSeries) covers(layer string, w window) bool {
+	n, with := 0, 0
+	for _, b := range ls.bytes[layer] {
+		if !b.T.Before(w.Start) && b.T.Before(w.End) {
+			n++
+			if b.V > 0 {
+				with++
+			}
+		}
+	}
+	return n > 0 && 2*with >= n
+}
+
+// spikeWindows are the windows an investigation compares.
+type spikeWindows struct {
+	event, base window
+	plateau     window  // the event clear of its edges' blur (zero: all of it)
+	rate        float64 // bytes per second over the plateau (0: use the event's sum)
+	layer       string  // the layer whose series gave them
+	found, retr bool    // a traffic spike, a retransmit spike
+}
+
+// findWindows looks for a spike in each primary layer in turn, then for
+// a retransmit spike, then for a rise covering the whole range; without
+// any, it compares the last quarter of the range with the quarter before.
+func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Duration) spikeWindows {
+	var w spikeWindows
+	var dataStart time.Time // start of the spike layer's data when the range begins before it
+	for _, layer := range sc.primary {
+		s := ls.inRange(ls.bytes[layer], step)
+		if !hasData(s) {
+			continue
+		}
+		if w.layer == "" {
+			w.layer = layer // the series reported even without a spike
+			_, _, dataStart = rateSeries(s, from, to, step)
+		}
+		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor/60.0); ok {
+			w.event, w.base, w.plateau, w.rate, dataStart = r.Event, r.Base, r.Plateau, r.Rate, r.DataStart
+			w.layer, w.found = layer, true
+			return w
+		}
+	}
+	if len(ls.retr) > 0 {
+		if r, ok := detectSpike(ls.inRange(ls.retr, step), from, to, step, retransmitFactor, minRetrSeriesFloor/60.0); ok {
+			w.event, w.base, w.retr = r.Event, r.Base, true
+			if w.layer == "" {
+				w.layer = "sockets"
+			}
+			return w
+		}
+	}
+	if w.layer != "" && dataStart.IsZero() {
+		// A rise covering the whole range (or most of it, when the level
+		// before it is not in the range): against the window before.
+		prev := window{from.Add(-to.Sub(from)), from}
+		if wb, we := ls.sum(w.layer, prev), ls.sum(w.layer, window{from, to}); ls.covers(w.layer, prev) &&
+			float64(we) > spikeFactor*float64(wb) && float64(we) > minSeriesBytesFloor*to.Sub(from).Minutes() {
+			w.event, w.base, w.found = window{from, to}, prev, true
+			return w
+		}
+	}
+	// No spike: compare the last quarter of the range with the quarter before.
+	q := max((to.Sub(from) / 4).Truncate(step), step)
+	w.event = window{to.Add(-q), to}
+	w.base = baselineBefore(w.event, dataStart)
+	return w
+}
+
+func hasData(s []bucket) bool {
+	for _, b := range s {
+		if b.V > 0 {
+			return true
+		}
+	}
+	return false
+}
