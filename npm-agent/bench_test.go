@@ -60,6 +60,9 @@ func TestHelperAgent(t *testing.T) {
 	}
 	cfg := DefaultConfiguration()
 	cfg.Kubernetes = "off"
+	if v := os.Getenv(benchStrategyEnv); v != "" {
+		cfg.Strategy = v
+	}
 	pub := &discard{}
 	c, err := New(telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))), cfg, Dependencies{Publisher: pub})
 	if err != nil {
@@ -92,10 +95,13 @@ type agentProc struct {
 	out   *bufio.Reader
 }
 
-func startAgentProc(b *testing.B) *agentProc {
+// benchStrategyEnv forces the agent helper's strategy.
+const benchStrategyEnv = "NPMAGENT_BENCH_STRATEGY"
+
+func startAgentProc(b *testing.B, strategy string) *agentProc {
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe, "-test.run=^TestHelperAgent$", "-test.v=false")
-	cmd.Env = append(os.Environ(), agentHelperEnv+"=1")
+	cmd.Env = append(os.Environ(), agentHelperEnv+"=1", benchStrategyEnv+"="+strategy)
 	cmd.Stderr = os.Stderr
 	in, _ := cmd.StdinPipe()
 	outp, _ := cmd.StdoutPipe()
@@ -219,10 +225,12 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// BenchmarkAgentOverhead measures each strategy this kernel runs, in one
+// run: throughput and connections/s without and with the agent, then
+// the agent at 100k sockets.
 func BenchmarkAgentOverhead(b *testing.B) {
 	testenv.Root(b)
 	testenv.Command(b, "iperf3")
-	rounds := envInt("NPMAGENT_BENCH_ROUNDS", 5)
 	p := newPair(b)
 	for _, ns := range []string{p.a, p.b} {
 		srv := exec.Command("ip", "netns", "exec", ns, "iperf3", "-s")
@@ -246,7 +254,22 @@ func BenchmarkAgentOverhead(b *testing.B) {
 		}
 	}()
 	time.Sleep(300 * time.Millisecond) // iperf3 servers listening
+	probe := ProbeKernel(DefaultConfiguration())
+	for _, st := range strategies {
+		if f, _ := probe.Strategy(st.name); !f.Runs {
+			logf(b, "%s: not run on this kernel: %s", st.name, f.Why)
+			continue
+		}
+		b.Run(st.name, func(b *testing.B) {
+			benchOverhead(b, p, st.name)
+			benchManySockets(b, p, st.name)
+		})
+	}
+}
 
+// benchOverhead alternates rounds without and with the agent.
+func benchOverhead(b *testing.B, p *pair, strategy string) {
+	rounds := envInt("NPMAGENT_BENCH_ROUNDS", 5)
 	type series struct{ off, on []float64 }
 	loop, veth, conns := &series{}, &series{}, &series{}
 	var progs map[string]progStats
@@ -255,7 +278,7 @@ func BenchmarkAgentOverhead(b *testing.B) {
 		for _, on := range []bool{false, true} {
 			var a *agentProc
 			if on {
-				a = startAgentProc(b)
+				a = startAgentProc(b, strategy)
 			}
 			l := iperf(b, p.a, "127.0.0.1")
 			v := iperf(b, p.a, p.b4)
@@ -284,11 +307,9 @@ func BenchmarkAgentOverhead(b *testing.B) {
 			logf(b, "last round, %s: %d runs, %.0f ns/run", name, s.Runs, s.Runtime/float64(s.Runs))
 		}
 	}
-	logf(b, "medians over %d rounds: loopback %.2f -> %.2f Gbit/s (%.2f%%), veth %.2f -> %.2f Gbit/s (%.2f%%), %.0f -> %.0f conn/s (%.2f%%)",
-		rounds, median(loop.off), median(loop.on), cost(loop), median(veth.off), median(veth.on), cost(veth),
+	logf(b, "%s, medians over %d rounds: loopback %.2f -> %.2f Gbit/s (%.2f%%), veth %.2f -> %.2f Gbit/s (%.2f%%), %.0f -> %.0f conn/s (%.2f%%)",
+		strategy, rounds, median(loop.off), median(loop.on), cost(loop), median(veth.off), median(veth.on), cost(veth),
 		median(conns.off), median(conns.on), cost(conns))
-
-	benchManySockets(b, p)
 }
 
 const holdHelperEnv = "NPMAGENT_HELPER_HOLD"
@@ -333,7 +354,7 @@ func TestHelperHold(t *testing.T) {
 // benchManySockets holds NPMAGENT_BENCH_SOCKETS open sockets (both ends
 // of half as many connections, in several holder processes) and measures
 // the agent's RSS and CPU over two publishing intervals.
-func benchManySockets(b *testing.B, p *pair) {
+func benchManySockets(b *testing.B, p *pair, strategy string) {
 	total := envInt("NPMAGENT_BENCH_SOCKETS", 100000)
 	run(b, "ip", "netns", "exec", p.a, "sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000")
 	const perProc = 8000 // connections: 16000 sockets per holder
@@ -354,17 +375,23 @@ func benchManySockets(b *testing.B, p *pair) {
 			b.Fatalf("holder %d: %q %v", i, line, err)
 		}
 	}
-	a := startAgentProc(b)
+	a := startAgentProc(b, strategy)
 	pid := a.cmd.Process.Pid
 	time.Sleep(2 * time.Second) // start-up walks done
 	t0, c0 := time.Now(), cpuTicks(pid)
-	time.Sleep(20 * time.Second) // two publishing intervals, ten samples
-	cpu := (cpuTicks(pid) - c0) / 100 / time.Since(t0).Seconds() * 100
+	const window = 20 * time.Second // two publishing intervals, ten walks
+	time.Sleep(window)
+	cpuSec := (cpuTicks(pid) - c0) / 100
+	cpu := cpuSec / time.Since(t0).Seconds() * 100
+	walks := window.Seconds() / DefaultConfiguration().SampleInterval.Seconds()
+	perWalk10k := cpuSec / walks / (float64(total) / 10000) * 1000
 	rss := rssMB(pid)
 	progs := a.stop()
 	b.ReportMetric(rss, "agent-RSS-MB")
 	b.ReportMetric(cpu, "agent-CPU-%")
-	logf(b, "%d open sockets: agent RSS %.1f MB, CPU %.2f%% of one core", total, rss, cpu)
+	b.ReportMetric(perWalk10k, "agent-ms/walk/10k-sockets")
+	logf(b, "%s, %d open sockets: agent RSS %.1f MB, CPU %.2f%% of one core, %.1f ms of agent CPU per walk per 10k sockets (publishing included)",
+		strategy, total, rss, cpu, perWalk10k)
 	for name, s := range progs {
 		if s.Runs > 0 {
 			logf(b, "%d sockets, %s: %d runs, %.0f ns/run", total, name, s.Runs, s.Runtime/float64(s.Runs))

@@ -42,8 +42,10 @@ func testSeesEveryShortConnection(t *testing.T, strategy string) {
 	defer ln.Close()
 	serverCookies := make(chan uint64, conns)
 	var srv sync.WaitGroup
+	accepted := make(chan struct{}) // every connection accepted: srv.Add is done
 	go func() {
-		for {
+		defer close(accepted)
+		for range conns {
 			c, err := ln.Accept()
 			if err != nil {
 				return
@@ -95,6 +97,7 @@ func testSeesEveryShortConnection(t *testing.T, strategy string) {
 			t.Fatal(err)
 		}
 	}
+	<-accepted
 	srv.Wait()
 	close(clientCookies)
 	close(serverCookies)
