@@ -76,7 +76,7 @@ type component struct {
 	optional bool
 	// layer is the investigation layer the component feeds ("sockets").
 	layer string
-	build    func(*env, *telemetry.Reporter) (service, error)
+	build func(*env, *telemetry.Reporter) (service, error)
 }
 
 // running is a started component and its HTTP listener.
