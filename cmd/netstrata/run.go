@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -47,11 +48,7 @@ func (e *env) setLayerOff(layer, why string) {
 func (e *env) offLayers() map[string]string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]string, len(e.layersOff))
-	for k, v := range e.layersOff {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(e.layersOff)
 }
 
 // publisher returns the process's producer, creating it on first use.

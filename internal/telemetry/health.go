@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"sort"
 	"sync"
@@ -29,11 +30,7 @@ func (h *Health) Note(name, detail string) {
 func (h *Health) Notes() map[string]string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make(map[string]string, len(h.notes))
-	for k, v := range h.notes {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(h.notes)
 }
 
 // Set records a check's state and reports whether it changed.
