@@ -51,6 +51,17 @@ func TestHealthzTurnsUnhealthyAndBackNamingTheCheck(t *testing.T) {
 	resp.Body.Close()
 }
 
+func TestHealthzShowsANoteWithoutTurningUnhealthy(t *testing.T) {
+	r := NewReporter(slog.New(slog.NewTextHandler(io.Discard, nil))).Component("npm-agent")
+	r.SetNote("layer", "off: no eBPF strategy can run on this kernel")
+	rec := httptest.NewRecorder()
+	r.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, `"name":"npm-agent/layer","status":"ok","detail":"off: no eBPF strategy can run on this kernel"`) {
+		t.Fatalf("%d %s", rec.Code, body)
+	}
+}
+
 func TestRateLimitedLogsOncePerIntervalAndCountsTheRest(t *testing.T) {
 	var logs bytes.Buffer
 	rl := NewRateLimited(slog.New(slog.NewTextHandler(&logs, nil)), 50*time.Millisecond)
