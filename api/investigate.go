@@ -205,30 +205,27 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	w := findWindows(sc, ls, from, to, step)
 	event, base := w.event, w.base
 	spikeFound, retrSpike, spikeLayer := w.found, w.retr, w.layer
-	// Contributors are measured over the spike's plateau, clear of the
-	// edges' blur, and brought to the event's duration.
-	measured := w.plateau
-	if measured.dur() == 0 {
-		measured = event
-	}
+	// Contributors are measured over the spike with its blurred edges
+	// (see excessOverBaseline).
+	flowsAt, socketsAt := w.measureWindow(ls, "flows", from, to, step), w.measureWindow(ls, "sockets", from, to, step)
 
 	// 2. Contributors, health and map from the sockets; flows for the
 	// paths and for subjects the agents do not see.
 	var groups []socketGroup
 	if sc.sockets != nil {
-		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, base, measured, maxGroups); err != nil {
+		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, base, socketsAt, maxGroups); err != nil {
 			return nil, err
 		}
 	}
 	var flowGroups []flowGroup
 	if sc.flows != nil {
-		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, base, measured); err != nil {
+		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, base, flowsAt); err != nil {
 			return nil, err
 		}
 	}
 	if sc.subject.Kind == "interface" && len(flowGroups) > 0 {
 		// The agents' view of the conversations crossing the interface.
-		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, base, measured); err != nil {
+		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, base, socketsAt); err != nil {
 			return nil, err
 		}
 	}
@@ -257,8 +254,12 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	}
 	// Contributors compare bytes of the two windows: bring both to the
 	// event's duration so that a share or a "3× more" is a rate.
-	scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
-	scaleWindow(groups, flowGroups, 1, event.dur().Seconds()/measured.dur().Seconds())
+	if w.blur.dur() > 0 {
+		excessOverBaseline(groups, nil, base, socketsAt, event)
+		excessOverBaseline(nil, flowGroups, base, flowsAt, event)
+	} else {
+		scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
+	}
 	if !spikeFound && !retrSpike {
 		inv.Spike.Source = spikeLayer + " (no spike found; last quarter of the range)"
 	}
@@ -353,6 +354,35 @@ func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Tim
 	ph := f.bind("Array(IPv6)", ips)
 	f.conds[len(f.conds)-1] += " OR src_ip IN " + ph + " OR dst_ip IN " + ph
 	return nil
+}
+
+// excessOverBaseline turns counts over the baseline and over measured
+// (the event with its blurred edges and some margin) into counts over
+// the event: the baseline's rate over the event's duration, and that
+// plus what measured held above the baseline's rate. Every byte of the
+// spike is in measured wherever the spreading of the edge intervals put
+// it, so each contributor's increase is exact when its level before and
+// after the spike is its baseline (or it stops with the data).
+func excessOverBaseline(groups []socketGroup, flows []flowGroup, base, measured, event window) {
+	b, m, d := base.dur().Seconds(), measured.dur().Seconds(), event.dur().Seconds()
+	if b <= 0 || m <= 0 {
+		return
+	}
+	conv := func(w0, w1 uint64) (uint64, uint64) {
+		rate := float64(w0) / b
+		return uint64(math.Round(rate * d)), uint64(math.Round(max(0, rate*d+float64(w1)-rate*m)))
+	}
+	for i := range groups {
+		w := &groups[i].W
+		w[0].Bytes, w[1].Bytes = conv(w[0].Bytes, w[1].Bytes)
+		w[0].Sent, w[1].Sent = conv(w[0].Sent, w[1].Sent)
+		w[0].Segs, w[1].Segs = conv(w[0].Segs, w[1].Segs)
+		w[0].Retr, w[1].Retr = conv(w[0].Retr, w[1].Retr)
+		w[0].Conns = uint64(math.Round(float64(w[0].Conns) * d / b))
+	}
+	for i := range flows {
+		flows[i].W[0], flows[i].W[1] = conv(flows[i].W[0], flows[i].W[1])
+	}
 }
 
 // scaleWindow brings window wi's counts to the length of the event

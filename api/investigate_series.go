@@ -99,8 +99,8 @@ func (ls layerSeries) covers(layer string, w window) bool {
 // spikeWindows are the windows an investigation compares.
 type spikeWindows struct {
 	event, base window
-	plateau     window  // the event clear of its edges' blur (zero: all of it)
-	rate        float64 // bytes per second over the plateau (0: use the event's sum)
+	blur        window  // the event with its blurred edges (zero: the event)
+	rate        float64 // bytes per second of the spike's plateau (0: use the event's sum)
 	layer       string  // the layer whose series gave them
 	found, retr bool    // a traffic spike, a retransmit spike
 }
@@ -121,7 +121,7 @@ func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Durati
 			_, _, dataStart = rateSeries(s, from, to, step)
 		}
 		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor/60.0); ok {
-			w.event, w.base, w.plateau, w.rate, dataStart = r.Event, r.Base, r.Plateau, r.Rate, r.DataStart
+			w.event, w.base, w.blur, w.rate, dataStart = r.Event, r.Base, r.Blur, r.Rate, r.DataStart
 			w.layer, w.found = layer, true
 			return w
 		}
@@ -159,4 +159,28 @@ func hasData(s []bucket) bool {
 		}
 	}
 	return false
+}
+
+// measureWindow is where a layer's contributors are measured: the event
+// and the blur of its edges in the spike layer and in that layer; the
+// event itself when the windows are whole buckets.
+func (w spikeWindows) measureWindow(ls layerSeries, layer string, from, to time.Time, step time.Duration) window {
+	if w.blur.dur() == 0 {
+		return w.event
+	}
+	m := w.blur
+	if s := ls.bytes[layer]; len(s) > 0 {
+		rates, _, _ := rateSeries(ls.inRange(s, step), from, to, step)
+		b := blurAround(rates, w.event, step)
+		if b.Start.Before(m.Start) {
+			m.Start = b.Start
+		}
+		if b.End.After(m.End) {
+			m.End = b.End
+		}
+	}
+	if m.Start.Before(w.base.Start) {
+		m.Start = w.base.Start
+	}
+	return m
 }

@@ -89,11 +89,11 @@ func median(v []float64) float64 {
 // earlier than the first fully covered bucket of data) and their rates.
 type spikeResult struct {
 	Event, Base window
-	// Plateau is the part of the event clear of the edges' blur, and
-	// Rate the mean rate there (value units per second); zero when the
+	// Rate is the mean rate of the spike's plateau (value units per
+	// second), Blur the event with its blurred edges; zero when the
 	// event is a whole range compared with the range before it.
-	Plateau window
-	Rate    float64
+	Rate float64
+	Blur window
 	// DataStart is the start of the first fully covered bucket when the
 	// range begins before the data; zero when data precede the range.
 	DataStart time.Time
@@ -157,9 +157,9 @@ func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor
 	}
 	open := rates[len(rates)-1].T.Add(step).Before(to) // the data ended inside the range
 	sh := shapeSpike(rates, i, j, level, open, step)
-	r := spikeResult{DataStart: dataStart, Event: sh.event, Plateau: sh.plateau, Rate: sh.rate}
+	r := spikeResult{DataStart: dataStart, Event: sh.event, Rate: sh.rate, Blur: sh.blur}
 	whole := (r.Event.dur() + step - 1) / step * step // the baseline is whole buckets
-	r.Base = baselineBefore(window{sh.riseStart, sh.riseStart.Add(whole)}, dataStart)
+	r.Base = baselineBefore(window{sh.blur.Start, sh.blur.Start.Add(whole)}, dataStart)
 	if r.Event.End.After(to) {
 		r.Event.End = to
 	}

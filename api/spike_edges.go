@@ -1,20 +1,27 @@
 package api
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // spikeShape is where a spike's edges are once the blur of the layer is
 // accounted for.
 type spikeShape struct {
-	event     window    // the step's edges
-	plateau   window    // the part of the event clear of the blur
-	rate      float64   // mean rate over the plateau
-	riseStart time.Time // where the rate first leaves the level before
+	event   window  // the step's edges
+	plateau window  // the part of the event clear of the blur
+	rate    float64 // mean rate over the plateau
+	blur    window  // from where the rate leaves the level to where it is back
 }
 
-// edgeTolerance is how close to the level (or to the spike's rate), as a
-// share of the step between them, a bucket must be to count as the level
-// (or as the plateau) rather than as the blur of an edge.
-const edgeTolerance = 0.1
+// How close to the spike's rate, and to the level, as a share of the step
+// between them, a bucket must be to count as the plateau, or as the
+// level, rather than as the blur of an edge. The level's is tight so
+// that the baseline holds none of the blur.
+const (
+	plateauTolerance = 0.1
+	levelTolerance   = 0.02
+)
 
 // shapeSpike places the edges of the run [i, j] of rates standing above
 // level. A layer that reports over intervals (a poll, an agent interval,
@@ -27,35 +34,37 @@ const edgeTolerance = 0.1
 // the range (the level after the spike is then 0), false when the run
 // may reach the end of the range.
 func shapeSpike(r []bucket, i, j int, level float64, open bool, step time.Duration) spikeShape {
-	peak := median(values(r[i : j+1]))
+	// The level of the spike: high in the run, which also holds the
+	// blur of both edges, but not its noisiest bucket.
+	peak := quantile(values(r[i:j+1]), 0.8)
 	after := 0.0
 	if j+1 < len(r) {
 		after = median(values(r[j+1:]))
 	} else if !open {
 		after = level // lasts to the end of the range: no fall to measure
 	}
-	near := func(v, target, from float64) bool { return absf(v-target) <= edgeTolerance*absf(target-from) }
+	near := func(v, target, from, tol float64) bool { return absf(v-target) <= tol*absf(target-from) }
 	// The plateau: from the first to the last bucket of the run near the peak.
 	p0, p1 := i, j
-	for p0 < j && !near(r[p0].V, peak, level) {
+	for p0 < j && !near(r[p0].V, peak, level, plateauTolerance) {
 		p0++
 	}
-	for p1 > p0 && !near(r[p1].V, peak, after) {
+	for p1 > p0 && !near(r[p1].V, peak, after, plateauTolerance) {
 		p1--
 	}
 	// The blur: out from the plateau while not yet near the level.
 	g, h := p0, p1
-	for g > 0 && !near(r[g-1].V, level, peak) {
+	for g > 0 && !near(r[g-1].V, level, peak, levelTolerance) {
 		g--
 	}
-	for h+1 < len(r) && !near(r[h+1].V, after, peak) {
+	for h+1 < len(r) && !near(r[h+1].V, after, peak, levelTolerance) {
 		h++
 	}
 	var sum float64
 	for _, b := range r[p0 : p1+1] {
 		sum += b.V
 	}
-	sh := spikeShape{rate: sum / float64(p1-p0+1), riseStart: r[g].T,
+	sh := spikeShape{rate: sum / float64(p1-p0+1), blur: window{r[g].T, r[h].T.Add(step)},
 		plateau: window{r[p0].T, r[p1].T.Add(step)}}
 	sh.event = sh.plateau
 	if d := sh.rate - level; d > 0 {
@@ -89,4 +98,47 @@ func absf(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// quantile is the q-quantile (nearest rank) of v.
+func quantile(v []float64, q float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// blurAround is how far another layer's series (rates, one per step)
+// is blurred around an event found in the spike layer: out from the
+// event while its rate is not yet back near its level before (and
+// after) the event, so that contributors read from that layer are
+// measured over all of their spike's bytes, and only over those.
+func blurAround(r []bucket, event window, step time.Duration) window {
+	i := sort.Search(len(r), func(k int) bool { return !r[k].T.Before(event.Start.Truncate(step)) })
+	j := sort.Search(len(r), func(k int) bool { return !r[k].T.Before(event.End) }) - 1
+	if i >= len(r) || j < i {
+		return event
+	}
+	d := j - i + 1
+	peak := quantile(values(r[i:j+1]), 0.8)
+	before, after := 0.0, 0.0
+	if i > 0 {
+		before = median(values(r[max(0, i-d):i]))
+	}
+	if j+1 < len(r) {
+		after = median(values(r[j+1 : min(len(r), j+1+d)]))
+	}
+	for i > 0 && r[i-1].V-before > levelTolerance*absf(peak-before) {
+		i--
+	}
+	for j+1 < len(r) && r[j+1].V-after > levelTolerance*absf(peak-after) {
+		j++
+	}
+	w := window{r[i].T, r[j].T.Add(step)}
+	if event.Start.Before(w.Start) {
+		w.Start = event.Start
+	}
+	if event.End.After(w.End) {
+		w.End = event.End
+	}
+	return w
 }
