@@ -207,6 +207,7 @@ func bytesOf(g *socketGroup) [2]uint64 { return [2]uint64{g.W[0].Bytes, g.W[1].B
 
 func socketContributors(groups []socketGroup, byDelta bool) Contributors {
 	ports, sessions, pods, procs := newTally(), newTally(), newTally(), newTally()
+	senders, receivers := newTally(), newTally()
 	for i := range groups {
 		g := &groups[i]
 		w := bytesOf(g)
@@ -214,23 +215,34 @@ func socketContributors(groups []socketGroup, byDelta bool) Contributors {
 		sessions.add(g.sessionKey(), g.Node, w)
 		pods.add(podLabel(g.LocalNS, g.LocalPod), g.Node, w)
 		procs.add(g.Comm+"@"+g.Node, g.Node, w)
+		// The local end sent bytes_sent to the remote one, which sent
+		// the rest back.
+		sent := [2]uint64{g.W[0].Sent, g.W[1].Sent}
+		back := [2]uint64{g.W[0].Bytes - min(g.W[0].Sent, g.W[0].Bytes), g.W[1].Bytes - min(g.W[1].Sent, g.W[1].Bytes)}
+		local, remote := g.localEntity().Label, g.remoteEntity().Label
+		senders.add(local, g.Node, sent)
+		receivers.add(remote, g.RemoteNode, sent)
+		senders.add(remote, g.RemoteNode, back)
+		receivers.add(local, g.Node, back)
 	}
-	return Contributors{Ports: ports.top(byDelta), Sessions: sessions.top(byDelta), Pods: pods.top(byDelta), Processes: procs.top(byDelta)}
+	return Contributors{Ports: ports.top(byDelta), Sessions: sessions.top(byDelta), Senders: senders.top(byDelta), Receivers: receivers.top(byDelta),
+		Pods: pods.top(byDelta), Processes: procs.top(byDelta)}
 }
 
 func flowContributors(flows []flowGroup, byDelta bool) Contributors {
 	ports, sessions, pods := newTally(), newTally(), newTally()
+	senders, receivers := newTally(), newTally()
 	for i := range flows {
 		f := &flows[i]
 		port, _ := f.servicePort()
 		ports.add(fmt.Sprintf(":%d", port), "", f.W)
 		sessions.add(f.session(), "", f.W)
 		pods.add(podLabel(f.SrcNS, f.SrcPod), f.SrcNode, f.W)
-		if f.DstPod != f.SrcPod || f.DstNS != f.SrcNS {
-			pods.add(podLabel(f.DstNS, f.DstPod), f.DstNode, f.W)
-		}
+		senders.add(endpointLabel(f.SrcIP, f.SrcNS, f.SrcPod), f.SrcNode, f.W)
+		receivers.add(endpointLabel(f.DstIP, f.DstNS, f.DstPod), f.DstNode, f.W)
 	}
-	return Contributors{Ports: ports.top(byDelta), Sessions: sessions.top(byDelta), Pods: pods.top(byDelta), Processes: []Contributor{}}
+	return Contributors{Ports: ports.top(byDelta), Sessions: sessions.top(byDelta), Senders: senders.top(byDelta), Receivers: receivers.top(byDelta),
+		Pods: pods.top(byDelta), Processes: []Contributor{}}
 }
 
 // sessionHealth compares each service path's TCP health in the event

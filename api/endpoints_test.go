@@ -60,7 +60,7 @@ func TestEndpointsAnswerFromTheSeededLayers(t *testing.T) {
 			t.Fatalf("map %+v", r.TrafficMap)
 		}
 		for _, e := range r.Edges {
-			if e.Target != "pod:shop/api-0" || e.Port != 8081 || e.Bytes != 96_000_000 || e.Connections != 1 {
+			if e.Target != "pod:shop/api-0" || e.Port != 8081 || e.Bytes != 96_000_000 || e.Connections == nil || *e.Connections != 1 {
 				t.Errorf("edge %+v", e)
 			}
 		}

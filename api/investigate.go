@@ -204,7 +204,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	}
 	w := findWindows(sc, ls, from, to, step)
 	event, base := w.event, w.base
-	spikeFound, retrSpike, spikeLayer := w.found, w.retr, w.layer
+	spikeFound, retrSpike := w.found, w.retr
 	// Contributors are measured over the spike with its blurred edges
 	// (see excessOverBaseline).
 	flowsAt, socketsAt := w.measureWindow(ls, "flows", from, to, step), w.measureWindow(ls, "sockets", from, to, step)
@@ -232,36 +232,20 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	layerRows["sockets"] += uint64(len(groups))
 	layerRows["flows"] += uint64(len(flowGroups))
 
-	// Windows and growth from the spike layer.
-	inv.Spike, inv.Baseline = &Window{Start: event.Start, End: event.End, Source: spikeLayer}, &Window{Start: base.Start, End: base.End, Source: spikeLayer}
-	for _, g := range groups {
-		inv.Baseline.Retransmits += g.W[0].Retr
-		inv.Spike.Retransmits += g.W[1].Retr
-	}
-	wb, we := ls.sum(spikeLayer, base), ls.sum(spikeLayer, event)
-	inv.Baseline.Bps, inv.Spike.Bps = float64(wb)*8/base.dur().Seconds(), float64(we)*8/event.dur().Seconds()
-	if w.rate > 0 {
-		// The plateau's rate over the event's edges: the series' own sum
-		// in the event misses the part of the edge intervals' bytes that
-		// their spreading put outside it.
-		we, inv.Spike.Bps = uint64(w.rate*event.dur().Seconds()+0.5), w.rate*8
-	}
-	inv.Baseline.Bytes, inv.Spike.Bytes = wb, we
-	if wb > 0 {
-		// Rates, not sums: the windows differ when the event ends in the
-		// current (partial) minute or the baseline starts with the data.
-		inv.Growth = inv.Spike.Bps / inv.Baseline.Bps
-	}
-	// Contributors compare bytes of the two windows: bring both to the
-	// event's duration so that a share or a "3× more" is a rate.
+	// Windows and growth from the spike layer; contributors compare the
+	// bytes of the two windows brought to the event's duration, so that
+	// a share or a "3× more" is a rate.
+	baseRetr := retransmitsIn(groups, 0)
 	if w.blur.dur() > 0 {
 		excessOverBaseline(groups, nil, base, socketsAt, event)
 		excessOverBaseline(nil, flowGroups, base, flowsAt, event)
 	} else {
 		scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
 	}
+	inv.Spike, inv.Baseline, inv.Growth = w.measure(ls)
+	inv.Baseline.Retransmits, inv.Spike.Retransmits = baseRetr, retransmitsIn(groups, 1)
 	if !spikeFound && !retrSpike {
-		inv.Spike.Source = spikeLayer + " (no spike found; last quarter of the range)"
+		inv.Spike.Note = "no spike found: the last quarter of the range against the quarter before"
 	}
 
 	// 3. Contributors.
@@ -316,7 +300,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 }
 
 func emptyContributors() Contributors {
-	return Contributors{Ports: []Contributor{}, Sessions: []Contributor{}, Pods: []Contributor{}, Processes: []Contributor{}}
+	return Contributors{Ports: []Contributor{}, Sessions: []Contributor{}, Senders: []Contributor{}, Receivers: []Contributor{}, Pods: []Contributor{}, Processes: []Contributor{}}
 }
 
 func layerMissingNote(layer string, sc *scope) string {
@@ -354,6 +338,19 @@ func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Tim
 	ph := f.bind("Array(IPv6)", ips)
 	f.conds[len(f.conds)-1] += " OR src_ip IN " + ph + " OR dst_ip IN " + ph
 	return nil
+}
+
+// retransmitsIn sums the groups' retransmits in window wi; nil (unknown)
+// without agent data.
+func retransmitsIn(groups []socketGroup, wi int) *uint64 {
+	if len(groups) == 0 {
+		return nil
+	}
+	var n uint64
+	for _, g := range groups {
+		n += g.W[wi].Retr
+	}
+	return &n
 }
 
 // excessOverBaseline turns counts over the baseline and over measured

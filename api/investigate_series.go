@@ -184,3 +184,23 @@ func (w spikeWindows) measureWindow(ls layerSeries, layer string, from, to time.
 	}
 	return m
 }
+
+// measure is the two windows with the spike layer's bytes and rates, and
+// the growth from one to the other (0 without a baseline).
+func (w spikeWindows) measure(ls layerSeries) (spike, base *Window, growth float64) {
+	spike = &Window{Start: w.event.Start, End: w.event.End, Source: w.layer}
+	base = &Window{Start: w.base.Start, End: w.base.End, Source: w.layer}
+	base.Bytes, spike.Bytes = ls.sum(w.layer, w.base), ls.sum(w.layer, w.event)
+	base.Bps, spike.Bps = float64(base.Bytes)*8/w.base.dur().Seconds(), float64(spike.Bytes)*8/w.event.dur().Seconds()
+	if w.rate > 0 {
+		// The plateau's rate over the event's edges: the series' own sum
+		// in the event misses the part of the edge intervals' bytes that
+		// their spreading put outside it.
+		spike.Bytes, spike.Bps = uint64(w.rate*w.event.dur().Seconds()+0.5), w.rate*8
+	}
+	if base.Bytes > 0 {
+		// Rates, not sums: the windows may differ in length.
+		growth = spike.Bps / base.Bps
+	}
+	return spike, base, growth
+}

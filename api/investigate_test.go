@@ -162,7 +162,7 @@ func TestInvestigateNodeFindsLoadGrowthOfFourPodsToPort8081(t *testing.T) {
 	}
 	var sawUplink bool
 	for _, i := range inv.Interfaces {
-		if i.Device == "sw1" && i.IfIndex == 3 && i.Name == "Gi0/3" && i.SpeedBps == 1_000_000_000 && i.OperStatus == "up" && i.InBps > 0 {
+		if i.Device == "sw1" && i.IfIndex == 3 && i.Name == "Gi0/3" && i.SNMP != nil && i.SNMP.SpeedBps == 1_000_000_000 && i.OperStatus == "up" && i.SNMP.InBps > 0 {
 			sawUplink = true
 		}
 	}

@@ -89,16 +89,17 @@ FROM ifstats WHERE ` + q.where() + `
 GROUP BY device_ip, if_index`
 	found := map[string]PathInterface{}
 	err := c.run(ctx, "investigate_interfaces", sql, q.args, func(rows driver.Rows) error {
-		var p PathInterface
+		p := PathInterface{SNMP: &PathSNMP{}}
 		var ip string
 		var oper uint8
-		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &p.SpeedBps, &oper, &p.InBps, &p.OutBps,
-			&p.InUtilization, &p.OutUtilization, &p.MaxUtilization, &p.Errors, &p.Discards); err != nil {
+		n := p.SNMP
+		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &n.SpeedBps, &oper, &n.InBps, &n.OutBps,
+			&n.InUtilization, &n.OutUtilization, &n.MaxUtilization, &n.Errors, &n.Discards); err != nil {
 			return err
 		}
 		p.OperStatus = operStatus(oper)
-		p.InBps, p.OutBps = round(p.InBps, 0), round(p.OutBps, 0)
-		p.InUtilization, p.OutUtilization, p.MaxUtilization = round(p.InUtilization, 4), round(p.OutUtilization, 4), round(p.MaxUtilization, 4)
+		n.InBps, n.OutBps = round(n.InBps, 0), round(n.OutBps, 0)
+		n.InUtilization, n.OutUtilization, n.MaxUtilization = round(n.InUtilization, 4), round(n.OutUtilization, 4), round(n.MaxUtilization, 4)
 		found[ifKey(ip, p.IfIndex)] = p
 		return nil
 	})

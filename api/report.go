@@ -11,7 +11,8 @@ import (
 // its evidence first, then the tables behind them.
 func RenderReport(w io.Writer, inv *Investigation) error {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "Investigation of %s, %s – %s UTC\n\n", inv.Subject.Label, inv.From.UTC().Format("2006-01-02 15:04"), inv.To.UTC().Format("15:04"))
+	dated := spansDays(inv.From, inv.To)
+	fmt.Fprintf(b, "Investigation of %s, %s UTC\n\n", inv.Subject.Label, timeSpan(inv.From, inv.To, true))
 	fmt.Fprintf(b, "VERDICT  %s\n", inv.Verdict.Summary)
 	for _, e := range inv.Verdict.Evidence {
 		fmt.Fprintf(b, "  • %s\n", e)
@@ -20,8 +21,8 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	if inv.Spike != nil && inv.Baseline != nil {
-		fmt.Fprintf(tw, "Spike\t%s–%s\t%s\t%s\t%d retransmits\t(%s)\n", clock(inv.Spike.Start), clock(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps), inv.Spike.Retransmits, inv.Spike.Source)
-		fmt.Fprintf(tw, "Baseline\t%s–%s\t%s\t%s\t%d retransmits\t\n", clock(inv.Baseline.Start), clock(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Baseline.Retransmits)
+		fmt.Fprintf(tw, "Spike\t%s\t%s\t%s\t%s\t%s\n", timeSpan(inv.Spike.Start, inv.Spike.End, dated), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps), retransmits(inv.Spike.Retransmits), windowSource(inv.Spike))
+		fmt.Fprintf(tw, "Baseline\t%s\t%s\t%s\t%s\t\n", timeSpan(inv.Baseline.Start, inv.Baseline.End, dated), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), retransmits(inv.Baseline.Retransmits))
 		if inv.Growth > 0 {
 			fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", trimFloat(inv.Growth))
 		}
@@ -31,7 +32,8 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 	contributors := []struct {
 		title string
 		rows  []Contributor
-	}{{"Ports", inv.Contributors.Ports}, {"Sessions", inv.Contributors.Sessions}, {"Pods", inv.Contributors.Pods}, {"Processes", inv.Contributors.Processes}}
+	}{{"Ports", inv.Contributors.Ports}, {"Sessions", inv.Contributors.Sessions}, {"Senders", inv.Contributors.Senders}, {"Receivers", inv.Contributors.Receivers},
+		{"Pods", inv.Contributors.Pods}, {"Processes", inv.Contributors.Processes}}
 	for _, sec := range contributors {
 		if len(sec.rows) == 0 {
 			continue
@@ -72,8 +74,8 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 		}
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, e := range inv.TrafficMap.Edges {
-			fmt.Fprintf(tw, "  %s\t→ %s\t:%d\t%s\t%d conns\tRTT %.1f ms\t%d retr.\n", label(labels, e.Source), label(labels, e.Target), e.Port,
-				humanBytes(e.Bytes), e.Connections, e.RTTAvgUs/1000, e.Retransmits)
+			fmt.Fprintf(tw, "  %s\t→ %s\t:%d\t%s\t%s\n", label(labels, e.Source), label(labels, e.Target), e.Port,
+				humanBytes(e.Bytes), edgeHealth(e))
 		}
 		tw.Flush()
 	}
@@ -82,12 +84,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 		b.WriteString("\nInterfaces on the path\n")
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, i := range inv.Interfaces {
-			status := i.OperStatus
-			if status == "" {
-				status = "not polled by SNMP"
-			}
-			fmt.Fprintf(tw, "  %s %s (ifIndex %d)\t%s\tspeed %s\tin %s\tout %s\tpeak %.0f%%\t%s\n", i.Device, i.Name, i.IfIndex, i.Role,
-				humanBps(float64(i.SpeedBps)), humanBps(i.InBps), humanBps(i.OutBps), i.MaxUtilization*100, status)
+			fmt.Fprintf(tw, "  %s %s (ifIndex %d)\t%s\t%s\n", i.Device, i.Name, i.IfIndex, i.Role, interfaceRates(i))
 		}
 		tw.Flush()
 	}
@@ -143,4 +140,42 @@ func signedBytes(d int64) string {
 		return "-" + humanBytes(uint64(-d))
 	}
 	return "+" + humanBytes(uint64(d))
+}
+
+// edgeHealth is the agents' view of an edge, or says there is none.
+func edgeHealth(e MapEdge) string {
+	if e.Connections == nil || e.RTTAvgUs == nil || e.Retransmits == nil {
+		return "connections, RTT, retransmits unknown (no agent data)"
+	}
+	return fmt.Sprintf("%d conns\tRTT %.1f ms\t%d retr.", *e.Connections, *e.RTTAvgUs/1000, *e.Retransmits)
+}
+
+func retransmits(n *uint64) string {
+	if n == nil {
+		return "retransmits unknown"
+	}
+	return fmt.Sprintf("%d retransmits", *n)
+}
+
+// interfaceRates is what SNMP says of a path interface, or that it does
+// not poll it.
+func interfaceRates(i PathInterface) string {
+	n := i.SNMP
+	if n == nil {
+		return "not polled by SNMP: speed, rates and utilisation unknown"
+	}
+	return fmt.Sprintf("speed %s\tin %s\tout %s\tpeak %.0f%%\t%s", humanBps(float64(n.SpeedBps)), humanBps(n.InBps), humanBps(n.OutBps), n.MaxUtilization*100, i.OperStatus)
+}
+
+// windowSource says where a window's figures come from, and how it was
+// chosen without a spike.
+func windowSource(w *Window) string {
+	src := "from " + w.Source
+	if w.Source == "" {
+		src = "no layer has data"
+	}
+	if w.Note != "" {
+		src += "; " + w.Note
+	}
+	return "(" + src + ")"
 }

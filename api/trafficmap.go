@@ -143,7 +143,7 @@ func buildMap(groups []socketGroup, wi int) TrafficMap {
 		src, dst string
 		port     uint16
 	}
-	type sided struct{ client, server MapEdge }
+	type sided struct{ client, server edgeAcc }
 	edges := map[edgeKey]*sided{}
 	var order []edgeKey
 	for i := range groups {
@@ -173,13 +173,8 @@ func buildMap(groups []socketGroup, wi int) TrafficMap {
 		if g.Direction == "server" {
 			side = &e.server
 		}
-		// RTT averaged by bytes over the groups of the edge.
-		w := float64(side.Bytes)
-		side.RTTAvgUs = (side.RTTAvgUs*w + st.RTTP50*float64(st.Bytes)) / math.Max(w+float64(st.Bytes), 1)
+		side.add(st)
 		side.Source, side.Target, side.Port = src.ID, dst.ID, k.port
-		side.Bytes += st.Bytes
-		side.Connections += st.Conns
-		side.Retransmits += st.Retr
 	}
 	for _, k := range order {
 		e := edges[k]
@@ -187,7 +182,7 @@ func buildMap(groups []socketGroup, wi int) TrafficMap {
 		if e.server.Bytes > best.Bytes {
 			best = e.server
 		}
-		m.Edges = append(m.Edges, best)
+		m.Edges = append(m.Edges, best.edge())
 	}
 	sort.SliceStable(m.Edges, func(i, j int) bool { return m.Edges[i].Bytes > m.Edges[j].Bytes })
 	for _, n := range nodes {
@@ -248,4 +243,26 @@ func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error
 		return nil, err
 	}
 	return TrafficMapResponse{Range: Range{From: from, To: to, Source: "sockets_1m"}, TrafficMap: buildMap(groups, 1)}, nil
+}
+
+// edgeAcc sums the agents' view of one side of an edge.
+type edgeAcc struct {
+	MapEdge
+	conns, retr uint64
+	rtt         float64
+}
+
+// add counts a group's window; RTT is averaged by bytes over the groups.
+func (a *edgeAcc) add(st windowStats) {
+	w := float64(a.Bytes)
+	a.rtt = (a.rtt*w + st.RTTP50*float64(st.Bytes)) / math.Max(w+float64(st.Bytes), 1)
+	a.Bytes += st.Bytes
+	a.conns += st.Conns
+	a.retr += st.Retr
+}
+
+func (a *edgeAcc) edge() MapEdge {
+	e := a.MapEdge
+	e.Connections, e.RTTAvgUs, e.Retransmits = &a.conns, &a.rtt, &a.retr
+	return e
 }

@@ -158,15 +158,17 @@ type MapNode struct {
 	Port      uint16 `json:"port,omitempty"`
 }
 
-// MapEdge is traffic from the client side (Source) to the service (Target).
+// MapEdge is traffic from the client side (Source) to the service
+// (Target). Connections, RTT and retransmits come from the agents: null
+// when the edge is known from flows only.
 type MapEdge struct {
-	Source      string  `json:"source"`
-	Target      string  `json:"target"`
-	Port        uint16  `json:"port"`
-	Bytes       uint64  `json:"bytes"`
-	Connections uint64  `json:"connections"`
-	RTTAvgUs    float64 `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the byte-weighted mean of the median (t-digest) RTT of the sessions on the edge."`
-	Retransmits uint64  `json:"retransmits"`
+	Source      string   `json:"source"`
+	Target      string   `json:"target"`
+	Port        uint16   `json:"port"`
+	Bytes       uint64   `json:"bytes"`
+	Connections *uint64  `json:"connections" doc:"Distinct connections seen by the agents; null when the edge is known from flows only."`
+	RTTAvgUs    *float64 `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the byte-weighted mean of the median (t-digest) RTT of the sessions on the edge; null when the edge is known from flows only."`
+	Retransmits *uint64  `json:"retransmits" doc:"Retransmitted segments seen by the agents; null when the edge is known from flows only."`
 }
 
 // ReconciliationResponse compares flow-estimated and SNMP-counted traffic.
@@ -236,15 +238,22 @@ type Window struct {
 	End         time.Time `json:"end"`
 	Bytes       uint64    `json:"bytes"`
 	Bps         float64   `json:"bps"`
-	Retransmits uint64    `json:"retransmits"`
-	Source      string    `json:"source"` // the layer the series came from
+	Retransmits *uint64   `json:"retransmits" doc:"Retransmitted segments of the subject's sessions in the window; null without agent data."`
+	Source      string    `json:"source"` // the layer the series came from; "" when no layer has data
+	// Note says how the window was chosen when no spike was found.
+	Note string `json:"note,omitempty"`
 }
 
 // Contributors account for the change between baseline and spike.
+// Senders and receivers split each byte between the endpoint that sent
+// it and the one that received it (a pod, else an address), so that the
+// shares of each add up to the whole increase.
 type Contributors struct {
 	Ports     []Contributor `json:"ports"`
 	Sessions  []Contributor `json:"sessions"`
-	Pods      []Contributor `json:"pods"`
+	Senders   []Contributor `json:"senders"`
+	Receivers []Contributor `json:"receivers"`
+	Pods      []Contributor `json:"pods" doc:"With agent data, the subject's own pods by the bytes they sent and received; from flows only, the pods that sent (see senders and receivers)."`
 	Processes []Contributor `json:"processes"`
 }
 
@@ -288,14 +297,23 @@ type HealthStats struct {
 	JitterUs       float64 `json:"jitter_us"`
 }
 
-// PathInterface is an interface the subject's traffic crosses.
+// PathInterface is an interface the subject's traffic crosses. Its
+// SNMP figures are null when SNMP does not poll it (oper_status "").
 type PathInterface struct {
-	Device         string  `json:"device"`
-	IfIndex        uint32  `json:"if_index"`
-	Name           string  `json:"name"`
-	Role           string  `json:"role"` // subject, path
+	Device     string `json:"device"`
+	IfIndex    uint32 `json:"if_index"`
+	Name       string `json:"name"`
+	Role       string `json:"role"` // subject, path
+	OperStatus string `json:"oper_status"`
+	// SNMP is null when SNMP does not poll the interface.
+	SNMP      *PathSNMP `json:"snmp"`
+	FlowBytes uint64    `json:"flow_bytes"` // the subject's flow bytes on it in the spike window
+	deviceIP  string
+}
+
+// PathSNMP is what SNMP says of a path interface in the spike window.
+type PathSNMP struct {
 	SpeedBps       uint64  `json:"speed_bps"`
-	OperStatus     string  `json:"oper_status"`
 	InBps          float64 `json:"in_bps"`
 	OutBps         float64 `json:"out_bps"`
 	InUtilization  float64 `json:"in_utilization"`
@@ -303,8 +321,6 @@ type PathInterface struct {
 	MaxUtilization float64 `json:"max_utilization"` // peak of either direction in the spike window
 	Errors         uint64  `json:"errors"`
 	Discards       uint64  `json:"discards"`
-	FlowBytes      uint64  `json:"flow_bytes"` // the subject's flow bytes on it in the spike window
-	deviceIP       string
 }
 
 // PodStatus is a contributor pod's latest state.

@@ -51,40 +51,37 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 	case load != "" && deg != "":
 		v.Kind, v.Summary = verdictBoth, fmt.Sprintf("%s: %s; %s", verdictBoth, load, deg)
 	case load != "":
-		health := "sessions healthy"
-		if len(inv.Health) == 0 {
-			health = "session health unknown (no agent data)"
-		}
-		v.Kind, v.Summary = verdictLoad, fmt.Sprintf("%s: %s; %s", verdictLoad, load, health)
+		v.Kind, v.Summary = verdictLoad, fmt.Sprintf("%s: %s; %s", verdictLoad, load, healthWords(inv))
 	case deg != "":
 		v.Kind, v.Summary = verdictDegradation, fmt.Sprintf("%s: %s", verdictDegradation, deg)
 	default:
 		v.Kind = verdictNone
-		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike and sessions are healthy", verdictNone, inv.Subject.Label, between(inv.From, inv.To))
+		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", verdictNone, inv.Subject.Label,
+			between(inv.From, inv.To), humanBytes(minSeriesBytesFloor), healthWords(inv))
 	}
 
 	// Evidence, most telling first.
-	if inv.Spike != nil && inv.Baseline != nil {
+	if inv.Spike != nil && inv.Baseline != nil && inv.Spike.Source != "" {
 		what := "spike"
 		if !spikeFound {
 			what = "window"
 		}
-		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s–%s UTC: %s (%s) vs baseline %s–%s: %s (%s), from %s",
-			what, clock(inv.Spike.Start), clock(inv.Spike.End), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
-			clock(inv.Baseline.Start), clock(inv.Baseline.End), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
+		dated := spansDays(inv.From, inv.To)
+		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s UTC: %s (%s) vs baseline %s: %s (%s), from %s",
+			what, timeSpan(inv.Spike.Start, inv.Spike.End, dated), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
+			timeSpan(inv.Baseline.Start, inv.Baseline.End, dated), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
 	}
 	if p := inv.Contributors.Ports; len(p) > 0 && spikeFound {
 		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, humanBytes(p[0].BaselineBytes), humanBytes(p[0].SpikeBytes)))
 	}
-	if pods := inv.Contributors.Pods; len(pods) > 0 && spikeFound {
-		var parts []string
-		for _, p := range pods {
-			if p.Share >= significantShare {
-				parts = append(parts, fmt.Sprintf("%s %.0f%%", p.Key, p.Share*100))
+	if spikeFound {
+		for _, side := range []struct {
+			what string
+			of   []Contributor
+		}{{"sent by", inv.Contributors.Senders}, {"received by", inv.Contributors.Receivers}} {
+			if e := sharesOf(side.what, side.of); e != "" {
+				v.Evidence = append(v.Evidence, e)
 			}
-		}
-		if len(parts) > 0 {
-			v.Evidence = append(v.Evidence, "pods: "+strings.Join(parts, ", "))
 		}
 	}
 	for i, d := range degraded {
@@ -103,11 +100,15 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 			h.Path, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100, h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000))
 	}
 	for _, i := range inv.Interfaces {
-		if i.OperStatus != "" && i.MaxUtilization >= 0.7 {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s peaked at %.0f%% utilisation", i.Device, i.Name, i.MaxUtilization*100))
+		n := i.SNMP
+		if n == nil {
+			continue
 		}
-		if i.Errors+i.Discards > 0 {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s: %d errors, %d discards in the window", i.Device, i.Name, i.Errors, i.Discards))
+		if n.MaxUtilization >= 0.7 {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s peaked at %.0f%% utilisation", i.Device, i.Name, n.MaxUtilization*100))
+		}
+		if n.Errors+n.Discards > 0 {
+			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s: %d errors, %d discards in the window", i.Device, i.Name, n.Errors, n.Discards))
 		}
 	}
 	for _, r := range inv.Reconciliation {
@@ -127,6 +128,30 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 		v.Evidence = append(v.Evidence, "layers without data: "+strings.Join(inv.Missing, ", "))
 	}
 	return v
+}
+
+// healthWords says how the sessions fared, or that nothing measured
+// them: without the agents' sockets there is no RTT nor retransmit.
+func healthWords(inv *Investigation) string {
+	if len(inv.Health) == 0 {
+		return "session health unknown (no agent data)"
+	}
+	return "sessions healthy"
+}
+
+// sharesOf lists the significant shares of the increase: "sent by
+// shop/pod-a 25%, shop/pod-b 25%".
+func sharesOf(what string, cs []Contributor) string {
+	var parts []string
+	for _, c := range cs {
+		if c.Share >= significantShare {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", c.Key, c.Share*100))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "increase " + what + " " + strings.Join(parts, ", ")
 }
 
 // loadSentence names who grew towards which port: "4 pods on worker-1
@@ -266,4 +291,24 @@ func humanBps(bps float64) string {
 		return fmt.Sprintf("%.1f kbps", bps/1e3)
 	}
 	return fmt.Sprintf("%.0f bps", finite(bps))
+}
+
+// spansDays is true when a range is long enough, or crosses midnight,
+// so that a time of day alone would be ambiguous.
+func spansDays(from, to time.Time) bool {
+	return to.Sub(from) >= 20*time.Hour || from.UTC().YearDay() != to.UTC().YearDay()
+}
+
+// timeSpan prints a window "15:04–15:09", with its dates when dated
+// ("2026-11-25 15:04 – 2026-11-26 09:00"; the second date only when it
+// differs), and seconds where a time is not on a minute.
+func timeSpan(from, to time.Time, dated bool) string {
+	if !dated {
+		return clock(from) + "–" + clock(to)
+	}
+	end := clock(to)
+	if from.UTC().YearDay() != to.UTC().YearDay() || from.UTC().Year() != to.UTC().Year() {
+		end = to.UTC().Format(time.DateOnly) + " " + end
+	}
+	return from.UTC().Format(time.DateOnly) + " " + clock(from) + " – " + end
 }
