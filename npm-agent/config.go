@@ -21,8 +21,10 @@ type Configuration struct {
 	// for one read per interval (cheapest).
 	SampleInterval time.Duration `yaml:"sample_interval"`
 	// MaxSockets bounds the sockets the agent tracks (its memory); the
-	// listener-owner LRU map holds MaxSockets/16. Beyond it sockets are
-	// counted in sockets_untracked_total and bpf_map_full shows 1.
+	// listener-owner LRU map holds MaxSockets/16 and the file-owner LRU
+	// map (owners of sockets from before the agent) MaxSockets/4. Beyond
+	// it sockets are counted in sockets_untracked_total and bpf_map_full
+	// shows 1.
 	MaxSockets uint32 `yaml:"max_sockets"`
 	// RingBufferBytes sizes the close-event ring buffer (a power of two,
 	// a multiple of the page size).

@@ -96,7 +96,10 @@ func sizedSpec(cfg Configuration) (*ebpf.CollectionSpec, error) {
 		return nil, fmt.Errorf("bpf spec: %w", err)
 	}
 	spec.Maps[bpf.NpmMapListeners].MaxEntries = max(cfg.MaxSockets/16, 1024)
-	spec.Maps[bpf.NpmMapFileOwners].MaxEntries = cfg.MaxSockets
+	// LRU maps are preallocated (kernel memory, charged to the agent's
+	// cgroup): owners are only looked up for sockets the hooks could not
+	// attribute, far fewer than all of them.
+	spec.Maps[bpf.NpmMapFileOwners].MaxEntries = max(cfg.MaxSockets/4, 4096)
 	spec.Maps[bpf.NpmMapEvents].MaxEntries = cfg.RingBufferBytes
 	if err := spec.Variables[bpf.NpmVarWakeBytes].Set(uint64(cfg.RingBufferBytes / 4)); err != nil {
 		return nil, fmt.Errorf("set wake_bytes: %w", err)
