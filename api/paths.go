@@ -198,7 +198,7 @@ ORDER BY namespace, name`
 func (c *Component) reconciliationParams() []paramSpec {
 	return []paramSpec{paramDevice,
 		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Only this interface index."},
-		{Name: "status", Type: "string", Enum: []string{"ok", "flows_low", "flows_high", "no_flows"}, Description: "Only rows with this status."},
+		{Name: "status", Type: "string", Enum: reconciliationStatuses, Description: "Only rows with this status."},
 		paramFrom, paramTo, paramLimit(c.cfg.MaxLimit)}
 }
 
@@ -211,7 +211,7 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 	if err := interfaceFilter(p, q); err != nil {
 		return nil, err
 	}
-	status, err := p.enum("status", "", []string{"ok", "flows_low", "flows_high", "no_flows"})
+	status, err := p.enum("status", "", reconciliationStatuses)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +232,9 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 	return resp, nil
 }
 
+// reconciliationStatuses are the values of Reconciliation.Status.
+var reconciliationStatuses = []string{"ok", "flows_low", "flows_high", "no_flows", "no_snmp", "no_verdict"}
+
 // minReconcileBytes: below this much SNMP traffic in the range, a ratio
 // says nothing.
 const minReconcileBytes = 1 << 20
@@ -243,19 +246,14 @@ func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.
 	q := filter.clone()
 	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
 	sql := `SELECT toString(s.device_ip), s.if_index, any(s.device), any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
-	any(sr.rate)
+	sum(f.either_b), any(sr.rate)
 FROM (
 	SELECT time, device_ip, if_index, any(device) AS device, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
 	FROM interface_snmp_5m
 	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.where() + `
 	GROUP BY time, device_ip, if_index
 ) AS s
-LEFT JOIN (
-	SELECT time, exporter_ip, if_index, sumIf(bytes, direction = 'in') AS in_b, sumIf(bytes, direction = 'out') AS out_b
-	FROM interface_flows_5m
-	WHERE time >= ` + f0 + ` AND time < ` + f1 + `
-	GROUP BY time, exporter_ip, if_index
-) AS f ON s.time = f.time AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
+LEFT JOIN (` + flowSidesSQL(f0, f1) + `) AS f ON s.time = f.t5 AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
 LEFT JOIN (
 	SELECT exporter_ip, argMax(sampling_rate, time_received) AS rate
 	FROM flows
@@ -267,24 +265,15 @@ GROUP BY s.device_ip, s.if_index`
 	err := c.run(ctx, "reconciliation", sql, q.args, func(rows driver.Rows) error {
 		var ip, device, name string
 		var idx uint32
-		var sin, sout, fin, fout, rate uint64
-		if err := rows.Scan(&ip, &idx, &device, &name, &sin, &sout, &fin, &fout, &rate); err != nil {
+		var sides ifSides
+		if err := rows.Scan(&ip, &idx, &device, &name, &sides.snmpIn, &sides.snmpOut, &sides.flowIn, &sides.flowOut, &sides.flowEither, &sides.rate); err != nil {
 			return err
 		}
 		exporter := ip
 		if a := net.ParseIP(ip); a != nil {
 			exporter = ipString(a)
 		}
-		for _, d := range []struct {
-			dir        string
-			snmp, flow uint64
-		}{{"in", sin, fin}, {"out", sout, fout}} {
-			if d.snmp < minReconcileBytes && d.flow < minReconcileBytes {
-				continue
-			}
-			out = append(out, judgeReconciliation(Reconciliation{Exporter: exporter, Device: device, IfIndex: idx, Interface: name,
-				Direction: d.dir, SamplingRate: rate, FlowBytes: d.flow, SNMPBytes: d.snmp}))
-		}
+		out = append(out, sides.rows(Reconciliation{Exporter: exporter, Device: device, IfIndex: idx, Interface: name, SamplingRate: sides.rate})...)
 		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool { return (out[i].Status != "ok") && out[j].Status == "ok" })
@@ -292,33 +281,4 @@ GROUP BY s.device_ip, s.if_index`
 		out = []Reconciliation{}
 	}
 	return out, err
-}
-
-// judgeReconciliation sets the ratio, status and hint of a row: flows
-// within a factor of 1.5 of SNMP are ok.
-func judgeReconciliation(r Reconciliation) Reconciliation {
-	switch {
-	case r.SNMPBytes == 0:
-		r.Status, r.Hint = "no_snmp", "flows on an interface SNMP reports idle: check the ifIndex mapping"
-		return r
-	case r.FlowBytes == 0:
-		r.Status, r.Hint = "no_flows", "SNMP counts traffic but no flows arrive for this interface: is the exporter configured for it?"
-		return r
-	}
-	r.Ratio = round(float64(r.FlowBytes)/float64(r.SNMPBytes), 3)
-	implied := ""
-	if r.SamplingRate > 0 {
-		implied = fmt.Sprintf("; a sampling rate near 1:%.0f would match SNMP", float64(r.SamplingRate)/r.Ratio)
-	}
-	switch {
-	case r.Ratio < 1/1.5:
-		r.Status = "flows_low"
-		r.Hint = fmt.Sprintf("flows × sampling rate 1:%d account for %.1f%% of the SNMP octets: the sampling rate is too low or the exporter loses flows%s", r.SamplingRate, r.Ratio*100, implied)
-	case r.Ratio > 1.5:
-		r.Status = "flows_high"
-		r.Hint = fmt.Sprintf("flows × sampling rate 1:%d are %.1f× the SNMP octets: the sampling rate is overstated%s", r.SamplingRate, r.Ratio, implied)
-	default:
-		r.Status = "ok"
-	}
-	return r
 }

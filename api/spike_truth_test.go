@@ -158,6 +158,8 @@ func TestInvestigateMeasuresASpikeAtTheLayersResolution(t *testing.T) {
 		if !strings.Contains(inv.Verdict.Summary, ":8081") {
 			t.Errorf("verdict %q does not name :8081", inv.Verdict.Summary)
 		}
+		checkSendersAndReceivers(t, inv)
+		checkUnknownWithoutAgents(t, inv)
 	})
 	t.Run("switch port, from SNMP", func(t *testing.T) {
 		var inv Investigation
@@ -170,4 +172,53 @@ func TestInvestigateMeasuresASpikeAtTheLayersResolution(t *testing.T) {
 		}
 		checkTruth(t, inv, b, b.poll, (1+ackShare)*1.01)
 	})
+}
+
+// checkSendersAndReceivers: the four pods sent the increase, a quarter
+// each; apm-0 received it (all but its own ACKs' share).
+func checkSendersAndReceivers(t *testing.T, inv Investigation) {
+	t.Helper()
+	if s := inv.Contributors.Senders; len(s) < 4 {
+		t.Errorf("senders %q, want the four pods", keys(s))
+	} else {
+		for _, c := range s[:4] {
+			if !strings.HasPrefix(c.Key, "shop/pod-") || math.Abs(c.Share-0.25/(1+ackShare)) > 0.02 {
+				t.Errorf("sender %s with %.1f%% of the increase, want a pod with a quarter", c.Key, c.Share*100)
+			}
+		}
+	}
+	if r := inv.Contributors.Receivers; len(r) == 0 || r[0].Key != "shop/apm-0" || math.Abs(r[0].Share-1/(1+ackShare)) > 0.02 {
+		t.Errorf("receivers %+v, want shop/apm-0 with the increase", r)
+	}
+	for _, p := range inv.Contributors.Pods {
+		if p.Key == "shop/apm-0" && p.Share > 0.05 {
+			t.Errorf("receiving pod apm-0 listed with %.0f%% of the increase among the senders", p.Share*100)
+		}
+	}
+}
+
+// checkUnknownWithoutAgents: what only the agents measure is unknown,
+// not 0, in the answer and in the report.
+func checkUnknownWithoutAgents(t *testing.T, inv Investigation) {
+	t.Helper()
+	if inv.Spike.Retransmits != nil || inv.Baseline.Retransmits != nil {
+		t.Errorf("retransmits %v and %v without agent data, want null", inv.Spike.Retransmits, inv.Baseline.Retransmits)
+	}
+	for _, e := range inv.TrafficMap.Edges {
+		if e.Connections != nil || e.RTTAvgUs != nil || e.Retransmits != nil {
+			t.Errorf("edge %s → %s has agent figures without agent data", e.Source, e.Target)
+		}
+	}
+	var b strings.Builder
+	if err := RenderReport(&b, &inv); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"0 conns", "RTT 0.0 ms", "0 retr", "0 retransmits", "sessions healthy", "healthy"} {
+		if strings.Contains(b.String(), bad) {
+			t.Errorf("report claims %q without agent data:\n%s", bad, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "retransmits unknown") {
+		t.Errorf("report does not say retransmits are unknown:\n%s", b.String())
+	}
 }

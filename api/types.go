@@ -185,12 +185,12 @@ type Reconciliation struct {
 	Device       string  `json:"device"`
 	IfIndex      uint32  `json:"if_index"`
 	Interface    string  `json:"interface"`
-	Direction    string  `json:"direction"` // in or out, as SNMP counts it
+	Direction    string  `json:"direction" doc:"in or out as SNMP counts it, from the exporter's in/out interfaces and direction field; in+out when the exporter does not tell (same in and out ifIndex, no direction)."`
 	SamplingRate uint64  `json:"sampling_rate"`
 	FlowBytes    uint64  `json:"flow_bytes"`
 	SNMPBytes    uint64  `json:"snmp_bytes"`
 	Ratio        float64 `json:"ratio"`  // flow / snmp
-	Status       string  `json:"status"` // ok, flows_low, flows_high, no_flows, no_snmp
+	Status       string  `json:"status"` // ok, flows_low, flows_high, no_flows, no_snmp, no_verdict (flows and SNMP disagree but the exporter gives no direction)
 	Hint         string  `json:"hint,omitempty"`
 }
 

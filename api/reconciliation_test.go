@@ -1,0 +1,66 @@
+package api
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReconciliationComparesInPlusOutWhenTheExporterGivesNoDirection(t *testing.T) {
+	a := newTestAPI(t)
+	// softflowd on one port: every flow has that port as in and out
+	// interface and no direction; SNMP counts the data out, the ACKs in.
+	b := burst{start: time.Now().UTC().Truncate(time.Minute).Add(-9*time.Minute + 17*time.Second),
+		base: 3 * time.Minute, spike: 30 * time.Second, after: time.Minute, rate: 40_000, factor: 5, senders: 4,
+		life: 10 * time.Second, poll: 5 * time.Second, exporter: "10.0.0.9", device: "sw9", node: "worker-1", ifIndex: 11}
+	b.seed(t, a)
+	var rec ReconciliationResponse
+	q := url.Values{"from": {b.start.Add(-5 * time.Minute).Format(time.RFC3339)}, "to": {b.end().Add(5 * time.Minute).Format(time.RFC3339)}}
+	if st := a.get(t, "/api/v1/reconciliation", q, &rec); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if len(rec.Rows) != 1 {
+		t.Fatalf("rows %+v, want one in+out row", rec.Rows)
+	}
+	r := rec.Rows[0]
+	// SNMP adds 1% of Ethernet headers to the flows' IP bytes.
+	if r.Direction != "in+out" || r.Status != "ok" || r.Ratio < 0.97 || r.Ratio > 1 || !strings.Contains(r.Hint, "no direction") {
+		t.Errorf("row %+v, want in+out ok at ratio ≈0.99 saying the exporter gives no direction", r)
+	}
+}
+
+func TestReconciliationVerdicts(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		r             Reconciliation
+		status        string
+		want, notWant string
+	}{
+		{"flows above SNMP at 1:1 propose no rate below 1:1",
+			Reconciliation{Direction: "in", SamplingRate: 1, FlowBytes: 70e6, SNMPBytes: 1e6}, "flows_high", "more than unsampled traffic could be", "would match"},
+		{"an overstated rate proposes the matching one",
+			Reconciliation{Direction: "in", SamplingRate: 100, FlowBytes: 200e6, SNMPBytes: 100e6}, "flows_high", "1:50 would match", ""},
+		{"an understated rate proposes the matching one",
+			Reconciliation{Direction: "in", SamplingRate: 1, FlowBytes: 1e6, SNMPBytes: 100e6}, "flows_low", "1:100 would match", ""},
+		{"agreement is ok",
+			Reconciliation{Direction: "out", SamplingRate: 10, FlowBytes: 98e6, SNMPBytes: 100e6}, "ok", "", ""},
+	} {
+		got := judgeReconciliation(c.r)
+		if got.Status != c.status || !strings.Contains(got.Hint, c.want) || c.notWant != "" && strings.Contains(got.Hint, c.notWant) {
+			t.Errorf("%s: %+v, want status %s with %q", c.name, got, c.status, c.want)
+		}
+	}
+	// Without a direction, a disagreement has no verdict.
+	s := ifSides{snmpIn: 1e6, snmpOut: 100e6, flowEither: 20e6, rate: 1}
+	rows := s.rows(Reconciliation{SamplingRate: 1})
+	if len(rows) != 1 || rows[0].Status != "no_verdict" || rows[0].Direction != "in+out" || strings.Contains(rows[0].Hint, "would match") {
+		t.Errorf("rows %+v, want one in+out row without a verdict", rows)
+	}
+	// With one, each side is judged on its own.
+	s = ifSides{snmpIn: 100e6, snmpOut: 50e6, flowIn: 99e6, flowOut: 10e6, rate: 1}
+	rows = s.rows(Reconciliation{SamplingRate: 1})
+	if len(rows) != 2 || rows[0].Direction != "in" || rows[0].Status != "ok" || rows[1].Direction != "out" || rows[1].Status != "flows_low" {
+		t.Errorf("rows %+v, want in ok and out flows_low", rows)
+	}
+}
