@@ -34,6 +34,21 @@ func (p Profile) Phases() []Phase {
 	return []Phase{{Rate: p.Rate, Duration: p.Baseline}, {Rate: p.Rate * p.Factor, Duration: p.Spike}}
 }
 
+// Validate names the flag of a profile that cannot run.
+func (p Profile) Validate() error {
+	switch {
+	case p.Rate <= 0:
+		return fmt.Errorf("-rate %d: must be positive", p.Rate)
+	case p.Factor < 2:
+		return fmt.Errorf("-factor %d: a spike needs at least 2", p.Factor)
+	case p.Baseline < 10*time.Second:
+		return fmt.Errorf("-baseline %s: at least 10s, a few polls of the level", p.Baseline)
+	case p.Spike < time.Second:
+		return fmt.Errorf("-spike %s: at least 1s", p.Spike)
+	}
+	return nil
+}
+
 // DemoProfile keeps `make demo` near three minutes. The spike is sharp
 // because the API looks for it in one-minute buckets over at least five
 // minutes, most of which precede the demo's traffic.
@@ -70,6 +85,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if err := p.Validate(); err != nil {
+		fmt.Fprintf(stderr, "netstrata demo: %v\n", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -134,7 +153,9 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	if err := os.WriteFile(filepath.Join(dir, "standalone.pid"), fmt.Appendf(nil, "%d\n", ns.Pid()), 0o600); err != nil {
 		return err
 	}
-	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	// Start-up has its own deadline; the traffic takes as long as the
+	// profile says, and what follows gets deadlines of its own.
+	sctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
 	if err := WaitLog(sctx, ns, "netstrata running"); err != nil {
 		return err
@@ -170,13 +191,13 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	if err := lab.FlushFlows(); err != nil {
 		say("softflowd: %v", err)
 	}
-	conn, err := OpenStore(sctx, lab.Settings.ClickHouseAddr())
+	wctx, wcancel := context.WithTimeout(ctx, landingTimeout)
+	defer wcancel()
+	conn, err := OpenStore(wctx, lab.Settings.ClickHouseAddr())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	wctx, wcancel := context.WithTimeout(ctx, 90*time.Second)
-	defer wcancel()
 	tot, err := WaitTotals(wctx, conn, lab, start.Add(-time.Minute), end, uint64(total))
 	if err != nil {
 		say("not every layer arrived: %v", err)
@@ -184,8 +205,7 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	say("what each layer saw of the traffic to :%d", CollectorPort)
 	fmt.Fprintln(out, tot.Report(total))
 
-	to := end.Add(15 * time.Second).Truncate(time.Second)
-	from := to.Add(-5 * time.Minute)
+	to, from := investigationRange(start, end)
 	say("netstrata investigate --node %s --from %s --to %s", node, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 	c := &api.Client{BaseURL: lab.Settings.APIURL()}
 	inv, err := c.Investigate(ctx, url.Values{"node": {node}, "from": {from.UTC().Format(time.RFC3339)}, "to": {to.UTC().Format(time.RFC3339)}})
@@ -204,6 +224,24 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 		say("layers that could not run here:\n    %s", strings.Join(ms, "\n    "))
 	}
 	return nil
+}
+
+// Deadlines of the phases around the traffic, which itself lasts as
+// long as the profile.
+const (
+	startupTimeout = 3 * time.Minute  // netstrata standalone up and healthy
+	landingTimeout = 90 * time.Second // every layer in ClickHouse after the traffic
+)
+
+// investigationRange covers the traffic from a minute before it to 15 s
+// after, and at least five minutes (the API's shortest investigation).
+func investigationRange(start, end time.Time) (to, from time.Time) {
+	to = end.Add(15 * time.Second).Truncate(time.Second)
+	from = to.Add(-5 * time.Minute)
+	if early := start.Add(-time.Minute).Truncate(time.Second); early.Before(from) {
+		from = early
+	}
+	return to, from
 }
 
 // agentOffReason finds the agent's "component off" reason in the log.

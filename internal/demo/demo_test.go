@@ -61,3 +61,31 @@ func TestTailBufferKeepsTheEnd(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestInvestigationRangeCoversTheTrafficOfAnyProfile(t *testing.T) {
+	start := time.Date(2026, 12, 4, 10, 0, 17, 0, time.UTC)
+	for _, p := range []Profile{DemoProfile, {Rate: 1 << 10, Baseline: 3 * time.Minute, Spike: 30 * time.Second, Factor: 5},
+		{Rate: 1 << 10, Baseline: 40 * time.Minute, Spike: 10 * time.Minute, Factor: 3}} {
+		end := start.Add(p.Baseline + p.Spike + 2*time.Second)
+		to, from := investigationRange(start, end)
+		if from.After(start.Add(-time.Minute)) || to.Before(end) || to.Sub(from) < 5*time.Minute {
+			t.Errorf("%s + %s: range %s–%s does not cover the traffic %s–%s with a minute before it", p.Baseline, p.Spike, from, to, start, end)
+		}
+	}
+}
+
+func TestProfileValidateNamesTheFlag(t *testing.T) {
+	if err := (Profile{Rate: 64 << 10, Baseline: 3 * time.Minute, Spike: 30 * time.Second, Factor: 8}).Validate(); err != nil {
+		t.Errorf("-baseline 3m -spike 30s refused: %v", err)
+	}
+	for flag, p := range map[string]Profile{
+		"-rate":     {Rate: 0, Baseline: time.Minute, Spike: time.Second, Factor: 2},
+		"-factor":   {Rate: 1, Baseline: time.Minute, Spike: time.Second, Factor: 1},
+		"-baseline": {Rate: 1, Baseline: time.Second, Spike: time.Second, Factor: 2},
+		"-spike":    {Rate: 1, Baseline: time.Minute, Spike: 0, Factor: 2},
+	} {
+		if err := p.Validate(); err == nil || !strings.HasPrefix(err.Error(), flag+" ") {
+			t.Errorf("%+v: error %v, want one naming %s", p, err, flag)
+		}
+	}
+}
