@@ -102,7 +102,7 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	timeCond(q, "time", p.now.Add(-since), p.now.Add(time.Minute))
 	// One row per device and ifIndex: two devices reached through one
 	// address (a proxy, NAT, contexts of a chassis) are listed apart.
-	sql := `SELECT device, argMax(device_ip, time), argMax(sys_name, time), if_index,
+	sql := `SELECT device, argMax(device_ip, time), argMax(sys_name, time), argMax(snmp_engine_id, time), if_index,
 	argMax(if_name, time), argMax(if_alias, time), argMax(if_descr, time), argMax(speed_bps, time),
 	argMax(oper_status, time), argMax(admin_status, time), max(time),
 	argMaxIf(in_bps, time, rate_valid), argMaxIf(out_bps, time, rate_valid),
@@ -119,7 +119,7 @@ LIMIT ` + q.bind("UInt32", uint32(limit))
 		var i Interface
 		var ip net.IP
 		var oper, admin uint8
-		if err := rows.Scan(append([]any{&i.Device, &ip, &i.SysName, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
+		if err := rows.Scan(append([]any{&i.Device, &ip, &i.SysName, &i.EngineID, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
 			&oper, &admin, &i.Time}, i.scanTargets()...)...); err != nil {
 			return err
 		}

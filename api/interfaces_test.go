@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -24,6 +25,14 @@ func seedOneAddressTwoDevices(t *testing.T, a *testAPI, now time.Time) {
 		}
 	}
 	insertIfStats(t, a.conn, rows)
+	// core-a's latest poll also read its SNMP engine ID.
+	err := a.conn.Exec(context.Background(), `INSERT INTO ifstats (time, prev_time, device, device_ip, sys_name, snmp_engine_id,
+		if_index, if_name, speed_bps, oper_status, admin_status, rate_valid, in_bps, out_bps, kafka_partition, kafka_offset)
+		VALUES (?, ?, 'core-a', toIPv6('192.0.2.10'), 'core-a', '80001f8880c1d2e3f4', 1, 'a-p1', 1000000000, 1, 1, true, 8000000, 0, 0, 0)`,
+		now.Add(-30*time.Second), now.Add(-90*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestInterfacesOfDevicesBehindOneAddressAreListedApart(t *testing.T) {
@@ -48,6 +57,9 @@ func TestInterfacesOfDevicesBehindOneAddressAreListedApart(t *testing.T) {
 		wantBps := map[string]float64{"core-a": 8e6, "core-b": 24e6, "edge": 0.8e6}[i.Device]
 		if !strings.HasPrefix(i.Name, prefix) || i.InBps != wantBps || i.SysName != i.Device {
 			t.Errorf("%s ifIndex %d: name %q in_bps %v sys_name %q: rows of two devices mixed", i.Device, i.IfIndex, i.Name, i.InBps, i.SysName)
+		}
+		if wantID := map[bool]string{true: "80001f8880c1d2e3f4"}[i.Device == "core-a" && i.IfIndex == 1]; i.EngineID != wantID {
+			t.Errorf("%s ifIndex %d: engine ID %q, want %q", i.Device, i.IfIndex, i.EngineID, wantID)
 		}
 	}
 	byIP := list(url.Values{"device": {"192.0.2.10"}})

@@ -34,9 +34,10 @@ type InterfacesResponse struct {
 
 // Interface is an SNMP interface as of its latest valid poll.
 type Interface struct {
-	Device      string    `json:"device"`
+	Device      string    `json:"device"` // the configured target: identifies the device
 	DeviceIP    string    `json:"device_ip"`
 	SysName     string    `json:"sys_name"`
+	EngineID    string    `json:"snmp_engine_id"` // hex, "" when unknown
 	IfIndex     uint32    `json:"if_index"`
 	Name        string    `json:"name"`
 	Alias       string    `json:"alias"`

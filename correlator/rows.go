@@ -370,7 +370,8 @@ func (r *socketRows) columns() []column {
 // ifStatsRows builds an INSERT into ifstats.
 type ifStatsRows struct {
 	time, prevTime                                 []int64
-	device, sysName, ifName, ifAlias, ifDescr      []string
+	device, sysName, engineID, ifName, ifAlias     []string
+	ifDescr                                        []string
 	deviceIP                                       [][16]byte
 	uptime, speed                                  []uint64
 	ifIndex                                        []uint32
@@ -410,6 +411,7 @@ func (r *ifStatsRows) add(s *record.InterfaceStats, o origin) ([16]byte, ifInfo,
 	r.device = append(r.device, s.Device)
 	r.deviceIP = append(r.deviceIP, ip)
 	r.sysName = append(r.sysName, s.SysName)
+	r.engineID = append(r.engineID, s.SnmpEngineId)
 	r.uptime = append(r.uptime, s.SysUptimeCs)
 	r.ifIndex = append(r.ifIndex, s.IfIndex)
 	r.ifName = append(r.ifName, s.IfName)
@@ -441,7 +443,7 @@ func (r *ifStatsRows) add(s *record.InterfaceStats, o origin) ([16]byte, ifInfo,
 func (r *ifStatsRows) columns() []column {
 	c := []column{
 		{"time", r.time}, {"prev_time", r.prevTime}, {"device", r.device}, {"device_ip", r.deviceIP},
-		{"sys_name", r.sysName}, {"sys_uptime_cs", r.uptime}, {"if_index", r.ifIndex}, {"if_name", r.ifName},
+		{"sys_name", r.sysName}, {"snmp_engine_id", r.engineID}, {"sys_uptime_cs", r.uptime}, {"if_index", r.ifIndex}, {"if_name", r.ifName},
 		{"if_alias", r.ifAlias}, {"if_descr", r.ifDescr}, {"speed_bps", r.speed}, {"oper_status", r.operStatus},
 		{"admin_status", r.adminStatus}, {"hc_counters", r.hc}, {"rate_valid", r.rateValid},
 		{"counter_reset", r.counterReset}, {"counter_wrap", r.counterWrap}, {"over_speed", r.over},

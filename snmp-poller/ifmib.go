@@ -15,11 +15,13 @@ import (
 const (
 	oidSysUpTime = ".1.3.6.1.2.1.1.3.0"
 	oidSysName   = ".1.3.6.1.2.1.1.5.0"
-	oidIfEntry   = ".1.3.6.1.2.1.2.2.1"    // ifTable
-	oidIfXEntry  = ".1.3.6.1.2.1.31.1.1.1" // ifXTable
-	maxTextLen   = 255                     // DisplayString SIZE (0..255)
-	maxIfIndex   = math.MaxInt32           // InterfaceIndex is 1..2147483647
-	maxRows      = 20000                   // interfaces kept per device: bounds memory on a hostile agent
+	oidEngineID  = ".1.3.6.1.6.3.10.2.1.1.0" // SNMP-FRAMEWORK-MIB snmpEngineID
+	maxEngineID  = 32                        // SnmpEngineID SIZE (5..32)
+	oidIfEntry   = ".1.3.6.1.2.1.2.2.1"      // ifTable
+	oidIfXEntry  = ".1.3.6.1.2.1.31.1.1.1"   // ifXTable
+	maxTextLen   = 255                       // DisplayString SIZE (0..255)
+	maxIfIndex   = math.MaxInt32             // InterfaceIndex is 1..2147483647
+	maxRows      = 20000                     // interfaces kept per device: bounds memory on a hostile agent
 )
 
 // counterKind names the interface counters a record carries.

@@ -80,20 +80,8 @@ func (c *Component) pollWith(g *gosnmp.GoSNMP, t *target) pollResult {
 	if ap, err := netip.ParseAddrPort(g.Conn.RemoteAddr().String()); err == nil {
 		d.ip = ap.Addr().Unmap()
 	}
-	sys, err := g.Get([]string{oidSysUpTime, oidSysName})
-	if err != nil {
+	if err := d.readSystem(g); err != nil {
 		return pollResult{err: fmt.Errorf("poll %s: system group: %w", t.cfg.Name, err)}
-	}
-	d.uptimeAt = time.Now()
-	for _, vb := range sys.Variables {
-		switch vb.Name {
-		case oidSysUpTime:
-			if v, ok := gaugeValue(vb); ok && vb.Type == gosnmp.TimeTicks {
-				d.uptime, d.hasUptime = uint32(v), true
-			}
-		case oidSysName:
-			d.sysName, _ = textValue(vb)
-		}
 	}
 
 	table := newIfTable(c.countBad)
@@ -102,7 +90,7 @@ func (c *Component) pollWith(g *gosnmp.GoSNMP, t *target) pollResult {
 	if t.getNext || t.cfg.Version == "1" {
 		reps = 0
 	}
-	_, err = walkColumns(g, cols, reps, table.add)
+	_, err := walkColumns(g, cols, reps, table.add)
 	if errors.Is(err, errBulkRefused) {
 		t.getNext = true
 		table = newIfTable(c.countBad)

@@ -12,6 +12,7 @@ type device struct {
 	name      string // configured target name
 	ip        netip.Addr
 	sysName   string
+	engineID  string // hex, for display
 	uptime    uint32
 	uptimeAt  time.Time // when the response carrying sysUpTime arrived
 	hasUptime bool
@@ -43,19 +44,20 @@ func sampleOf(d *device, r *ifRow, fallback time.Time) *sample {
 // against the previous sample (nil on the first poll).
 func buildRecord(d *device, r *ifRow, cur, prev *sample, rt rate) *record.InterfaceStats {
 	rec := &record.InterfaceStats{
-		TimeNs:      uint64(cur.at.UnixNano()),
-		Device:      d.name,
-		DeviceIp:    record.IPBytes(d.ip),
-		SysName:     d.sysName,
-		SysUptimeCs: uint64(d.uptime),
-		IfIndex:     r.index,
-		IfName:      r.name,
-		IfAlias:     r.alias,
-		IfDescr:     r.descr,
-		SpeedBps:    r.speedBps(),
-		OperStatus:  r.oper,
-		AdminStatus: r.admin,
-		HcCounters:  r.usesHC(),
+		TimeNs:       uint64(cur.at.UnixNano()),
+		Device:       d.name,
+		DeviceIp:     record.IPBytes(d.ip),
+		SysName:      d.sysName,
+		SnmpEngineId: d.engineID,
+		SysUptimeCs:  uint64(d.uptime),
+		IfIndex:      r.index,
+		IfName:       r.name,
+		IfAlias:      r.alias,
+		IfDescr:      r.descr,
+		SpeedBps:     r.speedBps(),
+		OperStatus:   r.oper,
+		AdminStatus:  r.admin,
+		HcCounters:   r.usesHC(),
 
 		InOctets:     cur.values[inOctets],
 		OutOctets:    cur.values[outOctets],

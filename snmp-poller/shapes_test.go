@@ -203,7 +203,10 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 		if !r.RateValid || r.CounterReset || gap <= cfg.Defaults.Interval {
 			t.Fatalf("ifIndex %d: valid=%v reset=%v over a gap of %s", r.IfIndex, r.RateValid, r.CounterReset, gap)
 		}
-		if !within(r.InBps, 1_000_000, 0.03) || !within(r.OutBps, 500_000, 0.03) || !within(r.InPps, 115, 0.03) {
+		// snmpsim (Python, on shared cores) reads a counter some time
+		// between our request and its answer, up to ~0.1 s apart: 5 %
+		// over a 2-3 s gap. A wrong gap would be off by the interval.
+		if !within(r.InBps, 1_000_000, 0.05) || !within(r.OutBps, 500_000, 0.05) || !within(r.InPps, 115, 0.05) {
 			t.Fatalf("ifIndex %d over %s: in %.0f b/s out %.0f b/s in %.1f pps, want 1000000, 500000, 115", r.IfIndex, gap, r.InBps, r.OutBps, r.InPps)
 		}
 	}

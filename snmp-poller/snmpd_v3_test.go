@@ -50,3 +50,19 @@ func TestPollFailsOnAWrongSNMPv3PasswordWithoutLeakingIt(t *testing.T) {
 	}
 	t.Logf("error: %v (timeout=%v)", res.err, res.timedOut)
 }
+
+func TestRecordsCarryTheAgentsEngineIDOverV2cAndV3(t *testing.T) {
+	s := startSnmpd(t)
+	ids := map[string]string{}
+	for _, tg := range []Target{s.v2cTarget("agent-v2c"), s.v3Target("agent-v3", snmpdUsers[0])} {
+		c, pub := newTestComponent(t, oneTargetConfig(tg))
+		lo := findInterface(t, pollOnce(t, c, pub, tg.Name), "lo")
+		if lo.Device != tg.Name || len(lo.SnmpEngineId) < 10 {
+			t.Fatalf("%s: device %q engine ID %q, want the target's name and a hex engine ID", tg.Name, lo.Device, lo.SnmpEngineId)
+		}
+		ids[tg.Version] = lo.SnmpEngineId
+	}
+	if ids["2c"] != ids["3"] {
+		t.Fatalf("one agent, two engine IDs: v2c %s, v3 %s", ids["2c"], ids["3"])
+	}
+}

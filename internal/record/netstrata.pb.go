@@ -190,19 +190,22 @@ type InterfaceStats struct {
 	// rates are deltas divided by (time_ns - prev_time_ns).
 	TimeNs     uint64 `protobuf:"varint,1,opt,name=time_ns,json=timeNs,proto3" json:"time_ns,omitempty"`
 	PrevTimeNs uint64 `protobuf:"varint,2,opt,name=prev_time_ns,json=prevTimeNs,proto3" json:"prev_time_ns,omitempty"`
-	// Device identity: the configured target name, its address and sysName.
-	Device      string `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
-	DeviceIp    []byte `protobuf:"bytes,4,opt,name=device_ip,json=deviceIp,proto3" json:"device_ip,omitempty"`
-	SysName     string `protobuf:"bytes,5,opt,name=sys_name,json=sysName,proto3" json:"sys_name,omitempty"`
-	SysUptimeCs uint64 `protobuf:"varint,6,opt,name=sys_uptime_cs,json=sysUptimeCs,proto3" json:"sys_uptime_cs,omitempty"` // sysUpTime, hundredths of a second
-	IfIndex     uint32 `protobuf:"varint,7,opt,name=if_index,json=ifIndex,proto3" json:"if_index,omitempty"`
-	IfName      string `protobuf:"bytes,8,opt,name=if_name,json=ifName,proto3" json:"if_name,omitempty"`
-	IfAlias     string `protobuf:"bytes,9,opt,name=if_alias,json=ifAlias,proto3" json:"if_alias,omitempty"`
-	IfDescr     string `protobuf:"bytes,10,opt,name=if_descr,json=ifDescr,proto3" json:"if_descr,omitempty"`
-	SpeedBps    uint64 `protobuf:"varint,11,opt,name=speed_bps,json=speedBps,proto3" json:"speed_bps,omitempty"`       // ifHighSpeed*1e6, else ifSpeed
-	OperStatus  uint32 `protobuf:"varint,12,opt,name=oper_status,json=operStatus,proto3" json:"oper_status,omitempty"` // IF-MIB ifOperStatus (1 up, 2 down, ...)
-	AdminStatus uint32 `protobuf:"varint,13,opt,name=admin_status,json=adminStatus,proto3" json:"admin_status,omitempty"`
-	HcCounters  bool   `protobuf:"varint,14,opt,name=hc_counters,json=hcCounters,proto3" json:"hc_counters,omitempty"` // 64-bit ifXTable counters were used
+	// Device identity: the configured target name, which alone identifies
+	// the device (several may share an address: an SNMP proxy, NAT, SNMPv3
+	// contexts), then for display its address, sysName and engine ID.
+	Device       string `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	DeviceIp     []byte `protobuf:"bytes,4,opt,name=device_ip,json=deviceIp,proto3" json:"device_ip,omitempty"`
+	SysName      string `protobuf:"bytes,5,opt,name=sys_name,json=sysName,proto3" json:"sys_name,omitempty"`
+	SysUptimeCs  uint64 `protobuf:"varint,6,opt,name=sys_uptime_cs,json=sysUptimeCs,proto3" json:"sys_uptime_cs,omitempty"`    // sysUpTime, hundredths of a second
+	SnmpEngineId string `protobuf:"bytes,15,opt,name=snmp_engine_id,json=snmpEngineId,proto3" json:"snmp_engine_id,omitempty"` // snmpEngineID in hex, "" when unknown
+	IfIndex      uint32 `protobuf:"varint,7,opt,name=if_index,json=ifIndex,proto3" json:"if_index,omitempty"`
+	IfName       string `protobuf:"bytes,8,opt,name=if_name,json=ifName,proto3" json:"if_name,omitempty"`
+	IfAlias      string `protobuf:"bytes,9,opt,name=if_alias,json=ifAlias,proto3" json:"if_alias,omitempty"`
+	IfDescr      string `protobuf:"bytes,10,opt,name=if_descr,json=ifDescr,proto3" json:"if_descr,omitempty"`
+	SpeedBps     uint64 `protobuf:"varint,11,opt,name=speed_bps,json=speedBps,proto3" json:"speed_bps,omitempty"`       // ifSpeed, or ifHighSpeed*1e6 when ifSpeed is 0 or at its 4294967295 ceiling
+	OperStatus   uint32 `protobuf:"varint,12,opt,name=oper_status,json=operStatus,proto3" json:"oper_status,omitempty"` // IF-MIB ifOperStatus (1 up, 2 down, ...)
+	AdminStatus  uint32 `protobuf:"varint,13,opt,name=admin_status,json=adminStatus,proto3" json:"admin_status,omitempty"`
+	HcCounters   bool   `protobuf:"varint,14,opt,name=hc_counters,json=hcCounters,proto3" json:"hc_counters,omitempty"` // 64-bit ifXTable counters were used
 	// Raw counter values as read (for audit and reconciliation).
 	InOctets     uint64 `protobuf:"varint,20,opt,name=in_octets,json=inOctets,proto3" json:"in_octets,omitempty"`
 	OutOctets    uint64 `protobuf:"varint,21,opt,name=out_octets,json=outOctets,proto3" json:"out_octets,omitempty"`
@@ -221,7 +224,7 @@ type InterfaceStats struct {
 	RateValid        bool   `protobuf:"varint,40,opt,name=rate_valid,json=rateValid,proto3" json:"rate_valid,omitempty"`
 	DeltaInOctets    uint64 `protobuf:"varint,41,opt,name=delta_in_octets,json=deltaInOctets,proto3" json:"delta_in_octets,omitempty"`
 	DeltaOutOctets   uint64 `protobuf:"varint,42,opt,name=delta_out_octets,json=deltaOutOctets,proto3" json:"delta_out_octets,omitempty"`
-	DeltaInPkts      uint64 `protobuf:"varint,43,opt,name=delta_in_pkts,json=deltaInPkts,proto3" json:"delta_in_pkts,omitempty"` // ucast + mcast + bcast
+	DeltaInPkts      uint64 `protobuf:"varint,43,opt,name=delta_in_pkts,json=deltaInPkts,proto3" json:"delta_in_pkts,omitempty"` // ucast + mcast + bcast; ucast + ifInNUcastPkts without ifXTable
 	DeltaOutPkts     uint64 `protobuf:"varint,44,opt,name=delta_out_pkts,json=deltaOutPkts,proto3" json:"delta_out_pkts,omitempty"`
 	DeltaInErrors    uint64 `protobuf:"varint,45,opt,name=delta_in_errors,json=deltaInErrors,proto3" json:"delta_in_errors,omitempty"`
 	DeltaOutErrors   uint64 `protobuf:"varint,46,opt,name=delta_out_errors,json=deltaOutErrors,proto3" json:"delta_out_errors,omitempty"`
@@ -312,6 +315,13 @@ func (x *InterfaceStats) GetSysUptimeCs() uint64 {
 		return x.SysUptimeCs
 	}
 	return 0
+}
+
+func (x *InterfaceStats) GetSnmpEngineId() string {
+	if x != nil {
+		return x.SnmpEngineId
+	}
+	return ""
 }
 
 func (x *InterfaceStats) GetIfIndex() uint32 {
@@ -1394,7 +1404,7 @@ var File_netstrata_proto protoreflect.FileDescriptor
 
 const file_netstrata_proto_rawDesc = "" +
 	"\n" +
-	"\x0fnetstrata.proto\x12\x13netstrata.record.v1\"\xc3\v\n" +
+	"\x0fnetstrata.proto\x12\x13netstrata.record.v1\"\xe9\v\n" +
 	"\x0eInterfaceStats\x12\x17\n" +
 	"\atime_ns\x18\x01 \x01(\x04R\x06timeNs\x12 \n" +
 	"\fprev_time_ns\x18\x02 \x01(\x04R\n" +
@@ -1402,7 +1412,8 @@ const file_netstrata_proto_rawDesc = "" +
 	"\x06device\x18\x03 \x01(\tR\x06device\x12\x1b\n" +
 	"\tdevice_ip\x18\x04 \x01(\fR\bdeviceIp\x12\x19\n" +
 	"\bsys_name\x18\x05 \x01(\tR\asysName\x12\"\n" +
-	"\rsys_uptime_cs\x18\x06 \x01(\x04R\vsysUptimeCs\x12\x19\n" +
+	"\rsys_uptime_cs\x18\x06 \x01(\x04R\vsysUptimeCs\x12$\n" +
+	"\x0esnmp_engine_id\x18\x0f \x01(\tR\fsnmpEngineId\x12\x19\n" +
 	"\bif_index\x18\a \x01(\rR\aifIndex\x12\x17\n" +
 	"\aif_name\x18\b \x01(\tR\x06ifName\x12\x19\n" +
 	"\bif_alias\x18\t \x01(\tR\aifAlias\x12\x19\n" +

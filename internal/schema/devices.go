@@ -14,6 +14,10 @@ import (
 // and keyed by (device_ip, if_index) alone their rows were replaced by
 // or summed with each other's.
 
+// ifStatsEngineID (version 9) stores the SNMP engine ID a poll read, for
+// display beside the device's name and sysName.
+const ifStatsEngineID = "ALTER TABLE ifstats ADD COLUMN IF NOT EXISTS snmp_engine_id " + lc + " DEFAULT '' AFTER sys_name"
+
 // rewrite returns ddl with each old → new pair replaced; a pair that
 // does not match is a programming error, caught by every schema test.
 func rewrite(ddl string, pairs ...string) string {

@@ -46,6 +46,7 @@ func Migrations(o Options) []store.Migration {
 		}},
 		{Version: 7, Name: "flow rollups as AggregatingMergeTree, compact parts", Run: d.upgradeToV7},
 		{Version: 8, Name: "interface tables keyed by device", Run: d.upgradeToV8},
+		{Version: 9, Name: "SNMP engine ID of a device", Statements: []string{ifStatsEngineID}},
 	}
 }
 
