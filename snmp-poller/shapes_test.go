@@ -224,3 +224,32 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 	}
 	t.Log(warn[0])
 }
+
+func TestSNMPv3ContextsOfOneChassisAreTwoDevices(t *testing.T) {
+	red := recDevice{sysName: "chassis-red", interfaces: 2, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		rates: recRates{inOctets: 125_000, inUcast: 100}}
+	blue := red
+	blue.sysName, blue.rates.inOctets = "chassis-blue", 375_000
+	u := V3Credentials{User: "poller", AuthProtocol: "sha", AuthPassword: "auth-pass-9", PrivProtocol: "aes", PrivPassword: "priv-pass-9"}
+	sim := startSnmpsim(t, map[string]string{"vrf-red": red.snmprec(), "vrf-blue": blue.snmprec()}, snmpsimV3(u)...)
+	cfg := oneTargetConfig(sim.v3Target(u, "vrf-red"))
+	cfg.Targets = append(cfg.Targets, sim.v3Target(u, "vrf-blue"))
+	c, pub := newTestComponent(t, cfg)
+
+	prefix := fmt.Sprintf("127.0.0.1:%d/", sim.port)
+	engines := map[string]bool{}
+	for ctx, w := range map[string]struct {
+		sysName string
+		inBps   float64
+	}{"vrf-red": {"chassis-red", 1e6}, "vrf-blue": {"chassis-blue", 3e6}} {
+		for _, r := range twoPolls(t, c, pub, prefix+ctx, time.Second) {
+			if r.Device != prefix+ctx || r.SysName != w.sysName || !r.RateValid || !within(r.InBps, w.inBps, 0.05) {
+				t.Errorf("%s ifIndex %d: device %q sysName %q valid=%v in_bps %.0f, want %.0f", ctx, r.IfIndex, r.Device, r.SysName, r.RateValid, r.InBps, w.inBps)
+			}
+			engines[r.SnmpEngineId] = true
+		}
+	}
+	if len(engines) != 1 || engines[""] {
+		t.Errorf("engine IDs %v: want the one agent's, shown for both contexts", engines)
+	}
+}

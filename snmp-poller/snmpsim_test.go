@@ -25,15 +25,15 @@ type snmpsim struct {
 	log  *bytes.Buffer
 }
 
-// startSnmpsim serves recordings (community → .snmprec text) and stops
-// at cleanup.
-func startSnmpsim(t *testing.T, recordings map[string]string) *snmpsim {
+// startSnmpsim serves recordings (community, and SNMPv3 context name, →
+// .snmprec text) and stops at cleanup; args are more snmpsimd options.
+func startSnmpsim(t *testing.T, recordings map[string]string, args ...string) *snmpsim {
 	t.Helper()
 	bin := testenv.Command(t, "snmpsimd")
 	dir := snmpsimDir(t, recordings)
 	var lastErr error
 	for range 3 { // the free port we picked may be taken before snmpsimd binds it
-		s, err := trySnmpsim(t, bin, dir, firstKey(recordings))
+		s, err := trySnmpsim(t, bin, dir, firstKey(recordings), args)
 		if err == nil {
 			return s
 		}
@@ -91,13 +91,13 @@ func chownNobody(path string) error {
 	return os.Chown(path, uid, gid)
 }
 
-func trySnmpsim(t *testing.T, bin, dir, community string) (*snmpsim, error) {
+func trySnmpsim(t *testing.T, bin, dir, community string, extra []string) (*snmpsim, error) {
 	port, err := freeUDPPort()
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--data-dir=" + filepath.Join(dir, "data"), "--cache-dir=" + filepath.Join(dir, "cache"),
-		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port), "--logging-method=stderr"}
+	args := append([]string{"--data-dir=" + filepath.Join(dir, "data"), "--cache-dir=" + filepath.Join(dir, "cache"),
+		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port), "--logging-method=stderr"}, extra...)
 	if os.Geteuid() == 0 { // snmpsimd refuses to run as root
 		g, err := user.LookupGroupId(groupOfNobody())
 		if err != nil {
@@ -169,4 +169,18 @@ func (s *snmpsim) ping(community string) error {
 // target is a v2c target for one recording of s.
 func (s *snmpsim) target(name, community string) Target {
 	return Target{Name: name, Address: "127.0.0.1", Port: s.port, Version: "2c", Community: community}
+}
+
+// snmpsimV3 makes snmpsimd accept SNMPv3 user u (SHA, AES); the context
+// name picks the recording.
+func snmpsimV3(u V3Credentials) []string {
+	return []string{"--v3-user=" + u.User, "--v3-auth-proto=SHA", "--v3-auth-key=" + u.AuthPassword,
+		"--v3-priv-proto=AES", "--v3-priv-key=" + u.PrivPassword}
+}
+
+// v3Target is an SNMPv3 target for the recording named context, with
+// the default name.
+func (s *snmpsim) v3Target(u V3Credentials, context string) Target {
+	u.ContextName = context
+	return Target{Address: "127.0.0.1", Port: s.port, Version: "3", V3: &u}
 }
