@@ -122,6 +122,32 @@ const (
 	modeLegacy                    // no interface has them
 )
 
+// modeOf picks the columns the next poll walks: the 64-bit ones alone
+// when every row took every counter it has from them (RFC 2863 lets an
+// interface of 20-650 Mbit/s have 64-bit octets and 32-bit packet
+// counts only), the 32-bit ones alone when no row has 64-bit octets,
+// else both.
+func modeOf(rows []*ifRow) counterMode {
+	full, none := 0, 0
+	for _, r := range rows {
+		switch {
+		case !r.usesHC():
+			none++
+		case !r.needsLegacy():
+			full++
+		}
+	}
+	switch {
+	case len(rows) == 0:
+		return modeBoth
+	case full == len(rows):
+		return modeHC
+	case none == len(rows):
+		return modeLegacy
+	}
+	return modeBoth
+}
+
 func columnsFor(m counterMode) []column {
 	cols := slices.Clone(baseColumns)
 	switch m {
@@ -254,6 +280,18 @@ func (t *ifTable) sorted() []*ifRow {
 
 // usesHC reports whether the row's octet counters are 64-bit.
 func (r *ifRow) usesHC() bool { return r.hasHC[inOctets] || r.hasHC[outOctets] }
+
+// needsLegacy reports whether the row takes any counter from the 32-bit
+// columns, so that walking the 64-bit ones alone would lose it.
+func (r *ifRow) needsLegacy() bool {
+	_, width := r.counters()
+	for _, c := range legacyColumns {
+		if width[c.counter] == 32 {
+			return true
+		}
+	}
+	return false
+}
 
 // counters picks, per counter, the 64-bit value when present, else the
 // 32-bit one, with its width (0 when absent). ifIn/OutNUcastPkts count

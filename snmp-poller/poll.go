@@ -101,40 +101,34 @@ func (c *Component) pollWith(g *gosnmp.GoSNMP, t *target) pollResult {
 	}
 	now := time.Now()
 	rows := table.sorted()
-	hc, legacy := 0, 0
 	seen := make(map[uint32]*sample, len(rows))
 	for _, r := range rows {
-		if r.usesHC() {
-			hc++
-		} else {
-			legacy++
-		}
 		cur := sampleOf(d, r, now)
-		prev := t.prev[r.index]
-		rt := computeRate(prev, cur, r.speedBps(), c.cfg.OverSpeedFactor)
-		rec := buildRecord(d, r, cur, prev, rt)
-		c.countFlags(rt)
-		b, err := proto.Marshal(rec)
-		if err != nil {
-			c.metrics.marshalErrs.Inc()
-			c.badLog.Warn("marshal", "cannot marshal interface record", "target", t.cfg.Name, "error", err)
-			continue
+		if c.publish(t, d, r, cur) {
+			seen[r.index] = cur
 		}
-		c.pub.Publish(record.TopicIfStats, t.key, b)
-		seen[r.index] = cur
 	}
 	// Interfaces that disappeared lose their baseline: memory follows the
 	// device, and a re-created ifIndex starts afresh.
 	t.prev = seen
-	switch {
-	case hc > 0 && legacy == 0:
-		t.mode = modeHC
-	case hc == 0 && legacy > 0:
-		t.mode = modeLegacy
-	default:
-		t.mode = modeBoth
-	}
+	t.mode = modeOf(rows)
 	return pollResult{interfaces: len(rows)}
+}
+
+// publish publishes one interface's record, with its rate against the
+// previous sample; it reports false when the record could not be made.
+func (c *Component) publish(t *target, d *device, r *ifRow, cur *sample) bool {
+	prev := t.prev[r.index]
+	rt := computeRate(prev, cur, r.speedBps(), c.cfg.OverSpeedFactor)
+	c.countFlags(rt)
+	b, err := proto.Marshal(buildRecord(d, r, cur, prev, rt))
+	if err != nil {
+		c.metrics.marshalErrs.Inc()
+		c.badLog.Warn("marshal", "cannot marshal interface record", "target", t.cfg.Name, "error", err)
+		return false
+	}
+	c.pub.Publish(record.TopicIfStats, t.key, b)
+	return true
 }
 
 func (c *Component) countFlags(rt rate) {

@@ -84,6 +84,25 @@ func TestPacketRatesWithIfXTableCountMulticastAndBroadcastNotNonUnicastTwice(t *
 	}
 }
 
+func TestPacketRatesStayWhenOnlyTheOctetsAre64Bit(t *testing.T) {
+	// RFC 2863 asks 20-650 Mbit/s interfaces for 64-bit octets only: the
+	// packet counts stay in the 32-bit columns, poll after poll.
+	sw := recDevice{sysName: "fast-ethernet", interfaces: 2, ifX: true, hcOctets: true, ifSpeed: speedOf(100_000_000), highSpeed: speedOf(100),
+		rates: recRates{inOctets: 12_500, outOctets: 25_000, inUcast: 100, inMcast: 30, inBcast: 10, outUcast: 200, outMcast: 20, outBcast: 10}}
+	sim := startSnmpsim(t, map[string]string{"fe": sw.snmprec()})
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("fe-1", "fe")))
+	pollOnce(t, c, pub, "fe-1")
+	for poll := 2; poll <= 3; poll++ {
+		time.Sleep(time.Second)
+		for i, r := range byIndex(pollOnce(t, c, pub, "fe-1")) {
+			if !r.RateValid || r.CounterReset || !r.HcCounters || !within(r.InPps, 140, 0.05) || !within(r.OutPps, 230, 0.05) {
+				t.Errorf("poll %d ifIndex %d: valid=%v reset=%v hc=%v in_pps %.1f out_pps %.1f, want 140 and 230",
+					poll, i, r.RateValid, r.CounterReset, r.HcCounters, r.InPps, r.OutPps)
+			}
+		}
+	}
+}
+
 func TestSaturatedIfSpeedGivesWayToIfHighSpeed(t *testing.T) {
 	// A Brocade FC switch: ifSpeed at (or one below) its ceiling on fast
 	// ports, ifHighSpeed right.

@@ -14,6 +14,7 @@ type recDevice struct {
 	interfaces int
 	ifX        bool // ifXTable: names, aliases, multicast/broadcast, ifHighSpeed
 	hc         bool // ifXTable's 64-bit counters
+	hcOctets   bool // only the 64-bit octets (RFC 2863 for 20-650 Mbit/s)
 	ifSpeed    func(i int) uint32
 	highSpeed  func(i int) uint32 // Mbit/s
 	rates      recRates
@@ -79,6 +80,10 @@ func (d recDevice) snmprec() string {
 		ifX(3, counter(c32, r.inBcast))
 		ifX(4, counter(c32, r.outMcast))
 		ifX(5, counter(c32, r.outBcast))
+		if d.hcOctets {
+			ifX(6, counter(c64, r.inOctets))
+			ifX(10, counter(c64, r.outOctets))
+		}
 		if d.hc {
 			ifX(6, counter(c64, r.inOctets))
 			ifX(7, counter(c64, r.inUcast))
