@@ -28,7 +28,9 @@ type Component struct {
 	apps *classifier
 
 	sampling  *samplingOverrides
-	store     *templateStore
+	journal   *journal
+	budget    *templateBudget
+	labels    *exporterLabels
 	exporters *exporters
 	pending   *pendingSets
 	metrics   *metrics
@@ -62,11 +64,14 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		pub:      deps.Publisher,
 		apps:     apps,
 		sampling: sampling,
-		store:    newTemplateStore(cfg.TemplatesFile, cfg.MaxTemplatesPerExporter),
+		journal:  newJournal(cfg.TemplatesFile),
 		metrics:  newMetrics(),
 		badLog:   telemetry.NewRateLimited(r.Log, time.Minute),
 	}
-	c.exporters = newExporters(c, cfg.MaxExporters)
+	c.budget = newTemplateBudget(cfg, c.journal, c.metrics)
+	c.labels = newExporterLabels(c.metrics, cfg.MetricsMaxExporters)
+	c.exporters = newExporters(c, cfg)
+	c.budget.largest = c.exporters.largest
 	c.pending = newPendingSets(c, cfg.PendingTimeout, cfg.PendingMaxSets)
 	if err := c.metrics.register(r.Registry); err != nil {
 		return nil, err
@@ -155,56 +160,36 @@ func (c *Component) receive(s *socket) {
 	}
 }
 
+// rankInterval is how often the exporter metric labels go to the
+// busiest exporters and idle exporters are forgotten.
+const rankInterval = 10 * time.Second
+
 // housekeeping persists templates on change, expires waiting sets and
-// refreshes the kernel drop counters.
+// idle exporters, ranks exporters for their metric labels and refreshes
+// the kernel drop counters.
 func (c *Component) housekeeping(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	lastRank := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.store.dirty:
+		case <-c.journal.dirty:
 			c.persist()
 		case now := <-tick.C:
 			c.pending.expire(now)
 			c.updateKernelDrops()
+			if err := c.journal.sync(); err != nil {
+				c.badLog.Warn("persist", "cannot save templates", "file", c.cfg.TemplatesFile, "error", err)
+			}
+			if now.Sub(lastRank) >= rankInterval {
+				lastRank = now
+				c.exporters.expire(now)
+				c.labels.rank(c.exporters.all())
+			}
 		}
 	}
-}
-
-func (c *Component) persist() {
-	if c.cfg.TemplatesFile == "" {
-		return
-	}
-	err := c.store.save(snapshot(c.exporters.all()))
-	if err != nil {
-		c.badLog.Warn("persist", "cannot save templates", "file", c.cfg.TemplatesFile, "error", err)
-	}
-	c.r.SetHealth("templates", err)
-}
-
-func (c *Component) restore() {
-	if c.cfg.TemplatesFile == "" {
-		c.r.Log.Warn("flow_collector.templates_file is empty: templates will not survive a restart")
-		return
-	}
-	f, err := c.store.load()
-	if err != nil {
-		c.r.Log.Warn("cannot restore templates; starting without them", "error", err)
-		return
-	}
-	n := 0
-	for _, es := range f.Exporters {
-		a, err := parseExporterAddr(es.Exporter)
-		if err != nil {
-			continue
-		}
-		if e := c.exporters.get(a); e != nil {
-			n += es.restore(e)
-		}
-	}
-	c.r.Log.Info("restored templates", "file", c.cfg.TemplatesFile, "exporters", len(f.Exporters), "templates", n)
 }
 
 // KernelDrops sums the kernel's drop counters of every socket per listen
@@ -247,6 +232,10 @@ func (c *Component) Stop() error {
 		c.closeSockets()
 		c.wg.Wait()
 		c.persist()
+		if err := c.journal.sync(); err != nil {
+			c.r.Log.Warn("cannot save templates", "file", c.cfg.TemplatesFile, "error", err)
+		}
+		c.journal.close()
 	})
 	return nil
 }

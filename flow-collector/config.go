@@ -29,17 +29,44 @@ type Configuration struct {
 	ReceiveBuffer int `yaml:"receive_buffer"`
 
 	// TemplatesFile keeps NetFlow v9/IPFIX templates and learnt sampling
-	// rates across restarts; "" keeps them in memory only.
+	// rates across restarts, as a journal appended on each change and
+	// compacted when it has grown to twice what it describes; "" keeps
+	// them in memory only.
 	TemplatesFile string `yaml:"templates_file"`
 	// PendingTimeout is how long data for a template not yet seen waits
 	// for it; PendingMaxSets bounds how many such sets wait per exporter.
 	PendingTimeout time.Duration `yaml:"pending_timeout"`
 	PendingMaxSets int           `yaml:"pending_max_sets"`
-	// MaxExporters bounds the exporters tracked (state and metrics);
-	// datagrams from further exporters are dropped and counted.
+	// MaxExporters bounds the exporters tracked (state and metrics).
+	// When it is reached, the least recently seen exporter silent for at
+	// least ExporterEvictionMinIdle makes room; when none is, datagrams
+	// from further exporters are dropped and counted.
 	MaxExporters int `yaml:"max_exporters"`
-	// MaxTemplatesPerExporter bounds the templates one exporter may define.
+	// ExporterIdleTimeout forgets exporters silent for that long (their
+	// templates, sampling rates and metric labels).
+	ExporterIdleTimeout time.Duration `yaml:"exporter_idle_timeout"`
+	// ExporterEvictionMinIdle protects exporters heard from within that
+	// time from being evicted to make room for a new one, so that a
+	// flood of forged sources cannot push out the exporters in use.
+	ExporterEvictionMinIdle time.Duration `yaml:"exporter_eviction_min_idle"`
+	// ExporterNetworks, when not empty, is the only place exporters are
+	// accepted from (addresses or prefixes; for sFlow the agent address).
+	ExporterNetworks []string `yaml:"exporter_networks"`
+	// MetricsMaxExporters bounds the exporters that get their own label
+	// in per-exporter metrics: the busiest ones; the rest share "other".
+	MetricsMaxExporters int `yaml:"metrics_max_exporters"`
+
+	// Template budgets. A template is kept and persisted, so what
+	// exporters may declare is bounded; when a count or the bytes are
+	// exhausted, the least recently used template makes room (for the
+	// bytes, one of the exporter holding the most).
 	MaxTemplatesPerExporter int `yaml:"max_templates_per_exporter"`
+	MaxTemplatesPerDomain   int `yaml:"max_templates_per_domain"`
+	// MaxTemplateFields refuses templates declaring more fields.
+	MaxTemplateFields int `yaml:"max_template_fields"`
+	// MaxTemplateBytes bounds the memory all templates of all exporters
+	// may hold (an estimate of their in-memory size).
+	MaxTemplateBytes int64 `yaml:"max_template_bytes"`
 
 	// SamplingRates overrides what exporters announce: the most specific
 	// matching entry wins over options templates and sFlow headers.
@@ -47,6 +74,10 @@ type Configuration struct {
 	// DefaultSamplingRate applies when neither the exporter nor an
 	// override says anything (1: unsampled).
 	DefaultSamplingRate uint64 `yaml:"default_sampling_rate"`
+	// MaxSamplingRate refuses (and counts) records, samples and
+	// announcements with a higher rate: a forged rate multiplies every
+	// byte counted downstream.
+	MaxSamplingRate uint64 `yaml:"max_sampling_rate"`
 
 	// Applications adds to or replaces the IANA port → application map:
 	// keys are "tcp/8443", "udp/5353" or "any/9000", values the name.
@@ -69,8 +100,15 @@ func DefaultConfiguration() Configuration {
 		PendingTimeout:          10 * time.Second,
 		PendingMaxSets:          256,
 		MaxExporters:            10_000,
+		ExporterIdleTimeout:     time.Hour,
+		ExporterEvictionMinIdle: 5 * time.Minute,
+		MetricsMaxExporters:     100,
 		MaxTemplatesPerExporter: 4096,
+		MaxTemplatesPerDomain:   1024,
+		MaxTemplateFields:       512,
+		MaxTemplateBytes:        16 << 20,
 		DefaultSamplingRate:     1,
+		MaxSamplingRate:         1 << 20,
 	}
 }
 
@@ -90,15 +128,30 @@ func (c Configuration) Validate() error {
 		config.Check(c.PendingTimeout >= 0, "flow_collector.pending_timeout", "must not be negative"),
 		config.Check(c.PendingMaxSets >= 0, "flow_collector.pending_max_sets", "must not be negative"),
 		config.Check(c.MaxExporters > 0, "flow_collector.max_exporters", "must be positive"),
+		config.Check(c.ExporterIdleTimeout > 0, "flow_collector.exporter_idle_timeout", "must be positive"),
+		config.Check(c.ExporterEvictionMinIdle >= 0, "flow_collector.exporter_eviction_min_idle", "must not be negative"),
+		config.Check(c.MetricsMaxExporters > 0, "flow_collector.metrics_max_exporters", "must be positive"),
 		config.Check(c.MaxTemplatesPerExporter > 0, "flow_collector.max_templates_per_exporter", "must be positive"),
+		config.Check(c.MaxTemplatesPerDomain > 0, "flow_collector.max_templates_per_domain", "must be positive"),
+		config.Check(c.MaxTemplateFields > 0 && c.MaxTemplateFields <= 65535, "flow_collector.max_template_fields", "must be between 1 and 65535"),
+		config.Check(c.MaxTemplateBytes >= templateCost(c.MaxTemplateFields), "flow_collector.max_template_bytes",
+			"must hold at least one template of max_template_fields (%d bytes)", templateCost(c.MaxTemplateFields)),
 		config.Check(c.DefaultSamplingRate > 0, "flow_collector.default_sampling_rate", "must be positive"),
+		config.Check(c.MaxSamplingRate > 0, "flow_collector.max_sampling_rate", "must be positive"),
+		config.Check(c.DefaultSamplingRate <= c.MaxSamplingRate, "flow_collector.default_sampling_rate", "above max_sampling_rate (%d)", c.MaxSamplingRate),
 	)
+	for i, n := range c.ExporterNetworks {
+		if _, err := parseExporterPrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("flow_collector.exporter_networks[%d]: %w", i, err))
+		}
+	}
 	for i, o := range c.SamplingRates {
 		field := fmt.Sprintf("flow_collector.sampling_rates[%d]", i)
 		if _, err := parseExporterPrefix(o.Exporter); err != nil {
 			errs = append(errs, fmt.Errorf("%s.exporter: %w", field, err))
 		}
-		errs = append(errs, config.Check(o.Rate > 0, field+".rate", "must be positive"))
+		errs = append(errs, config.Check(o.Rate > 0, field+".rate", "must be positive"),
+			config.Check(o.Rate <= c.MaxSamplingRate, field+".rate", "above max_sampling_rate (%d)", c.MaxSamplingRate))
 	}
 	for k, v := range c.Applications {
 		if _, _, err := parseAppKey(k); err != nil {

@@ -75,9 +75,9 @@ func (d *decoder) handle(kind listenerKind, data []byte, from netip.AddrPort, no
 		return
 	}
 	src := from.Addr().Unmap()
-	e := d.c.exporters.get(src)
+	e, refused := d.c.exporters.get(src, now)
 	if e == nil {
-		d.c.metrics.dropped.WithLabelValues("exporter_limit").Inc()
+		d.c.refuseExporter(src, refused)
 		return
 	}
 	if len(data) < 4 {
@@ -96,7 +96,7 @@ func (d *decoder) handle(kind listenerKind, data []byte, from netip.AddrPort, no
 
 // fail counts a decode error and logs it, rate-limited.
 func (d *decoder) fail(e *exporter, kind string, err error) {
-	e.m.errors.WithLabelValues(kind).Inc()
+	e.metrics().errors.WithLabelValues(kind).Inc()
 	if err != nil {
 		d.c.badLog.Warn(e.addr.String()+kind, "undecodable datagram", "exporter", e.addr, "kind", kind, "error", err)
 	} else {
@@ -107,7 +107,7 @@ func (d *decoder) fail(e *exporter, kind string, err error) {
 // errorKind classifies an error from goflow2's decoders.
 func errorKind(err error) string {
 	switch {
-	case errors.Is(err, errTemplateEmpty), errors.Is(err, errTemplateTooLarge), errors.Is(err, errTemplateLimit):
+	case errors.Is(err, errTemplateEmpty), errors.Is(err, errTemplateTooLarge):
 		return errKindTemplateRejected
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return errKindTruncated
@@ -128,11 +128,15 @@ func (d *decoder) resetFlow(e *exporter, h *packetHeader) *record.Flow {
 	return f
 }
 
-// emit classifies, marshals and publishes the current record.
-func (d *decoder) emit(e *exporter) {
+// emit classifies, marshals and publishes the current record, unless
+// its sampling rate or counters are refused.
+func (d *decoder) emit(e *exporter) bool {
 	f := &d.flow
 	if f.SamplingRate == 0 {
 		f.SamplingRate = 1
+	}
+	if !d.c.checkRecord(e, f.Bytes, f.Packets, f.SamplingRate) {
+		return false
 	}
 	f.Application = d.c.apps.Classify(uint8(f.Proto), uint16(f.SrcPort), uint16(f.DstPort))
 	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application) {
@@ -141,6 +145,7 @@ func (d *decoder) emit(e *exporter) {
 	start := len(d.slab)
 	d.slab = appendFlow(d.slab, f)
 	d.c.pub.Publish(record.TopicFlows, e.ip, d.slab[start:len(d.slab):len(d.slab)])
+	return true
 }
 
 // setIP stores a 4- or 16-byte address in dst as 16 bytes and returns it;
@@ -180,7 +185,7 @@ func beUint(b []byte) uint64 {
 
 // handleV5 decodes NetFlow v5.
 func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
-	e.m.datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_NETFLOW_V5]).Inc()
+	e.metrics().datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_NETFLOW_V5]).Inc()
 	if len(data) < 24 {
 		d.fail(e, errKindShort, nil)
 		return
@@ -213,6 +218,7 @@ func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
 		e.learnSampling(samplingKey{5, h.domain, 0}, interval)
 	}
 	rate := e.samplingRate(5, h.domain, 0, 0, d.c.cfg.DefaultSamplingRate)
+	n := 0
 	for i := range p.Records {
 		r := &p.Records[i]
 		f := d.resetFlow(e, &h)
@@ -231,10 +237,12 @@ func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
 		f.Bytes, f.Packets = uint64(r.DOctets), uint64(r.DPkts)
 		f.SrcAs, f.DstAs = uint32(r.SrcAS), uint32(r.DstAS)
 		f.SrcMask, f.DstMask = uint32(r.SrcMask), uint32(r.DstMask)
-		d.emit(e)
+		if d.emit(e) {
+			n++
+		}
 	}
-	e.m.flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(len(p.Records)))
-	e.m.samplingRate.Set(float64(rate))
+	e.metrics().flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(n))
+	e.metrics().samplingRate.Set(float64(rate))
 }
 
 // uptimeToUnix converts a sysUptime-relative time (ms) to Unix ns, given

@@ -172,7 +172,7 @@ func TestUnknownTemplateDataExpires(t *testing.T) {
 	if len(pub.snapshot()) != 0 {
 		t.Fatal("decoded data without its template")
 	}
-	e := c.exporters.get(testExporter.Addr())
+	e, _ := c.exporters.get(testExporter.Addr(), time.Now())
 	e.mu.Lock()
 	held := len(e.pending)
 	e.mu.Unlock()

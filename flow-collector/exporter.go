@@ -3,9 +3,8 @@ package flowcollector
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/netstrata/netstrata/internal/record"
 )
@@ -14,11 +13,15 @@ import (
 // templates, the sampling rates it announced, its sequence numbers and
 // its metrics. Workers share it.
 type exporter struct {
+	c         *Component
 	addr      netip.Addr
 	ip        []byte // 16-byte form: the record's exporter_ip and the Kafka key; never modified
 	override  uint64 // configured sampling rate, 0: none
 	templates *exporterTemplates
-	m         exporterMetrics
+	m         atomic.Pointer[exporterMetrics]
+	named     bool         // has its own metric label; guarded by the exporterLabels' mutex
+	lastSeen  atomic.Int64 // Unix ns of the latest datagram
+	recent    atomic.Uint64 // datagrams since the last label ranking
 
 	mu       sync.Mutex
 	seq      map[seqKey]uint32      // next expected sequence number
@@ -43,15 +46,6 @@ type samplingKey struct {
 	sampler uint64
 }
 
-type exporterMetrics struct {
-	datagrams       *prometheus.CounterVec // by protocol, curried by exporter
-	flows           *prometheus.CounterVec
-	errors          *prometheus.CounterVec // by kind
-	unknownTemplate prometheus.Counter
-	sequenceLost    prometheus.Counter
-	samplingRate    prometheus.Gauge
-}
-
 // Protocol label values, indexed by record.FlowType.
 var protocolNames = [...]string{
 	record.FlowType_FLOW_TYPE_UNSPECIFIED: "unknown",
@@ -61,70 +55,37 @@ var protocolNames = [...]string{
 	record.FlowType_FLOW_TYPE_SFLOW_V5:    "sflow_v5",
 }
 
-// exporters is the registry of exporters, bounded by MaxExporters.
-type exporters struct {
-	c     *Component
-	mu    sync.RWMutex
-	m     map[netip.Addr]*exporter
-	limit int
-}
-
-func newExporters(c *Component, limit int) *exporters {
-	return &exporters{c: c, m: map[netip.Addr]*exporter{}, limit: limit}
-}
-
-// get returns the exporter at addr, creating it; nil when the registry is
-// full.
-func (r *exporters) get(addr netip.Addr) *exporter {
-	r.mu.RLock()
-	e := r.m[addr]
-	r.mu.RUnlock()
-	if e != nil {
-		return e
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e = r.m[addr]; e != nil {
-		return e
-	}
-	if len(r.m) >= r.limit {
-		return nil
-	}
-	e = r.c.newExporter(addr)
-	r.m[addr] = e
-	return e
-}
-
-func (r *exporters) all() []*exporter {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]*exporter, 0, len(r.m))
-	for _, e := range r.m {
-		out = append(out, e)
-	}
-	return out
-}
-
 func (c *Component) newExporter(addr netip.Addr) *exporter {
-	label := addr.String()
 	e := &exporter{
-		addr:      addr,
-		ip:        record.IPBytes(addr),
-		override:  c.sampling.override(addr),
-		templates: &exporterTemplates{store: c.store, m: map[uint64]any{}},
-		seq:       map[seqKey]uint32{},
-		sampling:  map[samplingKey]uint64{},
-		sysInit:   map[uint32]uint64{},
+		c:        c,
+		addr:     addr,
+		ip:       record.IPBytes(addr),
+		override: c.sampling.override(addr),
+		seq:      map[seqKey]uint32{},
+		sampling: map[samplingKey]uint64{},
+		sysInit:  map[uint32]uint64{},
 	}
-	e.m = exporterMetrics{
-		datagrams:       c.metrics.datagrams.MustCurryWith(prometheus.Labels{"exporter": label}),
-		flows:           c.metrics.flows.MustCurryWith(prometheus.Labels{"exporter": label}),
-		errors:          c.metrics.decodeErrors.MustCurryWith(prometheus.Labels{"exporter": label}),
-		unknownTemplate: c.metrics.unknownTemplate.WithLabelValues(label),
-		sequenceLost:    c.metrics.sequenceLost.WithLabelValues(label),
-		samplingRate:    c.metrics.samplingRate.WithLabelValues(label),
-	}
+	e.templates = newExporterTemplates(e, c.budget)
+	c.labels.attach(e)
 	return e
+}
+
+// metrics returns the exporter's series: its own, or "other".
+func (e *exporter) metrics() *exporterMetrics { return e.m.Load() }
+
+// touch records a datagram from the exporter at now.
+func (e *exporter) touch(now time.Time) {
+	e.lastSeen.Store(now.UnixNano())
+	e.recent.Add(1)
+}
+
+func (e *exporter) seen() time.Time { return time.Unix(0, e.lastSeen.Load()) }
+
+// gone reports whether the exporter left the registry.
+func (e *exporter) gone() bool {
+	e.templates.mu.RLock()
+	defer e.templates.mu.RUnlock()
+	return e.templates.gone
 }
 
 // checkSequence tracks export sequence numbers and counts what was lost.
@@ -142,7 +103,7 @@ func (e *exporter) checkSequence(k seqKey, seq, next uint32) {
 		return
 	}
 	if gap := seq - want; gap < 1<<20 {
-		e.m.sequenceLost.Add(float64(gap))
+		e.metrics().sequenceLost.Add(float64(gap))
 	}
 }
 
@@ -163,14 +124,15 @@ func (e *exporter) learnSysInit(domain uint32, ms uint64) {
 	}
 	e.sysInit[domain] = ms
 	e.mu.Unlock()
-	if old != ms && e.templates.store != nil {
-		e.templates.store.changed()
+	if old != ms {
+		e.c.journal.sysInit(e.addr, domain, ms)
 	}
 }
 
-// learnSampling records a rate announced by the exporter.
+// learnSampling records a rate announced by the exporter; a rate above
+// max_sampling_rate is refused and counted.
 func (e *exporter) learnSampling(k samplingKey, rate uint64) {
-	if rate == 0 {
+	if rate == 0 || !e.c.checkRate(e, rate, reasonAnnouncedRate) {
 		return
 	}
 	e.mu.Lock()
@@ -180,8 +142,8 @@ func (e *exporter) learnSampling(k samplingKey, rate uint64) {
 	}
 	e.sampling[k] = rate
 	e.mu.Unlock()
-	if old != rate && e.templates.store != nil {
-		e.templates.store.changed()
+	if old != rate {
+		e.c.journal.sampling(e.addr, k, rate)
 	}
 }
 

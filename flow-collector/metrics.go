@@ -19,11 +19,19 @@ type metrics struct {
 	pending         *prometheus.CounterVec
 	receiveBuffer   *prometheus.GaugeVec
 	kernelDrops     *prometheus.GaugeVec
+
+	templatesRefused *prometheus.CounterVec
+	templatesEvicted *prometheus.CounterVec
+	templates        prometheus.Gauge
+	templateBytes    prometheus.Gauge
+	exportersEvicted *prometheus.CounterVec
+	exporters        prometheus.Gauge
+	recordsRefused   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
 	n := func(s string) string { return telemetry.Name("flow", s) }
-	return &metrics{
+	m := &metrics{
 		datagrams: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("datagrams_total"), Help: "Datagrams received, per exporter and protocol.",
 		}, []string{"exporter", "protocol"}),
@@ -43,7 +51,7 @@ func newMetrics() *metrics {
 			Name: n("sampling_rate"), Help: "Sampling rate of the exporter's latest flow.",
 		}, []string{"exporter"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: n("dropped_datagrams_total"), Help: "Datagrams dropped before decoding, by reason.",
+			Name: n("dropped_datagrams_total"), Help: "Datagrams dropped before decoding, by reason (exporter_not_allowed: outside exporter_networks; exporter_limit: max_exporters reached, none idle enough to evict).",
 		}, []string{"reason"}),
 		pending: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("pending_sets_total"), Help: "Data sets waiting for their template, by outcome (buffered, decoded, expired, overflow).",
@@ -54,10 +62,23 @@ func newMetrics() *metrics {
 		kernelDrops: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: n("kernel_drops"), Help: "Datagrams the kernel dropped on the listening sockets (buffer full), from /proc/net/udp.",
 		}, []string{"listen"}),
+		exportersEvicted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("exporters_evicted_total"), Help: "Exporters forgotten, by reason (idle: silent for exporter_idle_timeout; room: least recently seen, for a new one).",
+		}, []string{"reason"}),
+		exporters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: n("exporters"), Help: "Exporters tracked (bounded by max_exporters).",
+		}),
+		recordsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("records_refused_total"), Help: "Flow records, samples or sampling announcements refused, by reason (sampling_rate, announced_sampling_rate, counter_overflow).",
+		}, []string{"reason"}),
 	}
+	m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes = budgetMetrics(n)
+	return m
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
 	return telemetry.Register(reg, m.datagrams, m.flows, m.decodeErrors, m.unknownTemplate,
-		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops)
+		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops,
+		m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes,
+		m.exportersEvicted, m.exporters, m.recordsRefused)
 }

@@ -187,7 +187,7 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 	} else {
 		h.flowType = record.FlowType_FLOW_TYPE_IPFIX
 	}
-	e.m.datagrams.WithLabelValues(protocolNames[h.flowType]).Inc()
+	e.metrics().datagrams.WithLabelValues(protocolNames[h.flowType]).Inc()
 	if err := prescanNetFlow(data); err != nil {
 		d.fail(e, errKindMalformed, err)
 		return
@@ -216,7 +216,7 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 		off += l
 	}
 	if unknown > 0 {
-		e.m.unknownTemplate.Add(float64(unknown))
+		e.metrics().unknownTemplate.Add(float64(unknown))
 	}
 	// v9 counts datagrams per source id; IPFIX counts data records, which
 	// cannot be counted in sets whose template is unknown.
@@ -269,7 +269,7 @@ func (d *decoder) decodeSet(e *exporter, h *packetHeader, set []byte, now time.T
 // fields, maps and publishes them, and returns how many there were.
 // Trailing bytes shorter than a record are padding.
 func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.Field, b []byte) int {
-	n := 0
+	n, published := 0, 0
 	var rate uint64
 	for len(b) > 0 {
 		f := d.resetFlow(e, h)
@@ -304,12 +304,14 @@ func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.F
 			break // padding, or a truncated last record
 		}
 		rate = d.finishRecord(e, h, f, &st)
-		d.emit(e)
+		if d.emit(e) {
+			published++
+		}
 		n++
 	}
-	if n > 0 {
-		e.m.flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(n))
-		e.m.samplingRate.Set(float64(rate))
+	if published > 0 {
+		e.metrics().flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(published))
+		e.metrics().samplingRate.Set(float64(rate))
 	}
 	return n
 }
@@ -451,7 +453,7 @@ func (d *decoder) finishRecord(e *exporter, h *packetHeader, f *record.Flow, st 
 	}
 	d.flowTimes(e, h, f, st.startNs, st.endNs, st.startUp, st.endUp, st.hasStartUp, st.hasEndUp)
 	if st.pktInterval > 0 && st.rateInRecord == 0 {
-		st.rateInRecord = (st.pktInterval + st.pktSpace) / st.pktInterval
+		st.rateInRecord = addSat(st.pktInterval, st.pktSpace) / st.pktInterval
 	}
 	f.SamplingRate = e.samplingRate(h.version, h.domain, st.rateInRecord, st.sampler, d.c.cfg.DefaultSamplingRate)
 	return f.SamplingRate
@@ -547,7 +549,7 @@ func (d *decoder) learnOptions(e *exporter, h *packetHeader, recs []netflow.Opti
 		switch {
 		case rate != 0:
 		case interval != 0:
-			rate = (interval + space) / interval
+			rate = addSat(interval, space) / interval
 		case size != 0:
 			rate = population / size
 		}

@@ -110,3 +110,15 @@ func (p *pendingSets) retry(d *decoder, e *exporter, now time.Time) {
 		p.c.metrics.pending.WithLabelValues("decoded").Inc()
 	}
 }
+
+// release frees the sets of an exporter leaving the registry.
+func (p *pendingSets) release(e *exporter) {
+	e.mu.Lock()
+	n := 0
+	for _, s := range e.pending {
+		n += len(s.set)
+	}
+	e.pending = nil
+	e.mu.Unlock()
+	p.bytes.Add(-int64(n))
+}

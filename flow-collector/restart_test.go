@@ -60,7 +60,7 @@ func TestTemplatesSurviveKill(t *testing.T) {
 			deadline := time.Now().Add(30 * time.Second)
 			for {
 				data, _ := os.ReadFile(file)
-				if strings.Contains(string(data), `"kind": "data"`) {
+				if strings.Contains(string(data), `"kind":"data"`) {
 					break
 				}
 				if time.Now().After(deadline) {

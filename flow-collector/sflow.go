@@ -104,12 +104,12 @@ func (d *decoder) handleSFlow(data []byte, src netip.Addr, now time.Time) {
 	if err == nil {
 		src = agent
 	}
-	e := d.c.exporters.get(src)
+	e, refused := d.c.exporters.get(src, now)
 	if e == nil {
-		d.c.metrics.dropped.WithLabelValues("exporter_limit").Inc()
+		d.c.refuseExporter(src, refused)
 		return
 	}
-	e.m.datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_SFLOW_V5]).Inc()
+	e.metrics().datagrams.WithLabelValues(protocolNames[record.FlowType_FLOW_TYPE_SFLOW_V5]).Inc()
 	if err != nil {
 		kind := errKindMalformed
 		if len(data) < 8 {
@@ -171,8 +171,8 @@ func (d *decoder) handleSFlow(data []byte, src netip.Addr, now time.Time) {
 		}
 	}
 	if flows > 0 {
-		e.m.flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(flows))
-		e.m.samplingRate.Set(float64(rate))
+		e.metrics().flows.WithLabelValues(protocolNames[h.flowType]).Add(float64(flows))
+		e.metrics().samplingRate.Set(float64(rate))
 	}
 }
 
@@ -181,7 +181,7 @@ func (d *decoder) sflowRate(e *exporter, h *packetHeader, announced uint64) uint
 }
 
 // mapSFlowSample maps one flow sample and publishes it; false when the
-// sample held nothing to describe a flow.
+// sample held nothing to describe a flow or was refused.
 func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, out uint32, recs []sflow.FlowRecord) bool {
 	f := d.resetFlow(e, h)
 	f.TimeFlowStartNs, f.TimeFlowEndNs = h.recvNs, h.recvNs
@@ -237,11 +237,7 @@ func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, 
 			}
 		}
 	}
-	if !seen {
-		return false
-	}
-	d.emit(e)
-	return true
+	return seen && d.emit(e)
 }
 
 func (d *decoder) mapSampledIP(f *record.Flow, v *sflow.SampledIPBase, etype, tos uint32) {

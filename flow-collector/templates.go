@@ -1,29 +1,21 @@
 package flowcollector
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
 )
 
-// Limits on what one template may declare. A template is remembered and
-// persisted, so a hostile one must not be able to cost much.
-const (
-	maxTemplateFields = 512  // no real exporter comes close
-	maxRecordLength   = 8192 // fixed part of one record, bytes
-)
+// maxRecordLength bounds the fixed part of one record a template may
+// declare, in bytes: nothing real comes close.
+const maxRecordLength = 8192
 
 var (
 	errTemplateEmpty    = errors.New("template has no field or only zero-length fields")
 	errTemplateTooLarge = errors.New("template declares too many fields or too long a record")
-	errTemplateLimit    = errors.New("too many templates for this exporter")
 )
 
 // templateKey packs version, observation domain and template id.
@@ -31,14 +23,31 @@ func templateKey(version uint16, domain uint32, id uint16) uint64 {
 	return uint64(version)<<48 | uint64(domain)<<16 | uint64(id)
 }
 
+// domainOf is the (version, domain) part of a template key.
+func domainOf(key uint64) uint64 { return key >> 16 }
+
+// templateEntry is a stored template and when it was last used, on the
+// exporter's own clock, for least-recently-used eviction.
+type templateEntry struct {
+	tpl  any
+	cost int64
+	used atomic.Uint64
+}
+
 // exporterTemplates is one exporter's templates; it implements goflow2's
 // NetFlowTemplateSystem so that the decoder finds and stores templates
-// per exporter. It is safe for concurrent use: a template learnt by one
-// worker is visible to every other worker at once.
+// per exporter, within the budgets. It is safe for concurrent use: a
+// template learnt by one worker is visible to every other worker at once.
 type exporterTemplates struct {
-	store *templateStore
-	mu    sync.RWMutex
-	m     map[uint64]any
+	e      *exporter
+	budget *templateBudget
+	clock  atomic.Uint64
+	bytes  atomic.Int64 // sum of the entries' costs
+
+	mu      sync.RWMutex
+	m       map[uint64]*templateEntry
+	domains map[uint64]int // templates per (version, domain)
+	gone    bool           // the exporter was evicted: keep nothing more
 	// added is set when a new or changed template arrives, so that the
 	// worker can retry sets that were waiting for it.
 	added bool
@@ -46,9 +55,41 @@ type exporterTemplates struct {
 
 var _ netflow.NetFlowTemplateSystem = (*exporterTemplates)(nil)
 
-// checkTemplate rejects templates that would make the decoder loop on
-// zero-length records or hold absurd amounts of memory.
-func checkTemplate(fieldSets ...[]netflow.Field) error {
+func newExporterTemplates(e *exporter, b *templateBudget) *exporterTemplates {
+	return &exporterTemplates{e: e, budget: b, m: map[uint64]*templateEntry{}, domains: map[uint64]int{}}
+}
+
+// templateFields returns the field lists of a template, nil for another
+// type.
+func templateFields(template any) [][]netflow.Field {
+	switch tpl := template.(type) {
+	case netflow.TemplateRecord:
+		return [][]netflow.Field{tpl.Fields}
+	case netflow.NFv9OptionsTemplateRecord:
+		return [][]netflow.Field{tpl.Scopes, tpl.Options}
+	case netflow.IPFIXOptionsTemplateRecord:
+		return [][]netflow.Field{tpl.Scopes, tpl.Options}
+	}
+	return nil
+}
+
+// templateKind names a template's type in the journal.
+func templateKind(template any) string {
+	switch template.(type) {
+	case netflow.TemplateRecord:
+		return "data"
+	case netflow.NFv9OptionsTemplateRecord:
+		return "v9_options"
+	case netflow.IPFIXOptionsTemplateRecord:
+		return "ipfix_options"
+	}
+	return ""
+}
+
+// checkTemplate refuses templates that would make the decoder loop on
+// zero-length records or hold absurd amounts of memory, and returns the
+// refusal reason (the label of templates_refused_total).
+func checkTemplate(maxFields int, fieldSets [][]netflow.Field) (string, error) {
 	n, fixed, variable := 0, 0, false
 	for _, fs := range fieldSets {
 		n += len(fs)
@@ -60,13 +101,15 @@ func checkTemplate(fieldSets ...[]netflow.Field) error {
 			fixed += int(f.Length)
 		}
 	}
-	if n > maxTemplateFields || fixed > maxRecordLength {
-		return errTemplateTooLarge
+	switch {
+	case n > maxFields:
+		return "fields", fmt.Errorf("%d fields, at most %d: %w", n, maxFields, errTemplateTooLarge)
+	case fixed > maxRecordLength:
+		return "record_length", fmt.Errorf("%d-byte records, at most %d: %w", fixed, maxRecordLength, errTemplateTooLarge)
+	case fixed == 0 && !variable:
+		return "empty", errTemplateEmpty
 	}
-	if fixed == 0 && !variable {
-		return errTemplateEmpty
-	}
-	return nil
+	return "", nil
 }
 
 // AddTemplate implements netflow.NetFlowTemplateSystem.
@@ -74,71 +117,149 @@ func (t *exporterTemplates) AddTemplate(version uint16, domain uint32, id uint16
 	if id < 256 {
 		return nil // not a valid template id: set padding read as a record
 	}
-	switch tpl := template.(type) {
-	case netflow.TemplateRecord:
-		if version == 10 && len(tpl.Fields) == 0 {
-			// IPFIX template withdrawal (RFC 7011 8.1).
-			_, _ = t.RemoveTemplate(version, domain, id)
-			return nil
-		}
-		if err := checkTemplate(tpl.Fields); err != nil {
-			return err
-		}
-	case netflow.NFv9OptionsTemplateRecord:
-		if err := checkTemplate(tpl.Scopes, tpl.Options); err != nil {
-			return err
-		}
-	case netflow.IPFIXOptionsTemplateRecord:
-		if err := checkTemplate(tpl.Scopes, tpl.Options); err != nil {
-			return err
-		}
-	default:
+	if tpl, ok := template.(netflow.TemplateRecord); ok && version == 10 && len(tpl.Fields) == 0 {
+		// IPFIX template withdrawal (RFC 7011 8.1).
+		_, _ = t.RemoveTemplate(version, domain, id)
+		return nil
+	}
+	fields := templateFields(template)
+	if fields == nil {
 		return fmt.Errorf("template of type %T", template)
 	}
-	key := templateKey(version, domain, id)
-	t.mu.Lock()
-	old, seen := t.m[key]
-	if !seen && len(t.m) >= t.store.maxPerExporter {
-		t.mu.Unlock()
-		return errTemplateLimit
+	if reason, err := checkTemplate(t.budget.maxFields, fields); err != nil {
+		t.budget.refused(reason)
+		return err
 	}
-	changed := !seen || !sameTemplate(old, template)
-	if changed {
-		t.m[key] = template
-		t.added = true
+	t.store(templateKey(version, domain, id), template, templateCost(countFields(fields)))
+	return nil
+}
+
+func countFields(fieldSets [][]netflow.Field) int {
+	n := 0
+	for _, fs := range fieldSets {
+		n += len(fs)
+	}
+	return n
+}
+
+// store keeps a checked template, making room within the exporter's and
+// the domain's counts, then within the bytes of all exporters.
+func (t *exporterTemplates) store(key uint64, template any, cost int64) {
+	t.mu.Lock()
+	if t.gone {
+		t.mu.Unlock()
+		return
+	}
+	if old := t.m[key]; old != nil {
+		old.used.Store(t.clock.Add(1))
+		if sameTemplate(old.tpl, template) {
+			t.mu.Unlock()
+			return
+		}
+		t.removeLocked(key, old)
+	}
+	var evicted []uint64
+	for t.domains[domainOf(key)] >= t.budget.perDomain {
+		evicted = append(evicted, t.evictLocked(domainOf(key), true, "domain"))
+	}
+	for len(t.m) >= t.budget.perExporter {
+		evicted = append(evicted, t.evictLocked(0, false, "exporter"))
+	}
+	ent := &templateEntry{tpl: template, cost: cost}
+	ent.used.Store(t.clock.Add(1))
+	t.m[key] = ent
+	t.domains[domainOf(key)]++
+	t.bytes.Add(cost)
+	t.added = true
+	t.mu.Unlock()
+	t.budget.journal.withdrawn(t.e.addr, evicted)
+	t.budget.journal.template(t.e.addr, key, template)
+	t.budget.grow(cost)
+}
+
+// removeLocked forgets one template; t.mu is held.
+func (t *exporterTemplates) removeLocked(key uint64, ent *templateEntry) {
+	delete(t.m, key)
+	d := domainOf(key)
+	if t.domains[d]--; t.domains[d] <= 0 {
+		delete(t.domains, d)
+	}
+	t.bytes.Add(-ent.cost)
+	t.budget.shrink(ent.cost)
+}
+
+// evictLocked removes the least recently used template, of one domain
+// when inDomain, and returns its key; t.mu is held and t.m is not empty.
+// A scan, bounded by max_templates_per_exporter: evictions only happen
+// at a limit, and cost no more than decoding the template that caused
+// them.
+func (t *exporterTemplates) evictLocked(domain uint64, inDomain bool, reason string) uint64 {
+	var victim uint64
+	var oldest *templateEntry
+	for k, ent := range t.m {
+		if inDomain && domainOf(k) != domain {
+			continue
+		}
+		if oldest == nil || ent.used.Load() < oldest.used.Load() {
+			victim, oldest = k, ent
+		}
+	}
+	t.removeLocked(victim, oldest)
+	t.budget.evicted(reason)
+	return victim
+}
+
+// evictOldest removes the least recently used template to free bytes
+// for all exporters; false when there was none.
+func (t *exporterTemplates) evictOldest() bool {
+	t.mu.Lock()
+	if len(t.m) == 0 {
+		t.mu.Unlock()
+		return false
+	}
+	key := t.evictLocked(0, false, "bytes")
+	t.mu.Unlock()
+	t.budget.journal.withdrawn(t.e.addr, []uint64{key})
+	return true
+}
+
+// release forgets every template of an evicted exporter; templates that
+// arrive afterwards for it (a worker still holding it) are not kept.
+func (t *exporterTemplates) release() {
+	t.mu.Lock()
+	t.gone = true
+	for k, ent := range t.m {
+		t.removeLocked(k, ent)
 	}
 	t.mu.Unlock()
-	if changed {
-		t.store.changed()
-	}
-	return nil
 }
 
 // GetTemplate implements netflow.NetFlowTemplateSystem.
 func (t *exporterTemplates) GetTemplate(version uint16, domain uint32, id uint16) (any, error) {
 	t.mu.RLock()
-	tpl, ok := t.m[templateKey(version, domain, id)]
+	ent, ok := t.m[templateKey(version, domain, id)]
 	t.mu.RUnlock()
 	if !ok {
 		return nil, netflow.ErrorTemplateNotFound
 	}
-	return tpl, nil
+	ent.used.Store(t.clock.Add(1))
+	return ent.tpl, nil
 }
 
 // RemoveTemplate implements netflow.NetFlowTemplateSystem.
 func (t *exporterTemplates) RemoveTemplate(version uint16, domain uint32, id uint16) (any, error) {
 	key := templateKey(version, domain, id)
 	t.mu.Lock()
-	tpl, ok := t.m[key]
-	delete(t.m, key)
+	ent, ok := t.m[key]
+	if ok {
+		t.removeLocked(key, ent)
+	}
 	t.mu.Unlock()
 	if !ok {
 		return nil, netflow.ErrorTemplateNotFound
 	}
-	if t.store != nil {
-		t.store.changed()
-	}
-	return tpl, nil
+	t.budget.journal.withdrawn(t.e.addr, []uint64{key})
+	return ent.tpl, nil
 }
 
 // GetTemplates implements netflow.NetFlowTemplateSystem.
@@ -146,8 +267,8 @@ func (t *exporterTemplates) GetTemplates() netflow.FlowBaseTemplateSet {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	out := make(netflow.FlowBaseTemplateSet, len(t.m))
-	for k, v := range t.m {
-		out[k] = v
+	for k, ent := range t.m {
+		out[k] = ent.tpl
 	}
 	return out
 }
@@ -163,18 +284,16 @@ func (t *exporterTemplates) takeAdded() bool {
 }
 
 func sameTemplate(a, b any) bool {
-	switch x := a.(type) {
-	case netflow.TemplateRecord:
-		y, ok := b.(netflow.TemplateRecord)
-		return ok && sameFields(x.Fields, y.Fields)
-	case netflow.NFv9OptionsTemplateRecord:
-		y, ok := b.(netflow.NFv9OptionsTemplateRecord)
-		return ok && sameFields(x.Scopes, y.Scopes) && sameFields(x.Options, y.Options)
-	case netflow.IPFIXOptionsTemplateRecord:
-		y, ok := b.(netflow.IPFIXOptionsTemplateRecord)
-		return ok && sameFields(x.Scopes, y.Scopes) && sameFields(x.Options, y.Options)
+	fa, fb := templateFields(a), templateFields(b)
+	if fa == nil || templateKind(a) != templateKind(b) {
+		return false
 	}
-	return false
+	for i := range fa {
+		if !sameFields(fa[i], fb[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameFields(a, b []netflow.Field) bool {
@@ -187,198 +306,4 @@ func sameFields(a, b []netflow.Field) bool {
 		}
 	}
 	return true
-}
-
-// templateStore persists every exporter's templates (and the sampling
-// rates and system init times learnt from options data) to one file,
-// rewritten atomically shortly after each change.
-type templateStore struct {
-	path           string
-	maxPerExporter int
-	dirty          chan struct{}
-}
-
-func newTemplateStore(path string, maxPerExporter int) *templateStore {
-	return &templateStore{path: path, maxPerExporter: maxPerExporter, dirty: make(chan struct{}, 1)}
-}
-
-// changed asks the persister to write; it never blocks.
-func (s *templateStore) changed() {
-	select {
-	case s.dirty <- struct{}{}:
-	default:
-	}
-}
-
-// The file format: versioned JSON, readable by an operator.
-type stateFile struct {
-	Format    int             `json:"format"`
-	Exporters []exporterState `json:"exporters"`
-}
-
-type exporterState struct {
-	Exporter  string          `json:"exporter"`
-	Templates []templateState `json:"templates"`
-	Sampling  []samplingState `json:"sampling,omitempty"`
-	SysInit   []sysInitState  `json:"system_init,omitempty"`
-}
-
-type templateState struct {
-	Version uint16          `json:"version"`
-	Domain  uint32          `json:"domain"`
-	ID      uint16          `json:"id"`
-	Kind    string          `json:"kind"` // data, v9_options, ipfix_options
-	Fields  []netflow.Field `json:"fields,omitempty"`
-	Scopes  []netflow.Field `json:"scopes,omitempty"`
-}
-
-type samplingState struct {
-	Version uint16 `json:"version"`
-	Domain  uint32 `json:"domain"`
-	Sampler uint64 `json:"sampler"`
-	Rate    uint64 `json:"rate"`
-}
-
-type sysInitState struct {
-	Domain uint32 `json:"domain"`
-	MS     uint64 `json:"ms"`
-}
-
-const stateFormat = 1
-
-// snapshot builds the file content from the exporters.
-func snapshot(exporters []*exporter) stateFile {
-	f := stateFile{Format: stateFormat}
-	for _, e := range exporters {
-		es := exporterState{Exporter: e.addr.String()}
-		e.templates.mu.RLock()
-		for k, v := range e.templates.m {
-			ts := templateState{Version: uint16(k >> 48), Domain: uint32(k >> 16), ID: uint16(k)}
-			switch tpl := v.(type) {
-			case netflow.TemplateRecord:
-				ts.Kind, ts.Fields = "data", tpl.Fields
-			case netflow.NFv9OptionsTemplateRecord:
-				ts.Kind, ts.Scopes, ts.Fields = "v9_options", tpl.Scopes, tpl.Options
-			case netflow.IPFIXOptionsTemplateRecord:
-				ts.Kind, ts.Scopes, ts.Fields = "ipfix_options", tpl.Scopes, tpl.Options
-			}
-			es.Templates = append(es.Templates, ts)
-		}
-		e.templates.mu.RUnlock()
-		e.mu.Lock()
-		for k, r := range e.sampling {
-			es.Sampling = append(es.Sampling, samplingState{Version: k.version, Domain: k.domain, Sampler: k.sampler, Rate: r})
-		}
-		for d, ms := range e.sysInit {
-			es.SysInit = append(es.SysInit, sysInitState{Domain: d, MS: ms})
-		}
-		e.mu.Unlock()
-		if len(es.Templates)+len(es.Sampling)+len(es.SysInit) == 0 {
-			continue
-		}
-		sort.Slice(es.Templates, func(i, j int) bool {
-			a, b := es.Templates[i], es.Templates[j]
-			return templateKey(a.Version, a.Domain, a.ID) < templateKey(b.Version, b.Domain, b.ID)
-		})
-		f.Exporters = append(f.Exporters, es)
-	}
-	sort.Slice(f.Exporters, func(i, j int) bool { return f.Exporters[i].Exporter < f.Exporters[j].Exporter })
-	return f
-}
-
-// save writes the file atomically (temporary file, fsync, rename).
-func (s *templateStore) save(f stateFile) error {
-	if s.path == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		return fmt.Errorf("encode templates: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
-		return fmt.Errorf("templates dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".templates-*")
-	if err != nil {
-		return fmt.Errorf("templates file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("rename to %s: %w", s.path, err)
-	}
-	return nil
-}
-
-// load reads the file; a missing file is an empty state.
-func (s *templateStore) load() (stateFile, error) {
-	var f stateFile
-	if s.path == "" {
-		return f, nil
-	}
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return f, nil
-	}
-	if err != nil {
-		return f, fmt.Errorf("read templates: %w", err)
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		return f, fmt.Errorf("decode templates %s: %w", s.path, err)
-	}
-	if f.Format != stateFormat {
-		return stateFile{}, fmt.Errorf("templates %s: format %d, want %d", s.path, f.Format, stateFormat)
-	}
-	return f, nil
-}
-
-// restore puts one exporter's saved state back; bad entries are skipped
-// (the exporter resends its templates anyway).
-func (es exporterState) restore(e *exporter) (templates int) {
-	for _, ts := range es.Templates {
-		var tpl any
-		switch ts.Kind {
-		case "data":
-			tpl = netflow.TemplateRecord{TemplateId: ts.ID, FieldCount: uint16(len(ts.Fields)), Fields: ts.Fields}
-		case "v9_options":
-			tpl = netflow.NFv9OptionsTemplateRecord{TemplateId: ts.ID, ScopeLength: uint16(4 * len(ts.Scopes)), OptionLength: uint16(4 * len(ts.Fields)), Scopes: ts.Scopes, Options: ts.Fields}
-		case "ipfix_options":
-			tpl = netflow.IPFIXOptionsTemplateRecord{TemplateId: ts.ID, FieldCount: uint16(len(ts.Scopes) + len(ts.Fields)), ScopeFieldCount: uint16(len(ts.Scopes)), Scopes: ts.Scopes, Options: ts.Fields}
-		default:
-			continue
-		}
-		if e.templates.AddTemplate(ts.Version, ts.Domain, ts.ID, tpl) == nil {
-			templates++
-		}
-	}
-	e.templates.takeAdded()
-	e.mu.Lock()
-	for _, s := range es.Sampling {
-		if s.Rate > 0 {
-			e.sampling[samplingKey{s.Version, s.Domain, s.Sampler}] = s.Rate
-		}
-	}
-	for _, si := range es.SysInit {
-		e.sysInit[si.Domain] = si.MS
-	}
-	e.mu.Unlock()
-	return templates
-}
-
-func parseExporterAddr(s string) (netip.Addr, error) {
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("exporter %q: %w", s, err)
-	}
-	return a.Unmap(), nil
 }
