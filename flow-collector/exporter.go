@@ -19,8 +19,8 @@ type exporter struct {
 	override  uint64 // configured sampling rate, 0: none
 	templates *exporterTemplates
 	m         atomic.Pointer[exporterMetrics]
-	named     bool         // has its own metric label; guarded by the exporterLabels' mutex
-	lastSeen  atomic.Int64 // Unix ns of the latest datagram
+	named     bool          // has its own metric label; guarded by the exporterLabels' mutex
+	lastSeen  atomic.Int64  // Unix ns of the latest datagram
 	recent    atomic.Uint64 // datagrams since the last label ranking
 
 	mu       sync.Mutex
