@@ -169,10 +169,14 @@ func (t *tally) top(byDelta bool) []Contributor {
 		out = append(out, ct)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].SpikeBytes, out[j].SpikeBytes
 		if byDelta {
-			return out[i].DeltaBytes > out[j].DeltaBytes
+			a, b = uint64(out[i].DeltaBytes), uint64(out[j].DeltaBytes)
 		}
-		return out[i].SpikeBytes > out[j].SpikeBytes
+		if a != b {
+			return a > b
+		}
+		return out[i].Key < out[j].Key // a stable answer for equal ones
 	})
 	if len(out) > maxContributors {
 		out = out[:maxContributors]
@@ -317,7 +321,10 @@ func sessionHealth(groups []socketGroup) []SessionHealth {
 		if out[i].Degraded != out[j].Degraded {
 			return out[i].Degraded
 		}
-		return out[i].Spike.Bytes > out[j].Spike.Bytes
+		if out[i].Spike.Bytes != out[j].Spike.Bytes {
+			return out[i].Spike.Bytes > out[j].Spike.Bytes
+		}
+		return out[i].Path < out[j].Path
 	})
 	if len(out) > 2*maxContributors {
 		out = out[:2*maxContributors]
@@ -418,6 +425,7 @@ func contributorMap(groups []socketGroup, flows []flowGroup, ct Contributors, he
 		edges[k] = len(m.Edges)
 		m.Edges = append(m.Edges, MapEdge{Source: src.ID, Target: dst.ID, Port: port, Bytes: f.W[1]})
 	}
+	sortEdges(m.Edges)
 	return m
 }
 

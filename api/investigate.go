@@ -207,25 +207,26 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	spikeFound, retrSpike := w.found, w.retr
 	// Contributors are measured over the spike with its blurred edges
 	// (see excessOverBaseline).
-	flowsAt, socketsAt := w.measureWindow(ls, "flows", from, to, step), w.measureWindow(ls, "sockets", from, to, step)
+	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
+	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
 
 	// 2. Contributors, health and map from the sockets; flows for the
 	// paths and for subjects the agents do not see.
 	var groups []socketGroup
 	if sc.sockets != nil {
-		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, base, socketsAt, maxGroups); err != nil {
+		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, socketsBase, socketsAt, maxGroups); err != nil {
 			return nil, err
 		}
 	}
 	var flowGroups []flowGroup
 	if sc.flows != nil {
-		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, base, flowsAt); err != nil {
+		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, flowsBase, flowsAt); err != nil {
 			return nil, err
 		}
 	}
 	if sc.subject.Kind == "interface" && len(flowGroups) > 0 {
 		// The agents' view of the conversations crossing the interface.
-		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, base, socketsAt); err != nil {
+		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, socketsBase, socketsAt); err != nil {
 			return nil, err
 		}
 	}
@@ -237,8 +238,8 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	// a share or a "3× more" is a rate.
 	baseRetr := retransmitsIn(groups, 0)
 	if w.blur.dur() > 0 {
-		excessOverBaseline(groups, nil, base, socketsAt, event)
-		excessOverBaseline(nil, flowGroups, base, flowsAt, event)
+		excessOverBaseline(groups, nil, socketsBase, socketsAt, event)
+		excessOverBaseline(nil, flowGroups, flowsBase, flowsAt, event)
 	} else {
 		scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
 	}

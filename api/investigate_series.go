@@ -99,7 +99,8 @@ func (ls layerSeries) covers(layer string, w window) bool {
 // spikeWindows are the windows an investigation compares.
 type spikeWindows struct {
 	event, base window
-	blur        window  // the event with its blurred edges (zero: the event)
+	blur        window // the event with its blurred edges (zero: the event)
+	dataStart   time.Time
 	rate        float64 // bytes per second of the spike's plateau (0: use the event's sum)
 	layer       string  // the layer whose series gave them
 	found, retr bool    // a traffic spike, a retransmit spike
@@ -122,7 +123,7 @@ func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Durati
 		}
 		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor/60.0); ok {
 			w.event, w.base, w.blur, w.rate, dataStart = r.Event, r.Base, r.Blur, r.Rate, r.DataStart
-			w.layer, w.found = layer, true
+			w.layer, w.found, w.dataStart = layer, true, dataStart
 			return w
 		}
 	}
@@ -161,12 +162,14 @@ func hasData(s []bucket) bool {
 	return false
 }
 
-// measureWindow is where a layer's contributors are measured: the event
-// and the blur of its edges in the spike layer and in that layer; the
-// event itself when the windows are whole buckets.
-func (w spikeWindows) measureWindow(ls layerSeries, layer string, from, to time.Time, step time.Duration) window {
+// layerWindows are where a layer's contributors are measured: the event
+// and the blur of its edges in the spike layer and in that layer, and a
+// baseline as long as the spike layer's that ends before that blur
+// begins (and starts no earlier than the data). Without a shaped spike
+// they are the spike layer's windows.
+func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.Time, step time.Duration) (base, measure window) {
 	if w.blur.dur() == 0 {
-		return w.event
+		return w.base, w.event
 	}
 	m := w.blur
 	if s := ls.bytes[layer]; len(s) > 0 {
@@ -179,10 +182,17 @@ func (w spikeWindows) measureWindow(ls layerSeries, layer string, from, to time.
 			m.End = b.End
 		}
 	}
-	if m.Start.Before(w.base.Start) {
-		m.Start = w.base.Start
+	base = w.base
+	if m.Start.Before(base.End) {
+		base = window{m.Start.Add(-base.dur()), m.Start}
+		if !w.dataStart.IsZero() && base.Start.Before(w.dataStart) {
+			base.Start = w.dataStart
+		}
 	}
-	return m
+	if base.dur() <= 0 {
+		return w.base, m
+	}
+	return base, m
 }
 
 // measure is the two windows with the spike layer's bytes and rates, and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,9 @@ func inSpike(m int) bool { return m >= 40 && m < 50 }
 // talk to shop/api-0 on :8081, orders-0 to a database on 10.0.3.7:5432,
 // web-0 serves :80 to an external client. loadSpike triples the frontend
 // traffic in the spike minutes; retrStorm multiplies the database path's
-// retransmits by 12 in them.
-func seedWorker1(t *testing.T, a *testAPI, s scenario, loadSpike, retrStorm bool) {
+// retransmits by 12 in them. The layers named in skip ("sockets",
+// "flows", "snmp", "pods") are left out.
+func seedWorker1(t *testing.T, a *testAPI, s scenario, loadSpike, retrStorm bool, skip ...string) {
 	var socks []sockRow
 	var flows []flowRow
 	var ifs []ifRow
@@ -85,10 +87,18 @@ func seedWorker1(t *testing.T, a *testAPI, s scenario, loadSpike, retrStorm bool
 	}
 	pods = append(pods, podRow{t: s.start.Add(-time.Hour), ns: "shop", name: "api-0", node: "worker-2", ip: "10.1.2.9", phase: "Running", ownerKind: "StatefulSet", ownerNam: "api"},
 		podRow{t: s.start.Add(-time.Hour), ns: "shop", name: "orders-0", node: "worker-1", ip: "10.1.1.20", phase: "Running", ownerKind: "Deployment", ownerNam: "orders"})
-	insertSockets(t, a.conn, socks)
-	insertFlows(t, a.conn, flows)
-	insertIfStats(t, a.conn, ifs)
-	insertPods(t, a.conn, pods)
+	if !slices.Contains(skip, "sockets") {
+		insertSockets(t, a.conn, socks)
+	}
+	if !slices.Contains(skip, "flows") {
+		insertFlows(t, a.conn, flows)
+	}
+	if !slices.Contains(skip, "snmp") {
+		insertIfStats(t, a.conn, ifs)
+	}
+	if !slices.Contains(skip, "pods") {
+		insertPods(t, a.conn, pods)
+	}
 }
 
 func (s scenario) rangeQuery(q url.Values) url.Values {

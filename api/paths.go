@@ -246,7 +246,7 @@ func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.
 	q := filter.clone()
 	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
 	sql := `SELECT toString(s.device_ip), s.if_index, any(s.device), any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
-	sum(f.either_b), any(sr.rate)
+	sum(f.cap_in_b), sum(f.cap_out_b), sum(f.cap_either_b), any(sr.rate)
 FROM (
 	SELECT time, device_ip, if_index, any(device) AS device, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
 	FROM interface_snmp_5m
@@ -266,7 +266,7 @@ GROUP BY s.device_ip, s.if_index`
 		var ip, device, name string
 		var idx uint32
 		var sides ifSides
-		if err := rows.Scan(&ip, &idx, &device, &name, &sides.snmpIn, &sides.snmpOut, &sides.flowIn, &sides.flowOut, &sides.flowEither, &sides.rate); err != nil {
+		if err := rows.Scan(&ip, &idx, &device, &name, &sides.snmpIn, &sides.snmpOut, &sides.flowIn, &sides.flowOut, &sides.capIn, &sides.capOut, &sides.capAny, &sides.rate); err != nil {
 			return err
 		}
 		exporter := ip

@@ -7,57 +7,89 @@ import (
 
 // flowSidesSQL sums flow bytes × sampling rate per exporter interface and
 // 5 minutes by the side of the interface they crossed, as the exporter
-// tells it: a flow with different in and out interfaces came in on one
-// and left by the other; a flow whose in and out are the same interface
-// (an exporter that captures on one port, such as softflowd) counts on
-// the side its direction field names, and on neither ("either") when it
-// names none. f0 and f1 are placeholders of the range.
+// tells it. A flow with different in and out interfaces came in on one
+// and left by the other. A flow whose in and out are the same interface
+// was captured on that port (softflowd, a span port): its direction field
+// is relative to the capture, which exporters do not agree on, so it is
+// kept apart ("cap_in", "cap_out", "cap_either" without a direction). f0
+// and f1 are placeholders of the range.
 func flowSidesSQL(f0, f1 string) string {
 	return `
 	SELECT toStartOfFiveMinutes(time) AS t5, exporter_ip, if_index,
-		sumIf(bytes, side = 'in') AS in_b, sumIf(bytes, side = 'out') AS out_b, sumIf(bytes, side = 'either') AS either_b
+		sumIf(bytes, side = 'in') AS in_b, sumIf(bytes, side = 'out') AS out_b,
+		sumIf(bytes, side = 'cap_in') AS cap_in_b, sumIf(bytes, side = 'cap_out') AS cap_out_b, sumIf(bytes, side = 'cap_either') AS cap_either_b
 	FROM flows_1m
 	ARRAY JOIN [in_if, out_if] AS if_index,
-		[if(in_if != out_if, 'in', multiIf(direction = 'ingress', 'in', direction = 'egress', '', 'either')),
-		 if(in_if != out_if, 'out', if(direction = 'egress', 'out', ''))] AS side
+		[if(in_if != out_if, 'in', multiIf(direction = 'ingress', 'cap_in', direction = 'egress', 'cap_out', 'cap_either')),
+		 if(in_if != out_if, 'out', '')] AS side
 	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND if_index != 0 AND side != ''
 	GROUP BY t5, exporter_ip, if_index`
 }
 
 // ifSides is one interface's SNMP octets and flow bytes by side.
 type ifSides struct {
-	snmpIn, snmpOut             uint64
-	flowIn, flowOut, flowEither uint64
-	rate                        uint64 // the exporter's latest sampling rate
+	snmpIn, snmpOut       uint64
+	flowIn, flowOut       uint64 // flows between two interfaces
+	capIn, capOut, capAny uint64 // flows captured on the port, by the exporter's direction
+	rate                  uint64 // the exporter's latest sampling rate
 }
 
-// directionless is the share of an interface's flow bytes whose side the
-// exporter did not give, above which the sides are not compared apart.
-const directionless = 0.05
+// minorShare is the share of an interface's flow bytes below which a
+// kind of flow does not decide how the sides are compared.
+const minorShare = 0.05
 
 // rows are the reconciliation rows of an interface: one per direction
-// when the exporter tells the sides, else one of both together.
+// when the sides are known; for flows captured on the port, the
+// exporter's direction as SNMP's or as its reverse, whichever agrees;
+// else (no direction, or neither agrees) one row of both sides together.
 func (s ifSides) rows(r Reconciliation) []Reconciliation {
-	flows := s.flowIn + s.flowOut + s.flowEither
-	if float64(s.flowEither) > directionless*float64(flows) {
-		if s.snmpIn+s.snmpOut < minReconcileBytes && flows < minReconcileBytes {
-			return nil
+	total := s.flowIn + s.flowOut + s.capIn + s.capOut + s.capAny
+	minor := func(v uint64) bool { return float64(v) <= minorShare*float64(total) }
+	straight := s.sides(r, s.flowIn+s.capIn, s.flowOut+s.capOut)
+	switch {
+	case minor(s.capIn + s.capOut + s.capAny):
+		return straight
+	case !minor(s.capAny):
+	case allOK(straight):
+		return straight
+	default:
+		if swapped := s.sides(r, s.flowIn+s.capOut, s.flowOut+s.capIn); allOK(swapped) {
+			for i := range swapped {
+				swapped[i].Hint = "the exporter's direction on this capture port is the reverse of SNMP's (what it calls ingress leaves by the port): compared swapped"
+			}
+			return swapped
 		}
-		r.Direction, r.FlowBytes, r.SNMPBytes = "in+out", flows, s.snmpIn+s.snmpOut
-		return []Reconciliation{judgeDirectionless(r)}
 	}
-	var out []Reconciliation
+	if s.snmpIn+s.snmpOut < minReconcileBytes && total < minReconcileBytes {
+		return nil
+	}
+	r.Direction, r.FlowBytes, r.SNMPBytes = "in+out", total, s.snmpIn+s.snmpOut
+	return []Reconciliation{judgeDirectionless(r)}
+}
+
+// sides judges flows in and out against SNMP's in and out.
+func (s ifSides) sides(r Reconciliation, in, out uint64) []Reconciliation {
+	var rows []Reconciliation
 	for _, d := range []struct {
 		dir        string
 		snmp, flow uint64
-	}{{"in", s.snmpIn, s.flowIn}, {"out", s.snmpOut, s.flowOut}} {
+	}{{"in", s.snmpIn, in}, {"out", s.snmpOut, out}} {
 		if d.snmp < minReconcileBytes && d.flow < minReconcileBytes {
 			continue
 		}
 		r.Direction, r.FlowBytes, r.SNMPBytes = d.dir, d.flow, d.snmp
-		out = append(out, judgeReconciliation(r))
+		rows = append(rows, judgeReconciliation(r))
 	}
-	return out
+	return rows
+}
+
+func allOK(rows []Reconciliation) bool {
+	for _, r := range rows {
+		if r.Status != "ok" {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 // judgeDirectionless judges flows whose direction the exporter does not
@@ -66,7 +98,7 @@ func (s ifSides) rows(r Reconciliation) []Reconciliation {
 // interface, so it gets no verdict.
 func judgeDirectionless(r Reconciliation) Reconciliation {
 	r = judgeReconciliation(r)
-	const why = "the exporter gives no direction for its flows on this interface (same in and out ifIndex)"
+	const why = "the exporter does not give the side of its flows on this port (same in and out ifIndex, no usable direction)"
 	switch r.Status {
 	case "ok":
 		r.Hint = why + ": compared with SNMP in+out"

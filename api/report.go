@@ -84,7 +84,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 		b.WriteString("\nInterfaces on the path\n")
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, i := range inv.Interfaces {
-			fmt.Fprintf(tw, "  %s %s (ifIndex %d)\t%s\t%s\n", i.Device, i.Name, i.IfIndex, i.Role, interfaceRates(i))
+			fmt.Fprintf(tw, "  %s (ifIndex %d)\t%s\t%s\n", strings.TrimSpace(i.Device+" "+i.Name), i.IfIndex, i.Role, interfaceRates(i))
 		}
 		tw.Flush()
 	}
@@ -99,7 +99,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 	}
 
 	if len(inv.Pods) > 0 {
-		b.WriteString("\nPods\n")
+		b.WriteString("\nPod status\n")
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, p := range inv.Pods {
 			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\trestarts %d (+%d)\t%s\n", p.Namespace, p.Name, p.Node, p.Phase, p.Restarts, p.RestartsInWindow, p.Workload)

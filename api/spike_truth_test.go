@@ -129,7 +129,7 @@ func checkTruth(t *testing.T, inv Investigation, b burst, tol time.Duration, bas
 		t.Fatalf("ports %+v, want :8081", inv.Contributors.Ports)
 	}
 	p := inv.Contributors.Ports[0]
-	wantDelta := n * b.rate * (b.factor - 1) * (1 + ackShare) * inv.Spike.End.Sub(inv.Spike.Start).Seconds()
+	wantDelta := n * b.rate * (b.factor - 1) * (1 + ackShare) * truth.dur().Seconds()
 	within(t, "port :8081 byte delta", float64(p.DeltaBytes), wantDelta)
 }
 
@@ -220,5 +220,45 @@ func checkUnknownWithoutAgents(t *testing.T, inv Investigation) {
 	}
 	if !strings.Contains(b.String(), "retransmits unknown") {
 		t.Errorf("report does not say retransmits are unknown:\n%s", b.String())
+	}
+}
+
+// TestInvestigateFindsAShortBurstAcrossAMinuteBoundary: a 20 s burst
+// from :50 to :10 of the next minute, which minute buckets would split
+// in two and halve, is found and explained by each layer.
+func TestInvestigateFindsAShortBurstAcrossAMinuteBoundary(t *testing.T) {
+	a := newTestAPI(t)
+	b := burst{start: time.Now().UTC().Truncate(time.Minute).Add(-10*time.Minute + 50*time.Second),
+		base: 3 * time.Minute, spike: 20 * time.Second, after: 2 * time.Minute, rate: 30_000, factor: 4, senders: 4,
+		life: 10 * time.Second, poll: 5 * time.Second, pollPhase: 2 * time.Second,
+		exporter: "10.0.0.9", device: "sw9", node: "worker-1", ifIndex: 11}
+	if s := b.spikeWindow(); s.Start.Minute() == s.End.Minute() {
+		t.Fatalf("burst %v–%v does not cross a minute boundary", s.Start, s.End)
+	}
+	b.seed(t, a)
+	to := b.end().Add(30 * time.Second).Truncate(time.Second)
+	for _, c := range []struct {
+		name   string
+		q      url.Values
+		source string
+		tol    time.Duration
+		basis  float64
+	}{
+		{"node, from the flows", url.Values{"node": {"worker-1"}}, "flows", b.life, 1 + ackShare},
+		{"switch port, from SNMP", url.Values{"device": {"sw9"}, "if_index": {"11"}}, "snmp", b.poll, (1 + ackShare) * 1.01},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.q.Set("from", to.Add(-10*time.Minute).Format(time.RFC3339))
+			c.q.Set("to", to.Format(time.RFC3339))
+			var inv Investigation
+			if st := a.get(t, "/api/v1/investigate", c.q, &inv); st != 200 {
+				t.Fatalf("status %d", st)
+			}
+			if inv.Verdict.Kind != verdictLoad || inv.Spike == nil || inv.Spike.Source != c.source {
+				t.Fatalf("verdict %q, spike %+v: want load growth found in %s", inv.Verdict.Summary, inv.Spike, c.source)
+			}
+			checkTruth(t, inv, b, c.tol, c.basis)
+			checkSendersAndReceivers(t, inv)
+		})
 	}
 }

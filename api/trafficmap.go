@@ -184,7 +184,7 @@ func buildMap(groups []socketGroup, wi int) TrafficMap {
 		}
 		m.Edges = append(m.Edges, best.edge())
 	}
-	sort.SliceStable(m.Edges, func(i, j int) bool { return m.Edges[i].Bytes > m.Edges[j].Bytes })
+	sortEdges(m.Edges)
 	for _, n := range nodes {
 		m.Nodes = append(m.Nodes, n)
 	}
@@ -265,4 +265,14 @@ func (a *edgeAcc) edge() MapEdge {
 	e := a.MapEdge
 	e.Connections, e.RTTAvgUs, e.Retransmits = &a.conns, &a.rtt, &a.retr
 	return e
+}
+
+// sortEdges puts the largest edges first, equal ones by their ends.
+func sortEdges(es []MapEdge) {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Bytes != es[j].Bytes {
+			return es[i].Bytes > es[j].Bytes
+		}
+		return es[i].Source+es[i].Target < es[j].Source+es[j].Target
+	})
 }
