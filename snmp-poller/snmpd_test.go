@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 type snmpd struct {
 	port      uint16
 	community string
-	log       *bytes.Buffer
 }
 
 // snmpdUser is an SNMPv3 user the test agent knows.
@@ -91,59 +89,15 @@ func trySnmpd(t *testing.T, bin string) (*snmpd, error) {
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o600); err != nil {
 		return nil, err
 	}
-	s := &snmpd{port: port, community: snmpdCommunity, log: &bytes.Buffer{}}
+	s := &snmpd{port: port, community: snmpdCommunity}
 	cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confPath, "-p", filepath.Join(dir, "snmpd.pid"))
 	// MIBS= keeps snmpd from parsing MIB files Debian does not ship.
 	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
-	var mu sync.Mutex
-	w := lockedWriter{mu: &mu, b: s.log}
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("snmpd log:\n%s", s.log.String())
-			mu.Unlock()
-		}
-	})
 	// Ready when it answers; then turn the ifTable cache off.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("snmpd exited: %s", s.log.String())
-		default:
-		}
-		err := s.setIfCacheTimeout(0)
-		if err == nil {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("snmpd on port %d not answering: %w", port, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := runPeer(t, cmd, 15*time.Second, func() error { return s.setIfCacheTimeout(0) }); err != nil {
+		return nil, fmt.Errorf("port %d: %w", port, err)
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+	return s, nil
 }
 
 // setIfCacheTimeout sets nsCacheTimeout for ifTable (whose cache ifXTable

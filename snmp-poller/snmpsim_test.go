@@ -1,14 +1,12 @@
 package snmppoller
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +20,6 @@ import (
 // "numeric" makes counters rise at exact rates, so a test knows the truth.
 type snmpsim struct {
 	port uint16
-	log  *bytes.Buffer
 }
 
 // startSnmpsim serves recordings (community, and SNMPv3 context name, →
@@ -105,46 +102,13 @@ func trySnmpsim(t *testing.T, bin, dir, community string, extra []string) (*snmp
 		}
 		args = append(args, "--process-user=nobody", "--process-group="+g.Name)
 	}
-	s := &snmpsim{port: port, log: &bytes.Buffer{}}
-	cmd := exec.Command(bin, args...)
-	var mu sync.Mutex
-	w := lockedWriter{mu: &mu, b: s.log}
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("snmpsimd log:\n%s", s.log.String())
-			mu.Unlock()
-		}
-	})
+	s := &snmpsim{port: port}
 	// Ready when it answers (it indexes the recordings first).
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("snmpsimd exited: %s", s.log.String())
-		default:
-		}
-		err := s.ping(community)
-		if err == nil {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("snmpsimd on port %d not answering: %w", port, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	err = runPeer(t, exec.Command(bin, args...), 60*time.Second, func() error { return s.ping(community) })
+	if err != nil {
+		return nil, fmt.Errorf("port %d: %w", port, err)
 	}
+	return s, nil
 }
 
 func groupOfNobody() string {

@@ -1,7 +1,6 @@
 package schema_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -48,13 +47,7 @@ func TestInterfaceTablesKeepTwoDevicesBehindOneAddressApart(t *testing.T) {
 
 func TestUpgradeKeysInterfaceTablesByDeviceAndKeepsTheirRows(t *testing.T) {
 	conn, _ := schematest.Open(t, schema.DefaultOptions())
-	ctx := context.Background()
-	exec := func(q string) {
-		t.Helper()
-		if err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := execer(t, conn)
 	// The tables and views as version 7 left them.
 	for _, s := range []string{"DROP VIEW interface_reconciliation", "DROP VIEW interfaces_latest_mv", "DROP VIEW interface_snmp_5m_mv",
 		"DROP TABLE interfaces_latest", "DROP TABLE interface_snmp_5m"} {
@@ -80,13 +73,7 @@ func TestUpgradeKeysInterfaceTablesByDeviceAndKeepsTheirRows(t *testing.T) {
 		t.Fatalf("%d rows in interfaces_latest before the upgrade, want the 1 the old key leaves", n)
 	}
 
-	// The upgrade, then a second run as after a crash right after it.
-	for range 2 {
-		exec("ALTER TABLE schema_migrations DELETE WHERE version = 8 SETTINGS mutations_sync = 2")
-		if err := schema.Ensure(ctx, conn, schema.DefaultOptions()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	upgradeTwice(t, conn, 8)
 	for table, want := range map[string]string{"interfaces_latest": "device, if_index", "interface_snmp_5m": "time, device_ip, device, if_index"} {
 		if k := scalar[string](t, conn, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = '"+table+"'"); k != want {
 			t.Errorf("%s keyed by %q after the upgrade, want %q", table, k, want)

@@ -2,8 +2,11 @@ package schema_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
@@ -49,15 +52,31 @@ func summingRollups(t *testing.T, exec func(string)) {
 	exec("ALTER TABLE schema_migrations DELETE WHERE version = 7 SETTINGS mutations_sync = 2")
 }
 
-func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
-	conn, _ := schematest.Open(t, schema.DefaultOptions())
-	ctx := context.Background()
-	exec := func(q string) {
+// execer runs statements on conn, failing t on an error.
+func execer(t *testing.T, conn driver.Conn) func(string) {
+	return func(q string) {
 		t.Helper()
-		if err := conn.Exec(ctx, q); err != nil {
+		if err := conn.Exec(context.Background(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+}
+
+// upgradeTwice forgets that version ran and brings the schema up to date,
+// twice: as an upgrade, then as a run after a crash right after it.
+func upgradeTwice(t *testing.T, conn driver.Conn, version int) {
+	t.Helper()
+	for range 2 {
+		execer(t, conn)(fmt.Sprintf("ALTER TABLE schema_migrations DELETE WHERE version = %d SETTINGS mutations_sync = 2", version))
+		if err := schema.Ensure(context.Background(), conn, schema.DefaultOptions()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
+	conn, _ := schematest.Open(t, schema.DefaultOptions())
+	exec := execer(t, conn)
 	summingRollups(t, exec)
 	if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'flows_1m'"); e != "SummingMergeTree" {
 		t.Fatalf("flows_1m engine before the upgrade = %s", e)
@@ -69,13 +88,7 @@ func TestUpgradeConvertsSummingRollupsAndKeepsTheirRows(t *testing.T) {
 		('2026-01-01 10:00:05', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50000, 443, 6, 1000, 10, 'https', 'web-1', 'api-1', 0, 1),
 		('2026-01-01 10:02:40', 0, '::ffff:192.0.2.1', 'sw1', 100, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50001, 443, 6, 500, 5, 'https', 'web-1', 'api-1', 0, 2)`)
 
-	// The upgrade, then a second run as after a crash right after it.
-	for range 2 {
-		exec("ALTER TABLE schema_migrations DELETE WHERE version = 7 SETTINGS mutations_sync = 2")
-		if err := schema.Ensure(ctx, conn, schema.DefaultOptions()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	upgradeTwice(t, conn, 7)
 	for _, table := range []string{"flows_1m", "flows_1h"} {
 		if e := scalar[string](t, conn, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = '"+table+"'"); e != "AggregatingMergeTree" {
 			t.Errorf("%s engine after the upgrade = %s, want AggregatingMergeTree", table, e)
