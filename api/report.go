@@ -124,6 +124,9 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 			fmt.Fprintf(b, "  %s: %s\n", l.Layer, l.Note)
 		}
 	}
+	// The floors that leave things out, said rather than hidden.
+	fmt.Fprintf(b, "Thresholds  a spike is %s× the level and at least %s a minute; tables list the %d largest; the evidence names shares of %.0f%% or more\n",
+		trimFloat(spikeFactor), humanBytes(minSeriesBytesFloor), maxContributors, significantShare*100)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
