@@ -100,5 +100,5 @@ func (c *Component) checkRecord(e *exporter, bytes, packets, rate uint64) bool {
 
 func (c *Component) refuseRecord(e *exporter, reason string, args ...any) {
 	c.metrics.recordsRefused.WithLabelValues(reason).Inc()
-	c.badLog.Warn("refused-"+reason, "flow record refused", append([]any{"exporter", e.addr, "reason", reason}, args...)...)
+	c.badLog.Warn("refused-"+reason, "flow data refused", append([]any{"exporter", e.addr, "reason", reason}, args...)...)
 }
