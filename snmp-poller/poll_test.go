@@ -197,3 +197,21 @@ func TestPollFailsOnWrongCommunityWithoutLeakingIt(t *testing.T) {
 		t.Fatalf("error leaks the community: %s", got)
 	}
 }
+
+func TestAV2cAgentThatFailsAGetOfAnUnknownObjectStillGivesItsSystemGroup(t *testing.T) {
+	// The engine ID asked beside sysUpTime and sysName must not cost an
+	// agent that answers noSuchName for the whole GET its uptime (reboot
+	// detection) and name.
+	sc := defaultSimConfig("strict")
+	sc.StrictGet = true
+	sc.Interfaces = 2
+	a := startSim(t, sc)
+	c, pub := newTestComponent(t, oneTargetConfig(simTarget(a)))
+	pollOnce(t, c, pub, "strict")
+	time.Sleep(20 * time.Millisecond)
+	for _, r := range pollOnce(t, c, pub, "strict") {
+		if r.SysName != "strict" || r.SysUptimeCs == 0 || r.SnmpEngineId != "" || !r.RateValid {
+			t.Fatalf("ifIndex %d: sysName %q uptime %d engine ID %q valid=%v", r.IfIndex, r.SysName, r.SysUptimeCs, r.SnmpEngineId, r.RateValid)
+		}
+	}
+}

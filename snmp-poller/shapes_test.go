@@ -272,3 +272,14 @@ func TestSNMPv3ContextsOfOneChassisAreTwoDevices(t *testing.T) {
 		t.Errorf("engine IDs %v: want the one agent's, shown for both contexts", engines)
 	}
 }
+
+func TestRecordsShowTheEngineIDTheAgentServes(t *testing.T) {
+	sw := recDevice{sysName: "arista-1", interfaces: 1, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		engineID: "8000761303001c7308aabb", rates: recRates{inOctets: 125_000}}
+	sim := startSnmpsim(t, map[string]string{"shown": sw.snmprec()})
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("arista-1", "shown")))
+	recs := pollOnce(t, c, pub, "arista-1")
+	if len(recs) != 1 || recs[0].SnmpEngineId != "8000761303001c7308aabb" || recs[0].SysName != "arista-1" {
+		t.Fatalf("records %+v, want one with the engine ID 8000761303001c7308aabb", recs)
+	}
+}

@@ -47,6 +47,7 @@ type simConfig struct {
 	Uptime     time.Duration // at start; counters are then well away from 0
 	Delay      time.Duration
 	Drop       bool
+	StrictGet  bool // a GET of an unknown object fails whole (noSuchName), even in v2c
 }
 
 func defaultSimConfig(name string) simConfig {
@@ -305,10 +306,13 @@ func (a *simAgent) answer(req *gosnmp.SnmpPacket, now time.Time) *gosnmp.SnmpPac
 	}
 	switch req.PDUType {
 	case gosnmp.GetRequest:
-		for _, vb := range req.Variables {
+		for i, vb := range req.Variables {
 			oid, _ := parseOID(vb.Name)
 			if e := a.exact(oid); e != nil {
 				resp.Variables = append(resp.Variables, a.value(e, now))
+			} else if a.cfg.StrictGet {
+				resp.Error, resp.ErrorIndex, resp.Variables = gosnmp.NoSuchName, uint8(i+1), req.Variables
+				return resp
 			} else {
 				resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: vb.Name, Type: gosnmp.NoSuchObject})
 			}

@@ -18,6 +18,7 @@ type recDevice struct {
 	ifSpeed    func(i int) uint32
 	highSpeed  func(i int) uint32 // Mbit/s
 	rates      recRates
+	engineID   string // snmpEngineID in hex, "" for none
 }
 
 // recRates are per second.
@@ -51,6 +52,9 @@ func (d recDevice) snmprec() string {
 	add("67:numeric|rate=100,initial=360000", append(sys, 3, 0)...)
 	add("4|"+d.sysName, append(sys, 5, 0)...)
 	add(fmt.Sprintf("2|%d", d.interfaces), 1, 3, 6, 1, 2, 1, 2, 1, 0)
+	if d.engineID != "" {
+		add("4x|"+d.engineID, 1, 3, 6, 1, 6, 3, 10, 2, 1, 1, 0)
+	}
 	r := d.rates
 	c32, c64 := 65, 70
 	for i := 1; i <= d.interfaces; i++ {

@@ -17,6 +17,21 @@ func (d *device) readSystem(g *gosnmp.GoSNMP) error {
 		// (noSuchName); v2c and v3 answer noSuchObject for that varbind.
 		oids = append(oids, oidEngineID)
 	}
+	err := d.getSystem(g, oids)
+	if err == nil && !d.hasUptime && len(oids) > 2 {
+		// Some v2c agents still fail a whole GET for an object they lack,
+		// as v1 did (an error status, or nothing but NULLs): ask again
+		// without the engine ID.
+		err = d.getSystem(g, oids[:2])
+	}
+	if d.engineID == "" {
+		d.engineID = usmEngineID(g)
+	}
+	return err
+}
+
+// getSystem reads oids of the system group into d.
+func (d *device) getSystem(g *gosnmp.GoSNMP, oids []string) error {
 	sys, err := g.Get(oids)
 	if err != nil {
 		return err
@@ -35,9 +50,6 @@ func (d *device) readSystem(g *gosnmp.GoSNMP) error {
 				d.engineID = engineIDHex(b)
 			}
 		}
-	}
-	if d.engineID == "" {
-		d.engineID = usmEngineID(g)
 	}
 	return nil
 }
