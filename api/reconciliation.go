@@ -12,7 +12,8 @@ import (
 // was captured on that port (softflowd, a span port): its direction field
 // is relative to the capture, which exporters do not agree on, so it is
 // kept apart ("cap_in", "cap_out", "cap_either" without a direction). f0
-// and f1 are placeholders of the range.
+// and f1 are placeholders of the range; whole 5 minutes are kept, as the
+// SNMP rollup keeps them.
 func flowSidesSQL(f0, f1 string) string {
 	return `
 	SELECT toStartOfFiveMinutes(time) AS t5, exporter_ip, if_index,
@@ -22,7 +23,7 @@ func flowSidesSQL(f0, f1 string) string {
 	ARRAY JOIN [in_if, out_if] AS if_index,
 		[if(in_if != out_if, 'in', multiIf(direction = 'ingress', 'cap_in', direction = 'egress', 'cap_out', 'cap_either')),
 		 if(in_if != out_if, 'out', '')] AS side
-	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND if_index != 0 AND side != ''
+	WHERE time >= ` + f0 + ` AND t5 < ` + f1 + ` AND if_index != 0 AND side != ''
 	GROUP BY t5, exporter_ip, if_index`
 }
 

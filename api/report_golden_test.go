@@ -57,7 +57,7 @@ func compareGolden(t *testing.T, path, got string) {
 
 var (
 	dateRE  = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)
-	clockRE = regexp.MustCompile(`\b(\d{2}):(\d{2})(?::(\d{2}))?\b`)
+	clockRE = regexp.MustCompile(`(^|[^\d.:])(\d{2}):(\d{2})(?::(\d{2}))?\b`) // not the end of an address:port
 )
 
 // relativeTimes replaces dates by DATE and times of day by their offset
@@ -68,9 +68,9 @@ func relativeTimes(s string, start time.Time) string {
 	base := start.UTC().Hour()*3600 + start.UTC().Minute()*60 + start.UTC().Second()
 	return clockRE.ReplaceAllStringFunc(s, func(m string) string {
 		p := clockRE.FindStringSubmatch(m)
-		h, _ := strconv.Atoi(p[1])
-		mi, _ := strconv.Atoi(p[2])
-		sec, _ := strconv.Atoi(p[3])
+		h, _ := strconv.Atoi(p[2])
+		mi, _ := strconv.Atoi(p[3])
+		sec, _ := strconv.Atoi(p[4])
 		d := (h*3600+mi*60+sec-base+36*3600)%(24*3600) - 12*3600
 		sign := "+"
 		if d < 0 {
@@ -80,6 +80,6 @@ func relativeTimes(s string, start time.Time) string {
 		if d%60 != 0 {
 			off += fmt.Sprintf("%ds", d%60)
 		}
-		return "T" + sign + off
+		return p[1] + "T" + sign + off
 	})
 }

@@ -14,14 +14,24 @@ type spikeShape struct {
 	blur    window  // from where the rate leaves the level to where it is back
 }
 
-// How close to the spike's rate, and to the level, as a share of the step
-// between them, a bucket must be to count as the plateau, or as the
-// level, rather than as the blur of an edge. The level's is tight so
-// that the baseline holds none of the blur.
-const (
-	plateauTolerance = 0.1
-	levelTolerance   = 0.02
-)
+// How close to the spike's rate, as a share of the step from the level,
+// a bucket must be to count as the plateau rather than as the blur of an
+// edge.
+const plateauTolerance = 0.1
+
+// backToLevel is the rate under which a bucket beside a spike counts as
+// the level rather than as the blur of an edge: within half a percent of
+// the step, or three robust deviations of the level's own noise (from
+// the buckets beside, as many as the spike has). It is tight so that the
+// baseline holds none of the blur: one of four senders' flow records
+// with a second of the spike in ten stands out.
+func backToLevel(beside []bucket, level, peak float64) float64 {
+	dev := make([]float64, len(beside))
+	for k, b := range beside {
+		dev[k] = absf(b.V - level)
+	}
+	return level + max(0.005*absf(peak-level), 3*1.4826*median(dev))
+}
 
 // shapeSpike places the edges of the run [i, j] of rates standing above
 // level. A layer that reports over intervals (a poll, an agent interval,
@@ -54,10 +64,11 @@ func shapeSpike(r []bucket, i, j int, level float64, open bool, step time.Durati
 	}
 	// The blur: out from the plateau while not yet near the level.
 	g, h := p0, p1
-	for g > 0 && !near(r[g-1].V, level, peak, levelTolerance) {
+	d := j - i + 1
+	for lo := backToLevel(r[max(0, i-d):i], level, peak); g > 0 && r[g-1].V > lo; {
 		g--
 	}
-	for h+1 < len(r) && !near(r[h+1].V, after, peak, levelTolerance) {
+	for hi := backToLevel(r[j+1:min(len(r), j+1+d)], after, peak); h+1 < len(r) && r[h+1].V > hi; {
 		h++
 	}
 	var sum float64
@@ -127,10 +138,10 @@ func blurAround(r []bucket, event window, step time.Duration) window {
 	if j+1 < len(r) {
 		after = median(values(r[j+1 : min(len(r), j+1+d)]))
 	}
-	for i > 0 && r[i-1].V-before > levelTolerance*absf(peak-before) {
+	for lo := backToLevel(r[max(0, i-d):i], before, peak); i > 0 && r[i-1].V > lo; {
 		i--
 	}
-	for j+1 < len(r) && r[j+1].V-after > levelTolerance*absf(peak-after) {
+	for hi := backToLevel(r[j+1:min(len(r), j+1+d)], after, peak); j+1 < len(r) && r[j+1].V > hi; {
 		j++
 	}
 	w := window{r[i].T, r[j].T.Add(step)}
