@@ -310,25 +310,82 @@ func (l fieldList) MarshalJSON() ([]byte, error) {
 	return append(b, ']'), nil
 }
 
+// UnmarshalJSON parses by hand: restoring a flood's worth of templates
+// through reflection took most of the restore.
 func (l *fieldList) UnmarshalJSON(b []byte) error {
-	var raw [][]uint64
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	out := make(fieldList, 0, len(raw))
-	for _, r := range raw {
-		if len(r) < 2 || len(r) > 3 || r[0] > 0xffff || r[1] > 0xffff {
-			return fmt.Errorf("field %v", r)
+	p := fieldParser{b: b}
+	out := fieldList{}
+	p.expect('[')
+	for p.err == nil && !p.peek(']') {
+		if len(out) > 0 {
+			p.expect(',')
 		}
-		f := netflow.Field{Type: uint16(r[0]), Length: uint16(r[1])}
-		if len(r) == 3 {
-			if r[2] > 0xffffffff {
-				return fmt.Errorf("field %v", r)
+		var v [3]uint64
+		n := 0
+		p.expect('[')
+		for p.err == nil && !p.peek(']') && n < 3 {
+			if n > 0 {
+				p.expect(',')
 			}
-			f.PenProvided, f.Pen = true, uint32(r[2])
+			v[n] = p.number()
+			n++
+		}
+		p.expect(']')
+		if p.err == nil && (n < 2 || v[0] > 0xffff || v[1] > 0xffff || v[2] > 0xffffffff) {
+			p.err = fmt.Errorf("field %v", v[:n])
+		}
+		f := netflow.Field{Type: uint16(v[0]), Length: uint16(v[1])}
+		if n == 3 {
+			f.PenProvided, f.Pen = true, uint32(v[2])
 		}
 		out = append(out, f)
 	}
+	p.expect(']')
+	if p.err != nil {
+		return fmt.Errorf("template fields: %w", p.err)
+	}
 	*l = out
 	return nil
+}
+
+// fieldParser reads the [[type,length],...] form of fieldList.
+type fieldParser struct {
+	b   []byte
+	err error
+}
+
+func (p *fieldParser) skip() {
+	for len(p.b) > 0 && (p.b[0] == ' ' || p.b[0] == '\n' || p.b[0] == '\t' || p.b[0] == '\r') {
+		p.b = p.b[1:]
+	}
+}
+
+func (p *fieldParser) peek(c byte) bool {
+	p.skip()
+	return len(p.b) > 0 && p.b[0] == c
+}
+
+func (p *fieldParser) expect(c byte) {
+	if p.err != nil {
+		return
+	}
+	if !p.peek(c) {
+		p.err = fmt.Errorf("expected %q", c)
+		return
+	}
+	p.b = p.b[1:]
+}
+
+func (p *fieldParser) number() uint64 {
+	p.skip()
+	i := 0
+	for i < len(p.b) && i < 20 && p.b[i] >= '0' && p.b[i] <= '9' {
+		i++
+	}
+	v, err := strconv.ParseUint(string(p.b[:i]), 10, 64)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	p.b = p.b[i:]
+	return v
 }
