@@ -104,3 +104,30 @@ func TestSeriesOfAnAddressWithTwoDevicesAsksForAName(t *testing.T) {
 		}
 	}
 }
+
+func TestInterfacesAnswerThePacketRatesAndSpeedsThePollerStored(t *testing.T) {
+	// As the poller stores them: a MIB-II-only PDU whose packets include
+	// ifIn/OutNUcastPkts, a Brocade port whose speed is ifHighSpeed's.
+	a := newTestAPI(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	err := a.conn.Exec(context.Background(), `INSERT INTO ifstats (time, prev_time, device, device_ip, sys_name, if_index, if_name,
+		speed_bps, oper_status, admin_status, rate_valid, delta_in_pkts, delta_out_pkts, in_bps, out_bps, in_pps, out_pps,
+		in_utilization, out_utilization, kafka_partition, kafka_offset) VALUES
+		(?, ?, 'pdu-1', toIPv6('192.0.2.30'), 'apc', 1, 'eth0', 100000000, 1, 1, true, 1400, 2300, 100000, 200000, 140, 230, 0.001, 0.002, 0, 1),
+		(?, ?, 'fabric-a', toIPv6('192.0.2.31'), 'brocade', 3, 'fc1/3', 8000000000, 1, 1, true, 0, 0, 1000000000, 0, 0, 0, 0.125, 0, 0, 2)`,
+		now.Add(-time.Minute), now.Add(-time.Minute-10*time.Second), now.Add(-time.Minute), now.Add(-time.Minute-10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r InterfacesResponse
+	if st := a.get(t, "/api/v1/interfaces", url.Values{}, &r); st != 200 || len(r.Interfaces) != 2 {
+		t.Fatalf("status %d, %d interfaces, want 2", st, len(r.Interfaces))
+	}
+	fc, pdu := r.Interfaces[0], r.Interfaces[1] // by device name
+	if pdu.Device != "pdu-1" || pdu.InPps != 140 || pdu.OutPps != 230 || pdu.SpeedBps != 100_000_000 {
+		t.Errorf("pdu-1: %+v, want in_pps 140, out_pps 230 on 100 Mbit/s", pdu)
+	}
+	if fc.Device != "fabric-a" || fc.SpeedBps != 8_000_000_000 || fc.InUtilization != 0.125 || fc.InBps != 1e9 {
+		t.Errorf("fabric-a: %+v, want 1 Gbit/s on 8 Gbit/s: utilisation 0.125", fc)
+	}
+}
