@@ -13,7 +13,7 @@ var (
 	paramTo = paramSpec{Name: "to", Type: "string", Format: "date-time or relative",
 		Description: "End of the range: RFC 3339, now, or relative like -5m (default: now)."}
 	paramLimit = func(max int) paramSpec {
-		return paramSpec{Name: "limit", Type: "integer", Maximum: int64(max), Description: "Rows to return (default 20)."}
+		return paramSpec{Name: "limit", Type: "integer", Minimum: 1, Maximum: int64(max), Description: "Rows to return (default 20)."}
 	}
 )
 

@@ -57,10 +57,13 @@ func (c *Component) openAPI() map[string]any {
 				schema["enum"] = p.Enum
 			}
 			if p.Type == "integer" {
-				schema["minimum"] = 0
+				schema["minimum"] = p.Minimum
 				if p.Maximum > 0 {
 					schema["maximum"] = p.Maximum
 				}
+			}
+			if p.Pattern != "" {
+				schema["pattern"] = p.Pattern
 			}
 			ps = append(ps, map[string]any{
 				"name": p.Name, "in": "query", "required": p.Required,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,19 +148,36 @@ func (p *params) enum(name, def string, valid []string) (string, error) {
 	return "", &paramError{Param: name, Message: fmt.Sprintf("%q is not a valid value", clip(v)), Valid: valid}
 }
 
-// limit reads limit (1..max), def when absent.
+// limit reads limit within the bounds of paramLimit(max), def when
+// absent.
 func (p *params) limit(def, max int) (int, error) {
-	n, ok, err := p.uint("limit", uint64(max))
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return min(def, max), nil
-	}
-	if n == 0 {
-		return 0, badParam("limit", "must be at least 1")
+	n, ok, err := p.integer(paramLimit(max))
+	if err != nil || !ok {
+		return min(def, max), err
 	}
 	return int(n), nil
+}
+
+// integer reads an integer within the spec's bounds.
+func (p *params) integer(spec paramSpec) (int64, bool, error) {
+	v := p.values.Get(spec.Name)
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < spec.Minimum || spec.Maximum > 0 && n > spec.Maximum {
+		return 0, false, badParam(spec.Name, "%q is not an integer from %d to %d", clip(v), spec.Minimum, spec.Maximum)
+	}
+	return n, true, nil
+}
+
+// matching reads a value that matches the spec's pattern.
+func (p *params) matching(spec paramSpec) (string, error) {
+	v := p.values.Get(spec.Name)
+	if v != "" && !regexp.MustCompile(spec.Pattern).MatchString(v) {
+		return "", &paramError{Param: spec.Name, Message: fmt.Sprintf("%q does not match %s", clip(v), spec.Pattern), Valid: spec.Enum}
+	}
+	return v, nil
 }
 
 // timeRange reads from and to (RFC 3339 or relative to now, like -1h),

@@ -19,7 +19,12 @@ type paramSpec struct {
 	Description string
 	Enum        []string
 	Required    bool
-	Maximum     int64
+	// Bounds of an integer (Minimum defaults to 0), and the regular
+	// expression a string matches: the handler checks the value with
+	// them (params.integer, params.matching) and the OpenAPI document
+	// publishes them, so the two cannot disagree.
+	Minimum, Maximum int64
+	Pattern          string
 }
 
 // route is one GET endpoint.

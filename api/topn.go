@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -17,42 +18,56 @@ func ipText(col string) string {
 
 // dimension is how one `by` value groups and names its rows: the inner
 // query groups by the raw columns (cheap), the outer one formats only the
-// rows kept.
+// rows kept. In display, $0, $1… stand for the grouping columns and @0,
+// @1… for the name aggregates.
 type dimension struct {
-	group   string // grouping expressions, aliased g (and h)
-	extra   string // aggregates of name columns, aliased, or ""
-	display string // the key text, from the aliases
+	cols    []string // grouping expressions
+	names   []string // aggregates of name columns
+	display string   // the key text
+	raw     bool     // needs unfolded ports: the raw table
 }
 
-const exporterName = "if(en != '', toString(en), " + "replaceRegexpOne(toString(g), '^::ffff:', '')" + ")"
+const exporterName = "if(@0 != '', toString(@0), " + "replaceRegexpOne(toString($0), '^::ffff:', '')" + ")"
 
 // topNDimensions maps each `by` value to its SQL. The keys of this map
 // are the only dimension names accepted; the values are constants.
 var topNDimensions = map[string]dimension{
-	"app":           {group: "application AS g", display: "toString(g)"},
-	"proto":         {group: "proto AS g", display: "toString(g)"},
-	"dst_port":      {group: "dst_port AS g", display: "toString(g)"},
-	"src_port":      {group: "src_port AS g", display: "toString(g)"},
-	"src_ip":        {group: "src_ip AS g", display: ipText("g")},
-	"dst_ip":        {group: "dst_ip AS g", display: ipText("g")},
-	"conversation":  {group: "least(src_ip, dst_ip) AS g, greatest(src_ip, dst_ip) AS h", display: "concat(" + ipText("g") + ", ' <-> ', " + ipText("h") + ")"},
-	"exporter":      {group: "exporter_ip AS g", extra: "any(exporter_name) AS en", display: exporterName},
-	"in_if":         {group: "exporter_ip AS g, in_if AS h", extra: "any(exporter_name) AS en, any(in_if_name) AS ifn", display: "concat(" + exporterName + ", ':', if(ifn != '', toString(ifn), toString(h)))"},
-	"out_if":        {group: "exporter_ip AS g, out_if AS h", extra: "any(exporter_name) AS en, any(out_if_name) AS ifn", display: "concat(" + exporterName + ", ':', if(ifn != '', toString(ifn), toString(h)))"},
-	"src_pod":       {group: "src_namespace AS g, src_pod AS h", display: "if(h = '', '', concat(g, '/', h))"},
-	"dst_pod":       {group: "dst_namespace AS g, dst_pod AS h", display: "if(h = '', '', concat(g, '/', h))"},
-	"src_namespace": {group: "src_namespace AS g", display: "toString(g)"},
-	"dst_namespace": {group: "dst_namespace AS g", display: "toString(g)"},
-	"src_node":      {group: "src_node AS g", display: "toString(g)"},
-	"dst_node":      {group: "dst_node AS g", display: "toString(g)"},
+	"app":           {cols: []string{"application"}, display: "toString($0)"},
+	"proto":         {cols: []string{"proto"}, display: "toString($0)"},
+	"dst_port":      {cols: []string{"dst_port"}, display: "toString($0)"},
+	"src_port":      {cols: []string{"src_port"}, display: "toString($0)"},
+	"src_ip":        {cols: []string{"src_ip"}, display: ipText("$0")},
+	"dst_ip":        {cols: []string{"dst_ip"}, display: ipText("$0")},
+	"conversation":  {cols: []string{"least(src_ip, dst_ip)", "greatest(src_ip, dst_ip)"}, display: "concat(" + ipText("$0") + ", ' <-> ', " + ipText("$1") + ")"},
+	"exporter":      {cols: []string{"exporter_ip"}, names: []string{"any(exporter_name)"}, display: exporterName},
+	"in_if":         {cols: []string{"exporter_ip", "in_if"}, names: []string{"any(exporter_name)", "any(in_if_name)"}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
+	"out_if":        {cols: []string{"exporter_ip", "out_if"}, names: []string{"any(exporter_name)", "any(out_if_name)"}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
+	"src_pod":       {cols: []string{"src_namespace", "src_pod"}, display: "if($1 = '', '', concat($0, '/', $1))"},
+	"dst_pod":       {cols: []string{"dst_namespace", "dst_pod"}, display: "if($1 = '', '', concat($0, '/', $1))"},
+	"src_namespace": {cols: []string{"src_namespace"}, display: "toString($0)"},
+	"dst_namespace": {cols: []string{"dst_namespace"}, display: "toString($0)"},
+	"src_node":      {cols: []string{"src_node"}, display: "toString($0)"},
+	"dst_node":      {cols: []string{"dst_node"}, display: "toString($0)"},
+	// A session: protocol and both ends with their ports, unfolded.
+	"five_tuple": {cols: []string{"proto", "src_ip", "src_port", "dst_ip", "dst_port"}, raw: true,
+		display: "concat(multiIf($0 = 6, 'tcp', $0 = 17, 'udp', $0 = 1, 'icmp', toString($0)), ' ', " + ipText("$1") + ", ':', toString($2), ' → ', " + ipText("$3") + ", ':', toString($4))"},
 }
 
-// groupAliases lists the aliases a grouping defines ("g" or "g, h").
-func (d dimension) groupAliases() string {
-	if strings.Contains(d.group, " AS h") {
-		return "g, h"
+// sql renders the dimension as the n-th of a group-by: its grouping
+// columns and name aggregates aliased apart from the other's, and its key.
+func (d dimension) sql(n int) (group, names []string, key string) {
+	key = d.display
+	for i, c := range d.cols {
+		alias := fmt.Sprintf("c%d_%d", n, i)
+		group = append(group, c+" AS "+alias)
+		key = strings.ReplaceAll(key, fmt.Sprintf("$%d", i), alias)
 	}
-	return "g"
+	for i, a := range d.names {
+		alias := fmt.Sprintf("a%d_%d", n, i)
+		names = append(names, a+" AS "+alias)
+		key = strings.ReplaceAll(key, fmt.Sprintf("@%d", i), alias)
+	}
+	return group, names, key
 }
 
 func dimensionNames() []string {
@@ -64,20 +79,45 @@ func dimensionNames() []string {
 	return names
 }
 
+// maxTopNDimensions is how many dimensions one TopN groups by at once.
+const maxTopNDimensions = 2
+
+// paramBy is the `by` parameter: one dimension, or two separated by a
+// comma; its pattern is the whole rule.
+var paramBy = func() paramSpec {
+	one := "(" + strings.Join(dimensionNames(), "|") + ")"
+	return paramSpec{Name: "by", Type: "string", Required: true, Pattern: "^" + one + "(," + one + ")?$",
+		Description: "Dimension to rank, or two separated by a comma (e.g. src_pod,dst_port) for every pair of their values: " + strings.Join(dimensionNames(), ", ") + "."}
+}()
+
+// paramCursor continues a TopN from where the previous page ended.
+var paramCursor = paramSpec{Name: "cursor", Type: "string", Pattern: `^[A-Za-z0-9_-]{1,240}$`,
+	Description: "next_cursor of the previous page: the next rows of the same ranking, over the same range."}
+
 func (c *Component) topNParams() []paramSpec {
-	return append([]paramSpec{
-		{Name: "by", Type: "string", Required: true, Enum: dimensionNames(), Description: "Dimension to rank."},
-		paramFrom, paramTo, paramLimit(c.cfg.MaxLimit),
-	}, flowFilterParams...)
+	return append([]paramSpec{paramBy, paramFrom, paramTo, paramLimit(c.cfg.MaxLimit), paramCursor}, flowFilterParams...)
 }
 
-func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
+// readBy reads the dimensions of `by`, a repeated one counted once.
+func readBy(p *params) ([]string, error) {
 	if !p.has("by") {
 		return nil, &paramError{Param: "by", Message: "required", Valid: dimensionNames()}
 	}
-	by, err := p.enum("by", "", dimensionNames())
+	v, err := p.matching(paramBy)
 	if err != nil {
-		return nil, &paramError{Param: "by", Message: "unknown dimension " + quote(p.str("by")), Valid: dimensionNames()}
+		return nil, &paramError{Param: "by", Message: "unknown dimension " + quote(p.str("by")) + " (one, or two separated by a comma)", Valid: dimensionNames()}
+	}
+	by := strings.Split(v, ",")
+	if len(by) == 2 && by[0] == by[1] {
+		by = by[:1]
+	}
+	return by, nil
+}
+
+func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
+	by, err := readBy(p)
+	if err != nil {
+		return nil, err
 	}
 	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
 	if err != nil {
@@ -92,40 +132,118 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	cur, err := readCursor(p, by)
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		from, to = cur.range_()
+	}
+	for _, name := range by {
+		needRaw = needRaw || topNDimensions[name].raw
+	}
 	table, timeCol, bytes, packets, flows, f, t := c.flowSource(from, to, needRaw)
 	timeCond(q, timeCol, f, t)
-	dim := topNDimensions[by]
-	extra := ""
-	if dim.extra != "" {
-		extra = dim.extra + ", "
-	}
-	sql := `SELECT ` + dim.display + ` AS k, b, p, n, sum(b) OVER (), sum(p) OVER (), sum(n) OVER ()
-FROM (
-	SELECT ` + dim.group + `, ` + extra + `sum(` + bytes + `) AS b, sum(` + packets + `) AS p, toUInt64(sum(` + flows + `)) AS n
-	FROM ` + table + ` WHERE ` + q.where() + `
-	GROUP BY ` + dim.groupAliases() + `
-)
-ORDER BY b DESC, k
-LIMIT ` + q.bind("UInt32", uint32(limit))
+	resp := TopNResponse{Range: Range{From: from, To: to, Source: table}, By: strings.Join(by, ","), Dimensions: by,
+		Rows: []TopNRow{}, Total: TopNRow{Key: "total"}, Other: TopNRow{Key: "other"}}
+	sql := topNSQL(q, by, table, bytes, packets, flows, cur, limit)
 	seconds := to.Sub(from).Seconds()
-	resp := TopNResponse{Range: Range{From: from, To: to, Source: table}, By: by, Rows: []TopNRow{}, Total: TopNRow{Key: "total"}}
 	err = c.run(ctx, "topn", sql, q.args, func(rows driver.Rows) error {
 		var r TopNRow
-		if err := rows.Scan(&r.Key, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows); err != nil {
+		r.Keys = make([]string, len(by))
+		dest := make([]any, 0, len(by)+6)
+		for i := range r.Keys {
+			dest = append(dest, &r.Keys[i])
+		}
+		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows)
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		switch {
-		case r.Key == "":
-			r.Key = "(none)"
-		case r.Key == "0" && table != "flows" && (by == "src_port" || by == "dst_port"):
-			r.Key = "ephemeral" // the rollups fold client ports to 0
+		for i, k := range r.Keys {
+			r.Keys[i] = topNKey(k, by[i], table)
 		}
-		r.Bps = float64(r.Bytes) * 8 / seconds
+		r.Key = strings.Join(r.Keys, " | ")
 		resp.Rows = append(resp.Rows, r)
 		return nil
 	})
-	resp.Total.Bps = float64(resp.Total.Bytes) * 8 / seconds
-	return resp, err
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Rows) > limit {
+		resp.Rows = resp.Rows[:limit]
+		resp.NextCursor = newCursor(from, to, resp.Rows[limit-1], queryHash(p)).encode()
+	}
+	resp.finish(seconds)
+	return resp, nil
+}
+
+// topNSQL ranks the groups of the dimensions by bytes, totals over all of
+// them, from after the cursor; one row more than limit tells whether
+// another page follows.
+func topNSQL(q *query, by []string, table, bytes, packets, flows string, cur *cursor, limit int) string {
+	var group, names, keys, aliases []string
+	for n, name := range by {
+		g, a, k := topNDimensions[name].sql(n)
+		group, names = append(group, g...), append(names, a...)
+		keys = append(keys, k+fmt.Sprintf(" AS k%d", n))
+		aliases = append(aliases, fmt.Sprintf("k%d", n))
+	}
+	var groupAliases []string
+	for _, g := range group {
+		groupAliases = append(groupAliases, g[strings.LastIndex(g, " AS ")+4:])
+	}
+	inner := append(append([]string{}, group...), names...)
+	after := "1"
+	if cur != nil {
+		b, k := q.bind("UInt64", cur.Bytes), q.bind("Array(String)", cur.Keys)
+		after = "b < " + b + " OR (b = " + b + " AND [" + strings.Join(aliases, ", ") + "] > " + k + ")"
+	}
+	return `SELECT ` + strings.Join(aliases, ", ") + `, b, p, n, tb, tp, tn
+FROM (
+	SELECT ` + strings.Join(keys, ", ") + `, b, p, n, sum(b) OVER () AS tb, sum(p) OVER () AS tp, sum(n) OVER () AS tn
+	FROM (
+		SELECT ` + strings.Join(inner, ", ") + `, sum(` + bytes + `) AS b, sum(` + packets + `) AS p, toUInt64(sum(` + flows + `)) AS n
+		FROM ` + table + ` WHERE ` + q.where() + `
+		GROUP BY ` + strings.Join(groupAliases, ", ") + `
+	)
+)
+WHERE ` + after + `
+ORDER BY b DESC, ` + strings.Join(aliases, ", ") + `
+LIMIT ` + q.bind("UInt32", uint32(limit+1))
+}
+
+// topNKey names an empty key and the rollups' folded client port.
+func topNKey(k, by, table string) string {
+	switch {
+	case k == "":
+		return "(none)"
+	case k == "0" && table != "flows" && (by == "src_port" || by == "dst_port"):
+		return "ephemeral" // the rollups fold client ports to 0
+	}
+	return k
+}
+
+// finish sets the rates and shares, and the "other" row: the total less
+// this page's rows, so that a page's shares and other's add up to 1.
+func (r *TopNResponse) finish(seconds float64) {
+	var b, p, n uint64
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		b, p, n = b+row.Bytes, p+row.Packets, n+row.Flows
+		row.rate(seconds, r.Total.Bytes)
+	}
+	if r.Total.Bytes >= b {
+		r.Other.Bytes, r.Other.Packets, r.Other.Flows = r.Total.Bytes-b, r.Total.Packets-min(p, r.Total.Packets), r.Total.Flows-min(n, r.Total.Flows)
+	}
+	r.Other.rate(seconds, r.Total.Bytes)
+	r.Total.rate(seconds, r.Total.Bytes)
+}
+
+func (row *TopNRow) rate(seconds float64, total uint64) {
+	row.Bps = float64(row.Bytes) * 8 / seconds
+	if total > 0 {
+		row.Share = round(float64(row.Bytes)/float64(total), 4)
+	}
 }
 
 func quote(s string) string { return "\"" + clip(s) + "\"" }

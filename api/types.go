@@ -86,21 +86,31 @@ func (r *Rates) scanTargets() []any {
 		&r.InDiscards, &r.OutDiscards, &r.InUtilization, &r.OutUtilization}
 }
 
-// TopNResponse ranks the values of one dimension by bytes.
+// TopNResponse ranks the values of one dimension, or the pairs of values
+// of two, by bytes, one page at a time.
 type TopNResponse struct {
 	Range
-	By    string    `json:"by"`
-	Rows  []TopNRow `json:"rows"`
-	Total TopNRow   `json:"total"`
+	By         string    `json:"by"`
+	Dimensions []string  `json:"dimensions"`
+	Rows       []TopNRow `json:"rows"`
+	// Other is everything but this page's rows, so that the rows' and
+	// its shares add up to 1; Total is every row of the ranking.
+	Other      TopNRow `json:"other"`
+	Total      TopNRow `json:"total"`
+	NextCursor string  `json:"next_cursor,omitempty" doc:"Give it as cursor for the next page of the same ranking (same by and filters; the range is kept); absent on the last page."`
 }
 
-// TopNRow is one value of the dimension; bps is bytes*8 over the range.
+// TopNRow is one value of the dimension (keys: one per dimension, key:
+// them joined by " | "); bps is bytes*8 over the range, share its part of
+// the total bytes.
 type TopNRow struct {
-	Key     string  `json:"key"`
-	Bytes   uint64  `json:"bytes"`
-	Packets uint64  `json:"packets"`
-	Flows   uint64  `json:"flows"`
-	Bps     float64 `json:"bps"`
+	Key     string   `json:"key"`
+	Keys    []string `json:"keys,omitempty"`
+	Bytes   uint64   `json:"bytes"`
+	Packets uint64   `json:"packets"`
+	Flows   uint64   `json:"flows"`
+	Bps     float64  `json:"bps"`
+	Share   float64  `json:"share"`
 }
 
 // SocketsResponse lists per-session health seen by the agents.
