@@ -179,10 +179,14 @@ func (c *Component) observe(t *target, res pollResult, lag, took time.Duration, 
 
 // noteSlow warns once when a target's polls start to outlive its
 // interval, with what the device needs, and says when they fit again.
-// The skipped slots themselves are counted per target.
+// The skipped slots themselves are counted per target; slots skipped
+// because the poll waited for a worker are the fleet's problem.
 func (c *Component) noteSlow(t *target, took time.Duration, skipped int) {
 	iv := t.cfg.Interval
 	switch {
+	case skipped > 0 && took < iv:
+		c.badLog.Warn("late:"+t.cfg.Name, "poll started late: slots skipped; every worker was busy (raise workers)",
+			"target", t.cfg.Name, "walk_time", took.Round(time.Millisecond), "interval", iv, "skipped", skipped)
 	case skipped > 0 && !t.slow:
 		t.slow = true
 		c.r.Log.Warn("poll outlives its interval: slots skipped", "target", t.cfg.Name,
