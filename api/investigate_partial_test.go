@@ -52,13 +52,14 @@ func TestInvestigateFindsShortSpikeInDataStartingMidRange(t *testing.T) {
 		}
 	}
 	// At the agent's resolution the spike is its last three intervals,
-	// and the baseline the three before.
+	// and the baseline three before, ending an interval before the spike
+	// so that no interval of it holds a byte of the spike.
 	spike := window{to.Add(-46 * time.Second), to.Add(-time.Second)}
 	if inv.Spike == nil || !inv.Spike.Start.Equal(spike.Start) || !inv.Spike.End.Equal(spike.End) {
 		t.Errorf("spike %+v, want %v–%v", inv.Spike, spike.Start, spike.End)
 	}
-	if inv.Baseline == nil || !inv.Baseline.End.Equal(spike.Start) || !inv.Baseline.Start.Equal(spike.Start.Add(-45*time.Second)) {
-		t.Errorf("baseline %+v, want the 45 s before the spike", inv.Baseline)
+	if base := spike.Start.Add(-15 * time.Second); inv.Baseline == nil || !inv.Baseline.End.Equal(base) || !inv.Baseline.Start.Equal(base.Add(-45*time.Second)) {
+		t.Errorf("baseline %+v, want the 45 s before %v", inv.Baseline, base)
 	}
 	// 4 × 3x + 750 kB against 4 × x + 750 kB per interval.
 	if want := (12.0*x + 750e3) / (4*x + 750e3); math.Abs(inv.Growth/want-1) > 0.05 {

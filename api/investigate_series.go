@@ -27,13 +27,14 @@ func seriesStep(from, to time.Time) time.Duration {
 type layerSeries struct {
 	bytes map[string][]bucket
 	retr  []bucket
-	from  time.Time // start of the range proper
+	from  time.Time                // start of the range proper
+	width map[string]time.Duration // how long each layer's rows last
 }
 
 // seriesByLayer reads the subject's series from each layer it can be
 // restricted to.
 func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]span, from, to time.Time, step time.Duration) (layerSeries, error) {
-	out := layerSeries{bytes: map[string][]bucket{}, from: from}
+	out := layerSeries{bytes: map[string][]bucket{}, from: from, width: map[string]time.Duration{}}
 	ext := from.Add(-to.Sub(from))
 	for _, l := range []struct {
 		layer string
@@ -51,6 +52,9 @@ func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[stri
 			return out, err
 		}
 		out.bytes[l.layer] = fillSeries(pts[0], ext, to, step)
+		if out.width[l.layer], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], l.scope, from, to); err != nil {
+			return out, err
+		}
 		if len(pts) > 1 {
 			out.retr = fillSeries(pts[1], ext, to, step)
 		}
@@ -124,6 +128,7 @@ func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Durati
 		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor/60.0); ok {
 			w.event, w.base, w.blur, w.rate, dataStart = r.Event, r.Base, r.Blur, r.Rate, r.DataStart
 			w.layer, w.found, w.dataStart = layer, true, dataStart
+			w.base = w.base.before(w.event.Start.Add(-ls.width[layer]).Truncate(step), dataStart)
 			return w
 		}
 	}
@@ -182,17 +187,11 @@ func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.T
 			m.End = b.End
 		}
 	}
-	base = w.base
-	if m.Start.Before(base.End) {
-		base = window{m.Start.Add(-base.dur()), m.Start}
-		if !w.dataStart.IsZero() && base.Start.Before(w.dataStart) {
-			base.Start = w.dataStart
-		}
+	end := m.Start
+	if clear := w.event.Start.Add(-ls.width[layer]); clear.Before(end) {
+		end = clear
 	}
-	if base.dur() <= 0 {
-		return w.base, m
-	}
-	return base, m
+	return w.base.before(end, w.dataStart), m
 }
 
 // measure is the two windows with the spike layer's bytes and rates, and
@@ -213,4 +212,21 @@ func (w spikeWindows) measure(ls layerSeries) (spike, base *Window, growth float
 		growth = spike.Bps / base.Bps
 	}
 	return spike, base, growth
+}
+
+// before is the window moved earlier, if need be, to end by end, as long
+// but starting no earlier than dataStart; unchanged when that leaves
+// nothing.
+func (b window) before(end, dataStart time.Time) window {
+	if !end.Before(b.End) {
+		return b
+	}
+	moved := window{end.Add(-b.dur()), end}
+	if !dataStart.IsZero() && moved.Start.Before(dataStart) {
+		moved.Start = dataStart
+	}
+	if moved.dur() <= 0 {
+		return b
+	}
+	return moved
 }

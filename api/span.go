@@ -156,3 +156,16 @@ GROUP BY k`
 	})
 	return out, err
 }
+
+// width is how long the scope's rows last (the 99th percentile, ms): a
+// poll interval, an agent interval, a flow's active timeout. A row that
+// holds any of a spike's bytes starts no earlier than this before the
+// spike, so a baseline ending there holds none of them.
+func (c *Component) width(ctx context.Context, name string, s span, scope *query, from, to time.Time) (time.Duration, error) {
+	q := scope.clone()
+	src := s.rows(q, from, to)
+	var ms float64
+	err := c.run(ctx, name, `SELECT toFloat64(quantile(0.99)(e - s)) FROM `+src+` WHERE `+q.where(), q.args,
+		func(rows driver.Rows) error { return rows.Scan(&ms) })
+	return time.Duration(finite(ms)) * time.Millisecond, err
+}
