@@ -79,9 +79,6 @@ func dimensionNames() []string {
 	return names
 }
 
-// maxTopNDimensions is how many dimensions one TopN groups by at once.
-const maxTopNDimensions = 2
-
 // paramBy is the `by` parameter: one dimension, or two separated by a
 // comma; its pattern is the whole rule.
 var paramBy = func() paramSpec {
