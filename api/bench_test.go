@@ -40,8 +40,7 @@ func benchSize(env string, def int) int {
 func benchAPI(b *testing.B) *testAPI {
 	bench.once.Do(func() {
 		srv := schematest.Server(b)
-		st := store.DefaultConfiguration()
-		st.Addresses = []string{srv.Addr()}
+		st := schematest.Writer(srv)
 		st.Database = "netstrata_api_bench"
 		st.MaxExecutionTime = time.Hour
 		ctx := context.Background()
@@ -69,7 +68,7 @@ func benchAPI(b *testing.B) *testAPI {
 			return
 		}
 		fmt.Fprintf(os.Stderr, "bench: seeded %d flow rows and %d socket rows over 24h in %s\n", flows, sockets, time.Since(began).Round(time.Second))
-		c, err := New(testReporter(), testConfig(), Dependencies{Store: st})
+		c, err := New(testReporter(), testConfig(), Dependencies{Store: schematest.Reader(b, st)})
 		if err != nil {
 			bench.err = err
 			return

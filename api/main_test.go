@@ -66,7 +66,7 @@ func testConfig() Configuration {
 func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	conn, st := schematest.Open(t, schema.DefaultOptions())
-	c := startTestAPI(t, testConfig(), st)
+	c := startTestAPI(t, testConfig(), schematest.Reader(t, st)) // the API reads as the read-only user
 	deadline := time.Now().Add(time.Minute)
 	for c.conn.Load() == nil {
 		if time.Now().After(deadline) {

@@ -28,6 +28,17 @@ type Config struct {
 	// runs names the components the command runs; only their sections are
 	// validated. nil validates every section.
 	runs map[string]bool
+	// clickhouseReader is how the API reads the embedded ClickHouse (its
+	// read-only user); nil: the API uses clickhouse like the correlator.
+	clickhouseReader *store.Configuration
+}
+
+// apiStore is the database configuration the API connects with.
+func (c *Config) apiStore() store.Configuration {
+	if c.clickhouseReader != nil {
+		return *c.clickhouseReader
+	}
+	return c.ClickHouse
 }
 
 // EmbeddedConfig configures what `standalone` runs in-process.

@@ -138,7 +138,7 @@ func TestEndToEndEveryLayerCountsTheGeneratorsBytesOnce(t *testing.T) {
 	}
 	sent := demo.TotalSent(r.sent)
 
-	conn, err := demo.OpenStore(ctx, lab.Settings.ClickHouseAddr())
+	conn, err := demo.OpenStore(ctx, lab.Settings)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,8 +53,15 @@ func (s *embeddedClickHouseService) Start(ctx context.Context) error {
 	if err := s.s.Start(ctx); err != nil {
 		return err
 	}
+	// The correlator writes as the writer, the API reads as the reader;
+	// both users exist only in the data dir's credentials file.
+	creds := s.s.Credentials()
 	s.cfg.ClickHouse.Protocol = "http"
 	s.cfg.ClickHouse.Addresses = []string{s.s.Addr()}
+	s.cfg.ClickHouse.Username, s.cfg.ClickHouse.Password = creds.Writer.User, creds.Writer.Password
+	reader := s.cfg.ClickHouse
+	reader.Username, reader.Password = creds.Reader.User, creds.Reader.Password
+	s.cfg.clickhouseReader = &reader
 	return nil
 }
 

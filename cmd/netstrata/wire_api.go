@@ -17,7 +17,7 @@ is accepted only for a loopback listen address.`,
 				build: func(e *env, r *telemetry.Reporter) (service, error) {
 					// Built after the embedded ClickHouse started, so the
 					// store address is the real one.
-					return api.New(r, cfg.API, api.Dependencies{Store: cfg.ClickHouse, LayersOff: e.offLayers})
+					return api.New(r, cfg.API, api.Dependencies{Store: cfg.apiStore(), LayersOff: e.offLayers})
 				}}}
 		},
 	}

@@ -63,7 +63,7 @@ func BenchmarkBatchInsert(b *testing.B) {
 	}{{"Append", fillRows}, {"Columns", fillColumns}} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := startServer(b, b.TempDir())
-			conn := openCH(b, srv.Addr())
+			conn := openCH(b, srv)
 			ctx := context.Background()
 			mustExec(b, conn, ctx, `CREATE TABLE flows (
 				ts       DateTime64(3, 'UTC'),

@@ -3,6 +3,7 @@ package chdb
 import (
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Pinned engine package. Bumping the version means changing all three
@@ -43,6 +44,11 @@ type Configuration struct {
 	// else the verified copy in the cache, fetched on first use
 	// (see EnsureLibrary).
 	Library string `yaml:"library"`
+	// Every query of the read-only user (the API) runs within these,
+	// whatever it asks for; the writer (the correlator) is not bounded.
+	ReaderMaxMemoryUsage   uint64        `yaml:"reader_max_memory_usage"`
+	ReaderMaxExecutionTime time.Duration `yaml:"reader_max_execution_time"`
+	ReaderMaxResultRows    uint64        `yaml:"reader_max_result_rows"`
 }
 
 // DefaultConfiguration returns the configuration for a laptop or CI:
@@ -50,8 +56,11 @@ type Configuration struct {
 // directory), library from the cache.
 func DefaultConfiguration() Configuration {
 	return Configuration{
-		Listen:  "127.0.0.1:8123",
-		DataDir: filepath.Join(dataRoot(), "clickhouse"),
+		Listen:                 "127.0.0.1:8123",
+		DataDir:                filepath.Join(dataRoot(), "clickhouse"),
+		ReaderMaxMemoryUsage:   2 << 30,
+		ReaderMaxExecutionTime: time.Minute,
+		ReaderMaxResultRows:    1_000_000,
 	}
 }
 

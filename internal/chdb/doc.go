@@ -93,9 +93,26 @@
 // the blocks chDB writes. ServerVersion() of a connection thus shows
 // revision 0 with the real version (26.5.1.1 for the pinned 26.5.3 package).
 //
+// Access (access.go, guard.go): the engine runs with the rights of the
+// process that loaded it, so the front-end is the only gate.
+//   - Two users, generated at the data dir's first start into
+//     credentials.json (mode 0600): netstrata (the writer: the correlator's
+//     inserts and DDL) and netstrata_reader (the API's: SELECT, WITH, SHOW,
+//     DESCRIBE, EXISTS and EXPLAIN only, each query bounded by
+//     reader_max_memory_usage, reader_max_execution_time and
+//     reader_max_result_rows whatever it asks for). They are sent as
+//     clickhouse-go does (X-ClickHouse-User/-Key), as basic auth, or as the
+//     user and password parameters; a request without them is 401.
+//   - A request with an Origin header (a web page) or a Host that is not a
+//     loopback name (DNS rebinding) is 403 before authentication.
+//   - No user may reach outside the database: the table functions, engines
+//     and dictionary sources that read files, open connections or run
+//     programs (file, url, remote, s3, executable, mysql, ...), INTO
+//     OUTFILE, FROM INFILE, SYSTEM, BACKUP, RESTORE, ATTACH, DETACH, GRANT,
+//     REVOKE and KILL are refused with ACCESS_DENIED (403).
+//   - The listener must be a loopback address (passwords travel in clear).
+//
 // Differences from a ClickHouse server:
-//   - No authentication (user, password are ignored); the listener must be
-//     a loopback address.
 //   - No HTTP sessions: a request with session_id is refused; a SET
 //     statement affects nothing after its request (as without a session);
 //     temporary tables live on whichever engine connection ran the statement.
@@ -107,8 +124,9 @@
 //     therefore always in effect.
 //   - A statement cannot be cancelled once in the engine: a client that
 //     disconnects does not stop it (max_execution_time does).
-//   - Every error is status 500 (a server uses 404 for UNKNOWN_TABLE,
-//     400 for syntax errors, ...); the exception code is what matters.
+//   - Every error is status 500, but 401 and 403 for the refusals above
+//     (a server uses 404 for UNKNOWN_TABLE, 400 for syntax errors, ...);
+//     the exception code is what matters.
 //   - Multi-statements are refused with code 62, as by a server.
 //
 // # Resources

@@ -16,7 +16,21 @@ const (
 	codeCannotDecompress  = 271
 	codeNetworkError      = 210
 	codeUnknownException  = 1002
+	codeReadonly          = 164 // READONLY
+	codeAccessDenied      = 497 // ACCESS_DENIED
+	codeAuthFailed        = 516 // AUTHENTICATION_FAILED
 )
+
+// httpStatus is the status ClickHouse answers an exception with.
+func (e *exception) httpStatus() int {
+	switch e.Code {
+	case codeAuthFailed:
+		return 401
+	case codeAccessDenied, codeReadonly:
+		return 403
+	}
+	return 500
+}
 
 // exception is a ClickHouse error as the engine reports it.
 type exception struct {

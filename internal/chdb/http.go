@@ -99,6 +99,11 @@ func truthy(s string) bool {
 
 // serveHTTP answers the ClickHouse HTTP interface.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkOrigin(r); err != nil {
+		s.refused(r, err)
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
 	switch r.URL.Path {
 	case "/ping", "/replicas_status":
 		if !s.healthy.Load() {
@@ -126,6 +131,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refused counts a refused request; the first is logged as a warning, the
+// rest at debug level (a scan of the port must not flood the log).
+func (s *Server) refused(r *http.Request, err error) {
+	level := slog.LevelDebug
+	if s.refusals.Add(1) == 1 {
+		level = slog.LevelWarn
+	}
+	s.log.Log(r.Context(), level, "request refused (counted in Refusals; later ones at debug level)",
+		"reason", err, "remote", r.RemoteAddr)
+}
+
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	began := time.Now()
 	queryID := r.URL.Query().Get("query_id")
@@ -136,11 +152,20 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-ClickHouse-Server-Display-Name", s.info.displayName)
 	w.Header().Set("X-ClickHouse-Timezone", s.info.timezone)
 
-	stmt, req, cleanup, err := s.readStatement(r)
-	defer cleanup()
+	role, err := s.authenticate(r)
 	if err != nil {
+		s.refused(r, err)
 		s.writeError(w, err, began, nil)
 		return
+	}
+	stmt, req, cleanup, err := s.readStatement(r, role)
+	defer cleanup()
+	if err != nil {
+		s.writeError(w, err, began, s.log)
+		return
+	}
+	if role == RoleReader {
+		s.limitReader(req)
 	}
 	log := s.log.With("query_id", queryID)
 
@@ -195,7 +220,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 // and the statement rewritten to read it FROM INFILE, because chDB cannot
 // take binary data (Native) inline in the statement text. cleanup removes
 // the file.
-func (s *Server) readStatement(r *http.Request) (stmt []byte, req *request, cleanup func(), err error) {
+func (s *Server) readStatement(r *http.Request, role string) (stmt []byte, req *request, cleanup func(), err error) {
 	cleanup = func() {}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "multipart/") {
 		return nil, nil, cleanup, &exception{Code: codeUnsupportedMethod, Message: "external tables (multipart requests) are not supported by the embedded chDB server"}
@@ -211,6 +236,9 @@ func (s *Server) readStatement(r *http.Request) (stmt []byte, req *request, clea
 
 	query := []byte(r.URL.Query().Get("query"))
 	if fi, ok := parseFormatInsert(query); ok && len(bytes.TrimSpace(query[fi.dataStart:])) == 0 {
+		if err := guard(role, query[:fi.dataStart]); err != nil {
+			return nil, nil, cleanup, err
+		}
 		// The common batch insert: the body is the data; stream it to disk.
 		path, err := s.spoolData(nil, body)
 		if path != "" {
@@ -232,6 +260,9 @@ func (s *Server) readStatement(r *http.Request) (stmt []byte, req *request, clea
 	}
 	stmt = text.Bytes()
 	if fi, ok := parseFormatInsert(stmt); ok {
+		if err := guard(role, stmt[:fi.dataStart]); err != nil {
+			return nil, nil, cleanup, err
+		}
 		path, err := s.spoolData(stmt[fi.dataStart:], nil)
 		if path != "" {
 			cleanup = func() { _ = os.Remove(path) }
@@ -248,6 +279,9 @@ func (s *Server) readStatement(r *http.Request) (stmt []byte, req *request, clea
 	if multiStatement(stmt) {
 		// chDB would run them all; a ClickHouse server refuses.
 		return nil, nil, cleanup, &exception{Code: codeSyntaxError, Message: "Syntax error: Multi-statements are not allowed"}
+	}
+	if err := guard(role, stmt); err != nil {
+		return nil, nil, cleanup, err
 	}
 	return stmt, req, cleanup, nil
 }
@@ -397,7 +431,8 @@ func writeBody(w http.ResponseWriter, data []byte, req *request) error {
 	}
 }
 
-// writeError answers as ClickHouse does: status 500, the exception code in
+// writeError answers as ClickHouse does: status 500 (401 and 403 for
+// authentication and access), the exception code in
 // X-ClickHouse-Exception-Code and "Code: N. DB::Exception: ..." as body,
 // which clickhouse-go turns into a *clickhouse.Exception.
 func (s *Server) writeError(w http.ResponseWriter, err error, began time.Time, log *slog.Logger) {
@@ -418,7 +453,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error, began time.Time, l
 	}
 	msg += "\n"
 	h.Set("Content-Length", strconv.Itoa(len(msg)))
-	w.WriteHeader(http.StatusInternalServerError)
+	w.WriteHeader(ex.httpStatus())
 	_, _ = io.WriteString(w, msg)
 }
 

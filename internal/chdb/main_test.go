@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,13 +79,16 @@ func startServer(tb testing.TB, dataDir string) *Server {
 	return srv
 }
 
-// openCH connects clickhouse-go over HTTP, as internal/store does.
-func openCH(tb testing.TB, addr string, tweak ...func(*clickhouse.Options)) driver.Conn {
+// openCH connects clickhouse-go over HTTP as the writer, as
+// internal/store does.
+func openCH(tb testing.TB, srv *Server, tweak ...func(*clickhouse.Options)) driver.Conn {
 	tb.Helper()
+	w := srv.Credentials().Writer
 	opts := &clickhouse.Options{
 		Protocol:    clickhouse.HTTP,
-		Addr:        []string{addr},
+		Addr:        []string{srv.Addr()},
 		DialTimeout: 10 * time.Second,
+		Auth:        clickhouse.Auth{Username: w.User, Password: w.Password},
 	}
 	for _, f := range tweak {
 		f(opts)
@@ -105,4 +109,14 @@ func mustExec(tb testing.TB, conn driver.Conn, ctx context.Context, query string
 	if err := conn.Exec(ctx, query, args...); err != nil {
 		tb.Fatalf("%s: %v", query, err)
 	}
+}
+
+// authed adds the writer's credentials to a URL of srv, as curl users do.
+func authed(srv *Server, u string) string {
+	w := srv.Credentials().Writer
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "user=" + w.User + "&password=" + w.Password
 }

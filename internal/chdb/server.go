@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,9 @@ type Server struct {
 	// DEFAULT.
 	base map[string]string
 	info struct{ version, timezone, displayName string }
+
+	creds    Credentials
+	refusals atomic.Uint64 // requests refused: origin, host, authentication
 }
 
 const (
@@ -64,13 +68,22 @@ func New(cfg Configuration, log *slog.Logger) (*Server, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = def.DataDir
 	}
+	if cfg.ReaderMaxMemoryUsage == 0 {
+		cfg.ReaderMaxMemoryUsage = def.ReaderMaxMemoryUsage
+	}
+	if cfg.ReaderMaxExecutionTime <= 0 {
+		cfg.ReaderMaxExecutionTime = def.ReaderMaxExecutionTime
+	}
+	if cfg.ReaderMaxResultRows == 0 {
+		cfg.ReaderMaxResultRows = def.ReaderMaxResultRows
+	}
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("chdb: listen address %q: %w", cfg.Listen, err)
 	}
-	// The interface has no authentication: it must not leave the host.
+	// Passwords are sent in clear text over HTTP: it must not leave the host.
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("chdb: listen address %q is not loopback; the embedded ClickHouse has no authentication", cfg.Listen)
+		return nil, fmt.Errorf("chdb: listen address %q is not loopback; the embedded ClickHouse serves plain HTTP", cfg.Listen)
 	}
 	if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("chdb: data dir: %w", err)
@@ -100,6 +113,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	if err := os.MkdirAll(s.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("chdb: data dir: %w", err)
+	}
+	if s.creds, err = loadOrCreateCredentials(s.cfg.DataDir); err != nil {
+		return err
 	}
 	s.spool = filepath.Join(s.cfg.DataDir, "netstrata-spool")
 	if err := os.RemoveAll(s.spool); err != nil {
@@ -244,6 +260,21 @@ func unescapeTSV(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Credentials are the users of the running server (see access.go).
+func (s *Server) Credentials() Credentials { return s.creds }
+
+// Refusals counts requests refused before any statement ran: from a web
+// page, naming a non-loopback host, or without valid credentials.
+func (s *Server) Refusals() uint64 { return s.refusals.Load() }
+
+// limitReader bounds a reader's query whatever it asked for.
+func (s *Server) limitReader(req *request) {
+	req.settings["max_memory_usage"] = strconv.FormatUint(s.cfg.ReaderMaxMemoryUsage, 10)
+	req.settings["max_execution_time"] = strconv.FormatFloat(s.cfg.ReaderMaxExecutionTime.Seconds(), 'f', -1, 64)
+	req.settings["max_result_rows"] = strconv.FormatUint(s.cfg.ReaderMaxResultRows, 10)
+	req.settings["result_overflow_mode"] = "throw"
 }
 
 // Addr is the address the HTTP interface listens on (host:port), the

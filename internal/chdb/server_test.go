@@ -41,13 +41,13 @@ func TestPlainHTTP(t *testing.T) {
 	if code, body := httpGet(t, base+"/"); code != 200 || body != "Ok.\n" {
 		t.Errorf("/ = %d %q", code, body)
 	}
-	if code, body := httpGet(t, base+"/?query="+url.QueryEscape("SELECT 1")); code != 200 || body != "1\n" {
+	if code, body := httpGet(t, authed(srv, base+"/?query="+url.QueryEscape("SELECT 1"))); code != 200 || body != "1\n" {
 		t.Errorf("SELECT 1 = %d %q", code, body)
 	}
-	if code, body := httpGet(t, base+"/?default_format=JSONEachRow&param_x=41&query="+url.QueryEscape("SELECT {x:UInt8} + 1 AS y")); code != 200 || body != "{\"y\":42}\n" {
+	if code, body := httpGet(t, authed(srv, base+"/?default_format=JSONEachRow&param_x=41&query="+url.QueryEscape("SELECT {x:UInt8} + 1 AS y"))); code != 200 || body != "{\"y\":42}\n" {
 		t.Errorf("param query = %d %q", code, body)
 	}
-	resp, err := http.Post(base+"/", "text/plain", strings.NewReader("SELECT 'a' AS s, 2 AS n FORMAT CSV"))
+	resp, err := http.Post(authed(srv, base+"/"), "text/plain", strings.NewReader("SELECT 'a' AS s, 2 AS n FORMAT CSV"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestPlainHTTP(t *testing.T) {
 		if query != "" {
 			u += "?query=" + url.QueryEscape(query)
 		}
-		resp, err := http.Post(u, "text/plain", strings.NewReader(body))
+		resp, err := http.Post(authed(srv, u), "text/plain", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,11 +84,11 @@ func TestPlainHTTP(t *testing.T) {
 	post("INSERT INTO t VALUES", "(5, 'five'),\n(6, 'six')")
 	post("", "INSERT INTO t (a, s) VALUES (7, 'seven')")
 	post("INSERT INTO t FORMAT TSV", "") // no data: nothing inserted, no hang on stdin
-	if code, body := httpGet(t, base+"/?query="+url.QueryEscape("SELECT count(), sum(a), sum(length(s)) FROM t")); code != 200 || body != "7\t28\t29\n" {
+	if code, body := httpGet(t, authed(srv, base+"/?query="+url.QueryEscape("SELECT count(), sum(a), sum(length(s)) FROM t"))); code != 200 || body != "7\t28\t29\n" {
 		t.Errorf("after inserts = %d %q", code, body)
 	}
 
-	code, body2 := httpGet(t, base+"/?query="+url.QueryEscape("SELECT * FROM missing"))
+	code, body2 := httpGet(t, authed(srv, base+"/?query="+url.QueryEscape("SELECT * FROM missing")))
 	if code != 500 || !strings.HasPrefix(body2, "Code: 60. DB::Exception:") {
 		t.Errorf("error = %d %q", code, body2)
 	}
@@ -103,7 +103,7 @@ func TestPlainHTTP(t *testing.T) {
 func TestStoreScenario(t *testing.T) {
 	dir := t.TempDir()
 	srv := startServer(t, dir)
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 
 	mustExec(t, conn, ctx, `CREATE TABLE flows (
@@ -237,7 +237,7 @@ func TestStoreScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv2 := startServer(t, dir)
-	conn2 := openCH(t, srv2.Addr())
+	conn2 := openCH(t, srv2)
 	check(conn2)
 	// And the materialized view still feeds the rollup.
 	mustExec(t, conn2, ctx, "INSERT INTO flows (ts, exporter, proto, bytes, packets) VALUES (now64(3), 'new', 6, 100, 2)")
@@ -252,7 +252,7 @@ func TestStoreScenario(t *testing.T) {
 
 func TestInsertDeduplicationToken(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 	mustExec(t, conn, ctx, `CREATE TABLE d (id UInt64, v String) ENGINE = MergeTree ORDER BY id
 		SETTINGS non_replicated_deduplication_window = 1000`)
@@ -310,7 +310,7 @@ func TestInsertDeduplicationToken(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 
 	var ex *clickhouse.Exception
@@ -349,7 +349,7 @@ func TestErrors(t *testing.T) {
 
 func TestSettingsAndTimeout(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr(), func(o *clickhouse.Options) {
+	conn := openCH(t, srv, func(o *clickhouse.Options) {
 		o.Settings = clickhouse.Settings{"max_threads": 1}
 	})
 	ctx := context.Background()
@@ -408,7 +408,7 @@ func TestSettingsAndTimeout(t *testing.T) {
 	// The database parameter.
 	mustExec(t, conn, ctx, "CREATE DATABASE other")
 	mustExec(t, conn, ctx, "CREATE TABLE other.x (a UInt8) ENGINE = Memory")
-	conn2 := openCH(t, srv.Addr(), func(o *clickhouse.Options) { o.Auth.Database = "other" })
+	conn2 := openCH(t, srv, func(o *clickhouse.Options) { o.Auth.Database = "other" })
 	var db string
 	if err := conn2.QueryRow(ctx, "SELECT currentDatabase()").Scan(&db); err != nil || db != "other" {
 		t.Errorf("database: %q %v", db, err)
@@ -420,7 +420,7 @@ func TestSettingsAndTimeout(t *testing.T) {
 
 func TestQueryParameters(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 
 	// Raw parameters are in the escaped text form of the HTTP interface
@@ -459,7 +459,7 @@ func TestQueryParameters(t *testing.T) {
 
 func TestConcurrentQueries(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr(), func(o *clickhouse.Options) { o.MaxOpenConns = 16 })
+	conn := openCH(t, srv, func(o *clickhouse.Options) { o.MaxOpenConns = 16 })
 	ctx := context.Background()
 	mustExec(t, conn, ctx, "CREATE TABLE c (g UInt8, v UInt64) ENGINE = MergeTree ORDER BY g")
 
@@ -515,7 +515,7 @@ func TestConcurrentQueries(t *testing.T) {
 func TestCompressionAndDatabaseSQL(t *testing.T) {
 	srv := startServer(t, t.TempDir())
 	ctx := context.Background()
-	setup := openCH(t, srv.Addr())
+	setup := openCH(t, srv)
 	mustExec(t, setup, ctx, "CREATE TABLE z (id UInt32, s String, lc LowCardinality(String)) ENGINE = MergeTree ORDER BY id")
 
 	methods := map[string]clickhouse.CompressionMethod{
@@ -524,7 +524,7 @@ func TestCompressionAndDatabaseSQL(t *testing.T) {
 	}
 	for name, method := range methods {
 		t.Run(name, func(t *testing.T) {
-			conn := openCH(t, srv.Addr(), func(o *clickhouse.Options) {
+			conn := openCH(t, srv, func(o *clickhouse.Options) {
 				o.Compression = &clickhouse.Compression{Method: method}
 				o.Settings = clickhouse.Settings{"enable_http_compression": 1}
 			})
@@ -572,7 +572,8 @@ func TestCompressionAndDatabaseSQL(t *testing.T) {
 	}
 
 	t.Run("database/sql", func(t *testing.T) {
-		db := clickhouse.OpenDB(&clickhouse.Options{Protocol: clickhouse.HTTP, Addr: []string{srv.Addr()}})
+		w := srv.Credentials().Writer
+		db := clickhouse.OpenDB(&clickhouse.Options{Protocol: clickhouse.HTTP, Addr: []string{srv.Addr()}, Auth: clickhouse.Auth{Username: w.User, Password: w.Password}})
 		defer db.Close()
 		if err := db.PingContext(ctx); err != nil {
 			t.Fatal(err)
@@ -612,7 +613,7 @@ func TestCompressionAndDatabaseSQL(t *testing.T) {
 
 func TestAsyncInsert(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 	mustExec(t, conn, ctx, "CREATE TABLE a (v UInt32) ENGINE = MergeTree ORDER BY v")
 	for i := range 10 {
@@ -643,7 +644,7 @@ func TestGoSignalHandlingSurvives(t *testing.T) {
 	}
 	dir := t.TempDir()
 	srv := startServer(t, dir)
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	for range 20 {
 		mustExec(t, conn, context.Background(), "SELECT sum(number) FROM numbers(1000000)")
 	}
@@ -689,7 +690,7 @@ func TestOneEnginePerProcess(t *testing.T) {
 // Stop lets a running statement finish and answer, then refuses new ones.
 func TestStopIsGraceful(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	conn := openCH(t, srv.Addr())
+	conn := openCH(t, srv)
 	ctx := context.Background()
 
 	done := make(chan error, 1)

@@ -193,7 +193,7 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	}
 	wctx, wcancel := context.WithTimeout(ctx, landingTimeout)
 	defer wcancel()
-	conn, err := OpenStore(wctx, lab.Settings.ClickHouseAddr())
+	conn, err := OpenStore(wctx, lab.Settings)
 	if err != nil {
 		return err
 	}

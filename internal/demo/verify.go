@@ -3,10 +3,12 @@ package demo
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/internal/chdb"
 	"github.com/netstrata/netstrata/internal/store"
 )
 
@@ -41,11 +43,17 @@ type Totals struct {
 	SNMPLastPoll                time.Time
 }
 
-// OpenStore connects to the run's ClickHouse.
-func OpenStore(ctx context.Context, addr string) (driver.Conn, error) {
+// OpenStore connects to the run's embedded ClickHouse as its reader, with
+// the credentials the engine wrote into its data dir.
+func OpenStore(ctx context.Context, s Settings) (driver.Conn, error) {
+	creds, err := chdb.ReadCredentials(filepath.Join(s.DataDir, "clickhouse"))
+	if err != nil {
+		return nil, err
+	}
 	cfg := store.DefaultConfiguration()
 	cfg.Protocol = "http"
-	cfg.Addresses = []string{addr}
+	cfg.Addresses = []string{s.ClickHouseAddr()}
+	cfg.Username, cfg.Password = creds.Reader.User, creds.Reader.Password
 	return store.Open(ctx, cfg)
 }
 

@@ -8,6 +8,19 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
+// ensureDatabase creates the database only when it is missing, so that a
+// read-only user (the API's) connects once the writer has made it.
+func ensureDatabase(ctx context.Context, conn driver.Conn, name string) error {
+	var exists uint8
+	if err := conn.QueryRow(ctx, "EXISTS DATABASE "+name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists == 1 {
+		return nil
+	}
+	return conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+name)
+}
+
 // Open connects to ClickHouse and creates the database if it is missing.
 // It does not retry: callers that start before the database wrap it in
 // bus.Retry or their own backoff.
@@ -18,7 +31,7 @@ func Open(ctx context.Context, c Configuration) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %v: %w", c.Addresses, err)
 	}
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database)
+	err = ensureDatabase(ctx, boot, c.Database)
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %v: create database %s: %w", c.Addresses, c.Database, err)

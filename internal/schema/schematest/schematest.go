@@ -140,6 +140,23 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// Writer is the store configuration of the server's writer (what the
+// correlator and the migrations use).
+func Writer(s *chdb.Server) store.Configuration {
+	cfg := store.DefaultConfiguration()
+	cfg.Addresses = []string{s.Addr()}
+	w := s.Credentials().Writer
+	cfg.Username, cfg.Password = w.User, w.Password
+	return cfg
+}
+
+// Reader is cfg (of the same server) as its read-only user, the API's.
+func Reader(tb testing.TB, cfg store.Configuration) store.Configuration {
+	r := Server(tb).Credentials().Reader
+	cfg.Username, cfg.Password = r.User, r.Password
+	return cfg
+}
+
 // Database creates a fresh database on the shared server and returns the
 // store configuration pointing at it; it is dropped when tb ends.
 func Database(tb testing.TB) store.Configuration {
@@ -154,8 +171,7 @@ func Database(tb testing.TB) store.Configuration {
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	cfg := store.DefaultConfiguration()
-	cfg.Addresses = []string{s.Addr()}
+	cfg := Writer(s)
 	cfg.Database = fmt.Sprintf("t%d_%d_%s", os.Getpid(), seq.Add(1), name)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
