@@ -285,3 +285,22 @@ func TestRecordsShowTheEngineIDTheAgentServes(t *testing.T) {
 		t.Fatalf("records %+v, want one with the engine ID 8000761303001c7308aabb", recs)
 	}
 }
+
+func TestAWalkCompletesWhenResponsesHoldFewerVarbindsThanColumns(t *testing.T) {
+	// An agent with a small message size cuts every GETBULK answer short
+	// of one row of the 28 columns walked side by side: the columns come
+	// in waves, and every interface is still read whole.
+	sw := recDevice{sysName: "small-pdu", interfaces: 6, ifX: true, hc: true, ifSpeed: speedOf(1_000_000_000), highSpeed: speedOf(1000),
+		rates: recRates{inOctets: 125_000, outOctets: 62_500, inUcast: 100, outUcast: 50}}
+	sim := startSnmpsim(t, map[string]string{"small": sw.snmprec()}, "--max-varbinds=8")
+	c, pub := newTestComponent(t, oneTargetConfig(sim.target("small-pdu", "small")))
+	recs := twoPolls(t, c, pub, "small-pdu", time.Second)
+	if len(recs) != 6 {
+		t.Fatalf("%d interfaces, want 6", len(recs))
+	}
+	for i, r := range recs {
+		if r.IfName != fmt.Sprintf("p%d", i) || r.IfAlias == "" || r.SpeedBps != 1e9 || !r.RateValid || !within(r.InBps, 1e6, 0.05) || !within(r.InPps, 100, 0.05) {
+			t.Errorf("ifIndex %d: name %q alias %q speed %d valid=%v in_bps %.0f in_pps %.1f", i, r.IfName, r.IfAlias, r.SpeedBps, r.RateValid, r.InBps, r.InPps)
+		}
+	}
+}
