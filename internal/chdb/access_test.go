@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -222,5 +223,34 @@ func TestLocalUserCannotReachTheData(t *testing.T) {
 	var one uint8
 	if err := conn.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Errorf("the components' client after the attempts: %d %v", one, err)
+	}
+}
+
+// TestReadersNeverTakeTheWritersConnections: with every reader slot in
+// use, another reader waits while a writer still gets a connection.
+func TestReadersNeverTakeTheWritersConnections(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	ctx := context.Background()
+	var held []func()
+	for range cap(srv.readerSlots) {
+		c, free, err := srv.acquireFor(ctx, RoleReader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, func() { srv.release(c, false); free() })
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := srv.acquireFor(short, RoleReader); err == nil {
+		t.Fatal("a reader got more than its share of connections")
+	}
+	c, free, err := srv.acquireFor(ctx, RoleWriter)
+	if err != nil {
+		t.Fatalf("writer starved by readers: %v", err)
+	}
+	srv.release(c, false)
+	free()
+	for _, h := range held {
+		h()
 	}
 }

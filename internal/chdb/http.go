@@ -169,12 +169,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	log := s.log.With("query_id", queryID)
 
-	c, err := s.acquire(r.Context())
+	c, freeSlot, err := s.acquireFor(r.Context(), role)
 	if err != nil {
 		// The client went away while waiting for a connection.
 		log.Debug("request abandoned", "error", err)
 		return
 	}
+	defer freeSlot()
 	c, err = s.prepare(c, req)
 	var (
 		res     *execResult

@@ -44,8 +44,9 @@ type Server struct {
 	base map[string]string
 	info struct{ version, timezone, displayName string }
 
-	creds    Credentials
-	refusals atomic.Uint64 // requests refused: origin, host, authentication
+	creds       Credentials
+	refusals    atomic.Uint64 // requests refused: origin, host, authentication
+	readerSlots chan struct{} // engine connections the reader may hold at once
 }
 
 const (
@@ -127,6 +128,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 
 	n := poolSize()
 	s.pool = make(chan *conn, n)
+	// Readers (the API) take at most half the connections: queries,
+	// however many, never starve ingest.
+	s.readerSlots = make(chan struct{}, max(n/2, 1))
 	defer func() {
 		if err != nil {
 			s.closeConns()
@@ -361,6 +365,27 @@ func (s *Server) acquire(ctx context.Context) (*conn, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// acquireFor takes a connection for a request of role; a reader first
+// takes one of its slots, given back by the returned release.
+func (s *Server) acquireFor(ctx context.Context, role string) (*conn, func(), error) {
+	if role != RoleReader {
+		c, err := s.acquire(ctx)
+		return c, func() {}, err
+	}
+	select {
+	case s.readerSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	free := func() { <-s.readerSlots }
+	c, err := s.acquire(ctx)
+	if err != nil {
+		free()
+		return nil, nil, err
+	}
+	return c, free, nil
 }
 
 // release returns a connection to the pool. A tainted connection (one a
