@@ -62,10 +62,15 @@ func (b *templateBudget) grow(cost int64) {
 	b.reclaiming.Lock()
 	defer b.reclaiming.Unlock()
 	target := b.maxBytes - b.maxBytes/16
-	for b.bytes.Load() > target {
+	// An exporter being released concurrently may have nothing left to
+	// evict: a few misses are retried, an empty registry ends it.
+	for misses := 0; b.bytes.Load() > target && misses < 8; {
 		e := b.largest()
-		if e == nil || !e.templates.evictOldest() {
+		if e == nil {
 			return
+		}
+		if !e.templates.evictOldest() {
+			misses++
 		}
 	}
 }
