@@ -32,12 +32,13 @@ type Dependencies struct {
 
 // Component is the running API.
 type Component struct {
-	r       *telemetry.Reporter
-	cfg     Configuration
-	deps    Dependencies
-	metrics *metrics
-	warn    *telemetry.RateLimited
-	tls     *tls.Config
+	r         *telemetry.Reporter
+	cfg       Configuration
+	deps      Dependencies
+	metrics   *metrics
+	admission *admission // bounds the queries running at once
+	warn      *telemetry.RateLimited
+	tls       *tls.Config
 
 	conn  atomic.Pointer[driver.Conn]
 	dbMu  sync.Mutex
@@ -75,6 +76,7 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	if c.metrics, err = newMetrics(r.Registry); err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
+	c.admission = newAdmission(cfg.MaxConcurrentQueries, cfg.MaxQueuedQueries, cfg.QueueTimeout)
 	c.dbErr = errors.New("not connected yet")
 	c.handler = c.routes()
 	return c, nil

@@ -34,6 +34,12 @@ type Configuration struct {
 	MaxPoints int `yaml:"max_points"`
 	// ReconnectInterval is how often a missing database is retried.
 	ReconnectInterval time.Duration `yaml:"reconnect_interval"`
+	// MaxConcurrentQueries requests query the database at once; up to
+	// MaxQueuedQueries more wait up to QueueTimeout for a slot, and the
+	// rest are answered 429 with Retry-After.
+	MaxConcurrentQueries int           `yaml:"max_concurrent_queries"`
+	MaxQueuedQueries     int           `yaml:"max_queued_queries"`
+	QueueTimeout         time.Duration `yaml:"queue_timeout"`
 }
 
 // DefaultConfiguration listens on loopback with authentication on: tokens
@@ -47,6 +53,10 @@ func DefaultConfiguration() Configuration {
 		MaxLimit:          1000,
 		MaxPoints:         1500,
 		ReconnectInterval: 5 * time.Second,
+
+		MaxConcurrentQueries: 4,
+		MaxQueuedQueries:     16,
+		QueueTimeout:         5 * time.Second,
 	}
 }
 
@@ -74,6 +84,9 @@ func (c Configuration) Validate() error {
 		config.Check(c.MaxLimit > 0, "api.max_limit", "must be positive"),
 		config.Check(c.MaxPoints >= 10, "api.max_points", "must be at least 10"),
 		config.Check(c.ReconnectInterval > 0, "api.reconnect_interval", "must be positive"),
+		config.Check(c.MaxConcurrentQueries > 0, "api.max_concurrent_queries", "must be positive"),
+		config.Check(c.MaxQueuedQueries >= 0, "api.max_queued_queries", "must not be negative"),
+		config.Check(c.QueueTimeout >= 0, "api.queue_timeout", "must not be negative"),
 	)
 	return errors.Join(errs...)
 }

@@ -79,6 +79,7 @@ func (c *Component) openAPI() map[string]any {
 			responses["200"] = map[string]any{"description": "OK", "content": map[string]any{
 				"application/json": map[string]any{"schema": b.schemaRef(reflect.TypeOf(rt.Response))}}}
 			responses["400"] = errResp("A parameter is missing, unknown or malformed; the message names it.")
+			responses["429"] = errResp("Too many queries are running and waiting (api.max_concurrent_queries, api.max_queued_queries); Retry-After says when to try again.")
 			responses["503"] = errResp("The database is unavailable or its schema is not ready.")
 			responses["504"] = errResp("The query exceeded the timeout.")
 		case rt.ContentType == "text/plain":

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"crypto/subtle"
 	"net/http"
 	"strconv"
@@ -117,6 +118,14 @@ func (c *Component) jsonHandler(rt route) http.Handler {
 			writeError(w, err)
 			return
 		}
+		leave, admitted := c.admission.enter(r.Context())
+		if !admitted {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(c.cfg.QueueTimeout.Seconds()), 1)))
+			writeJSON(w, http.StatusTooManyRequests, ErrorResponse{ErrorBody{Status: http.StatusTooManyRequests,
+				Message: fmt.Sprintf("%d queries are running and %d waiting: try again later", c.cfg.MaxConcurrentQueries, c.cfg.MaxQueuedQueries)}})
+			return
+		}
+		defer leave()
 		ctx, cancel := context.WithTimeout(r.Context(), c.cfg.QueryTimeout)
 		defer cancel()
 		body, err := rt.handle(ctx, p)
