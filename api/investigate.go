@@ -205,44 +205,15 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	w := findWindows(sc, ls, from, to, step)
 	event, base := w.event, w.base
 	spikeFound, retrSpike := w.found, w.retr
-	// Contributors are measured over the spike with its blurred edges
-	// (see excessOverBaseline).
-	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
-	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
 
 	// 2. Contributors, health and map from the sockets; flows for the
 	// paths and for subjects the agents do not see.
-	var groups []socketGroup
-	if sc.sockets != nil {
-		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, socketsBase, socketsAt, maxGroups); err != nil {
-			return nil, err
-		}
-	}
-	var flowGroups []flowGroup
-	if sc.flows != nil {
-		if flowGroups, err = c.flowGroups(ctx, spans["flows"], sc.flows, flowsBase, flowsAt); err != nil {
-			return nil, err
-		}
-	}
-	if sc.subject.Kind == "interface" && len(flowGroups) > 0 {
-		// The agents' view of the conversations crossing the interface.
-		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flowGroups, socketsBase, socketsAt); err != nil {
-			return nil, err
-		}
+	groups, flowGroups, baseRetr, err := c.contributorGroups(ctx, sc, spans, ls, w, from, to, step)
+	if err != nil {
+		return nil, err
 	}
 	layerRows["sockets"] += uint64(len(groups))
 	layerRows["flows"] += uint64(len(flowGroups))
-
-	// Windows and growth from the spike layer; contributors compare the
-	// bytes of the two windows brought to the event's duration, so that
-	// a share or a "3× more" is a rate.
-	baseRetr := retransmitsIn(groups, 0)
-	if w.blur.dur() > 0 {
-		excessOverBaseline(groups, nil, socketsBase, socketsAt, event)
-		excessOverBaseline(nil, flowGroups, flowsBase, flowsAt, event)
-	} else {
-		scaleWindow(groups, flowGroups, 0, event.dur().Seconds()/base.dur().Seconds())
-	}
 	inv.Spike, inv.Baseline, inv.Growth = w.measure(ls)
 	inv.Baseline.Retransmits, inv.Spike.Retransmits = baseRetr, retransmitsIn(groups, 1)
 	if !spikeFound && !retrSpike {
@@ -339,6 +310,41 @@ func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Tim
 	ph := f.bind("Array(IPv6)", ips)
 	f.conds[len(f.conds)-1] += " OR src_ip IN " + ph + " OR dst_ip IN " + ph
 	return nil
+}
+
+// contributorGroups reads the subject's socket and flow groups, each
+// layer over the spike with its blurred edges (see excessOverBaseline)
+// against a baseline clear of them, and brings both windows to the
+// event's duration, so that a share or a "3× more" is a rate. baseRetr
+// is the baseline's own retransmits (nil without agent data).
+func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[string]span, ls layerSeries, w spikeWindows,
+	from, to time.Time, step time.Duration) (groups []socketGroup, flows []flowGroup, baseRetr *uint64, err error) {
+	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
+	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
+	if sc.sockets != nil {
+		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, socketsBase, socketsAt, maxGroups); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if sc.flows != nil {
+		if flows, err = c.flowGroups(ctx, spans["flows"], sc.flows, flowsBase, flowsAt); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if sc.subject.Kind == "interface" && len(flows) > 0 {
+		// The agents' view of the conversations crossing the interface.
+		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flows, socketsBase, socketsAt); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	baseRetr = retransmitsIn(groups, 0)
+	if w.blur.dur() > 0 {
+		excessOverBaseline(groups, nil, socketsBase, socketsAt, w.event)
+		excessOverBaseline(nil, flows, flowsBase, flowsAt, w.event)
+	} else {
+		scaleWindow(groups, flows, 0, w.event.dur().Seconds()/w.base.dur().Seconds())
+	}
+	return groups, flows, baseRetr, nil
 }
 
 // retransmitsIn sums the groups' retransmits in window wi; nil (unknown)
