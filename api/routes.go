@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
