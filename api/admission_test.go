@@ -67,3 +67,19 @@ func TestBusyAPIAnswers429WithRetryAfter(t *testing.T) {
 }
 
 const err429 = "the test could not take the slot"
+
+func TestAnUnreadableParameterIs400NamingIt(t *testing.T) {
+	for raw, want := range map[string]string{
+		"by=dst_port&proto=6;x": "proto",
+		"by=dst_port&a%zz=1":    "a%zz",
+	} {
+		_, err := parseQuery(raw)
+		pe, ok := err.(*paramError)
+		if !ok || pe.Param != want {
+			t.Errorf("%q: %v, want a 400 naming %q", raw, err, want)
+		}
+	}
+	if q, err := parseQuery("by=dst_port&proto=6"); err != nil || q.Get("proto") != "6" {
+		t.Errorf("a good query: %v %v", q, err)
+	}
+}

@@ -41,6 +41,26 @@ type params struct {
 	now    time.Time
 }
 
+// parseQuery parses the query string, naming the parameter that cannot
+// be read: url.Values would drop it (e.g. "proto=6;x", a semicolon) and
+// the request would run without that filter.
+func parseQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err == nil {
+		return q, nil
+	}
+	for _, pair := range strings.Split(raw, "&") {
+		if _, perr := url.ParseQuery(pair); perr != nil {
+			name, _, _ := strings.Cut(pair, "=")
+			if n, uerr := url.QueryUnescape(name); uerr == nil {
+				name = n
+			}
+			return nil, badParam(name, "cannot be read (%v)", perr)
+		}
+	}
+	return nil, badParam("query", "cannot be read (%v)", err)
+}
+
 func newParams(q url.Values, declared []paramSpec, now time.Time) (*params, error) {
 	known := make(map[string]bool, len(declared))
 	for _, d := range declared {

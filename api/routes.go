@@ -113,7 +113,12 @@ func (c *Component) routes() http.Handler {
 // timeout and answers JSON.
 func (c *Component) jsonHandler(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := newParams(r.URL.Query(), rt.Params, c.now().UTC())
+		q, err := parseQuery(r.URL.RawQuery)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		p, err := newParams(q, rt.Params, c.now().UTC())
 		if err != nil {
 			writeError(w, err)
 			return

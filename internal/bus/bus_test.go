@@ -338,3 +338,14 @@ func TestKcatReadsWhatNetstrataProduced(t *testing.T) {
 		}
 	}
 }
+
+func TestEmbeddedBrokerRefusesANonLoopbackAddress(t *testing.T) {
+	e, err := StartEmbedded(EmbeddedConfiguration{Listen: "0.0.0.0:0", DataDir: t.TempDir(), Partitions: 2}, nil)
+	if err == nil {
+		_ = e.Stop(context.Background())
+		t.Fatal("the embedded broker listened on every interface")
+	}
+	if !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("error does not say why: %v", err)
+	}
+}

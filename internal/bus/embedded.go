@@ -51,6 +51,11 @@ func StartEmbedded(cfg EmbeddedConfiguration, r *telemetry.Reporter) (*Embedded,
 	if err != nil {
 		return nil, fmt.Errorf("embedded kafka listen %q: bad port", cfg.Listen)
 	}
+	// kfake has no authentication here: anyone who reaches it reads and
+	// writes every topic. A shared broker is a real Kafka with SASL/TLS.
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("embedded kafka listen %q: not a loopback address; the embedded broker has no authentication (use a Kafka cluster with kafka.sasl and kafka.tls to share one)", cfg.Listen)
+	}
 	partitions := cfg.Partitions
 	if partitions <= 0 {
 		partitions = Configuration{}.PartitionCount()
