@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -95,8 +96,29 @@ func TestBearerTokenGuardsDataAndDatabaseOutageIs503(t *testing.T) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&h)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || len(h.Checks) == 0 || h.Checks[0].Name != "api/clickhouse" {
+	if resp.StatusCode != 503 || len(h.Checks) == 0 || h.Checks[0].Name != "api/clickhouse" || h.Checks[0].Status != "failing" {
 		t.Errorf("healthz: %d %+v", resp.StatusCode, h)
+	}
+	// The database's address and user are for authenticated callers only.
+	if st, _ := call("/api/v1/health", ""); st != 401 {
+		t.Errorf("detailed health without a token: %d", st)
+	}
+	resp, err = http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/api/v1/health", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detailed, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(public), "127.0.0.1:1") || !strings.Contains(string(detailed), "127.0.0.1:1") {
+		t.Errorf("public /healthz %s\ndetailed /api/v1/health %s", public, detailed)
 	}
 }
 

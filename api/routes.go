@@ -72,7 +72,10 @@ func (c *Component) routeTable() []route {
 		{Path: "/openapi.json", Tag: "meta", Summary: "This OpenAPI 3 document (alias)", Public: true,
 			ContentType: "application/json", raw: http.HandlerFunc(c.serveOpenAPI)},
 		{Path: "/healthz", Tag: "meta", Summary: "Health of the process, including the database connection", Public: true,
+			Description: "Each check's name and state (ok or failing); the errors are in /api/v1/health.",
 			ContentType: "application/json", raw: health},
+		{Path: apiPrefix + "/health", Tag: "meta", Summary: "Health of the process with each failing check's error",
+			ContentType: "application/json", raw: c.r.Health.Detailed()},
 		{Path: "/metrics", Tag: "meta", Summary: "Prometheus metrics", ContentType: "text/plain", raw: health},
 	}
 }

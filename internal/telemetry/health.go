@@ -63,9 +63,19 @@ func (h *Health) Status() (bool, map[string]string) {
 	return ok, out
 }
 
-// ServeHTTP answers 200 when healthy and 503 otherwise, with the checks as
-// JSON so that an operator sees which one failed.
-func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+// ServeHTTP answers 200 when healthy and 503 otherwise, with each check's
+// name and state ("ok" or "failing") and its note: what an unauthenticated
+// probe may see. Error texts name internal addresses and users; they are
+// in the log and in Detailed.
+func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) { h.write(w, false) }
+
+// Detailed serves the same document with each failing check's error, for
+// authenticated callers (the API's /api/v1/health).
+func (h *Health) Detailed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { h.write(w, true) })
+}
+
+func (h *Health) write(w http.ResponseWriter, detailed bool) {
 	ok, checks := h.Status()
 	notes := h.Notes()
 	names := make([]string, 0, len(checks))
@@ -76,6 +86,7 @@ func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	type check struct {
 		Name   string `json:"name"`
 		Status string `json:"status"`
+		Error  string `json:"error,omitempty"`
 		Detail string `json:"detail,omitempty"`
 	}
 	body := struct {
@@ -83,7 +94,14 @@ func (h *Health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 		Checks []check `json:"checks"`
 	}{Status: "ok"}
 	for _, n := range names {
-		body.Checks = append(body.Checks, check{n, checks[n], notes[n]})
+		c := check{Name: n, Status: "ok", Detail: notes[n]}
+		if checks[n] != "ok" {
+			c.Status = "failing"
+			if detailed {
+				c.Error = checks[n]
+			}
+		}
+		body.Checks = append(body.Checks, c)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !ok {

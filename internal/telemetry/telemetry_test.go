@@ -34,8 +34,16 @@ func TestHealthzTurnsUnhealthyAndBackNamingTheCheck(t *testing.T) {
 		r.SetHealth("clickhouse", errors.New("connection refused"))
 	}
 	code, body := get()
-	if code != 503 || !strings.Contains(body, "correlator/clickhouse") || !strings.Contains(body, "connection refused") {
+	if code != 503 || !strings.Contains(body, `"name":"correlator/clickhouse","status":"failing"`) {
 		t.Fatalf("unhealthy: %d %s", code, body)
+	}
+	if strings.Contains(body, "connection refused") {
+		t.Errorf("the public /healthz shows the error: %s", body)
+	}
+	rec := httptest.NewRecorder()
+	r.Health.Detailed().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(rec.Body.String(), `"error":"connection refused"`) {
+		t.Errorf("the detailed health lacks the error: %s", rec.Body.String())
 	}
 	if n := strings.Count(logs.String(), "unhealthy"); n != 1 {
 		t.Fatalf("state change logged %d times, want once:\n%s", n, logs.String())
