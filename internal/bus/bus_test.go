@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -347,5 +348,75 @@ func TestEmbeddedBrokerRefusesANonLoopbackAddress(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("error does not say why: %v", err)
+	}
+}
+
+// TestConsumerCountsRecordsRetentionDeletedBeforeItsTurn: a group that
+// fell behind retention is reset past the deleted records; they are
+// counted and the rest are handled.
+func TestConsumerCountsRecordsRetentionDeletedBeforeItsTurn(t *testing.T) {
+	e := startBroker(t, t.TempDir())
+	defer e.Stop(context.Background())
+	cfg := testConfig(e.Addr())
+	const topic, group = "gaps", "gaps-group"
+	produceN(t, cfg, topic, 0, 1000)
+	first := newCollector()
+	c := newTestConsumer(t, cfg, group, topic, first)
+	waitFor(t, "the first 1000 records", 30*time.Second, func() bool { return first.count() == 1000 })
+	assertCommittedAtEnd(t, cfg, group, topic)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// 1000 more, of which retention deletes the first 300 per partition
+	// before the group comes back.
+	produceN(t, cfg, topic, 1000, 1000)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx := context.Background()
+	committed, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := kadm.Offsets{}
+	var deleted, remaining int64
+	ends.Each(func(o kadm.ListedOffset) {
+		at, _ := committed.Lookup(topic, o.Partition)
+		cut := min(at.At+300, o.Offset)
+		del.Add(kadm.Offset{Topic: topic, Partition: o.Partition, At: cut})
+		deleted += cut - at.At
+		remaining += o.Offset - cut
+	})
+	resp, err := adm.DeleteRecords(ctx, del)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Skipf("the broker cannot delete records: %v", err)
+	}
+
+	r := quietReporter()
+	second := newCollector()
+	cc := DefaultConsumerConfiguration(group)
+	cc.SessionTimeout = 6 * time.Second
+	c2, err := NewConsumer(cfg, cc, []string{topic}, second, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Stop()
+	waitFor(t, "the records retention kept", 30*time.Second, func() bool { return int64(second.count()) == remaining })
+	if got := testutil.ToFloat64(c2.gaps.skipped.WithLabelValues(topic)); int64(got) != deleted {
+		t.Errorf("skipped = %v, want %d", got, deleted)
 	}
 }

@@ -80,6 +80,7 @@ type Consumer struct {
 	r       *telemetry.Reporter
 	retries prometheus.Counter
 	lag     *prometheus.GaugeVec
+	gaps    *gaps
 	done    chan struct{}
 	cancel  context.CancelFunc
 	once    sync.Once
@@ -144,12 +145,21 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 	if err := telemetry.Register(r.Registry, c.retries, c.lag); err != nil {
 		return nil, err
 	}
+	if c.gaps, err = newGaps(r); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
 // Start runs the poll loop in the background until Stop.
 func (c *Consumer) Start(ctx context.Context) error {
 	ctx, c.cancel = context.WithCancel(ctx)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := c.gaps.seed(sctx, c.adm, c.ccfg.Group); err != nil {
+		// Gaps across this restart go unseen; later ones are still counted.
+		c.r.Log.Warn("cannot read the group's offsets", "error", err)
+	}
+	cancel()
 	go func() {
 		defer close(c.done)
 		c.run(ctx)
@@ -172,6 +182,7 @@ func (c *Consumer) run(ctx context.Context) {
 		var batches []PartitionBatch
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) > 0 {
+				c.gaps.check(p.Topic, p.Partition, p.Records)
 				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records, HighWatermark: p.HighWatermark})
 			}
 		})
@@ -226,6 +237,7 @@ func (c *Consumer) markHandled(batches []PartitionBatch) {
 }
 
 func (c *Consumer) forget(m map[string][]int32) {
+	c.gaps.forget(m)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for topic, ps := range m {
