@@ -23,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,6 +54,7 @@ type manifest struct {
 	kind  string
 	name  string
 	obj   any
+	raw   []byte // the document as JSON, for patches
 }
 
 // kinds maps each kind the manifests may use to its API version and type.
@@ -72,6 +74,8 @@ var kinds = map[string]struct {
 	"Role":                {"rbac.authorization.k8s.io/v1", func() any { return &rbacv1.Role{} }},
 	"RoleBinding":         {"rbac.authorization.k8s.io/v1", func() any { return &rbacv1.RoleBinding{} }},
 	"PodDisruptionBudget": {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
+	"NetworkPolicy":       {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
+	"Ingress":             {"networking.k8s.io/v1", func() any { return &networkingv1.Ingress{} }},
 }
 
 // kustomization holds the kustomize fields our files use; any other field
@@ -84,6 +88,13 @@ type kustomization struct {
 	ConfigMapGenerator []configMapGenerator `json:"configMapGenerator,omitempty"`
 	Images             []kustomizeImage     `json:"images,omitempty"`
 	Replicas           []kustomizeReplicas  `json:"replicas,omitempty"`
+	Patches            []kustomizePatch     `json:"patches,omitempty"`
+}
+
+// kustomizePatch is a strategic merge patch file; its documents name
+// their targets (kind, name).
+type kustomizePatch struct {
+	Path string `json:"path"`
 }
 
 type configMapGenerator struct {
@@ -110,6 +121,8 @@ type deployTree struct {
 	kustomizations map[string]kustomization // by directory
 	configFiles    []string                 // every netstrata.yaml a generator ships
 	targetsFiles   []string                 // every snmp-targets.yaml a generator ships
+	byFile         map[string][]manifest    // resources, by file
+	patches        map[string][]manifest    // patch documents, by file
 }
 
 // strictJSON decodes JSON into v, rejecting unknown fields.
@@ -153,7 +166,7 @@ func decodeManifests(name string, data []byte) ([]manifest, error) {
 		if name == "" {
 			return nil, fmt.Errorf("%s: %s without metadata.name", where, tm.Kind)
 		}
-		out = append(out, manifest{where: where, kind: tm.Kind, name: name, obj: obj})
+		out = append(out, manifest{where: where, kind: tm.Kind, name: name, obj: obj, raw: js})
 	}
 	return out, nil
 }
@@ -171,8 +184,13 @@ func generatorFile(entry string) (key, path string) {
 // that each file is referenced and each reference exists.
 func loadDeployTree(t *testing.T) deployTree {
 	t.Helper()
-	tree := deployTree{kustomizations: map[string]kustomization{}}
+	tree := deployTree{
+		kustomizations: map[string]kustomization{},
+		byFile:         map[string][]manifest{},
+		patches:        map[string][]manifest{},
+	}
 	referenced := map[string]bool{}
+	isPatch := map[string]bool{}
 	err := filepath.WalkDir(kubernetesDir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
 			return err
@@ -208,6 +226,14 @@ func loadDeployTree(t *testing.T) deployTree {
 				continue
 			}
 			referenced[p] = true
+		}
+		for _, pt := range k.Patches {
+			p := filepath.Join(dir, pt.Path)
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("%s: patch %s: %w", path, pt.Path, err)
+			}
+			referenced[p] = true
+			isPatch[p] = true
 		}
 		for _, g := range k.ConfigMapGenerator {
 			for _, f := range g.Files {
@@ -251,6 +277,11 @@ func loadDeployTree(t *testing.T) deployTree {
 		if err != nil {
 			return err
 		}
+		if isPatch[path] {
+			tree.patches[path] = ms
+			return nil
+		}
+		tree.byFile[path] = ms
 		tree.manifests = append(tree.manifests, ms...)
 		return nil
 	})
@@ -270,9 +301,12 @@ type workload struct {
 	pod        *corev1.PodTemplateSpec
 }
 
-func (tr deployTree) workloads() []workload {
+func (tr deployTree) workloads() []workload { return workloadsOf(tr.manifests) }
+
+// workloadsOf returns the Deployments and DaemonSets among ms.
+func workloadsOf(ms []manifest) []workload {
 	var out []workload
-	for _, m := range tr.manifests {
+	for _, m := range ms {
 		switch o := m.obj.(type) {
 		case *appsv1.Deployment:
 			out = append(out, workload{m.kind, m.name, o.Spec.Selector, &o.Spec.Template})
@@ -708,43 +742,6 @@ func checkHTTPPort(t *testing.T, w workload, c corev1.Container, file, section, 
 			t.Errorf("resources %s: request %v, limit %v; want both, request ≤ limit", r, req.String(), lim.String())
 		}
 	}
-	checkSecurity(t, w, c)
-}
-
-// checkSecurity: non-root, read-only, no capabilities, except the eBPF
-// agent, which keeps only what it needs.
-func checkSecurity(t *testing.T, w workload, c corev1.Container) {
-	t.Helper()
-	sc := c.SecurityContext
-	if sc == nil {
-		t.Fatal("no securityContext")
-	}
-	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-		t.Error("readOnlyRootFilesystem is not true")
-	}
-	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-		t.Error("allowPrivilegeEscalation is not false")
-	}
-	if sc.Privileged != nil && *sc.Privileged {
-		t.Error("privileged")
-	}
-	if sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") {
-		t.Error("capabilities do not drop ALL")
-	}
-	if w.name == "npm-agent" {
-		return // checked in TestAgentDaemonSetHasWhatEBPFNeeds
-	}
-	if sc.Capabilities != nil && len(sc.Capabilities.Add) > 0 {
-		t.Errorf("adds capabilities %v", sc.Capabilities.Add)
-	}
-	nonRoot := func(s *bool) bool { return s != nil && *s }
-	ps := w.pod.Spec.SecurityContext
-	if !nonRoot(sc.RunAsNonRoot) && (ps == nil || !nonRoot(ps.RunAsNonRoot)) {
-		t.Error("runAsNonRoot is not true")
-	}
-	if ps != nil && ps.RunAsUser != nil && *ps.RunAsUser == 0 || sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-		t.Error("runs as uid 0")
-	}
 }
 
 // checkFlowListeners: the collector listens on the ports its container
@@ -988,4 +985,310 @@ func TestKustomizeRendersValidManifests(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rendered is what one kustomization applies, as this test computes it:
+// its resources, those of the kustomizations it includes, its patches.
+type rendered struct {
+	dir       string
+	manifests []manifest
+	config    string // the netstrata.yaml its ConfigMap carries
+}
+
+// render resolves a kustomization without kubectl. Patches are applied
+// as JSON merge patches, which is what kustomize's strategic merge does
+// for the lists they may set (patchableLists): it replaces them whole.
+func (tr deployTree) render(dir string) (rendered, error) {
+	k, ok := tr.kustomizations[dir]
+	if !ok {
+		return rendered{}, fmt.Errorf("%s: no kustomization", dir)
+	}
+	r := rendered{dir: dir}
+	for _, res := range k.Resources {
+		p := filepath.Join(dir, res)
+		if _, isDir := tr.kustomizations[p]; isDir {
+			sub, err := tr.render(p)
+			if err != nil {
+				return rendered{}, fmt.Errorf("%s: %w", dir, err)
+			}
+			r.manifests = append(r.manifests, sub.manifests...)
+			r.config = sub.config
+			continue
+		}
+		r.manifests = append(r.manifests, tr.byFile[p]...)
+	}
+	for _, g := range k.ConfigMapGenerator {
+		for _, f := range g.Files {
+			if key, rel := generatorFile(f); g.Name == configMapName && key == "netstrata.yaml" {
+				r.config = filepath.Join(dir, rel)
+			}
+		}
+	}
+	for _, pt := range k.Patches {
+		for _, p := range tr.patches[filepath.Join(dir, pt.Path)] {
+			if err := applyPatch(r.manifests, p); err != nil {
+				return rendered{}, fmt.Errorf("%s: %w", dir, err)
+			}
+		}
+	}
+	return r, nil
+}
+
+// renderAll renders every kustomization of the tree.
+func renderAll(t *testing.T, tree deployTree) []rendered {
+	t.Helper()
+	var out []rendered
+	for dir := range tree.kustomizations {
+		r, err := tree.render(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b rendered) int { return strings.Compare(a.dir, b.dir) })
+	return out
+}
+
+// patchableLists are the lists a patch may set: strategic merge replaces
+// them whole, as a JSON merge patch does. Lists with a merge key
+// (containers, ports, env, ...) would be merged by kustomize instead.
+var patchableLists = []string{"spec.ingress", "spec.egress", "spec.loadBalancerSourceRanges", "spec.policyTypes"}
+
+// applyPatch replaces the manifest the patch names with the patched one.
+func applyPatch(ms []manifest, p manifest) error {
+	i := slices.IndexFunc(ms, func(m manifest) bool { return m.kind == p.kind && m.name == p.name })
+	if i < 0 {
+		return fmt.Errorf("%s: patch of %s %s, which is not among the resources", p.where, p.kind, p.name)
+	}
+	var patch map[string]any
+	if err := json.Unmarshal(p.raw, &patch); err != nil {
+		return fmt.Errorf("%s: %w", p.where, err)
+	}
+	if err := checkPatchLists(patch, ""); err != nil {
+		return fmt.Errorf("%s: %w", p.where, err)
+	}
+	var target map[string]any
+	if err := json.Unmarshal(ms[i].raw, &target); err != nil {
+		return fmt.Errorf("%s: %w", ms[i].where, err)
+	}
+	js, err := json.Marshal(mergePatch(target, patch))
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.where, err)
+	}
+	obj := kinds[p.kind].new()
+	if err := strictJSON(js, obj); err != nil {
+		return fmt.Errorf("%s patched by %s: %w", ms[i].where, p.where, err)
+	}
+	ms[i] = manifest{where: ms[i].where + " patched by " + p.where, kind: p.kind, name: p.name, obj: obj, raw: js}
+	return nil
+}
+
+// checkPatchLists refuses lists a strategic merge would merge by key.
+func checkPatchLists(v any, path string) error {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if err := checkPatchLists(e, strings.TrimPrefix(path+"."+k, ".")); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if !slices.Contains(patchableLists, path) {
+			return fmt.Errorf("patch sets the list %s: kustomize would merge it by key, not replace it; patch only %v", path, patchableLists)
+		}
+	}
+	return nil
+}
+
+// mergePatch applies an RFC 7386 JSON merge patch to target.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+			continue
+		}
+		t[k] = mergePatch(t[k], v)
+	}
+	return t
+}
+
+func TestKustomizePatchesReplaceOnlyWholeLists(t *testing.T) {
+	base, err := decodeManifests("base", []byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  podSelector: {matchLabels: {a: b}}\n  egress:\n    - ports: [{port: 1}]\n    - ports: [{port: 2}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := decodeManifests("patch", []byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  egress:\n    - ports: [{port: 3}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyPatch(base, patch[0]); err != nil {
+		t.Fatal(err)
+	}
+	np := base[0].obj.(*networkingv1.NetworkPolicy)
+	if len(np.Spec.Egress) != 1 || np.Spec.Egress[0].Ports[0].Port.IntVal != 3 || np.Spec.PodSelector.MatchLabels["a"] != "b" || np.Namespace != "ns" {
+		t.Errorf("patched policy %+v: want the egress list replaced, everything else kept", np.Spec)
+	}
+	svc, err := decodeManifests("svc", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 1}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := decodeManifests("ports", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 2}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyPatch(svc, ports[0]); err == nil {
+		t.Error("a patch of Service ports (merged by key in kustomize) was applied as a replacement")
+	}
+	if err := applyPatch(svc, patch[0]); err == nil {
+		t.Error("a patch of a resource that does not exist was applied")
+	}
+}
+
+// agentCapabilities are the only capabilities the npm-agent may add, each
+// for a strategy or a /proc read (npm-agent/README.md, kernel support
+// matrix).
+var agentCapabilities = []corev1.Capability{"BPF", "PERFMON", "SYS_ADMIN", "SYS_RESOURCE", "SYS_PTRACE", "DAC_READ_SEARCH"}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// checkLeastPrivilege checks every workload of r: seccomp RuntimeDefault,
+// read-only root, no privilege escalation, capabilities dropped, non-root
+// and no host access, except the agent's documented ones.
+func checkLeastPrivilege(t *testing.T, r rendered) {
+	t.Helper()
+	for _, w := range workloadsOf(r.manifests) {
+		pod := w.pod.Spec
+		ps := pod.SecurityContext
+		if ps == nil {
+			ps = &corev1.PodSecurityContext{}
+		}
+		for _, c := range pod.Containers {
+			where := fmt.Sprintf("%s: %s %s/%s", r.dir, w.kind, w.name, c.Name)
+			checkContainerPrivilege(t, where, w.name, ps, c)
+		}
+		agent := w.name == "npm-agent"
+		if pod.HostPID != agent {
+			t.Errorf("%s: %s %s: hostPID %v; only the npm-agent shares the host's pids", r.dir, w.kind, w.name, pod.HostPID)
+		}
+		if pod.HostNetwork || pod.HostIPC {
+			t.Errorf("%s: %s %s: hostNetwork or hostIPC (NetworkPolicies would not apply)", r.dir, w.kind, w.name)
+		}
+		for _, v := range pod.Volumes {
+			if v.HostPath != nil && (!agent || v.HostPath.Path != "/sys/fs/cgroup") {
+				t.Errorf("%s: %s %s: hostPath %s", r.dir, w.kind, w.name, v.HostPath.Path)
+			}
+		}
+		if !agent && (pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken) {
+			t.Errorf("%s: %s %s mounts a service account token it never uses", r.dir, w.kind, w.name)
+		}
+	}
+}
+
+// checkContainerPrivilege checks one container with its pod's context.
+func checkContainerPrivilege(t *testing.T, where, workload string, ps *corev1.PodSecurityContext, c corev1.Container) {
+	t.Helper()
+	sc := c.SecurityContext
+	if sc == nil {
+		t.Errorf("%s: no securityContext", where)
+		return
+	}
+	seccomp := ps.SeccompProfile
+	if sc.SeccompProfile != nil {
+		seccomp = sc.SeccompProfile
+	}
+	if seccomp == nil || seccomp.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("%s: seccompProfile %v, want RuntimeDefault", where, seccomp)
+	}
+	if !isTrue(sc.ReadOnlyRootFilesystem) {
+		t.Errorf("%s: readOnlyRootFilesystem is not true", where)
+	}
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Errorf("%s: allowPrivilegeEscalation is not false", where)
+	}
+	if isTrue(sc.Privileged) {
+		t.Errorf("%s: privileged", where)
+	}
+	if sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") {
+		t.Errorf("%s: capabilities do not drop ALL", where)
+		return
+	}
+	if workload == "npm-agent" {
+		for _, cp := range sc.Capabilities.Add {
+			if !slices.Contains(agentCapabilities, cp) {
+				t.Errorf("%s: adds %s, which no strategy needs (allowed: %v)", where, cp, agentCapabilities)
+			}
+		}
+		return
+	}
+	if len(sc.Capabilities.Add) > 0 {
+		t.Errorf("%s: adds capabilities %v", where, sc.Capabilities.Add)
+	}
+	if !isTrue(sc.RunAsNonRoot) && !isTrue(ps.RunAsNonRoot) {
+		t.Errorf("%s: runAsNonRoot is not true", where)
+	}
+	uid := ps.RunAsUser
+	if sc.RunAsUser != nil {
+		uid = sc.RunAsUser
+	}
+	if uid == nil || *uid == 0 {
+		t.Errorf("%s: uid %v; want a non-zero runAsUser (the image's user may be root)", where, uid)
+	}
+}
+
+func TestKubernetesWorkloadsRunWithLeastPrivilege(t *testing.T) {
+	for _, r := range renderAll(t, loadDeployTree(t)) {
+		checkLeastPrivilege(t, r)
+	}
+}
+
+// TestAgentCapabilitiesEachHaveAReason: every capability the DaemonSet
+// adds carries its reason as a comment on its line.
+func TestAgentCapabilitiesEachHaveAReason(t *testing.T) {
+	path := filepath.Join(kubernetesDir, "base", "npm-agent.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i, doc := range documentSeparator.Split(string(data), -1) {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(doc), &n); err != nil {
+			t.Fatalf("%s#%d: %v", path, i, err)
+		}
+		for _, add := range yamlValues(&n, "add") {
+			found = true
+			for _, c := range add.Content {
+				if strings.TrimSpace(strings.TrimPrefix(c.LineComment, "#")) == "" {
+					t.Errorf("%s:%d: capability %s has no comment giving its reason", path, c.Line, c.Value)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s: no capabilities.add", path)
+	}
+}
+
+// yamlValues returns the values of every mapping key named key under n.
+func yamlValues(n *yaml.Node, key string) []*yaml.Node {
+	var out []*yaml.Node
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				out = append(out, n.Content[i+1])
+			}
+		}
+	}
+	for _, c := range n.Content {
+		out = append(out, yamlValues(c, key)...)
+	}
+	return out
 }
