@@ -6,9 +6,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -1291,4 +1293,272 @@ func yamlValues(n *yaml.Node, key string) []*yaml.Node {
 		out = append(out, yamlValues(c, key)...)
 	}
 	return out
+}
+
+// portKey is a protocol and port, as NetworkPolicies and containers name
+// them.
+type portKey struct {
+	proto corev1.Protocol
+	port  int32
+}
+
+func (p portKey) String() string { return fmt.Sprintf("%s/%d", p.proto, p.port) }
+
+// sortedPorts lists a set of ports in order, for messages and comparison.
+func sortedPorts(set map[portKey]bool) []string {
+	var out []string
+	for p := range set {
+		out = append(out, p.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// policyPort resolves a NetworkPolicy port against the pod's containers;
+// a rule without a port, or with a range, allows too much.
+func policyPort(pod *corev1.PodSpec, p networkingv1.NetworkPolicyPort) (portKey, error) {
+	proto := corev1.ProtocolTCP
+	if p.Protocol != nil {
+		proto = *p.Protocol
+	}
+	if p.Port == nil || p.EndPort != nil {
+		return portKey{}, fmt.Errorf("%s rule allows every port or a range", proto)
+	}
+	if p.Port.Type == intstr.Int {
+		return portKey{proto, p.Port.IntVal}, nil
+	}
+	for _, c := range pod.Containers {
+		if n, ok := containerPort(c, *p.Port, proto); ok {
+			return portKey{proto, n}, nil
+		}
+	}
+	return portKey{}, fmt.Errorf("named port %s/%s is not a container port", proto, p.Port.StrVal)
+}
+
+// policiesFor returns the NetworkPolicies of r selecting the pod, of the
+// given type.
+func policiesFor(t *testing.T, r rendered, pod *corev1.PodTemplateSpec, typ networkingv1.PolicyType) []*networkingv1.NetworkPolicy {
+	t.Helper()
+	var out []*networkingv1.NetworkPolicy
+	for _, m := range r.manifests {
+		np, ok := m.obj.(*networkingv1.NetworkPolicy)
+		if !ok || !slices.Contains(np.Spec.PolicyTypes, typ) {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil {
+			t.Errorf("%s: NetworkPolicy %s: %v", r.dir, np.Name, err)
+			continue
+		}
+		if sel.Matches(labels.Set(pod.Labels)) {
+			out = append(out, np)
+		}
+	}
+	return out
+}
+
+// componentPorts is what a component serves according to the config: its
+// /metrics + /healthz port, and the ports anyone may reach (the
+// collector's UDP listeners, the API).
+func componentPorts(t *testing.T, config, component string) (metrics portKey, public map[portKey]bool) {
+	t.Helper()
+	section := rawSection(t, config, strings.ReplaceAll(component, "-", "_"))
+	public = map[portKey]bool{}
+	if addr, ok := section["listen"].(string); ok && component == "api" {
+		_, p := listenPort(t, config+": api.listen", addr)
+		public[portKey{corev1.ProtocolTCP, p}] = true
+		return portKey{corev1.ProtocolTCP, p}, public
+	}
+	addr, _ := section["http"].(string)
+	_, p := listenPort(t, config+": "+component+".http", addr)
+	for _, key := range []string{"netflow_listen", "sflow_listen"} {
+		list, _ := section[key].([]any)
+		for _, a := range list {
+			s, _ := a.(string)
+			_, up := listenPort(t, config+": flow_collector."+key, s)
+			public[portKey{corev1.ProtocolUDP, up}] = true
+		}
+	}
+	return portKey{corev1.ProtocolTCP, p}, public
+}
+
+// addressPorts are the TCP ports of a config list of host:port addresses.
+func addressPorts(t *testing.T, config, section, key string) map[portKey]bool {
+	t.Helper()
+	list, _ := rawSection(t, config, section)[key].([]any)
+	if len(list) == 0 {
+		t.Errorf("%s: %s.%s is not set explicitly", config, section, key)
+	}
+	out := map[portKey]bool{}
+	for _, a := range list {
+		s, _ := a.(string)
+		_, p := listenPort(t, config+": "+section+"."+key, s)
+		out[portKey{corev1.ProtocolTCP, p}] = true
+	}
+	return out
+}
+
+// expectedEgress is where each component connects, by the config: Kafka
+// but for the api, ClickHouse for the correlator and the api, the API
+// server for the agent's informer, the devices for the poller. DNS apart.
+func expectedEgress(t *testing.T, config, component string) map[portKey]bool {
+	t.Helper()
+	want := map[portKey]bool{}
+	if component != "api" {
+		maps.Copy(want, addressPorts(t, config, "kafka", "brokers"))
+	}
+	if component == "correlator" || component == "api" {
+		maps.Copy(want, addressPorts(t, config, "clickhouse", "addresses"))
+	}
+	switch component {
+	case "npm-agent":
+		want[portKey{corev1.ProtocolTCP, 443}] = true // the kubernetes Service
+		want[portKey{corev1.ProtocolTCP, 6443}] = true // its endpoints
+	case "snmp-poller":
+		want[portKey{corev1.ProtocolUDP, 161}] = true
+	}
+	return want
+}
+
+// checkDefaultDeny: one policy selects every pod with no rule at all.
+func checkDefaultDeny(t *testing.T, r rendered) {
+	t.Helper()
+	for _, m := range r.manifests {
+		np, ok := m.obj.(*networkingv1.NetworkPolicy)
+		if ok && len(np.Spec.PodSelector.MatchLabels) == 0 && len(np.Spec.PodSelector.MatchExpressions) == 0 &&
+			slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) && slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) &&
+			len(np.Spec.Ingress) == 0 && len(np.Spec.Egress) == 0 {
+			return
+		}
+	}
+	t.Errorf("%s: no NetworkPolicy denies all ingress and egress of every pod (podSelector {}, policyTypes [Ingress, Egress], no rules)", r.dir)
+}
+
+// checkIngressPolicies: a component admits exactly the ports it serves;
+// /metrics only from a namespace selector (the monitoring namespace).
+func checkIngressPolicies(t *testing.T, r rendered, w workload) {
+	t.Helper()
+	metrics, public := componentPorts(t, r.config, w.name)
+	want := maps.Clone(public)
+	want[metrics] = true
+	declared := map[portKey]bool{}
+	for _, c := range w.pod.Spec.Containers {
+		for _, cp := range c.Ports {
+			proto := cmp.Or(cp.Protocol, corev1.ProtocolTCP)
+			declared[portKey{proto, cp.ContainerPort}] = true
+		}
+	}
+	if !maps.Equal(want, declared) {
+		t.Errorf("%s: %s serves %v by %s, its containers declare %v", r.dir, w.name, sortedPorts(want), r.config, sortedPorts(declared))
+	}
+	allowed := map[portKey]bool{}
+	for _, np := range policiesFor(t, r, w.pod, networkingv1.PolicyTypeIngress) {
+		for _, rule := range np.Spec.Ingress {
+			for _, pp := range rule.Ports {
+				p, err := policyPort(&w.pod.Spec, pp)
+				if err != nil {
+					t.Errorf("%s: NetworkPolicy %s: %v", r.dir, np.Name, err)
+					continue
+				}
+				allowed[p] = true
+				if !public[p] && !fromNamespacesOnly(rule.From) {
+					t.Errorf("%s: NetworkPolicy %s admits %s of %s from %v; want a namespace selector (monitoring)", r.dir, np.Name, p, w.name, rule.From)
+				}
+			}
+			if len(rule.Ports) == 0 {
+				t.Errorf("%s: NetworkPolicy %s admits every port of %s", r.dir, np.Name, w.name)
+			}
+		}
+	}
+	if !maps.Equal(allowed, want) {
+		t.Errorf("%s: NetworkPolicies admit %v into %s, want %v (its listeners in %s)", r.dir, sortedPorts(allowed), w.name, sortedPorts(want), r.config)
+	}
+}
+
+// fromNamespacesOnly: every peer is a non-empty namespace selector.
+func fromNamespacesOnly(peers []networkingv1.NetworkPolicyPeer) bool {
+	if len(peers) == 0 {
+		return false
+	}
+	for _, p := range peers {
+		if p.IPBlock != nil || p.NamespaceSelector == nil || len(p.NamespaceSelector.MatchLabels)+len(p.NamespaceSelector.MatchExpressions) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEgressPolicies: a component reaches DNS in kube-system and, on
+// named networks (never 0.0.0.0/0), exactly the ports it connects to.
+func checkEgressPolicies(t *testing.T, r rendered, w workload) {
+	t.Helper()
+	dns := portKey{corev1.ProtocolUDP, 53}
+	dnsTCP := portKey{corev1.ProtocolTCP, 53}
+	allowed := map[portKey]bool{}
+	for _, np := range policiesFor(t, r, w.pod, networkingv1.PolicyTypeEgress) {
+		for _, rule := range np.Spec.Egress {
+			if len(rule.To) == 0 || len(rule.Ports) == 0 {
+				t.Errorf("%s: NetworkPolicy %s lets %s reach every address or every port", r.dir, np.Name, w.name)
+			}
+			for _, pp := range rule.Ports {
+				p, err := policyPort(&w.pod.Spec, pp)
+				if err != nil {
+					t.Errorf("%s: NetworkPolicy %s: %v", r.dir, np.Name, err)
+					continue
+				}
+				allowed[p] = true
+				if err := checkEgressPeers(rule.To, p == dns || p == dnsTCP); err != nil {
+					t.Errorf("%s: NetworkPolicy %s, %s of %s: %v", r.dir, np.Name, p, w.name, err)
+				}
+			}
+		}
+	}
+	if !allowed[dns] || !allowed[dnsTCP] {
+		t.Errorf("%s: %s may not resolve names (UDP and TCP 53)", r.dir, w.name)
+	}
+	delete(allowed, dns)
+	delete(allowed, dnsTCP)
+	if want := expectedEgress(t, r.config, w.name); !maps.Equal(allowed, want) {
+		t.Errorf("%s: NetworkPolicies let %s reach %v, want %v (%s)", r.dir, w.name, sortedPorts(allowed), sortedPorts(want), r.config)
+	}
+}
+
+// checkEgressPeers: DNS goes to kube-system; everything else to named
+// networks outside the cluster, none of them the whole Internet.
+func checkEgressPeers(peers []networkingv1.NetworkPolicyPeer, isDNS bool) error {
+	for _, p := range peers {
+		if isDNS {
+			if p.NamespaceSelector == nil || p.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "kube-system" {
+				return fmt.Errorf("DNS to %v, want the kube-system namespace", p)
+			}
+			continue
+		}
+		if p.IPBlock == nil {
+			return fmt.Errorf("peer %v: want an ipBlock of the service's network", p)
+		}
+		_, n, err := net.ParseCIDR(p.IPBlock.CIDR)
+		if err != nil {
+			return err
+		}
+		if ones, _ := n.Mask.Size(); ones == 0 {
+			return fmt.Errorf("ipBlock %s is every address", p.IPBlock.CIDR)
+		}
+	}
+	return nil
+}
+
+func TestNetworkPoliciesDenyByDefaultAndAdmitOnlyWhatEachComponentUses(t *testing.T) {
+	for _, r := range renderAll(t, loadDeployTree(t)) {
+		checkNetworkPolicies(t, r)
+	}
+}
+
+// checkNetworkPolicies runs the policy checks on one rendering.
+func checkNetworkPolicies(t *testing.T, r rendered) {
+	t.Helper()
+	checkDefaultDeny(t, r)
+	for _, w := range workloadsOf(r.manifests) {
+		checkIngressPolicies(t, r, w)
+		checkEgressPolicies(t, r, w)
+	}
 }
