@@ -129,7 +129,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cur, err := readCursor(p, by)
+	cur, err := readCursor(p)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		for i := range r.Keys {
 			dest = append(dest, &r.Keys[i])
 		}
-		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows)
+		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows, &r.hash)
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -174,39 +174,43 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	return resp, nil
 }
 
-// topNSQL ranks the groups of the dimensions by bytes, totals over all of
-// them, from after the cursor; one row more than limit tells whether
-// another page follows.
+// topNSQL ranks the groups of the dimensions by bytes from after the
+// cursor, equal ones by a hash of their values, on the raw columns: only
+// the rows kept are formatted, so that a ranking of millions of sessions
+// costs a sort, not millions of strings. The totals are one more pass
+// over the same rows. One row more than limit tells whether another page
+// follows.
 func topNSQL(q *query, by []string, table, bytes, packets, flows string, cur *cursor, limit int) string {
 	var group, names, keys, aliases []string
 	for n, name := range by {
 		g, a, k := topNDimensions[name].sql(n)
 		group, names = append(group, g...), append(names, a...)
 		keys = append(keys, k+fmt.Sprintf(" AS k%d", n))
-		aliases = append(aliases, fmt.Sprintf("k%d", n))
 	}
-	var groupAliases []string
 	for _, g := range group {
-		groupAliases = append(groupAliases, g[strings.LastIndex(g, " AS ")+4:])
+		aliases = append(aliases, g[strings.LastIndex(g, " AS ")+4:])
 	}
 	inner := append(append([]string{}, group...), names...)
-	after := "1"
+	after := ""
 	if cur != nil {
-		b, k := q.bind("UInt64", cur.Bytes), q.bind("Array(String)", cur.Keys)
-		after = "b < " + b + " OR (b = " + b + " AND [" + strings.Join(aliases, ", ") + "] > " + k + ")"
+		b, h := q.bind("UInt64", cur.Bytes), q.bind("UInt64", cur.Hash)
+		after = "HAVING b < " + b + " OR (b = " + b + " AND hk > " + h + ")"
 	}
-	return `SELECT ` + strings.Join(aliases, ", ") + `, b, p, n, tb, tp, tn
+	where := q.where()
+	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
-	SELECT ` + strings.Join(keys, ", ") + `, b, p, n, sum(b) OVER () AS tb, sum(p) OVER () AS tp, sum(n) OVER () AS tn
-	FROM (
-		SELECT ` + strings.Join(inner, ", ") + `, sum(` + bytes + `) AS b, sum(` + packets + `) AS p, toUInt64(sum(` + flows + `)) AS n
-		FROM ` + table + ` WHERE ` + q.where() + `
-		GROUP BY ` + strings.Join(groupAliases, ", ") + `
-	)
-)
-WHERE ` + after + `
-ORDER BY b DESC, ` + strings.Join(aliases, ", ") + `
-LIMIT ` + q.bind("UInt32", uint32(limit+1))
+	SELECT ` + strings.Join(inner, ", ") + `, sum(` + bytes + `) AS b, sum(` + packets + `) AS p, toUInt64(sum(` + flows + `)) AS n,
+		cityHash64(` + strings.Join(aliases, ", ") + `) AS hk
+	FROM ` + table + ` WHERE ` + where + `
+	GROUP BY ` + strings.Join(aliases, ", ") + `
+	` + after + `
+	ORDER BY b DESC, hk
+	LIMIT ` + q.bind("UInt32", uint32(limit+1)) + `
+) AS r
+CROSS JOIN (
+	SELECT sum(` + bytes + `) AS tb, sum(` + packets + `) AS tp, toUInt64(sum(` + flows + `)) AS tn FROM ` + table + ` WHERE ` + where + `
+) AS t
+ORDER BY b DESC, hk`
 }
 
 // topNKey names an empty key and the rollups' folded client port.

@@ -9,19 +9,20 @@ import (
 	"time"
 )
 
-// cursor is where a TopN page ended: the last row's bytes and keys, the
-// range (pinned, so that "-1h" does not move between pages) and a hash of
-// the other parameters (a cursor continues only the ranking it came from).
+// cursor is where a TopN page ended: the last row's bytes and the hash
+// of its values (the order of equal rows), the range (pinned, so that
+// "-1h" does not move between pages) and a hash of the other parameters
+// (a cursor continues only the ranking it came from).
 type cursor struct {
-	Bytes uint64   `json:"b"`
-	Keys  []string `json:"k"`
-	From  int64    `json:"f"` // Unix ms
-	To    int64    `json:"t"`
-	Query uint64   `json:"q"`
+	Bytes uint64 `json:"b"`
+	Hash  uint64 `json:"h"`
+	From  int64  `json:"f"` // Unix ms
+	To    int64  `json:"t"`
+	Query uint64 `json:"q"`
 }
 
 func newCursor(from, to time.Time, last TopNRow, query uint64) *cursor {
-	return &cursor{Bytes: last.Bytes, Keys: last.Keys, From: from.UnixMilli(), To: to.UnixMilli(), Query: query}
+	return &cursor{Bytes: last.Bytes, Hash: last.hash, From: from.UnixMilli(), To: to.UnixMilli(), Query: query}
 }
 
 func (c *cursor) range_() (time.Time, time.Time) {
@@ -35,7 +36,7 @@ func (c *cursor) encode() string {
 
 // readCursor decodes the cursor parameter, nil when absent; it must come
 // from the same ranking (by and filters).
-func readCursor(p *params, by []string) (*cursor, error) {
+func readCursor(p *params) (*cursor, error) {
 	v, err := p.matching(paramCursor)
 	if err != nil || v == "" {
 		return nil, err
@@ -46,7 +47,7 @@ func readCursor(p *params, by []string) (*cursor, error) {
 		return nil, bad
 	}
 	var c cursor
-	if err := json.Unmarshal(raw, &c); err != nil || len(c.Keys) != len(by) || c.From >= c.To || c.Query != queryHash(p) {
+	if err := json.Unmarshal(raw, &c); err != nil || c.From >= c.To || c.Query != queryHash(p) {
 		return nil, bad
 	}
 	return &c, nil

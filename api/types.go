@@ -111,6 +111,7 @@ type TopNRow struct {
 	Flows   uint64   `json:"flows"`
 	Bps     float64  `json:"bps"`
 	Share   float64  `json:"share"`
+	hash    uint64   // orders equal rows, for the cursor
 }
 
 // SocketsResponse lists per-session health seen by the agents.
