@@ -964,6 +964,16 @@ func TestKustomizeRendersValidManifests(t *testing.T) {
 			t.Errorf("rendered %s: %v", dir, err)
 			continue
 		}
+		// The same security properties hold on kustomize's output as on
+		// the test's own rendering.
+		ours, err := tree.render(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rendered{dir: dir + " (kubectl kustomize)", manifests: ms, config: ours.config}
+		checkLeastPrivilege(t, r)
+		checkNetworkPolicies(t, r)
+		checkExposure(t, r, filepath.Base(dir) != "base")
 		maps := map[string]bool{}
 		for _, m := range ms {
 			if m.kind == "ConfigMap" {
@@ -1412,7 +1422,7 @@ func expectedEgress(t *testing.T, config, component string) map[portKey]bool {
 	}
 	switch component {
 	case "npm-agent":
-		want[portKey{corev1.ProtocolTCP, 443}] = true // the kubernetes Service
+		want[portKey{corev1.ProtocolTCP, 443}] = true  // the kubernetes Service
 		want[portKey{corev1.ProtocolTCP, 6443}] = true // its endpoints
 	case "snmp-poller":
 		want[portKey{corev1.ProtocolUDP, 161}] = true
@@ -1560,5 +1570,116 @@ func checkNetworkPolicies(t *testing.T, r rendered) {
 	for _, w := range workloadsOf(r.manifests) {
 		checkIngressPolicies(t, r, w)
 		checkEgressPolicies(t, r, w)
+	}
+}
+
+// checkExposure: the api stays ClusterIP, only the flow-collector is
+// exposed by its Service; an overlay limits who reaches its load balancer
+// (loadBalancerSourceRanges, the same networks as its NetworkPolicy), and
+// Ingresses route to ClusterIP Services' ports.
+func checkExposure(t *testing.T, r rendered, overlay bool) {
+	t.Helper()
+	services := map[string]*corev1.Service{}
+	for _, m := range r.manifests {
+		if s, ok := m.obj.(*corev1.Service); ok {
+			services[s.Name] = s
+		}
+	}
+	api := services["api"]
+	if api == nil || cmp.Or(api.Spec.Type, corev1.ServiceTypeClusterIP) != corev1.ServiceTypeClusterIP {
+		t.Errorf("%s: Service api is not ClusterIP: expose it with an Ingress", r.dir)
+	}
+	for name, s := range services {
+		if name != "flow-collector" && cmp.Or(s.Spec.Type, corev1.ServiceTypeClusterIP) != corev1.ServiceTypeClusterIP {
+			t.Errorf("%s: Service %s is %s; only the flow-collector faces exporters", r.dir, name, s.Spec.Type)
+		}
+	}
+	if fc := services["flow-collector"]; fc != nil && overlay {
+		checkSourceRanges(t, r, fc)
+	}
+	ingresses := 0
+	for _, m := range r.manifests {
+		if ing, ok := m.obj.(*networkingv1.Ingress); ok {
+			ingresses++
+			checkIngressBackends(t, r, ing, services)
+		}
+	}
+	if overlay && ingresses == 0 {
+		t.Errorf("%s: no Ingress: the API is ClusterIP, an overlay shows how to reach it", r.dir)
+	}
+}
+
+// checkSourceRanges: the load balancer admits named networks only, and
+// the exporters' NetworkPolicy, when it names networks, names the same.
+func checkSourceRanges(t *testing.T, r rendered, fc *corev1.Service) {
+	t.Helper()
+	ranges := fc.Spec.LoadBalancerSourceRanges
+	if fc.Spec.Type == corev1.ServiceTypeLoadBalancer && len(ranges) == 0 {
+		t.Errorf("%s: the flow-collector's load balancer has no loadBalancerSourceRanges: anyone may send it flows", r.dir)
+	}
+	for _, c := range ranges {
+		if _, n, err := net.ParseCIDR(c); err != nil || n.IP.IsUnspecified() {
+			t.Errorf("%s: loadBalancerSourceRanges %q: want a network of exporters (%v)", r.dir, c, err)
+		}
+	}
+	var blocks []string
+	for _, m := range r.manifests {
+		np, ok := m.obj.(*networkingv1.NetworkPolicy)
+		if !ok || np.Spec.PodSelector.MatchLabels["app.kubernetes.io/name"] != "flow-collector" {
+			continue
+		}
+		for _, rule := range np.Spec.Ingress {
+			for _, p := range rule.From {
+				if p.IPBlock != nil {
+					blocks = append(blocks, p.IPBlock.CIDR)
+				}
+			}
+		}
+	}
+	slices.Sort(blocks)
+	want := slices.Sorted(slices.Values(ranges))
+	if len(blocks) > 0 && !slices.Equal(blocks, want) {
+		t.Errorf("%s: flow-collector NetworkPolicy admits %v, its load balancer %v: keep them the same", r.dir, blocks, want)
+	}
+}
+
+// checkIngressBackends: every path goes to a ClusterIP Service's port,
+// over TLS.
+func checkIngressBackends(t *testing.T, r rendered, ing *networkingv1.Ingress, services map[string]*corev1.Service) {
+	t.Helper()
+	if len(ing.Spec.TLS) == 0 {
+		t.Errorf("%s: Ingress %s has no TLS: API tokens would cross in the clear", r.dir, ing.Name)
+	}
+	for _, rule := range ing.Spec.Rules {
+		if rule.HTTP == nil {
+			continue
+		}
+		for _, p := range rule.HTTP.Paths {
+			b := p.Backend.Service
+			if b == nil {
+				t.Errorf("%s: Ingress %s path %s has no Service backend", r.dir, ing.Name, p.Path)
+				continue
+			}
+			s := services[b.Name]
+			if s == nil || !slices.ContainsFunc(s.Spec.Ports, func(sp corev1.ServicePort) bool {
+				return b.Port.Name != "" && sp.Name == b.Port.Name || b.Port.Number != 0 && sp.Port == b.Port.Number
+			}) {
+				t.Errorf("%s: Ingress %s path %s: Service %s has no port %v", r.dir, ing.Name, p.Path, b.Name, b.Port)
+			}
+		}
+	}
+}
+
+func TestServicesKeepTheAPIInternalAndOverlaysLimitTheLoadBalancer(t *testing.T) {
+	overlays := 0
+	for _, r := range renderAll(t, loadDeployTree(t)) {
+		overlay := filepath.Base(r.dir) != "base"
+		if overlay {
+			overlays++
+		}
+		checkExposure(t, r, overlay)
+	}
+	if overlays == 0 {
+		t.Error("no overlay: the example overlay shows the Ingress and the source ranges")
 	}
 }
