@@ -1132,15 +1132,19 @@ func mergePatch(target, patch any) any {
 	return t
 }
 
+// mustDecode decodes a test document or fails the test.
+func mustDecode(t *testing.T, name, doc string) []manifest {
+	t.Helper()
+	ms, err := decodeManifests(name, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
 func TestKustomizePatchesReplaceOnlyWholeLists(t *testing.T) {
-	base, err := decodeManifests("base", []byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  podSelector: {matchLabels: {a: b}}\n  egress:\n    - ports: [{port: 1}]\n    - ports: [{port: 2}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	patch, err := decodeManifests("patch", []byte("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  egress:\n    - ports: [{port: 3}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := mustDecode(t, "base", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  podSelector: {matchLabels: {a: b}}\n  egress:\n    - ports: [{port: 1}]\n    - ports: [{port: 2}]\n")
+	patch := mustDecode(t, "patch", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  egress:\n    - ports: [{port: 3}]\n")
 	if err := applyPatch(base, patch[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -1148,14 +1152,8 @@ func TestKustomizePatchesReplaceOnlyWholeLists(t *testing.T) {
 	if len(np.Spec.Egress) != 1 || np.Spec.Egress[0].Ports[0].Port.IntVal != 3 || np.Spec.PodSelector.MatchLabels["a"] != "b" || np.Namespace != "ns" {
 		t.Errorf("patched policy %+v: want the egress list replaced, everything else kept", np.Spec)
 	}
-	svc, err := decodeManifests("svc", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 1}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports, err := decodeManifests("ports", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 2}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := mustDecode(t, "svc", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 1}]\n")
+	ports := mustDecode(t, "ports", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 2}]\n")
 	if err := applyPatch(svc, ports[0]); err == nil {
 		t.Error("a patch of Service ports (merged by key in kustomize) was applied as a replacement")
 	}
