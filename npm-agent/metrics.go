@@ -71,8 +71,9 @@ func newMetrics(r *telemetry.Reporter) (*metrics, error) {
 		netnsFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: n("netns_failed_total"),
 			Help: "Network namespaces that vanished or could not be entered during a pass (tcp_iter)."}),
 	}
-	if err := telemetry.Register(r.Registry, m.bpfFeature, m.strategy, m.fallbacks, m.netnsWalked, m.netnsFailed, m.published, m.errors, m.closes, m.closesDropped, m.ownerRuns, m.untracked, m.sampled,
-		m.liveSockets, m.mapEntries, m.mapCapacity, m.mapFull, m.ringbufLost, m.collectSeconds); err != nil {
+	if err := telemetry.Register(r.Registry, &m.bpfFeature, &m.strategy, &m.fallbacks, &m.netnsWalked,
+		&m.netnsFailed, &m.published, &m.errors, &m.closes, &m.closesDropped, &m.ownerRuns, &m.untracked, &m.sampled,
+		&m.liveSockets, &m.mapEntries, &m.mapCapacity, &m.mapFull, &m.ringbufLost, &m.collectSeconds); err != nil {
 		return nil, fmt.Errorf("npm metrics: %w", err)
 	}
 	return m, nil

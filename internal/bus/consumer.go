@@ -142,7 +142,7 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 	c.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: telemetry.Name("kafka", "consumer_lag_records"), Help: "Records not yet committed by the group, per partition.",
 	}, []string{"group", "topic", "partition"})
-	if err := telemetry.Register(r.Registry, c.retries, c.lag); err != nil {
+	if err := telemetry.Register(r.Registry, &c.retries, &c.lag); err != nil {
 		return nil, err
 	}
 	if c.gaps, err = newGaps(r); err != nil {

@@ -29,7 +29,7 @@ func newGaps(r *telemetry.Reporter) (*gaps, error) {
 	g := &gaps{next: map[string]map[int32]int64{}, log: telemetry.NewRateLimited(r.Log, time.Minute),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: telemetry.Name("kafka", "records_skipped_total"),
 			Help: "Records deleted by retention before the group handled them (the consumer was reset past them)."}, []string{"topic"})}
-	if err := telemetry.Register(r.Registry, g.skipped); err != nil {
+	if err := telemetry.Register(r.Registry, &g.skipped); err != nil {
 		return nil, err
 	}
 	return g, nil

@@ -85,7 +85,7 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 	p.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: telemetry.Name("kafka", "buffered_records"), Help: "Records waiting to be acknowledged.",
 	}, func() float64 { return float64(cl.BufferedProduceRecords()) })
-	if err := telemetry.Register(r.Registry, p.produced, p.dropped, p.failed, p.buffered); err != nil {
+	if err := telemetry.Register(r.Registry, &p.produced, &p.dropped, &p.failed, &p.buffered); err != nil {
 		return nil, err
 	}
 	p.promise = func(rec *kgo.Record, err error) {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestHealthzTurnsUnhealthyAndBackNamingTheCheck(t *testing.T) {
@@ -83,5 +86,26 @@ func TestRateLimitedLogsOncePerIntervalAndCountsTheRest(t *testing.T) {
 	rl.Warn("bad-template", "unknown template")
 	if !strings.Contains(logs.String(), "suppressed=99") {
 		t.Fatalf("suppressed count missing:\n%s", logs.String())
+	}
+}
+
+func TestRegisterHandsTheSecondInstanceTheRegisteredCollector(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	newVec := func() *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netstrata_test_dropped_total", Help: "x"}, []string{"topic"})
+	}
+	first, second := newVec(), newVec()
+	if err := Register(reg, &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := Register(reg, &second); err != nil {
+		t.Fatal(err)
+	}
+	second.WithLabelValues("flows").Add(3)
+	if got := testutil.ToFloat64(first.WithLabelValues("flows")); got != 3 {
+		t.Fatalf("the second instance counted into an unregistered duplicate: registered series = %v", got)
+	}
+	if err := Register(reg, 42); err == nil {
+		t.Error("a non-collector was accepted")
 	}
 }
