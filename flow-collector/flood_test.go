@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	runtimemetrics "runtime/metrics"
 	"strconv"
 	"strings"
@@ -43,6 +44,9 @@ func floodDatagrams(n, fields, perDatagram int) [][]byte {
 // floodStats is what the helper collector reports.
 type floodStats struct {
 	Flows         map[string]int // published per exporter
+	Bytes         map[string]uint64
+	Packets       map[string]uint64
+	Datagrams     map[string]float64 // received per exporter
 	Templates     int64
 	TemplateBytes int64
 	Evicted       float64
@@ -68,16 +72,24 @@ func TestHelperFloodCollector(t *testing.T) {
 	fmt.Printf("LISTENING %s %d\n", c.Addrs(kindNetFlow)[0], time.Since(start).Microseconds())
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
-		s := floodStats{Flows: map[string]int{}}
+		s := floodStats{Flows: map[string]int{}, Bytes: map[string]uint64{}, Packets: map[string]uint64{}, Datagrams: map[string]float64{}}
+		// The sentinels first: what the rest reports then includes at
+		// least everything sent before the latest sentinel counted.
+		s.Sentinels = metricSum(t, r, "netstrata_flow_decode_errors_total", "kind", errKindVersion)
 		pub.mu.Lock()
-		for _, k := range pub.keys {
-			s.Flows[record.IPFromBytes(k).String()]++
+		for i, k := range pub.keys {
+			a := record.IPFromBytes(k).String()
+			s.Flows[a]++
+			s.Bytes[a] += pub.flows[i].Bytes
+			s.Packets[a] += pub.flows[i].Packets
 		}
 		pub.mu.Unlock()
+		for _, e := range c.exporters.all() {
+			s.Datagrams[e.addr.String()] = metricSum(t, r, "netstrata_flow_datagrams_total", "exporter", e.addr.String())
+		}
 		s.Templates, s.TemplateBytes = c.budget.count(), c.budget.bytes.Load()
 		s.Evicted = metricSum(t, r, "netstrata_flow_templates_evicted_total", "", "")
 		s.Refused = metricSum(t, r, "netstrata_flow_templates_refused_total", "", "")
-		s.Sentinels = metricSum(t, r, "netstrata_flow_decode_errors_total", "kind", errKindVersion)
 		for _, n := range c.KernelDrops() {
 			s.KernelDrops += n
 		}
@@ -224,7 +236,12 @@ func TestTemplateFloodStaysWithinBudget(t *testing.T) {
 			time.Sleep(time.Millisecond) // within the receive buffer: losses would be the budgets'
 		}
 	}
-	floodSender.send(t, flood...) // again: refreshed templates
+	for i, d := range flood { // again: refreshed templates
+		floodSender.send(t, d)
+		if i%8 == 7 {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	st := child.sync(t, goodSender)
 	rss := peakRSS(t, child.cmd.Process.Pid)
 	t.Logf("flood: peak RSS %.1f MB, heap %.1f MB, %d templates in %.1f MB, %v evicted, %v refused, kernel drops %d, good exporter %d of %d records",
@@ -270,6 +287,54 @@ func TestTemplateFloodStaysWithinBudget(t *testing.T) {
 	goodSender.send(t, dataOnly[:1]...)
 	if st = child.sync(t, goodSender); st.Flows["127.0.0.2"] == 0 {
 		t.Error("the good exporter's templates did not survive the flood and the restart")
+	}
+}
+
+// TestTemplateFloodNextToRealSoftflowd runs real softflowd (NetFlow
+// v9) over traffic whose truth the test knows, at a collector process
+// receiving the template flood at the same time: softflowd's bytes and
+// packets all arrive.
+func TestTemplateFloodNextToRealSoftflowd(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "traffic.pcap")
+	f, err := os.Create(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := synthTraffic(f, 42, 150, true, time.Unix(1700000000, 0))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want counts
+	for _, v := range truth {
+		want.bytes += v.bytes
+		want.packets += v.packets
+	}
+	child := startFloodChild(t, filepath.Join(t.TempDir(), "templates.json"))
+	floodSender := senderFrom(t, "127.0.0.3", child.addr)
+	flood := floodDatagrams(4096, 512, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2*len(flood); i++ {
+			if _, err := floodSender.conn.WriteToUDPAddrPort(flood[i%len(flood)], floodSender.to); err != nil {
+				t.Logf("flood cut short after %d datagrams: %v", i, err)
+				return
+			}
+			if i%8 == 7 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	runSoftflowd(t, pcap, "9", child.addr.String()) // from 127.0.0.1
+	<-done
+	st := child.sync(t, senderFrom(t, "127.0.0.1", child.addr))
+	got := counts{bytes: st.Bytes["127.0.0.1"], packets: st.Packets["127.0.0.1"]}
+	t.Logf("softflowd next to the flood: %d of %d bytes, %d of %d packets; %d templates in %.1f MB, %v evicted, kernel drops %d, peak RSS %.1f MB",
+		got.bytes, want.bytes, got.packets, want.packets, st.Templates, float64(st.TemplateBytes)/1e6, st.Evicted, st.KernelDrops,
+		float64(peakRSS(t, child.cmd.Process.Pid))/1e6)
+	if got != want {
+		t.Errorf("softflowd's flows lost next to the flood: %d bytes %d packets decoded, want %d and %d (datagrams %v)", got.bytes, got.packets, want.bytes, want.packets, st.Datagrams)
 	}
 }
 

@@ -22,10 +22,13 @@ type metrics struct {
 
 	templatesRefused *prometheus.CounterVec
 	templatesEvicted *prometheus.CounterVec
-	templates        prometheus.Gauge
-	templateBytes    prometheus.Gauge
+	// Gauges without labels are vectors too: every collector registered
+	// is then a vector, which telemetry.Register takes as a value or
+	// through a pointer alike.
+	templates        *prometheus.GaugeVec
+	templateBytes    *prometheus.GaugeVec
 	exportersEvicted *prometheus.CounterVec
-	exporters        prometheus.Gauge
+	exporters        *prometheus.GaugeVec
 	recordsRefused   *prometheus.CounterVec
 }
 
@@ -65,14 +68,17 @@ func newMetrics() *metrics {
 		exportersEvicted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("exporters_evicted_total"), Help: "Exporters forgotten, by reason (idle: silent for exporter_idle_timeout; room: least recently seen, for a new one).",
 		}, []string{"reason"}),
-		exporters: prometheus.NewGauge(prometheus.GaugeOpts{
+		exporters: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: n("exporters"), Help: "Exporters tracked (bounded by max_exporters).",
-		}),
+		}, nil),
 		recordsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("records_refused_total"), Help: "Flow records, samples or sampling announcements refused, by reason (sampling_rate, announced_sampling_rate, counter_overflow).",
 		}, []string{"reason"}),
 	}
 	m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes = budgetMetrics(n)
+	for _, g := range []*prometheus.GaugeVec{m.templates, m.templateBytes, m.exporters} {
+		g.WithLabelValues() // shown at 0 from the start
+	}
 	return m
 }
 
