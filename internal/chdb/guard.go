@@ -55,7 +55,11 @@ func guard(role string, text []byte) error {
 	for {
 		t, ok := s.next()
 		if !ok {
-			break
+			if s.pos >= len(text) {
+				break
+			}
+			s.pos++ // past a ';': every statement of the text is checked
+			continue
 		}
 		switch {
 		case t.word == "INFILE":
