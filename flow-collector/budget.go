@@ -54,8 +54,8 @@ func newTemplateBudget(cfg Configuration, j *journal, m *metrics) *templateBudge
 // 15/16 of it, so that a flood pays for one search of the largest
 // exporter every few dozen templates rather than for each.
 func (b *templateBudget) grow(cost int64) {
-	b.m.templateBytes.WithLabelValues().Set(float64(b.bytes.Add(cost)))
-	b.m.templates.WithLabelValues().Set(float64(b.n.Add(1)))
+	b.m.templateBytes.Set(float64(b.bytes.Add(cost)))
+	b.m.templates.Set(float64(b.n.Add(1)))
 	if b.bytes.Load() <= b.maxBytes {
 		return
 	}
@@ -77,8 +77,8 @@ func (b *templateBudget) grow(cost int64) {
 
 // shrink accounts a template removed.
 func (b *templateBudget) shrink(cost int64) {
-	b.m.templateBytes.WithLabelValues().Set(float64(b.bytes.Add(-cost)))
-	b.m.templates.WithLabelValues().Set(float64(b.n.Add(-1)))
+	b.m.templateBytes.Set(float64(b.bytes.Add(-cost)))
+	b.m.templates.Set(float64(b.n.Add(-1)))
 }
 
 // count is the number of templates of all exporters.
@@ -93,18 +93,18 @@ func (b *templateBudget) evicted(reason string) {
 }
 
 // budgetMetrics are the template budget's series.
-func budgetMetrics(n func(string) string) (refused, evicted *prometheus.CounterVec, templates, bytes *prometheus.GaugeVec) {
+func budgetMetrics(n func(string) string) (refused, evicted *prometheus.CounterVec, templates, bytes prometheus.Gauge) {
 	refused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: n("templates_refused_total"), Help: "Templates refused, by reason (fields, record_length, empty).",
 	}, []string{"reason"})
 	evicted = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: n("templates_evicted_total"), Help: "Templates evicted to make room, least recently used first, by budget (domain, exporter, bytes).",
 	}, []string{"reason"})
-	templates = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	templates = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: n("templates"), Help: "Templates held for all exporters.",
-	}, nil)
-	bytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	})
+	bytes = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: n("template_bytes"), Help: "Estimated memory held by the templates of all exporters (bounded by max_template_bytes).",
-	}, nil)
+	})
 	return
 }

@@ -68,14 +68,16 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		metrics:  newMetrics(),
 		badLog:   telemetry.NewRateLimited(r.Log, time.Minute),
 	}
+	// Registered first: a second collector on one registry is handed the
+	// registered vectors, which the exporter labels then curry.
+	if err := c.metrics.register(r.Registry); err != nil {
+		return nil, err
+	}
 	c.budget = newTemplateBudget(cfg, c.journal, c.metrics)
 	c.labels = newExporterLabels(c.metrics, cfg.MetricsMaxExporters)
 	c.exporters = newExporters(c, cfg)
 	c.budget.largest = c.exporters.largest
 	c.pending = newPendingSets(c, cfg.PendingTimeout, cfg.PendingMaxSets)
-	if err := c.metrics.register(r.Registry); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 

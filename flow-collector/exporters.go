@@ -93,7 +93,7 @@ func (r *exporters) get(addr netip.Addr, now time.Time) (*exporter, string) {
 	if victim != nil {
 		r.c.release(victim, evictedRoom)
 	}
-	r.c.metrics.exporters.WithLabelValues().Set(float64(n))
+	r.c.metrics.exporters.Set(float64(n))
 	return e, ""
 }
 
@@ -145,7 +145,7 @@ func (r *exporters) expire(now time.Time) {
 	for _, e := range gone {
 		r.c.release(e, evictedIdle)
 	}
-	r.c.metrics.exporters.WithLabelValues().Set(float64(n))
+	r.c.metrics.exporters.Set(float64(n))
 }
 
 // forget removes an exporter without counting it as evicted (a journal
@@ -159,7 +159,7 @@ func (r *exporters) forget(a netip.Addr) {
 	if e != nil {
 		r.c.release(e, "")
 	}
-	r.c.metrics.exporters.WithLabelValues().Set(float64(n))
+	r.c.metrics.exporters.Set(float64(n))
 }
 
 func (r *exporters) all() []*exporter {

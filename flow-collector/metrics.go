@@ -22,13 +22,10 @@ type metrics struct {
 
 	templatesRefused *prometheus.CounterVec
 	templatesEvicted *prometheus.CounterVec
-	// Gauges without labels are vectors too: every collector registered
-	// is then a vector, which telemetry.Register takes as a value or
-	// through a pointer alike.
-	templates        *prometheus.GaugeVec
-	templateBytes    *prometheus.GaugeVec
+	templates        prometheus.Gauge
+	templateBytes    prometheus.Gauge
 	exportersEvicted *prometheus.CounterVec
-	exporters        *prometheus.GaugeVec
+	exporters        prometheus.Gauge
 	recordsRefused   *prometheus.CounterVec
 }
 
@@ -68,23 +65,20 @@ func newMetrics() *metrics {
 		exportersEvicted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("exporters_evicted_total"), Help: "Exporters forgotten, by reason (idle: silent for exporter_idle_timeout; room: least recently seen, for a new one).",
 		}, []string{"reason"}),
-		exporters: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		exporters: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: n("exporters"), Help: "Exporters tracked (bounded by max_exporters).",
-		}, nil),
+		}),
 		recordsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("records_refused_total"), Help: "Flow records, samples or sampling announcements refused, by reason (sampling_rate, announced_sampling_rate, counter_overflow).",
 		}, []string{"reason"}),
 	}
 	m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes = budgetMetrics(n)
-	for _, g := range []*prometheus.GaugeVec{m.templates, m.templateBytes, m.exporters} {
-		g.WithLabelValues() // shown at 0 from the start
-	}
 	return m
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	return telemetry.Register(reg, m.datagrams, m.flows, m.decodeErrors, m.unknownTemplate,
-		m.sequenceLost, m.samplingRate, m.dropped, m.pending, m.receiveBuffer, m.kernelDrops,
-		m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes,
-		m.exportersEvicted, m.exporters, m.recordsRefused)
+	return telemetry.Register(reg, &m.datagrams, &m.flows, &m.decodeErrors, &m.unknownTemplate,
+		&m.sequenceLost, &m.samplingRate, &m.dropped, &m.pending, &m.receiveBuffer, &m.kernelDrops,
+		&m.templatesRefused, &m.templatesEvicted, &m.templates, &m.templateBytes,
+		&m.exportersEvicted, &m.exporters, &m.recordsRefused)
 }
