@@ -188,10 +188,15 @@ func (r *exporters) largest() *exporter {
 // release frees what an exporter removed from the registry holds:
 // templates, waiting sets, metric series, its journal entries.
 func (c *Component) release(e *exporter, reason string) {
-	e.templates.release()
+	templates := e.templates.release()
 	c.pending.release(e)
 	c.labels.release(e)
-	c.journal.forget(e.addr)
+	e.mu.Lock()
+	persisted := templates+len(e.sampling)+len(e.sysInit) > 0
+	e.mu.Unlock()
+	if persisted { // forged sources that never sent a template cost no write
+		c.journal.forget(e.addr)
+	}
 	if reason != "" {
 		c.metrics.exportersEvicted.WithLabelValues(reason).Inc()
 	}

@@ -223,15 +223,18 @@ func (t *exporterTemplates) evictOldest() bool {
 	return true
 }
 
-// release forgets every template of an evicted exporter; templates that
-// arrive afterwards for it (a worker still holding it) are not kept.
-func (t *exporterTemplates) release() {
+// release forgets every template of an evicted exporter and returns how
+// many there were; templates that arrive afterwards for it (a worker
+// still holding it) are not kept.
+func (t *exporterTemplates) release() int {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.gone = true
+	n := len(t.m)
 	for k, ent := range t.m {
 		t.removeLocked(k, ent)
 	}
-	t.mu.Unlock()
+	return n
 }
 
 // GetTemplate implements netflow.NetFlowTemplateSystem.
