@@ -295,16 +295,7 @@ func TestTemplateFloodStaysWithinBudget(t *testing.T) {
 // receiving the template flood at the same time: softflowd's bytes and
 // packets all arrive.
 func TestTemplateFloodNextToRealSoftflowd(t *testing.T) {
-	pcap := filepath.Join(t.TempDir(), "traffic.pcap")
-	f, err := os.Create(pcap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth, err := synthTraffic(f, 42, 150, true, time.Unix(1700000000, 0))
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcap, truth := synthPcap(t)
 	var want counts
 	for _, v := range truth {
 		want.bytes += v.bytes

@@ -211,10 +211,10 @@ var exporterCases = []exporterCase{
 	{name: "pmacct-sfprobe", run: func(t testing.TB, p, to string) { runPmacctd(t, p, "sfprobe", "", to) }, kind: kindSFlow, v6: true, l2Bytes: 14},
 }
 
-// TestRealExportersTotalsMatchTraffic runs each real exporter over a
-// synthetic capture whose truth the test knows, sends what it exported
-// to the collector, and checks bytes and packets per 5-tuple.
-func TestRealExportersTotalsMatchTraffic(t *testing.T) {
+// synthPcap writes the synthetic traffic the real exporters read and
+// returns its path and its truth.
+func synthPcap(t testing.TB) (string, map[fiveTuple]counts) {
+	t.Helper()
 	pcap := filepath.Join(t.TempDir(), "traffic.pcap")
 	f, err := os.Create(pcap)
 	if err != nil {
@@ -225,6 +225,14 @@ func TestRealExportersTotalsMatchTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pcap, truth
+}
+
+// TestRealExportersTotalsMatchTraffic runs each real exporter over a
+// synthetic capture whose truth the test knows, sends what it exported
+// to the collector, and checks bytes and packets per 5-tuple.
+func TestRealExportersTotalsMatchTraffic(t *testing.T) {
+	pcap, truth := synthPcap(t)
 	for _, ec := range exporterCases {
 		t.Run(ec.name, func(t *testing.T) {
 			rec := newRecorder(t)
