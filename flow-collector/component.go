@@ -182,6 +182,9 @@ func (c *Component) housekeeping(ctx context.Context) {
 		case now := <-tick.C:
 			c.pending.expire(now)
 			c.updateKernelDrops()
+			if c.journal.waiting() {
+				c.persist()
+			}
 			if err := c.journal.sync(); err != nil {
 				c.badLog.Warn("persist", "cannot save templates", "file", c.cfg.TemplatesFile, "error", err)
 			}

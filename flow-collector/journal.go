@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
 )
@@ -32,6 +33,8 @@ type journal struct {
 
 	// Owned by the writer (the housekeeping goroutine).
 	f        *os.File
+	retryAt  time.Time // after a failed write: not before, so that a full disk costs no busy loop
+	lastErr  error
 	size     int64 // bytes in the file
 	live     int64 // bytes of the last compaction: what the state takes
 	unsynced bool
@@ -44,6 +47,7 @@ const (
 	maxQueuedOps   = 1 << 16 // beyond, the next write compacts
 	compactSlack   = 1 << 20 // bytes appended beyond twice the state before compacting
 	maxJournalLine = 1 << 20 // a template of 65535 fields fits; longer lines are skipped
+	journalRetry   = 10 * time.Second
 )
 
 // journalOp is one line: op is template, withdraw, sampling, sysinit or
@@ -124,9 +128,40 @@ func (j *journal) flush(state func() []journalOp) error {
 	if j.path == "" {
 		return nil
 	}
-	if overflow || j.f == nil || j.size > 2*j.live+compactSlack {
-		return j.compact(state())
+	if time.Now().Before(j.retryAt) {
+		j.failed() // what was queued is in memory: the retry writes it all
+		return j.lastErr
 	}
+	var err error
+	if overflow || j.f == nil || j.size > 2*j.live+compactSlack {
+		err = j.compact(state())
+	} else {
+		err = j.append(ops)
+	}
+	if err != nil {
+		j.failed()
+		j.retryAt = time.Now().Add(journalRetry)
+	}
+	j.lastErr = err
+	return err
+}
+
+// waiting reports whether changes wait to be written: the housekeeping
+// flushes them once a second even without a new change (after an error).
+func (j *journal) waiting() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.overflow || len(j.queue) > 0
+}
+
+// failed makes the next write a compaction: the file may lack changes.
+func (j *journal) failed() {
+	j.mu.Lock()
+	j.overflow, j.queue = true, nil
+	j.mu.Unlock()
+}
+
+func (j *journal) append(ops []journalOp) error {
 	if len(ops) == 0 {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,39 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestJournalRewritesAllAfterAWriteError fails the writes (the directory
+// is a file), adds templates meanwhile, then lets the disk recover: the
+// next write is a compaction that holds every template.
+func TestJournalRewritesAllAfterAWriteError(t *testing.T) {
+	cfg := testConfig(t)
+	blocker := filepath.Join(t.TempDir(), "sub")
+	cfg.TemplatesFile = filepath.Join(blocker, "templates.json")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newTestComponent(t, cfg)
+	c.restore()
+	now := time.Now()
+	for id := uint16(256); id < 266; id++ {
+		decodeFrom(c, kindNetFlow, "192.0.2.1", now, templateDatagram(0, id, 4))
+		c.persist()
+	}
+	if c.journal.lastErr == nil || !c.journal.waiting() {
+		t.Fatalf("writes into a file as directory: error %v, waiting %v", c.journal.lastErr, c.journal.waiting())
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	c.journal.retryAt = time.Time{} // the retry delay has passed
+	c.persist()
+	if c.journal.lastErr != nil {
+		t.Fatal(c.journal.lastErr)
+	}
+	c2, _ := newTestComponent(t, cfg)
+	c2.restore()
+	if n := c2.budget.count(); n != 10 {
+		t.Errorf("%d templates restored, want the 10 added while writes failed", n)
+	}
 }
