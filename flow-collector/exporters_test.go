@@ -200,3 +200,27 @@ func TestExporterLabelsAreBoundedToTheBusiest(t *testing.T) {
 		t.Error("series of a forgotten exporter are still exported")
 	}
 }
+
+// TestExporterRefusalsAreLoggedOncePerReason refuses thousands of
+// datagrams for each reason: one log line per reason in the window,
+// every datagram counted.
+func TestExporterRefusalsAreLoggedOncePerReason(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.MaxExporters = 10
+	cfg.ExporterNetworks = []string{"10.0.0.0/8"}
+	c, _, logs := loggedComponent(t, cfg)
+	sf := loadCapture(t, "pmacct-sfprobe")
+	now := time.Now()
+	for i := 0; i < 2000; i++ {
+		decodeFrom(c, kindSFlow, "127.0.0.1", now, forgedSFlow(sf[1], i)) // 10.x: the first 10 fill it
+		decodeFrom(c, kindNetFlow, fmt.Sprintf("192.0.2.%d", i%200), now, []byte{0, 9, 0, 0})
+	}
+	for reason, want := range map[string]float64{refusedLimit: 1990, refusedNotAllowed: 2000} {
+		if n := metricSum(t, c.r, "netstrata_flow_dropped_datagrams_total", "reason", reason); n != want {
+			t.Errorf("%s: %v datagrams counted, want %v", reason, n, want)
+		}
+		if n := logs.count("reason=" + reason); n != 1 {
+			t.Errorf("%s: %d log lines, want 1", reason, n)
+		}
+	}
+}
