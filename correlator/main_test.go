@@ -44,8 +44,7 @@ const testPartitions = 4
 
 type childConfig struct {
 	Brokers         []string
-	ClickHouse      string
-	Database        string
+	Store           store.Configuration // address, database and the writer's credentials
 	Group           string
 	BatchMaxRecords int
 	// CrashAfter > 0 kills the process (SIGKILL) right after its
@@ -81,10 +80,7 @@ func runChild(raw string) int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	r := telemetry.NewReporter(log)
-	ch := store.DefaultConfiguration()
-	ch.Addresses = []string{cc.ClickHouse}
-	ch.Database = cc.Database
-	c, err := New(r, testConfiguration(cc.Group, cc.BatchMaxRecords), Dependencies{Kafka: kafkaConfiguration(cc.Brokers), ClickHouse: ch})
+	c, err := New(r, testConfiguration(cc.Group, cc.BatchMaxRecords), Dependencies{Kafka: kafkaConfiguration(cc.Brokers), ClickHouse: cc.Store})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "new:", err)
 		return 2
@@ -241,7 +237,7 @@ func (e *env) start(cfg Configuration) (*Component, *telemetry.Reporter) {
 }
 
 func (e *env) childConfig(group string, maxRecords, crashAfter int) childConfig {
-	return childConfig{Brokers: e.brokers, ClickHouse: e.ch.Addresses[0], Database: e.ch.Database, Group: group,
+	return childConfig{Brokers: e.brokers, Store: e.ch, Group: group,
 		BatchMaxRecords: maxRecords, CrashAfter: crashAfter}
 }
 

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/chdb"
 	"github.com/netstrata/netstrata/internal/config"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -33,12 +34,36 @@ type Config struct {
 	clickhouseReader *store.Configuration
 }
 
-// apiStore is the database configuration the API connects with.
+// apiStore is the database configuration the API connects with: the
+// embedded ClickHouse's read-only user when that is where it points.
 func (c *Config) apiStore() store.Configuration {
 	if c.clickhouseReader != nil {
 		return *c.clickhouseReader
 	}
-	return c.ClickHouse
+	return c.embeddedUser(func(cr chdb.Credentials) chdb.Credential { return cr.Reader })
+}
+
+// correlatorStore is the database configuration the correlator writes with.
+func (c *Config) correlatorStore() store.Configuration {
+	return c.embeddedUser(func(cr chdb.Credentials) chdb.Credential { return cr.Writer })
+}
+
+// embeddedUser is clickhouse with a user of the embedded ClickHouse when
+// it points at that engine's address with no password of its own: the
+// engine may run in another process of the same configuration (make demo,
+// a split standalone), whose data dir holds its users.
+func (c *Config) embeddedUser(pick func(chdb.Credentials) chdb.Credential) store.Configuration {
+	st := c.ClickHouse
+	if st.Password != "" || len(st.Addresses) != 1 || st.Addresses[0] != c.Embedded.ClickHouse.Listen {
+		return st
+	}
+	creds, err := chdb.ReadCredentials(c.Embedded.ClickHouse.DataDir)
+	if err != nil {
+		return st // the engine answers 401 naming the credentials file
+	}
+	u := pick(creds)
+	st.Username, st.Password = u.User, u.Password
+	return st
 }
 
 // EmbeddedConfig configures what `standalone` runs in-process.

@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"sync"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 

@@ -17,7 +17,7 @@ one per partition). Poison records go to netstrata.deadletter.v1.`,
 		components: func(cfg *Config) []component {
 			return []component{{name: "correlator", http: cfg.Correlator.HTTP,
 				build: func(e *env, r *telemetry.Reporter) (service, error) {
-					return correlator.New(r, cfg.Correlator.Configuration, correlator.Dependencies{Kafka: cfg.Kafka, ClickHouse: cfg.ClickHouse})
+					return correlator.New(r, cfg.Correlator.Configuration, correlator.Dependencies{Kafka: cfg.Kafka, ClickHouse: cfg.correlatorStore()})
 				}}}
 		},
 	}
