@@ -187,7 +187,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 			return nil, err
 		}
 	}
-	spans, step := spansFor(from, to), seriesStep(from, to)
+	spans, step := spansFor(from, to, c.cfg.RawRange), seriesStep(from, to, c.cfg.RawRange)
 
 	// 1. Series and the spike.
 	ls, err := c.seriesByLayer(ctx, sc, spans, from, to, step)

@@ -12,10 +12,10 @@ const maxSeriesBuckets = 3600
 // seriesStep is the bucket of the spike search: one second (the raw
 // tables' precision: a poll, an agent interval or a flow is spread over
 // the seconds it covers) up to maxSeriesBuckets buckets, minutes beyond
-// maxRawRange (the rollups).
-func seriesStep(from, to time.Time) time.Duration {
+// rawRange (the rollups).
+func seriesStep(from, to time.Time, rawRange time.Duration) time.Duration {
 	r := to.Sub(from)
-	if r > maxRawRange {
+	if r > rawRange {
 		return max(time.Minute, (r / 360).Truncate(time.Minute))
 	}
 	return max(time.Second, ((r + maxSeriesBuckets*time.Second - 1) / maxSeriesBuckets).Truncate(time.Second))

@@ -71,13 +71,11 @@ var (
 		values: map[string]string{"bytes": "bytes_sent + bytes_received", "retransmits": "retransmits"}}
 )
 
-// maxRawRange is the longest range read from the raw tables; longer ones
-// use the minute rollups (SNMP has none: its polls are few).
-const maxRawRange = 6 * time.Hour
-
-// spans are the sources of each layer for a range.
-func spansFor(from, to time.Time) map[string]span {
-	if to.Sub(from) <= maxRawRange {
+// spansFor are the sources of each layer for a range: the raw tables up
+// to rawRange (api.raw_range), the minute rollups beyond (SNMP has none:
+// its polls are few).
+func spansFor(from, to time.Time, rawRange time.Duration) map[string]span {
+	if to.Sub(from) <= rawRange {
 		return map[string]span{"flows": rawFlows, "sockets": rawSockets, "snmp": rawSNMP}
 	}
 	return map[string]span{"flows": minuteFlows, "sockets": minuteSockets, "snmp": rawSNMP}
