@@ -19,7 +19,8 @@ import (
 
 	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
-
+	"github.com/netstrata/netstrata/internal/schema/schematest"
+	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -183,6 +184,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 		measuring = true
 		mu.Unlock()
 		const secs = 15
+		stopQueries := queryLoad(b, e, benchEnv(b, "NETSTRATA_BENCH_QUERIES", 0))
 		steady := benchFlows(rate*secs, conversations, time.Now(), secs*time.Second)
 		tick := time.NewTicker(100 * time.Millisecond)
 		for i := 0; i < len(steady); i += rate / 10 {
@@ -191,6 +193,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 		}
 		tick.Stop()
 		e.waitRows("SELECT count() FROM flows", uint64(backlog+len(steady)), 5*time.Minute)
+		stopQueries()
 		mu.Lock()
 		sort.Float64s(ages)
 		if len(ages) > 0 {
@@ -221,6 +224,65 @@ func BenchmarkIngestFlows(b *testing.B) {
 		}
 		b.Logf("backlog %d flows: first tenth after %v (start-up included), the rest in %v, on %d CPUs; %d rows stored, %d bytes raw, %d bytes with rollups",
 			backlog, startup.Round(time.Millisecond), took.Round(time.Millisecond), runtime.NumCPU(), rows, raw, all)
+	}
+}
+
+// queryLoad runs n heavy API-like queries at once, in a loop, as the
+// embedded ClickHouse's read-only user (the API's), until the returned
+// stop, which reports their latency and failures: what ingest freshness
+// is while dashboards hammer the database.
+func queryLoad(b *testing.B, e *env, n int) (stop func()) {
+	if n == 0 {
+		return func() {}
+	}
+	conn, err := store.Open(context.Background(), schematest.Reader(b, e.ch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var took []float64
+	failed := 0
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Alternate a conversation TopN and a port TopN over every flow.
+			q := "SELECT src_addr, dst_addr, sum(bytes) AS b FROM flows GROUP BY src_addr, dst_addr ORDER BY b DESC LIMIT 10"
+			if i%2 == 1 {
+				q = "SELECT dst_port, sum(bytes) AS b, uniq(src_addr) FROM flows GROUP BY dst_port ORDER BY b DESC LIMIT 10"
+			}
+			for ctx.Err() == nil {
+				began := time.Now()
+				rows, err := conn.Query(ctx, q)
+				if err == nil {
+					for rows.Next() {
+					}
+					err = rows.Err()
+					rows.Close()
+				}
+				mu.Lock()
+				if err != nil && ctx.Err() == nil {
+					failed++
+				} else if err == nil {
+					took = append(took, time.Since(began).Seconds())
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+		conn.Close()
+		sort.Float64s(took)
+		if len(took) > 0 {
+			b.ReportMetric(took[len(took)*95/100], "query_p95_s")
+		}
+		b.ReportMetric(float64(len(took)), "queries")
+		b.ReportMetric(float64(failed), "query_failures")
+		b.Logf("%d concurrent heavy queries as the reader: %d answered, %d failed", n, len(took), failed)
 	}
 }
 

@@ -13,3 +13,9 @@ run() { # conversations, steady rate
 run 5000 200000
 run 0 20000
 go test -run '^$' -bench 'BenchmarkDecodeFlows' -timeout 10m ./correlator/
+# Ingest freshness at 100k flows/s while 16 heavy TopN queries run at once
+# as the API's read-only user (bounded per query, at most half the
+# engine's connections): freshness p99, query p95, failures, peak RSS.
+echo "# 16 concurrent heavy queries while ingesting 100k flows/s"
+NETSTRATA_BENCH_FLOWS=${NETSTRATA_BENCH_FLOWS:-3000000} NETSTRATA_BENCH_CONVERSATIONS=5000 NETSTRATA_BENCH_STEADY_RATE=100000 NETSTRATA_BENCH_QUERIES=16 \
+	go test -run '^$' -bench 'BenchmarkIngestFlows' -benchtime 1x -timeout 60m ./correlator/
