@@ -131,3 +131,30 @@ func TestInterfacesAnswerThePacketRatesAndSpeedsThePollerStored(t *testing.T) {
 		t.Errorf("fabric-a: %+v, want 1 Gbit/s on 8 Gbit/s: utilisation 0.125", fc)
 	}
 }
+
+func TestReconciliationKeepsDevicesBehindOneAddressApart(t *testing.T) {
+	a := newTestAPI(t)
+	now := time.Now().UTC().Truncate(time.Minute)
+	seedOneAddressTwoDevices(t, a, now)
+	var r ReconciliationResponse
+	if st := a.get(t, "/api/v1/reconciliation", url.Values{"from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Format(time.RFC3339)}}, &r); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	names := map[string]map[string]bool{}
+	for _, row := range r.Rows {
+		if names[row.Device] == nil {
+			names[row.Device] = map[string]bool{}
+		}
+		names[row.Device][row.Interface] = true
+	}
+	for device, prefix := range map[string]string{"core-a": "a-", "core-b": "b-", "edge": "e-"} {
+		if len(names[device]) != 4 {
+			t.Errorf("%s: interfaces %v, want its 4", device, names[device])
+		}
+		for n := range names[device] {
+			if !strings.HasPrefix(n, prefix) {
+				t.Errorf("%s lists %s: rows of two devices merged", device, n)
+			}
+		}
+	}
+}

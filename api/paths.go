@@ -81,13 +81,15 @@ func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowG
 	timeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
 	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End.Add(2*time.Minute)))
 	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
-	sql := `SELECT toString(device_ip), if_index, argMax(device, time), argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
+	sql := `SELECT toString(device_ip), if_index, device, argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
 	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
 	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
 	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
 FROM ifstats WHERE ` + q.where() + `
-GROUP BY device_ip, if_index`
-	found := map[string]PathInterface{}
+GROUP BY device_ip, device, if_index`
+	// Devices behind one address (an SNMP proxy) share a key: flows
+	// cannot tell them apart, so each is listed.
+	found := map[string][]PathInterface{}
 	err := c.run(ctx, "investigate_interfaces", sql, q.args, func(rows driver.Rows) error {
 		p := PathInterface{SNMP: &PathSNMP{}}
 		var ip string
@@ -100,7 +102,7 @@ GROUP BY device_ip, if_index`
 		p.OperStatus = operStatus(oper)
 		n.InBps, n.OutBps = round(n.InBps, 0), round(n.OutBps, 0)
 		n.InUtilization, n.OutUtilization, n.MaxUtilization = round(n.InUtilization, 4), round(n.OutUtilization, 4), round(n.MaxUtilization, 4)
-		found[ifKey(ip, p.IfIndex)] = p
+		found[ifKey(ip, p.IfIndex)] = append(found[ifKey(ip, p.IfIndex)], p)
 		return nil
 	})
 	if err != nil {
@@ -108,16 +110,19 @@ GROUP BY device_ip, if_index`
 	}
 	out := make([]PathInterface, 0, len(list))
 	for _, cd := range list {
-		p, ok := found[ifKey(cd.ip, cd.idx)]
-		if !ok {
+		polled := found[ifKey(cd.ip, cd.idx)]
+		if len(polled) == 0 {
 			// Flows name it but SNMP does not poll it.
-			p = PathInterface{Device: cd.ip, IfIndex: cd.idx}
+			p := PathInterface{Device: cd.ip, IfIndex: cd.idx}
 			if ip := net.ParseIP(cd.ip); ip != nil {
 				p.Device = ipString(ip)
 			}
+			polled = []PathInterface{p}
 		}
-		p.Role, p.FlowBytes, p.deviceIP = cd.role, cd.bytes, cd.ip
-		out = append(out, p)
+		for _, p := range polled {
+			p.Role, p.FlowBytes, p.deviceIP = cd.role, cd.bytes, cd.ip
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }
@@ -245,13 +250,13 @@ const minReconcileBytes = 1 << 20
 func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.Time) ([]Reconciliation, error) {
 	q := filter.clone()
 	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
-	sql := `SELECT toString(s.device_ip), s.if_index, any(s.device), any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
+	sql := `SELECT toString(s.device_ip), s.if_index, s.device, any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
 	sum(f.cap_in_b), sum(f.cap_out_b), sum(f.cap_either_b), any(sr.rate)
 FROM (
-	SELECT time, device_ip, if_index, any(device) AS device, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
+	SELECT time, device_ip, device, if_index, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
 	FROM interface_snmp_5m
 	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.where() + `
-	GROUP BY time, device_ip, if_index
+	GROUP BY time, device_ip, device, if_index
 ) AS s
 LEFT JOIN (` + flowSidesSQL(f0, f1) + `) AS f ON s.time = f.t5 AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
 LEFT JOIN (
@@ -260,7 +265,7 @@ LEFT JOIN (
 	WHERE time_received >= greatest(` + f0 + `, ` + f1 + ` - toIntervalHour(1)) AND time_received < ` + f1 + `
 	GROUP BY exporter_ip
 ) AS sr ON s.device_ip = sr.exporter_ip
-GROUP BY s.device_ip, s.if_index`
+GROUP BY s.device_ip, s.device, s.if_index`
 	var out []Reconciliation
 	err := c.run(ctx, "reconciliation", sql, q.args, func(rows driver.Rows) error {
 		var ip, device, name string
