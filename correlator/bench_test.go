@@ -249,9 +249,9 @@ func queryLoad(b *testing.B, e *env, n int) (stop func()) {
 		go func() {
 			defer wg.Done()
 			// Alternate a conversation TopN and a port TopN over every flow.
-			q := "SELECT src_addr, dst_addr, sum(bytes) AS b FROM flows GROUP BY src_addr, dst_addr ORDER BY b DESC LIMIT 10"
+			q := "SELECT src_ip, dst_ip, sum(bytes) AS b FROM flows GROUP BY src_ip, dst_ip ORDER BY b DESC LIMIT 10"
 			if i%2 == 1 {
-				q = "SELECT dst_port, sum(bytes) AS b, uniq(src_addr) FROM flows GROUP BY dst_port ORDER BY b DESC LIMIT 10"
+				q = "SELECT dst_port, sum(bytes) AS b, uniq(src_ip) FROM flows GROUP BY dst_port ORDER BY b DESC LIMIT 10"
 			}
 			for ctx.Err() == nil {
 				began := time.Now()
@@ -264,7 +264,9 @@ func queryLoad(b *testing.B, e *env, n int) (stop func()) {
 				}
 				mu.Lock()
 				if err != nil && ctx.Err() == nil {
-					failed++
+					if failed++; failed == 1 {
+						b.Logf("first query failure: %v", err)
+					}
 				} else if err == nil {
 					took = append(took, time.Since(began).Seconds())
 				}
