@@ -133,6 +133,158 @@ func (FlowDirection) EnumDescriptor() ([]byte, []int) {
 	return file_netstrata_proto_rawDescGZIP(), []int{1}
 }
 
+// InterfaceKind says what in_if/out_if hold. Only IFINDEX is an SNMP
+// ifIndex (0: not known); the others come from sFlow's interface format
+// bits and never join an interface.
+type InterfaceKind int32
+
+const (
+	InterfaceKind_INTERFACE_KIND_IFINDEX   InterfaceKind = 0
+	InterfaceKind_INTERFACE_KIND_INTERNAL  InterfaceKind = 1 // sFlow 0x3FFFFFFF: from or to the device itself
+	InterfaceKind_INTERFACE_KIND_DISCARDED InterfaceKind = 2 // sFlow format 1: dropped; detail is the reason code
+	InterfaceKind_INTERFACE_KIND_MULTIPLE  InterfaceKind = 3 // sFlow format 2: detail is the count (0: unknown, above 1)
+)
+
+// Enum value maps for InterfaceKind.
+var (
+	InterfaceKind_name = map[int32]string{
+		0: "INTERFACE_KIND_IFINDEX",
+		1: "INTERFACE_KIND_INTERNAL",
+		2: "INTERFACE_KIND_DISCARDED",
+		3: "INTERFACE_KIND_MULTIPLE",
+	}
+	InterfaceKind_value = map[string]int32{
+		"INTERFACE_KIND_IFINDEX":   0,
+		"INTERFACE_KIND_INTERNAL":  1,
+		"INTERFACE_KIND_DISCARDED": 2,
+		"INTERFACE_KIND_MULTIPLE":  3,
+	}
+)
+
+func (x InterfaceKind) Enum() *InterfaceKind {
+	p := new(InterfaceKind)
+	*p = x
+	return p
+}
+
+func (x InterfaceKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InterfaceKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_netstrata_proto_enumTypes[2].Descriptor()
+}
+
+func (InterfaceKind) Type() protoreflect.EnumType {
+	return &file_netstrata_proto_enumTypes[2]
+}
+
+func (x InterfaceKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InterfaceKind.Descriptor instead.
+func (InterfaceKind) EnumDescriptor() ([]byte, []int) {
+	return file_netstrata_proto_rawDescGZIP(), []int{2}
+}
+
+// TimeBasis says which clock placed time_flow_start and time_flow_end.
+type TimeBasis int32
+
+const (
+	TimeBasis_TIME_BASIS_EXPORTER       TimeBasis = 0 // the exporter's, within the skew threshold of the collector's
+	TimeBasis_TIME_BASIS_SKEW_CORRECTED TimeBasis = 1 // the exporter's shifted by its measured clock skew
+	TimeBasis_TIME_BASIS_RECEIVED       TimeBasis = 2 // the collector's receive time (no usable exporter clock)
+)
+
+// Enum value maps for TimeBasis.
+var (
+	TimeBasis_name = map[int32]string{
+		0: "TIME_BASIS_EXPORTER",
+		1: "TIME_BASIS_SKEW_CORRECTED",
+		2: "TIME_BASIS_RECEIVED",
+	}
+	TimeBasis_value = map[string]int32{
+		"TIME_BASIS_EXPORTER":       0,
+		"TIME_BASIS_SKEW_CORRECTED": 1,
+		"TIME_BASIS_RECEIVED":       2,
+	}
+)
+
+func (x TimeBasis) Enum() *TimeBasis {
+	p := new(TimeBasis)
+	*p = x
+	return p
+}
+
+func (x TimeBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TimeBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_netstrata_proto_enumTypes[3].Descriptor()
+}
+
+func (TimeBasis) Type() protoreflect.EnumType {
+	return &file_netstrata_proto_enumTypes[3]
+}
+
+func (x TimeBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TimeBasis.Descriptor instead.
+func (TimeBasis) EnumDescriptor() ([]byte, []int) {
+	return file_netstrata_proto_rawDescGZIP(), []int{3}
+}
+
+// ByteBasis says what bytes counts per packet.
+type ByteBasis int32
+
+const (
+	ByteBasis_BYTE_BASIS_IP    ByteBasis = 0 // the IP packet (NetFlow, IPFIX; sFlow by default)
+	ByteBasis_BYTE_BASIS_FRAME ByteBasis = 1 // the layer-2 frame (sFlow with flow_collector.sflow_byte_basis: frame)
+)
+
+// Enum value maps for ByteBasis.
+var (
+	ByteBasis_name = map[int32]string{
+		0: "BYTE_BASIS_IP",
+		1: "BYTE_BASIS_FRAME",
+	}
+	ByteBasis_value = map[string]int32{
+		"BYTE_BASIS_IP":    0,
+		"BYTE_BASIS_FRAME": 1,
+	}
+)
+
+func (x ByteBasis) Enum() *ByteBasis {
+	p := new(ByteBasis)
+	*p = x
+	return p
+}
+
+func (x ByteBasis) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ByteBasis) Descriptor() protoreflect.EnumDescriptor {
+	return file_netstrata_proto_enumTypes[4].Descriptor()
+}
+
+func (ByteBasis) Type() protoreflect.EnumType {
+	return &file_netstrata_proto_enumTypes[4]
+}
+
+func (x ByteBasis) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ByteBasis.Descriptor instead.
+func (ByteBasis) EnumDescriptor() ([]byte, []int) {
+	return file_netstrata_proto_rawDescGZIP(), []int{4}
+}
+
 type SocketDirection int32
 
 const (
@@ -166,11 +318,11 @@ func (x SocketDirection) String() string {
 }
 
 func (SocketDirection) Descriptor() protoreflect.EnumDescriptor {
-	return file_netstrata_proto_enumTypes[2].Descriptor()
+	return file_netstrata_proto_enumTypes[5].Descriptor()
 }
 
 func (SocketDirection) Type() protoreflect.EnumType {
-	return &file_netstrata_proto_enumTypes[2]
+	return &file_netstrata_proto_enumTypes[5]
 }
 
 func (x SocketDirection) Number() protoreflect.EnumNumber {
@@ -179,7 +331,7 @@ func (x SocketDirection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SocketDirection.Descriptor instead.
 func (SocketDirection) EnumDescriptor() ([]byte, []int) {
-	return file_netstrata_proto_rawDescGZIP(), []int{2}
+	return file_netstrata_proto_rawDescGZIP(), []int{5}
 }
 
 // InterfaceStats is one poll of one interface of one SNMP device
@@ -624,8 +776,16 @@ type Flow struct {
 	SrcMask           uint32                 `protobuf:"varint,28,opt,name=src_mask,json=srcMask,proto3" json:"src_mask,omitempty"`
 	DstMask           uint32                 `protobuf:"varint,29,opt,name=dst_mask,json=dstMask,proto3" json:"dst_mask,omitempty"`
 	Application       string                 `protobuf:"bytes,30,opt,name=application,proto3" json:"application,omitempty"` // from protocol + the well-known port
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// What the numbers above are measured against (fields from 40 on).
+	TimeBasis           TimeBasis     `protobuf:"varint,40,opt,name=time_basis,json=timeBasis,proto3,enum=netstrata.record.v1.TimeBasis" json:"time_basis,omitempty"`
+	ExporterClockSkewNs int64         `protobuf:"zigzag64,41,opt,name=exporter_clock_skew_ns,json=exporterClockSkewNs,proto3" json:"exporter_clock_skew_ns,omitempty"` // added to the exporter's times to place the flow
+	InIfKind            InterfaceKind `protobuf:"varint,42,opt,name=in_if_kind,json=inIfKind,proto3,enum=netstrata.record.v1.InterfaceKind" json:"in_if_kind,omitempty"`
+	InIfDetail          uint32        `protobuf:"varint,43,opt,name=in_if_detail,json=inIfDetail,proto3" json:"in_if_detail,omitempty"`
+	OutIfKind           InterfaceKind `protobuf:"varint,44,opt,name=out_if_kind,json=outIfKind,proto3,enum=netstrata.record.v1.InterfaceKind" json:"out_if_kind,omitempty"`
+	OutIfDetail         uint32        `protobuf:"varint,45,opt,name=out_if_detail,json=outIfDetail,proto3" json:"out_if_detail,omitempty"`
+	ByteBasis           ByteBasis     `protobuf:"varint,46,opt,name=byte_basis,json=byteBasis,proto3,enum=netstrata.record.v1.ByteBasis" json:"byte_basis,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Flow) Reset() {
@@ -859,6 +1019,55 @@ func (x *Flow) GetApplication() string {
 		return x.Application
 	}
 	return ""
+}
+
+func (x *Flow) GetTimeBasis() TimeBasis {
+	if x != nil {
+		return x.TimeBasis
+	}
+	return TimeBasis_TIME_BASIS_EXPORTER
+}
+
+func (x *Flow) GetExporterClockSkewNs() int64 {
+	if x != nil {
+		return x.ExporterClockSkewNs
+	}
+	return 0
+}
+
+func (x *Flow) GetInIfKind() InterfaceKind {
+	if x != nil {
+		return x.InIfKind
+	}
+	return InterfaceKind_INTERFACE_KIND_IFINDEX
+}
+
+func (x *Flow) GetInIfDetail() uint32 {
+	if x != nil {
+		return x.InIfDetail
+	}
+	return 0
+}
+
+func (x *Flow) GetOutIfKind() InterfaceKind {
+	if x != nil {
+		return x.OutIfKind
+	}
+	return InterfaceKind_INTERFACE_KIND_IFINDEX
+}
+
+func (x *Flow) GetOutIfDetail() uint32 {
+	if x != nil {
+		return x.OutIfDetail
+	}
+	return 0
+}
+
+func (x *Flow) GetByteBasis() ByteBasis {
+	if x != nil {
+		return x.ByteBasis
+	}
+	return ByteBasis_BYTE_BASIS_IP
 }
 
 // SocketStats is one TCP connection's activity over one agent interval
@@ -1459,7 +1668,8 @@ const file_netstrata_proto_rawDesc = "" +
 	"\rcounter_reset\x18< \x01(\bR\fcounterReset\x12!\n" +
 	"\fcounter_wrap\x18= \x01(\bR\vcounterWrap\x12\x1d\n" +
 	"\n" +
-	"over_speed\x18> \x01(\bR\toverSpeed\"\x83\a\n" +
+	"over_speed\x18> \x01(\bR\toverSpeed\"\x82\n" +
+	"\n" +
 	"\x04Flow\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.netstrata.record.v1.FlowTypeR\x04type\x12(\n" +
 	"\x10time_received_ns\x18\x02 \x01(\x04R\x0etimeReceivedNs\x12+\n" +
@@ -1491,7 +1701,18 @@ const file_netstrata_proto_rawDesc = "" +
 	"\x06dst_as\x18\x1b \x01(\rR\x05dstAs\x12\x19\n" +
 	"\bsrc_mask\x18\x1c \x01(\rR\asrcMask\x12\x19\n" +
 	"\bdst_mask\x18\x1d \x01(\rR\adstMask\x12 \n" +
-	"\vapplication\x18\x1e \x01(\tR\vapplication\"\xa7\a\n" +
+	"\vapplication\x18\x1e \x01(\tR\vapplication\x12=\n" +
+	"\n" +
+	"time_basis\x18( \x01(\x0e2\x1e.netstrata.record.v1.TimeBasisR\ttimeBasis\x123\n" +
+	"\x16exporter_clock_skew_ns\x18) \x01(\x12R\x13exporterClockSkewNs\x12@\n" +
+	"\n" +
+	"in_if_kind\x18* \x01(\x0e2\".netstrata.record.v1.InterfaceKindR\binIfKind\x12 \n" +
+	"\fin_if_detail\x18+ \x01(\rR\n" +
+	"inIfDetail\x12B\n" +
+	"\vout_if_kind\x18, \x01(\x0e2\".netstrata.record.v1.InterfaceKindR\toutIfKind\x12\"\n" +
+	"\rout_if_detail\x18- \x01(\rR\voutIfDetail\x12=\n" +
+	"\n" +
+	"byte_basis\x18. \x01(\x0e2\x1e.netstrata.record.v1.ByteBasisR\tbyteBasis\"\xa7\a\n" +
 	"\vSocketStats\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x17\n" +
 	"\atime_ns\x18\x02 \x01(\x04R\x06timeNs\x12\x1f\n" +
@@ -1571,7 +1792,19 @@ const file_netstrata_proto_rawDesc = "" +
 	"\rFlowDirection\x12\x1e\n" +
 	"\x1aFLOW_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16FLOW_DIRECTION_INGRESS\x10\x01\x12\x19\n" +
-	"\x15FLOW_DIRECTION_EGRESS\x10\x02*m\n" +
+	"\x15FLOW_DIRECTION_EGRESS\x10\x02*\x83\x01\n" +
+	"\rInterfaceKind\x12\x1a\n" +
+	"\x16INTERFACE_KIND_IFINDEX\x10\x00\x12\x1b\n" +
+	"\x17INTERFACE_KIND_INTERNAL\x10\x01\x12\x1c\n" +
+	"\x18INTERFACE_KIND_DISCARDED\x10\x02\x12\x1b\n" +
+	"\x17INTERFACE_KIND_MULTIPLE\x10\x03*\\\n" +
+	"\tTimeBasis\x12\x17\n" +
+	"\x13TIME_BASIS_EXPORTER\x10\x00\x12\x1d\n" +
+	"\x19TIME_BASIS_SKEW_CORRECTED\x10\x01\x12\x17\n" +
+	"\x13TIME_BASIS_RECEIVED\x10\x02*4\n" +
+	"\tByteBasis\x12\x11\n" +
+	"\rBYTE_BASIS_IP\x10\x00\x12\x14\n" +
+	"\x10BYTE_BASIS_FRAME\x10\x01*m\n" +
 	"\x0fSocketDirection\x12 \n" +
 	"\x1cSOCKET_DIRECTION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SOCKET_DIRECTION_CLIENT\x10\x01\x12\x1b\n" +
@@ -1589,30 +1822,37 @@ func file_netstrata_proto_rawDescGZIP() []byte {
 	return file_netstrata_proto_rawDescData
 }
 
-var file_netstrata_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_netstrata_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_netstrata_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_netstrata_proto_goTypes = []any{
 	(FlowType)(0),          // 0: netstrata.record.v1.FlowType
 	(FlowDirection)(0),     // 1: netstrata.record.v1.FlowDirection
-	(SocketDirection)(0),   // 2: netstrata.record.v1.SocketDirection
-	(*InterfaceStats)(nil), // 3: netstrata.record.v1.InterfaceStats
-	(*Flow)(nil),           // 4: netstrata.record.v1.Flow
-	(*SocketStats)(nil),    // 5: netstrata.record.v1.SocketStats
-	(*Container)(nil),      // 6: netstrata.record.v1.Container
-	(*Pod)(nil),            // 7: netstrata.record.v1.Pod
-	nil,                    // 8: netstrata.record.v1.Pod.LabelsEntry
+	(InterfaceKind)(0),     // 2: netstrata.record.v1.InterfaceKind
+	(TimeBasis)(0),         // 3: netstrata.record.v1.TimeBasis
+	(ByteBasis)(0),         // 4: netstrata.record.v1.ByteBasis
+	(SocketDirection)(0),   // 5: netstrata.record.v1.SocketDirection
+	(*InterfaceStats)(nil), // 6: netstrata.record.v1.InterfaceStats
+	(*Flow)(nil),           // 7: netstrata.record.v1.Flow
+	(*SocketStats)(nil),    // 8: netstrata.record.v1.SocketStats
+	(*Container)(nil),      // 9: netstrata.record.v1.Container
+	(*Pod)(nil),            // 10: netstrata.record.v1.Pod
+	nil,                    // 11: netstrata.record.v1.Pod.LabelsEntry
 }
 var file_netstrata_proto_depIdxs = []int32{
-	0, // 0: netstrata.record.v1.Flow.type:type_name -> netstrata.record.v1.FlowType
-	1, // 1: netstrata.record.v1.Flow.direction:type_name -> netstrata.record.v1.FlowDirection
-	2, // 2: netstrata.record.v1.SocketStats.direction:type_name -> netstrata.record.v1.SocketDirection
-	6, // 3: netstrata.record.v1.Pod.containers:type_name -> netstrata.record.v1.Container
-	8, // 4: netstrata.record.v1.Pod.labels:type_name -> netstrata.record.v1.Pod.LabelsEntry
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: netstrata.record.v1.Flow.type:type_name -> netstrata.record.v1.FlowType
+	1,  // 1: netstrata.record.v1.Flow.direction:type_name -> netstrata.record.v1.FlowDirection
+	3,  // 2: netstrata.record.v1.Flow.time_basis:type_name -> netstrata.record.v1.TimeBasis
+	2,  // 3: netstrata.record.v1.Flow.in_if_kind:type_name -> netstrata.record.v1.InterfaceKind
+	2,  // 4: netstrata.record.v1.Flow.out_if_kind:type_name -> netstrata.record.v1.InterfaceKind
+	4,  // 5: netstrata.record.v1.Flow.byte_basis:type_name -> netstrata.record.v1.ByteBasis
+	5,  // 6: netstrata.record.v1.SocketStats.direction:type_name -> netstrata.record.v1.SocketDirection
+	9,  // 7: netstrata.record.v1.Pod.containers:type_name -> netstrata.record.v1.Container
+	11, // 8: netstrata.record.v1.Pod.labels:type_name -> netstrata.record.v1.Pod.LabelsEntry
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_netstrata_proto_init() }
@@ -1625,7 +1865,7 @@ func file_netstrata_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_netstrata_proto_rawDesc), len(file_netstrata_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      6,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
