@@ -47,6 +47,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 7, Name: "flow rollups as AggregatingMergeTree, compact parts", Run: d.upgradeToV7},
 		{Version: 8, Name: "interface tables keyed by device", Run: d.upgradeToV8},
 		{Version: 9, Name: "SNMP engine ID of a device", Statements: []string{ifStatsEngineID}},
+		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
 		{Version: 10, Name: "flow time, interface and byte basis", Statements: []string{flowBasis}},
 	}
 }
@@ -193,7 +194,7 @@ func (d ddl) flows() string {
 	dst_vlan UInt16,
 	next_hop IPv6 CODEC(ZSTD(1)),
 	src_as UInt32,
-	dst_as UInt32,
+	dst_as UInt32,` + asColumns + `
 	src_mask UInt8,
 	dst_mask UInt8,
 	application ` + lc + `,` + podColumns("src") + podColumns("dst") + kafkaColumns + `
@@ -365,7 +366,7 @@ func (d ddl) flowsRollup(table string) string {
 	src_port UInt16,
 	dst_port UInt16,
 	src_ip IPv6,
-	dst_ip IPv6,` + podAnyColumns("src") + podAnyColumns("dst") + `
+	dst_ip IPv6,` + podAnyColumns("src") + podAnyColumns("dst") + rollupASColumns("src") + rollupASColumns("dst") + `
 	bytes ` + sum64 + `,
 	packets ` + sum64 + `,
 	flows ` + sum64 + `
@@ -393,12 +394,15 @@ const (
 	direction, proto, application, sport AS src_port, dport AS dst_port, src_ip, dst_ip,
 	any(s_pod) AS src_pod, any(s_ns) AS src_namespace, any(s_wl) AS src_workload, any(s_node) AS src_node,
 	any(d_pod) AS dst_pod, any(d_ns) AS dst_namespace, any(d_wl) AS dst_workload, any(d_node) AS dst_node,
+	any(s_as) AS src_as, any(s_asn) AS src_as_name, any(s_cc) AS src_country,
+	any(d_as) AS dst_as, any(d_asn) AS dst_as_name, any(d_cc) AS dst_country,
 	sum(b) AS bytes, sum(p) AS packets, sum(n) AS flows`
 	flowRollupColumns = `SELECT t AS time, exporter_ip, exp_name AS exporter_name,
 	in_if, in_name AS in_if_name, out_if, out_name AS out_if_name,
 	direction, proto, application, sport AS src_port, dport AS dst_port, src_ip, dst_ip,
 	s_pod AS src_pod, s_ns AS src_namespace, s_wl AS src_workload, s_node AS src_node,
 	d_pod AS dst_pod, d_ns AS dst_namespace, d_wl AS dst_workload, d_node AS dst_node,
+	s_as AS src_as, s_asn AS src_as_name, s_cc AS src_country, d_as AS dst_as, d_asn AS dst_as_name, d_cc AS dst_country,
 	b AS bytes, p AS packets, n AS flows`
 	flowRollupGroup = `GROUP BY t, exporter_ip, in_if, out_if, direction, proto, application, sport, dport, src_ip, dst_ip`
 )
@@ -419,6 +423,7 @@ FROM (
 		src_ip, dst_ip,
 		src_pod AS s_pod, src_namespace AS s_ns, src_workload AS s_wl, src_node AS s_node,
 		dst_pod AS d_pod, dst_namespace AS d_ns, dst_workload AS d_wl, dst_node AS d_node,
+		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes * sampling_rate AS b, packets * sampling_rate AS p, toUInt64(1) AS n
 	FROM flows
 )
@@ -437,6 +442,7 @@ FROM (
 		src_port AS sport, dst_port AS dport, src_ip, dst_ip,
 		src_pod AS s_pod, src_namespace AS s_ns, src_workload AS s_wl, src_node AS s_node,
 		dst_pod AS d_pod, dst_namespace AS d_ns, dst_workload AS d_wl, dst_node AS d_node,
+		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes AS b, packets AS p, flows AS n
 	FROM flows_1m
 )

@@ -41,7 +41,8 @@ func (d ddl) aggregatingRollups(ctx context.Context, conn driver.Conn) error {
 		engines[TableFlows1m+"_summing"] == "" && engines[TableFlows1h+"_summing"] == "" {
 		return nil // created by this version, or converted already
 	}
-	var stmts []string
+	// The views created below read the AS columns of version 11.
+	stmts := []string{flowsASColumns()}
 	for _, v := range []string{"interface_flows_5m_mv", "flows_1h_mv", "flows_1m_mv"} {
 		stmts = append(stmts, "DROP VIEW IF EXISTS "+v)
 	}
@@ -54,7 +55,7 @@ func (d ddl) aggregatingRollups(ctx context.Context, conn driver.Conn) error {
 		stmts = append(stmts, d.flowsRollup(table))
 		if engines[old] != "" {
 			stmts = append(stmts, "TRUNCATE TABLE "+table,
-				"INSERT INTO "+table+" SELECT * FROM "+old,
+				"INSERT INTO "+table+" ("+flowsRollupV3Columns+") SELECT "+flowsRollupV3Columns+" FROM "+old,
 				"DROP TABLE "+old)
 		}
 	}
@@ -66,6 +67,13 @@ func (d ddl) aggregatingRollups(ctx context.Context, conn driver.Conn) error {
 	}
 	return nil
 }
+
+// flowsRollupV3Columns are the columns of flows_1m and flows_1h before
+// version 11.
+const flowsRollupV3Columns = `time, exporter_ip, exporter_name, in_if, in_if_name, out_if, out_if_name,
+	direction, proto, application, src_port, dst_port, src_ip, dst_ip,
+	src_pod, src_namespace, src_workload, src_node, dst_pod, dst_namespace, dst_workload, dst_node,
+	bytes, packets, flows`
 
 // tableEngines maps the tables of the current database to their engine.
 func tableEngines(ctx context.Context, conn driver.Conn) (map[string]string, error) {
