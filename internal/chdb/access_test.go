@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,11 @@ func TestReaderIsReadOnlyAndBoundedWhateverItAsks(t *testing.T) {
 	var n uint64
 	if err := reader.QueryRow(ctx, "SELECT count() FROM n").Scan(&n); err != nil || n != 2000000 {
 		t.Fatalf("reader count: %d %v", n, err)
+	}
+	var threads uint64
+	want := max(runtime.NumCPU()/2/cap(srv.readerSlots), 1) // half the cores over the slots, one at least
+	if err := reader.QueryRow(ctx, "SELECT toUInt64(getSetting('max_threads'))").Scan(&threads); err != nil || int(threads) != want {
+		t.Errorf("reader max_threads %d, want %d for %d slots on %d cores (%v)", threads, want, cap(srv.readerSlots), runtime.NumCPU(), err)
 	}
 	if err := reader.Exec(ctx, "DROP TABLE n"); err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("reader dropped a table: %v", err)

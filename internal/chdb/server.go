@@ -279,6 +279,9 @@ func (s *Server) limitReader(req *request) {
 	req.settings["max_execution_time"] = strconv.FormatFloat(s.cfg.ReaderMaxExecutionTime.Seconds(), 'f', -1, 64)
 	req.settings["max_result_rows"] = strconv.FormatUint(s.cfg.ReaderMaxResultRows, 10)
 	req.settings["result_overflow_mode"] = "throw"
+	// The reader's slots times its threads stay within half the cores (one
+	// thread a query at least): queries never take all the CPU ingest needs.
+	req.settings["max_threads"] = strconv.Itoa(max(runtime.NumCPU()/2/cap(s.readerSlots), 1))
 }
 
 // Addr is the address the HTTP interface listens on (host:port), the
