@@ -63,6 +63,11 @@ func TestHelperAgent(t *testing.T) {
 	if v := os.Getenv(benchStrategyEnv); v != "" {
 		cfg.Strategy = v
 	}
+	// NPMAGENT_BENCH_INTERVAL (e.g. 1h) takes the walks out, leaving the
+	// lifecycle hook's cost per connection.
+	if d, err := time.ParseDuration(os.Getenv("NPMAGENT_BENCH_INTERVAL")); err == nil {
+		cfg.Interval, cfg.SampleInterval = d, d
+	}
 	pub := &discard{}
 	c, err := New(telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))), cfg, Dependencies{Publisher: pub})
 	if err != nil {

@@ -100,7 +100,8 @@
 //     inserts and DDL) and netstrata_reader (the API's: SELECT, WITH, SHOW,
 //     DESCRIBE, EXISTS and EXPLAIN only, each query bounded by
 //     reader_max_memory_usage, reader_max_execution_time and
-//     reader_max_result_rows whatever it asks for). They are sent as
+//     reader_max_result_rows whatever it asks for; it holds at most half
+//     the engine connections, and its queries half the cores). They are sent as
 //     clickhouse-go does (X-ClickHouse-User/-Key), as basic auth, or as the
 //     user and password parameters; a request without them is 401.
 //   - A request with an Origin header (a web page) or a Host that is not a
