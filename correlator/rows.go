@@ -98,6 +98,7 @@ type flowRows struct {
 	srcPort, dstPort, tcpFlags, etype []uint16
 	srcVlan, dstVlan                  []uint16
 	proto, ipTos, srcMask, dstMask    []uint8
+	basis                             flowBasisCols
 	src, dst                          podCols
 	kafka                             kafkaCols
 }
@@ -136,6 +137,7 @@ func (r *flowRows) reserve(n int) {
 	for _, s := range []*[]uint8{&r.proto, &r.ipTos, &r.srcMask, &r.dstMask} {
 		*s = slices.Grow(*s, n)
 	}
+	r.basis.reserve(n)
 	r.src.reserve(n)
 	r.dst.reserve(n)
 	r.kafka.reserve(n)
@@ -179,14 +181,15 @@ func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView
 	r.observationDomain = append(r.observationDomain, f.ObservationDomain)
 	r.sequence = append(r.sequence, f.Sequence)
 	r.samplingRate = append(r.samplingRate, sampling)
+	r.basis.add(f)
 	for _, side := range []struct {
 		index       uint32
 		idx         *[]uint32
 		name, alias *[]string
 		speed       *[]uint64
 	}{
-		{f.InIf, &r.inIf, &r.inIfName, &r.inIfAlias, &r.inIfSpeed},
-		{f.OutIf, &r.outIf, &r.outIfName, &r.outIfAlias, &r.outIfSpeed},
+		{ifIndex(f.InIf, f.InIfKind), &r.inIf, &r.inIfName, &r.inIfAlias, &r.inIfSpeed},
+		{ifIndex(f.OutIf, f.OutIfKind), &r.outIf, &r.outIfName, &r.outIfAlias, &r.outIfSpeed},
 	} {
 		var info ifInfo
 		if side.index != 0 {
@@ -254,6 +257,7 @@ func (r *flowRows) columns() []column {
 		{"src_as", r.srcAS}, {"dst_as", r.dstAS}, {"src_mask", r.srcMask}, {"dst_mask", r.dstMask},
 		{"application", r.application},
 	}
+	c = append(c, r.basis.columns()...)
 	c = append(c, r.src.columns()...)
 	c = append(c, r.dst.columns()...)
 	return append(c, r.kafka.columns()...)

@@ -79,6 +79,12 @@ type Configuration struct {
 	// byte counted downstream.
 	MaxSamplingRate uint64 `yaml:"max_sampling_rate"`
 
+	// SFlowByteBasis is what an sFlow sample's bytes count: "ip" (the IP
+	// packet, as NetFlow and IPFIX count it: mixed exporters and SNMP
+	// reconciliation then agree) or "frame" (the layer-2 frame, as sFlow
+	// reports it). Each flow says which it got (byte_basis).
+	SFlowByteBasis string `yaml:"sflow_byte_basis"`
+
 	// Applications adds to or replaces the IANA port → application map:
 	// keys are "tcp/8443", "udp/5353" or "any/9000", values the name.
 	Applications map[string]string `yaml:"applications"`
@@ -109,6 +115,7 @@ func DefaultConfiguration() Configuration {
 		MaxTemplateBytes:        16 << 20,
 		DefaultSamplingRate:     1,
 		MaxSamplingRate:         1 << 20,
+		SFlowByteBasis:          byteBasisIP,
 	}
 }
 
@@ -138,6 +145,7 @@ func (c Configuration) Validate() error {
 			"must hold at least one template of max_template_fields (%d bytes)", templateCost(c.MaxTemplateFields)),
 		config.Check(c.DefaultSamplingRate > 0, "flow_collector.default_sampling_rate", "must be positive"),
 		config.Check(c.MaxSamplingRate > 0, "flow_collector.max_sampling_rate", "must be positive"),
+		config.Check(c.SFlowByteBasis == byteBasisIP || c.SFlowByteBasis == byteBasisFrame, "flow_collector.sflow_byte_basis", "must be %q or %q", byteBasisIP, byteBasisFrame),
 		config.Check(c.DefaultSamplingRate <= c.MaxSamplingRate, "flow_collector.default_sampling_rate", "above max_sampling_rate (%d)", c.MaxSamplingRate),
 	)
 	for i, n := range c.ExporterNetworks {

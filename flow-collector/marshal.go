@@ -44,11 +44,18 @@ func appendFlow(b []byte, f *record.Flow) []byte {
 		b = protowire.AppendTag(b, 30, protowire.BytesType)
 		b = protowire.AppendString(b, f.Application)
 	}
+	b = appendVarintField(b, 40, uint64(f.TimeBasis))
+	b = appendVarintField(b, 41, protowire.EncodeZigZag(f.ExporterClockSkewNs))
+	b = appendVarintField(b, 42, uint64(f.InIfKind))
+	b = appendVarintField(b, 43, uint64(f.InIfDetail))
+	b = appendVarintField(b, 44, uint64(f.OutIfKind))
+	b = appendVarintField(b, 45, uint64(f.OutIfDetail))
+	b = appendVarintField(b, 46, uint64(f.ByteBasis))
 	return b
 }
 
 // maxFlowSize bounds appendFlow's output apart from the application name.
-const maxFlowSize = 29*(2+10) + 3*16
+const maxFlowSize = 36*(2+10) + 3*16
 
 func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {

@@ -2,6 +2,7 @@ package flowcollector
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"testing"
 
@@ -36,6 +37,10 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 		Proto: ^uint32(0), TcpFlags: ^uint32(0), Etype: ^uint32(0), IpTos: ^uint32(0), Bytes: ^uint64(0), Packets: ^uint64(0),
 		SrcVlan: ^uint32(0), DstVlan: ^uint32(0), NextHop: bytes.Repeat([]byte{0xff}, 16), SrcAs: ^uint32(0), DstAs: ^uint32(0),
 		SrcMask: ^uint32(0), DstMask: ^uint32(0), Application: "kubernetes-api",
+		TimeBasis: record.TimeBasis_TIME_BASIS_RECEIVED, ExporterClockSkewNs: math.MinInt64,
+		InIfKind: record.InterfaceKind_INTERFACE_KIND_MULTIPLE, InIfDetail: ^uint32(0),
+		OutIfKind: record.InterfaceKind_INTERFACE_KIND_DISCARDED, OutIfDetail: ^uint32(0),
+		ByteBasis: record.ByteBasis_BYTE_BASIS_FRAME,
 	}
 	flows := []*record.Flow{maxed, {}}
 	for _, name := range []string{"softflowd-ipfix", "pmacct-nfprobe-v9"} {
@@ -58,4 +63,4 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 }
 
 // marshaledFields lists the field numbers appendFlow writes.
-var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30}
+var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 40, 41, 42, 43, 44, 45, 46}

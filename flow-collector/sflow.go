@@ -146,25 +146,14 @@ func (d *decoder) handleSFlow(data []byte, src netip.Addr, now time.Time) {
 		switch s := s.(type) {
 		case sflow.FlowSample:
 			rate = d.sflowRate(e, &h, uint64(s.SamplingRate))
-			in, out := s.Input&0x3fffffff, s.Output&0x3fffffff
-			if s.Input>>30 != 0 {
-				in = 0
-			}
-			if s.Output>>30 != 0 {
-				out = 0
-			}
+			in, out := compactSFlowIf(s.Input), compactSFlowIf(s.Output)
 			if d.mapSFlowSample(e, &h, rate, in, out, s.Records) {
 				flows++
 			}
 		case sflow.ExpandedFlowSample:
 			rate = d.sflowRate(e, &h, uint64(s.SamplingRate))
-			in, out := s.InputIfValue, s.OutputIfValue
-			if s.InputIfFormat != 0 {
-				in = 0
-			}
-			if s.OutputIfFormat != 0 {
-				out = 0
-			}
+			in := decodeSFlowIf(s.InputIfFormat, s.InputIfValue)
+			out := decodeSFlowIf(s.OutputIfFormat, s.OutputIfValue)
 			if d.mapSFlowSample(e, &h, rate, in, out, s.Records) {
 				flows++
 			}
@@ -182,11 +171,13 @@ func (d *decoder) sflowRate(e *exporter, h *packetHeader, announced uint64) uint
 
 // mapSFlowSample maps one flow sample and publishes it; false when the
 // sample held nothing to describe a flow or was refused.
-func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, out uint32, recs []sflow.FlowRecord) bool {
+func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, out sflowIf, recs []sflow.FlowRecord) bool {
 	f := d.resetFlow(e, h)
+	// Flow samples carry no time: the receive time is the flow's.
 	f.TimeFlowStartNs, f.TimeFlowEndNs = h.recvNs, h.recvNs
+	f.TimeBasis = record.TimeBasis_TIME_BASIS_RECEIVED
 	f.SamplingRate = rate
-	f.InIf, f.OutIf = in, out
+	setSFlowIfs(f, in, out)
 	f.Packets = 1
 	f.Direction = record.FlowDirection_FLOW_DIRECTION_INGRESS
 	seen := false
@@ -194,15 +185,11 @@ func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, 
 	for _, r := range recs {
 		switch v := r.Data.(type) {
 		case sflow.SampledHeader:
-			f.Bytes = uint64(v.FrameLength)
-			if v.Stripped < v.FrameLength {
-				// Stripped bytes (the FCS, usually) were not on the wire
-				// as payload; frame_length counts them.
-				f.Bytes = uint64(v.FrameLength - v.Stripped)
-			}
-			if err := d.parseSampledHeader(f, v.Protocol, v.HeaderData); err != nil {
+			l, err := d.parseSampledHeader(f, v.Protocol, v.HeaderData)
+			if err != nil {
 				d.fail(e, errKindSFlowHeader, err)
 			}
+			f.Bytes, f.ByteBasis = d.c.sflowBytes(v.FrameLength, v.Stripped, l)
 			seen, haveHeader = true, true
 		case sflow.SampledIPv4:
 			if !haveHeader {
@@ -219,7 +206,7 @@ func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, 
 				f.Etype = v.EthType
 			}
 			if f.Bytes == 0 {
-				f.Bytes = uint64(v.Length)
+				f.Bytes, f.ByteBasis = d.c.sflowEthernetBytes(v.Length)
 			}
 		case sflow.ExtendedSwitch:
 			f.SrcVlan, f.DstVlan = v.SrcVlan, v.DstVlan
@@ -261,55 +248,63 @@ const (
 var errHeaderShort = errors.New("sampled header too short")
 
 // parseSampledHeader reads Ethernet (with up to two VLAN tags), IPv4 or
-// IPv6 and the transport ports from the first bytes of a sampled packet.
-func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) error {
+// IPv6 and the transport ports from the first bytes of a sampled packet,
+// and returns the lengths it found (zero when it did not get that far).
+func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) (headerLengths, error) {
+	var l headerLengths
 	etype := uint16(0)
 	switch proto {
 	case headerEthernet:
 		if len(b) < 14 {
-			return errHeaderShort
+			return l, errHeaderShort
 		}
 		etype = binary.BigEndian.Uint16(b[12:])
 		b = b[14:]
+		l.l2 = 14
 		for tags := 0; (etype == 0x8100 || etype == 0x88a8) && tags < 2; tags++ {
 			if len(b) < 4 {
-				return errHeaderShort
+				return l, errHeaderShort
 			}
 			if f.SrcVlan == 0 {
 				f.SrcVlan = uint32(binary.BigEndian.Uint16(b) & 0x0fff)
 			}
 			etype = binary.BigEndian.Uint16(b[2:])
 			b = b[4:]
+			l.l2 += 4
 		}
 	case headerIPv4:
 		etype = 0x0800
 	case headerIPv6:
 		etype = 0x86dd
 	default:
-		return nil // another link layer: the sample still counts
+		return l, nil // another link layer: the sample still counts
 	}
 	f.Etype = uint32(etype)
 	var l4 []byte
 	switch etype {
 	case 0x0800:
 		if len(b) < 20 {
-			return errHeaderShort
+			return l, errHeaderShort
 		}
 		ihl := int(b[0]&0x0f) * 4
 		if ihl < 20 || len(b) < ihl {
-			return errHeaderShort
+			return l, errHeaderShort
 		}
+		l.ip = uint32(binary.BigEndian.Uint16(b[2:]))
 		f.IpTos = uint32(b[1])
 		f.Proto = uint32(b[9])
 		f.SrcIp = setIP(&d.src, b[12:16])
 		f.DstIp = setIP(&d.dst, b[16:20])
 		if binary.BigEndian.Uint16(b[6:])&0x1fff != 0 {
-			return nil // a later fragment carries no ports
+			return l, nil // a later fragment carries no ports
 		}
 		l4 = b[ihl:]
 	case 0x86dd:
 		if len(b) < 40 {
-			return errHeaderShort
+			return l, errHeaderShort
+		}
+		if payload := uint32(binary.BigEndian.Uint16(b[4:])); payload != 0 { // 0: a jumbogram
+			l.ip = 40 + payload
 		}
 		f.IpTos = uint32(binary.BigEndian.Uint16(b) >> 4 & 0xff)
 		next := b[6]
@@ -322,21 +317,21 @@ func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) err
 			switch next {
 			case 0, 43, 60: // hop-by-hop, routing, destination options
 				if len(b) < 8 {
-					return errHeaderShort
+					return l, errHeaderShort
 				}
-				l := 8 + int(b[1])*8
-				if len(b) < l {
-					return errHeaderShort
+				n := 8 + int(b[1])*8
+				if len(b) < n {
+					return l, errHeaderShort
 				}
-				next, b = b[0], b[l:]
+				next, b = b[0], b[n:]
 				continue
 			case 44: // fragment
 				if len(b) < 8 {
-					return errHeaderShort
+					return l, errHeaderShort
 				}
 				if binary.BigEndian.Uint16(b[2:])&0xfff8 != 0 {
 					f.Proto = uint32(b[0])
-					return nil
+					return l, nil
 				}
 				next, b = b[0], b[8:]
 				continue
@@ -346,7 +341,7 @@ func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) err
 		f.Proto = uint32(next)
 		l4 = b
 	default:
-		return nil
+		return l, nil
 	}
 	switch f.Proto {
 	case protoTCP:
@@ -364,5 +359,5 @@ func (d *decoder) parseSampledHeader(f *record.Flow, proto uint32, b []byte) err
 			f.DstPort = uint32(l4[0])<<8 | uint32(l4[1])
 		}
 	}
-	return nil
+	return l, nil
 }
