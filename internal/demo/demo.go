@@ -160,7 +160,7 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	if err := WaitLog(sctx, ns, "netstrata running"); err != nil {
 		return err
 	}
-	if !Healthy(ctx, fmt.Sprintf("127.0.0.1:%d", lab.Settings.Ports.NPMAgent)) {
+	if !Serving(ctx, fmt.Sprintf("127.0.0.1:%d", lab.Settings.Ports.NPMAgent)) {
 		lab.Missing["sockets"] = "the eBPF agent is off: " + agentOffReason(ns.Output())
 	}
 	if err := WaitHealthy(sctx, fmt.Sprintf("127.0.0.1:%d", lab.Settings.Ports.API)); err != nil {

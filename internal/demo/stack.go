@@ -35,19 +35,28 @@ func WaitLog(ctx context.Context, p *Process, want string) error {
 }
 
 // Healthy reports whether http://addr/healthz answers 200.
-func Healthy(ctx context.Context, addr string) bool {
+func Healthy(ctx context.Context, addr string) bool { return healthz(ctx, addr) == http.StatusOK }
+
+// Serving reports whether http://addr/healthz answers at all: a component
+// that could not start has no listener, while a running one may answer
+// 503 for a check of another component of its process (the API waiting
+// for the correlator's database, say).
+func Serving(ctx context.Context, addr string) bool { return healthz(ctx, addr) != 0 }
+
+// healthz is the status of http://addr/healthz, 0 when nothing answers.
+func healthz(ctx context.Context, addr string) int {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
 	if err != nil {
-		return false
+		return 0
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return 0
 	}
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return resp.StatusCode
 }
 
 // WaitHealthy waits until addr's /healthz answers 200.
