@@ -33,6 +33,18 @@ var flowFilterParams = []paramSpec{
 	{Name: "node", Type: "string", Description: "Kubernetes node of the source or destination pod."},
 	{Name: "pod", Type: "string", Description: "Source or destination pod name."},
 	{Name: "namespace", Type: "string", Description: "Source or destination pod namespace."},
+	{Name: "as", Type: "integer", Maximum: 1<<32 - 1, Description: "Source or destination AS number (the exporter's when it sent one, else the IP database's)."},
+	{Name: "src_as", Type: "integer", Maximum: 1<<32 - 1, Description: "Source AS number."},
+	{Name: "dst_as", Type: "integer", Maximum: 1<<32 - 1, Description: "Destination AS number."},
+	paramCountry("country", "Source or destination country"),
+	paramCountry("src_country", "Source country"),
+	paramCountry("dst_country", "Destination country"),
+}
+
+// paramCountry is a country filter: an ISO 3166-1 alpha-2 code, either case.
+func paramCountry(name, what string) paramSpec {
+	return paramSpec{Name: name, Type: "string", Pattern: "^[A-Za-z]{2}$",
+		Description: what + ": ISO 3166-1 alpha-2 code (e.g. US), from the IP database."}
 }
 
 // socketFilterParams are the filters of the socket endpoints.
@@ -99,7 +111,33 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 	}
 	err = nameFilters(p, q, []filter{{"app", "application = %s"}, {"node", "src_node = %s OR dst_node = %s"},
 		{"pod", "src_pod = %s OR dst_pod = %s"}, {"namespace", "src_namespace = %s OR dst_namespace = %s"}})
-	return needRaw, err
+	if err != nil {
+		return false, err
+	}
+	return needRaw, networkFilters(p, q)
+}
+
+// networkFilters adds the AS and country filters.
+func networkFilters(p *params, q *query) error {
+	for _, f := range []filter{{"as", "src_as = %s OR dst_as = %s"}, {"src_as", "src_as = %s"}, {"dst_as", "dst_as = %s"}} {
+		n, ok, err := p.uint(f.param, 1<<32-1)
+		if err != nil {
+			return err
+		}
+		if ok {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt32", uint32(n))))
+		}
+	}
+	for _, f := range []filter{{"country", "src_country = %s OR dst_country = %s"}, {"src_country", "src_country = %s"}, {"dst_country", "dst_country = %s"}} {
+		v, err := p.matching(paramCountry(f.param, ""))
+		if err != nil {
+			return err
+		}
+		if v != "" {
+			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", strings.ToUpper(v))))
+		}
+	}
+	return nil
 }
 
 // socketFilters turns the socket filter parameters into conditions on

@@ -29,6 +29,9 @@ type dimension struct {
 
 const exporterName = "if(@0 != '', toString(@0), " + "replaceRegexpOne(toString($0), '^::ffff:', '')" + ")"
 
+// asName shows an AS as "AS15169 Google LLC", or "" (none) for AS 0.
+const asName = "if($0 = 0, '', concat('AS', toString($0), if(@0 != '', concat(' ', @0), '')))"
+
 // topNDimensions maps each `by` value to its SQL. The keys of this map
 // are the only dimension names accepted; the values are constants.
 var topNDimensions = map[string]dimension{
@@ -48,6 +51,11 @@ var topNDimensions = map[string]dimension{
 	"dst_namespace": {cols: []string{"dst_namespace"}, display: "toString($0)"},
 	"src_node":      {cols: []string{"src_node"}, display: "toString($0)"},
 	"dst_node":      {cols: []string{"dst_node"}, display: "toString($0)"},
+	// An AS by number and name; a country by its ISO 3166-1 code.
+	"src_as":      {cols: []string{"src_as"}, names: []string{"any(src_as_name)"}, display: asName},
+	"dst_as":      {cols: []string{"dst_as"}, names: []string{"any(dst_as_name)"}, display: asName},
+	"src_country": {cols: []string{"src_country"}, display: "toString($0)"},
+	"dst_country": {cols: []string{"dst_country"}, display: "toString($0)"},
 	// A session: protocol and both ends with their ports, unfolded.
 	"five_tuple": {cols: []string{"proto", "src_ip", "src_port", "dst_ip", "dst_port"}, raw: true,
 		display: "concat(multiIf($0 = 6, 'tcp', $0 = 17, 'udp', $0 = 1, 'icmp', toString($0)), ' ', " + ipText("$1") + ", ':', toString($2), ' → ', " + ipText("$3") + ", ':', toString($4))"},

@@ -39,6 +39,8 @@ type Configuration struct {
 	// MaxInterfaces and MaxPodIPs bound the caches' memory.
 	MaxInterfaces int `yaml:"max_interfaces"`
 	MaxPodIPs     int `yaml:"max_pod_ips"`
+	// IPDB is the AS and country enrichment of flows.
+	IPDB IPDBConfiguration `yaml:"ipdb"`
 	// Schema holds the tables' retention.
 	Schema schema.Options `yaml:"schema"`
 }
@@ -56,6 +58,7 @@ func DefaultConfiguration() Configuration {
 		PodHistory:        24 * time.Hour,
 		MaxInterfaces:     1_000_000,
 		MaxPodIPs:         1_000_000,
+		IPDB:              defaultIPDBConfiguration(),
 		Schema:            schema.DefaultOptions(),
 	}
 }
@@ -92,6 +95,9 @@ func (c Configuration) Validate() error {
 	}
 	if c.MaxPodIPs < 1 {
 		errs = append(errs, errors.New("correlator.max_pod_ips: must be positive"))
+	}
+	if err := c.IPDB.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Schema.Validate("correlator.schema"); err != nil {
 		errs = append(errs, err)

@@ -30,6 +30,7 @@ type Component struct {
 
 	ifs  *interfaceCache
 	pods *podCache
+	as   *asEnricher
 	dlq  *bus.Producer
 
 	mu       sync.Mutex
@@ -77,6 +78,9 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		types:        map[string][]clickhouse.ColumnNameAndType{},
 	}
 	var err error
+	if c.as, err = newASEnricher(cfg.IPDB, r.Registry); err != nil {
+		return nil, err
+	}
 	if c.m, err = newMetrics(r.Registry, func() (float64, float64) { return float64(c.ifs.len()), float64(c.pods.len()) }); err != nil {
 		return nil, err
 	}
@@ -96,7 +100,11 @@ func (c *Component) Start(ctx context.Context) error {
 	if err := c.dlq.Start(ctx); err != nil {
 		return err
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
+	go func() {
+		defer c.wg.Done()
+		c.as.run(ctx, c.r)
+	}()
 	go func() {
 		defer c.wg.Done()
 		if err := c.connect(ctx); err != nil {

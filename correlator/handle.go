@@ -237,6 +237,7 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 	first, last := int64(-1), int64(-1)
 	var ifs interfaceView
 	var pods podView
+	asdb := c.as.db()
 	if pb.Topic == record.TopicFlows || pb.Topic == record.TopicSockets {
 		ifs, pods = c.ifs.view(), c.pods.view()
 		defer ifs.release()
@@ -265,7 +266,7 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 		switch pb.Topic {
 		case record.TopicFlows:
 			if err = unmarshal(rec.Value, &flow); err == nil {
-				err = b.flows.add(&flow, o, ifs, pods, &b.enrich)
+				err = b.flows.add(&flow, o, ifs, pods, asdb, &b.enrich)
 			}
 		case record.TopicSockets:
 			if err = unmarshal(rec.Value, &sock); err == nil {

@@ -3,6 +3,7 @@ package correlator
 import (
 	"slices"
 
+	"github.com/netstrata/netstrata/internal/ipdb"
 	"github.com/netstrata/netstrata/internal/record"
 )
 
@@ -91,7 +92,7 @@ type flowRows struct {
 	exporterName                      []string
 	observationDomain, sequence       []uint32
 	samplingRate, bytes, packets      []uint64
-	inIf, outIf, srcAS, dstAS         []uint32
+	inIf, outIf                       []uint32
 	inIfName, inIfAlias, outIfName    []string
 	outIfAlias, application           []string
 	inIfSpeed, outIfSpeed             []uint64
@@ -100,11 +101,13 @@ type flowRows struct {
 	proto, ipTos, srcMask, dstMask    []uint8
 	basis                             flowBasisCols
 	src, dst                          podCols
+	srcNet, dstNet                    asCols
 	kafka                             kafkaCols
 }
 
 func newFlowRows() *flowRows {
-	return &flowRows{src: podCols{prefix: "src", withNode: true}, dst: podCols{prefix: "dst", withNode: true}}
+	return &flowRows{src: podCols{prefix: "src", withNode: true}, dst: podCols{prefix: "dst", withNode: true},
+		srcNet: asCols{prefix: "src"}, dstNet: asCols{prefix: "dst"}}
 }
 
 func (r *flowRows) len() int { return len(r.timeReceived) }
@@ -125,7 +128,7 @@ func (r *flowRows) reserve(n int) {
 	for _, s := range []*[]string{&r.exporterName, &r.inIfName, &r.inIfAlias, &r.outIfName, &r.outIfAlias, &r.application} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[]uint32{&r.observationDomain, &r.sequence, &r.inIf, &r.outIf, &r.srcAS, &r.dstAS} {
+	for _, s := range []*[]uint32{&r.observationDomain, &r.sequence, &r.inIf, &r.outIf} {
 		*s = slices.Grow(*s, n)
 	}
 	for _, s := range []*[]uint64{&r.samplingRate, &r.bytes, &r.packets, &r.inIfSpeed, &r.outIfSpeed} {
@@ -140,10 +143,12 @@ func (r *flowRows) reserve(n int) {
 	r.basis.reserve(n)
 	r.src.reserve(n)
 	r.dst.reserve(n)
+	r.srcNet.reserve(n)
+	r.dstNet.reserve(n)
 	r.kafka.reserve(n)
 }
 
-func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView, n *enrichCounts) error {
+func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView, nets *ipdb.DB, n *enrichCounts) error {
 	exporter, e1 := ip16(f.ExporterIp, "exporter_ip")
 	src, e2 := ip16(f.SrcIp, "src_ip")
 	dst, e3 := ip16(f.DstIp, "dst_ip")
@@ -218,13 +223,13 @@ func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView
 	r.srcVlan = append(r.srcVlan, svlan)
 	r.dstVlan = append(r.dstVlan, dvlan)
 	r.nextHop = append(r.nextHop, hop)
-	r.srcAS = append(r.srcAS, f.SrcAs)
-	r.dstAS = append(r.dstAS, f.DstAs)
 	r.srcMask = append(r.srcMask, smask)
 	r.dstMask = append(r.dstMask, dmask)
 	r.application = append(r.application, f.Application)
 	r.src.add(lookupPod(pods, src, received, n))
 	r.dst.add(lookupPod(pods, dst, received, n))
+	r.srcNet.add(nets, src, f.SrcAs)
+	r.dstNet.add(nets, dst, f.DstAs)
 	r.kafka.add(o)
 	return nil
 }
@@ -254,12 +259,14 @@ func (r *flowRows) columns() []column {
 		{"src_port", r.srcPort}, {"dst_port", r.dstPort}, {"proto", r.proto}, {"tcp_flags", r.tcpFlags},
 		{"etype", r.etype}, {"ip_tos", r.ipTos}, {"bytes", r.bytes}, {"packets", r.packets},
 		{"src_vlan", r.srcVlan}, {"dst_vlan", r.dstVlan}, {"next_hop", r.nextHop},
-		{"src_as", r.srcAS}, {"dst_as", r.dstAS}, {"src_mask", r.srcMask}, {"dst_mask", r.dstMask},
+		{"src_mask", r.srcMask}, {"dst_mask", r.dstMask},
 		{"application", r.application},
 	}
 	c = append(c, r.basis.columns()...)
 	c = append(c, r.src.columns()...)
 	c = append(c, r.dst.columns()...)
+	c = append(c, r.srcNet.columns()...)
+	c = append(c, r.dstNet.columns()...)
 	return append(c, r.kafka.columns()...)
 }
 

@@ -47,8 +47,8 @@ func Migrations(o Options) []store.Migration {
 		{Version: 7, Name: "flow rollups as AggregatingMergeTree, compact parts", Run: d.upgradeToV7},
 		{Version: 8, Name: "interface tables keyed by device", Run: d.upgradeToV8},
 		{Version: 9, Name: "SNMP engine ID of a device", Statements: []string{ifStatsEngineID}},
-		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
 		{Version: 10, Name: "flow time, interface and byte basis", Statements: []string{flowBasis}},
+		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
 	}
 }
 
