@@ -25,5 +25,7 @@ fi
 if command -v systemctl >/dev/null 2>&1; then systemctl stop snmpd >/dev/null 2>&1 || true; fi
 pkill -x snmpd >/dev/null 2>&1 || true
 
-# The embedded ClickHouse engine (downloaded and verified, never committed).
+# The embedded ClickHouse engine and the IP (AS, country) databases
+# (downloaded and verified, never committed).
 bash scripts/fetch-chdb.sh >/dev/null
+bash scripts/fetch-ipdb.sh >/dev/null
