@@ -212,7 +212,7 @@ func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
 		sysUptime: p.SysUptime,
 		recvNs:    uint64(now.UnixNano()),
 	}
-	e.checkSequence(seqKey{5, h.domain}, p.FlowSequence, p.FlowSequence+uint32(len(p.Records)))
+	e.checkSequence(seqKey{5, h.domain}, p.FlowSequence, seqUnits{data: uint32(len(p.Records))})
 	// The top two bits are the sampling mode, the rest the interval.
 	if interval := uint64(p.SamplingInterval & 0x3fff); interval > 1 {
 		e.learnSampling(samplingKey{5, h.domain, 0}, interval)

@@ -24,7 +24,7 @@ type exporter struct {
 	recent    atomic.Uint64 // datagrams since the last label ranking
 
 	mu       sync.Mutex
-	seq      map[seqKey]uint32      // next expected sequence number
+	seq      map[seqKey]*seqStream  // sequence state per protocol and domain
 	sampling map[samplingKey]uint64 // learnt from options data and v5 headers
 	sysInit  map[uint32]uint64      // IPFIX systemInitTimeMilliseconds per domain
 	pending  []pendingSet
@@ -61,7 +61,7 @@ func (c *Component) newExporter(addr netip.Addr) *exporter {
 		addr:     addr,
 		ip:       record.IPBytes(addr),
 		override: c.sampling.override(addr),
-		seq:      map[seqKey]uint32{},
+		seq:      map[seqKey]*seqStream{},
 		sampling: map[samplingKey]uint64{},
 		sysInit:  map[uint32]uint64{},
 	}
@@ -86,33 +86,6 @@ func (e *exporter) gone() bool {
 	e.templates.mu.RLock()
 	defer e.templates.mu.RUnlock()
 	return e.templates.gone
-}
-
-// checkSequence tracks export sequence numbers and counts what was lost.
-// next is the sequence number the following datagram should carry.
-// Reordered or restarted streams reset the expectation without counting.
-func (e *exporter) checkSequence(k seqKey, seq, next uint32) {
-	e.mu.Lock()
-	want, seen := e.seq[k]
-	if !seen && len(e.seq) >= maxDomainState {
-		clear(e.seq) // hostile or broken exporter cycling through domains
-	}
-	e.seq[k] = next
-	e.mu.Unlock()
-	if !seen || seq == want {
-		return
-	}
-	if gap := seq - want; gap < 1<<20 {
-		e.metrics().sequenceLost.Add(float64(gap))
-	}
-}
-
-// forgetSequence drops the expectation when a datagram's successor
-// cannot be predicted.
-func (e *exporter) forgetSequence(k seqKey) {
-	e.mu.Lock()
-	delete(e.seq, k)
-	e.mu.Unlock()
 }
 
 // learnSysInit records an IPFIX domain's systemInitTimeMilliseconds.

@@ -18,7 +18,9 @@ type exporterMetrics struct {
 	errors          *prometheus.CounterVec // by kind
 	unknownTemplate prometheus.Counter
 	sequenceLost    prometheus.Counter
+	nonRFCNumbering prometheus.Gauge
 	samplingRate    prometheus.Gauge
+	clockSkew       prometheus.Gauge
 }
 
 // exporterLabels bounds the exporter label of the per-exporter metrics:
@@ -49,7 +51,9 @@ func (l *exporterLabels) curry(label string) *exporterMetrics {
 		errors:          l.m.decodeErrors.MustCurryWith(ls),
 		unknownTemplate: l.m.unknownTemplate.WithLabelValues(label),
 		sequenceLost:    l.m.sequenceLost.WithLabelValues(label),
+		nonRFCNumbering: l.m.nonRFCNumbering.WithLabelValues(label),
 		samplingRate:    l.m.samplingRate.WithLabelValues(label),
+		clockSkew:       l.m.clockSkew.WithLabelValues(label),
 	}
 }
 
@@ -60,7 +64,9 @@ func (l *exporterLabels) deleteSeries(label string) {
 	l.m.decodeErrors.DeletePartialMatch(ls)
 	l.m.unknownTemplate.DeletePartialMatch(ls)
 	l.m.sequenceLost.DeletePartialMatch(ls)
+	l.m.nonRFCNumbering.DeletePartialMatch(ls)
 	l.m.samplingRate.DeletePartialMatch(ls)
+	l.m.clockSkew.DeletePartialMatch(ls)
 }
 
 // attach gives a new exporter its own label if there is room.

@@ -14,7 +14,9 @@ type metrics struct {
 	decodeErrors    *prometheus.CounterVec
 	unknownTemplate *prometheus.CounterVec
 	sequenceLost    *prometheus.CounterVec
+	nonRFCNumbering *prometheus.GaugeVec
 	samplingRate    *prometheus.GaugeVec
+	clockSkew       *prometheus.GaugeVec
 	dropped         *prometheus.CounterVec
 	pending         *prometheus.CounterVec
 	receiveBuffer   *prometheus.GaugeVec
@@ -45,7 +47,13 @@ func newMetrics() *metrics {
 			Name: n("unknown_template_sets_total"), Help: "Data sets that arrived before their template.",
 		}, []string{"exporter"}),
 		sequenceLost: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: n("sequence_lost_total"), Help: "Export units lost according to sequence numbers (v5/IPFIX: records, v9/sFlow: datagrams).",
+			Name: n("sequence_lost_total"), Help: "Export units lost according to sequence numbers (v5: flows; IPFIX: data records; v9: export packets; sFlow: datagrams), read the way the exporter numbers them (see sequence_non_rfc_domains).",
+		}, []string{"exporter"}),
+		nonRFCNumbering: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: n("sequence_non_rfc_domains"), Help: "Observation domains (v9 source IDs, sFlow sub-agents) whose sequence numbers the exporter consistently numbers other than its RFC says, e.g. counting its own message's records (softflowd's IPFIX); losses are counted their way.",
+		}, []string{"exporter"}),
+		clockSkew: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: n("exporter_clock_skew_seconds"), Help: "Receive time minus the exporter's export time, smoothed: positive when the exporter's clock is behind. Past flow_collector.clock_skew_threshold flows are placed by it (or at receive time) and a warning is logged.",
 		}, []string{"exporter"}),
 		samplingRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: n("sampling_rate"), Help: "Sampling rate of the exporter's latest flow.",
@@ -78,7 +86,7 @@ func newMetrics() *metrics {
 
 func (m *metrics) register(reg prometheus.Registerer) error {
 	return telemetry.Register(reg, &m.datagrams, &m.flows, &m.decodeErrors, &m.unknownTemplate,
-		&m.sequenceLost, &m.samplingRate, &m.dropped, &m.pending, &m.receiveBuffer, &m.kernelDrops,
+		&m.sequenceLost, &m.nonRFCNumbering, &m.clockSkew, &m.samplingRate, &m.dropped, &m.pending, &m.receiveBuffer, &m.kernelDrops,
 		&m.templatesRefused, &m.templatesEvicted, &m.templates, &m.templateBytes,
 		&m.exportersEvicted, &m.exporters, &m.recordsRefused)
 }

@@ -205,11 +205,13 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 		h.seq = binary.BigEndian.Uint32(data[8:])
 		h.domain = binary.BigEndian.Uint32(data[12:])
 	}
-	records, unknown := 0, 0
+	var units seqUnits
+	unknown := 0
 	for off+4 <= len(data) {
 		l := int(binary.BigEndian.Uint16(data[off+2:]))
 		n, known := d.decodeSet(e, &h, data[off:off+l], now)
-		records += n
+		units.data += uint32(n.data)
+		units.options += uint32(n.options)
 		if !known {
 			unknown++
 		}
@@ -223,9 +225,9 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 	k := seqKey{version, h.domain}
 	switch {
 	case version == 9:
-		e.checkSequence(k, h.seq, h.seq+1)
+		e.checkSequence(k, h.seq, seqUnits{data: 1})
 	case unknown == 0:
-		e.checkSequence(k, h.seq, h.seq+uint32(records))
+		e.checkSequence(k, h.seq, units)
 	default:
 		e.forgetSequence(k)
 	}
@@ -234,35 +236,38 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 	}
 }
 
+// setRecords counts the data records of a set.
+type setRecords struct{ data, options int }
+
 // decodeSet decodes one set (header included) and returns the data
 // records it held, and false when its template is unknown (the set is
 // then kept waiting for it).
-func (d *decoder) decodeSet(e *exporter, h *packetHeader, set []byte, now time.Time) (int, bool) {
+func (d *decoder) decodeSet(e *exporter, h *packetHeader, set []byte, now time.Time) (setRecords, bool) {
 	id := binary.BigEndian.Uint16(set)
 	if id < 256 {
 		if _, err := netflow.DecodeMessageCommonFlowSet(bytes.NewBuffer(set), e.templates, h.domain, h.version); err != nil {
 			d.fail(e, errorKind(err), err)
 		}
-		return 0, true
+		return setRecords{}, true
 	}
 	tpl, err := e.templates.GetTemplate(h.version, h.domain, id)
 	if err != nil {
 		d.c.pending.add(e, h, id, set[4:], now)
-		return 0, false
+		return setRecords{}, false
 	}
 	if t, ok := tpl.(netflow.TemplateRecord); ok {
-		return d.decodeDataSet(e, h, t.Fields, set[4:]), true
+		return setRecords{data: d.decodeDataSet(e, h, t.Fields, set[4:])}, true
 	}
 	fs, err := netflow.DecodeMessageCommonFlowSet(bytes.NewBuffer(set), e.templates, h.domain, h.version)
 	if err != nil {
 		d.fail(e, errorKind(err), err)
-		return 0, true
+		return setRecords{}, true
 	}
 	if o, ok := fs.(netflow.OptionsDataFlowSet); ok {
 		d.learnOptions(e, h, o.Records)
-		return len(o.Records), true
+		return setRecords{options: len(o.Records)}, true
 	}
-	return 0, true
+	return setRecords{}, true
 }
 
 // decodeDataSet reads the records of a data set with its template's

@@ -139,7 +139,7 @@ func (d *decoder) handleSFlow(data []byte, src netip.Addr, now time.Time) {
 		recvNs:   uint64(now.UnixNano()),
 	}
 	h.exportNs = h.recvNs
-	e.checkSequence(seqKey{sflowSeqVersion, h.domain}, p.SequenceNumber, p.SequenceNumber+1)
+	e.checkSequence(seqKey{sflowSeqVersion, h.domain}, p.SequenceNumber, seqUnits{data: 1})
 	flows := 0
 	var rate uint64
 	for _, s := range p.Samples {
