@@ -2,12 +2,14 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -39,6 +41,9 @@ func newGaps(r *telemetry.Reporter) (*gaps, error) {
 // restart is seen too.
 func (g *gaps) seed(ctx context.Context, adm *kadm.Client, group string) error {
 	offsets, err := adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return nil // a new group: nothing handled yet
+	}
 	if err != nil {
 		return fmt.Errorf("fetch committed offsets of %s: %w", group, err)
 	}

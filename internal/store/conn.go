@@ -18,7 +18,10 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, name string) error {
 	if exists == 1 {
 		return nil
 	}
-	return conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+name)
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+name); err != nil {
+		return fmt.Errorf("database %s does not exist yet and this user cannot create it (the correlator does): %w", name, err)
+	}
+	return nil
 }
 
 // Open connects to ClickHouse and creates the database if it is missing.
