@@ -53,6 +53,7 @@ type asEnricher struct {
 	cfg      IPDBConfiguration
 	reloader atomic.Pointer[ipdb.Reloader]
 	reloads  *prometheus.CounterVec // result
+	failing  bool                   // the last check failed (only run's goroutine reads it)
 }
 
 func newASEnricher(cfg IPDBConfiguration, reg prometheus.Registerer) (*asEnricher, error) {
@@ -98,7 +99,7 @@ func (e *asEnricher) check(ctx context.Context, r *telemetry.Reporter) {
 	if ctx.Err() != nil {
 		return
 	}
-	r.SetHealth("ipdb", err)
+	e.report(r, err)
 	switch {
 	case err != nil:
 		e.reloads.WithLabelValues("failed").Inc()
@@ -107,6 +108,26 @@ func (e *asEnricher) check(ctx context.Context, r *telemetry.Reporter) {
 		s := e.db().Stats()
 		r.Log.Info("IP databases loaded", "ranges", s.Ranges, "asns", s.ASNs, "bytes", s.Bytes)
 	}
+}
+
+// report says in /healthz whether the databases are loaded. Without
+// them flows are still stored, only not enriched: a note, not a failure
+// that would take the correlator out of its Service. The change is logged
+// once.
+func (e *asEnricher) report(r *telemetry.Reporter, err error) {
+	if err == nil {
+		r.SetNote("ipdb", "AS and country databases loaded")
+		if e.failing {
+			r.Log.Info("IP databases available again")
+		}
+		e.failing = false
+		return
+	}
+	r.SetNote("ipdb", "not loaded, flows are stored without AS names and countries: "+err.Error())
+	if !e.failing {
+		r.Log.Warn("IP databases not loaded; flows are stored without AS names and countries", "error", err)
+	}
+	e.failing = true
 }
 
 // load makes the first Reloader, fetching the pinned packages when no

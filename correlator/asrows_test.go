@@ -1,12 +1,16 @@
 package correlator
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netstrata/netstrata/internal/ipdb"
+	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
 func TestExporterASWinsAndTheDatabaseNamesIt(t *testing.T) {
@@ -41,5 +45,26 @@ func TestExporterASWinsAndTheDatabaseNamesIt(t *testing.T) {
 	}
 	if c := a.columns(); len(c) != 3 || c[0].name != "dst_as" || c[1].name != "dst_as_name" || c[2].name != "dst_country" {
 		t.Errorf("columns %+v", c)
+	}
+}
+
+// TestMissingIPDatabasesLeaveTheCorrelatorHealthy: without the databases
+// flows are stored unenriched; /healthz says so in a note and stays ok.
+func TestMissingIPDatabasesLeaveTheCorrelatorHealthy(t *testing.T) {
+	cfg := defaultIPDBConfiguration()
+	cfg.ASNFiles = []string{filepath.Join(t.TempDir(), "missing.csv")}
+	cfg.CountryFiles = cfg.ASNFiles
+	r := telemetry.NewReporter(slog.New(slog.DiscardHandler)).Component("correlator")
+	e, err := newASEnricher(cfg, r.Registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.check(context.Background(), r)
+	ok, checks := r.Health.Status()
+	if !ok || checks["correlator/ipdb"] != "ok" {
+		t.Fatalf("missing databases made the correlator unhealthy: %v", checks)
+	}
+	if note := r.Health.Notes()["correlator/ipdb"]; !strings.Contains(note, "not loaded") {
+		t.Errorf("note %q does not say the databases are missing", note)
 	}
 }
