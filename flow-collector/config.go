@@ -85,6 +85,11 @@ type Configuration struct {
 	// reports it). Each flow says which it got (byte_basis).
 	SFlowByteBasis string `yaml:"sflow_byte_basis"`
 
+	// ClockSkewThreshold is how far an exporter's clock may be off the
+	// collector's (export time vs receive time) before a warning is
+	// logged and its flows are shifted by the measured skew.
+	ClockSkewThreshold time.Duration `yaml:"clock_skew_threshold"`
+
 	// Applications adds to or replaces the IANA port → application map:
 	// keys are "tcp/8443", "udp/5353" or "any/9000", values the name.
 	Applications map[string]string `yaml:"applications"`
@@ -116,6 +121,7 @@ func DefaultConfiguration() Configuration {
 		DefaultSamplingRate:     1,
 		MaxSamplingRate:         1 << 20,
 		SFlowByteBasis:          byteBasisIP,
+		ClockSkewThreshold:      2 * time.Second,
 	}
 }
 
@@ -146,6 +152,7 @@ func (c Configuration) Validate() error {
 		config.Check(c.DefaultSamplingRate > 0, "flow_collector.default_sampling_rate", "must be positive"),
 		config.Check(c.MaxSamplingRate > 0, "flow_collector.max_sampling_rate", "must be positive"),
 		config.Check(c.SFlowByteBasis == byteBasisIP || c.SFlowByteBasis == byteBasisFrame, "flow_collector.sflow_byte_basis", "must be %q or %q", byteBasisIP, byteBasisFrame),
+		config.Check(c.ClockSkewThreshold > 0, "flow_collector.clock_skew_threshold", "must be positive"),
 		config.Check(c.DefaultSamplingRate <= c.MaxSamplingRate, "flow_collector.default_sampling_rate", "above max_sampling_rate (%d)", c.MaxSamplingRate),
 	)
 	for i, n := range c.ExporterNetworks {

@@ -48,6 +48,9 @@ type decoder struct {
 	dst  [16]byte
 	nh   [16]byte
 	slab []byte
+	// skewNs is the clock skew of the exporter of the datagram (or
+	// pending set) being mapped.
+	skewNs int64
 
 	v5 netflowlegacy.PacketNetFlowV5
 	sf sflow.Packet
@@ -66,6 +69,7 @@ type packetHeader struct {
 	exportNs  uint64 // export time (v9 unix_secs, IPFIX export time, v5 unix time)
 	sysUptime uint32 // v5/v9 header, milliseconds
 	recvNs    uint64
+	skewNs    int64 // the exporter's clock skew measured when it arrived
 }
 
 // handle decodes one datagram received from `from` at `now`.
@@ -137,6 +141,9 @@ func (d *decoder) emit(e *exporter) bool {
 	}
 	if !d.c.checkRecord(e, f.Bytes, f.Packets, f.SamplingRate) {
 		return false
+	}
+	if f.TimeBasis != record.TimeBasis_TIME_BASIS_RECEIVED {
+		d.c.placeFlow(f, d.skewNs)
 	}
 	f.Application = d.c.apps.Classify(uint8(f.Proto), uint16(f.SrcPort), uint16(f.DstPort))
 	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application) {
@@ -212,6 +219,8 @@ func (d *decoder) handleV5(data []byte, e *exporter, now time.Time) {
 		sysUptime: p.SysUptime,
 		recvNs:    uint64(now.UnixNano()),
 	}
+	h.skewNs = e.observeClock(h.exportNs, h.recvNs)
+	d.skewNs = h.skewNs
 	e.checkSequence(seqKey{5, h.domain}, p.FlowSequence, seqUnits{data: uint32(len(p.Records))})
 	// The top two bits are the sampling mode, the rest the interval.
 	if interval := uint64(p.SamplingInterval & 0x3fff); interval > 1 {

@@ -23,11 +23,13 @@ type exporter struct {
 	lastSeen  atomic.Int64  // Unix ns of the latest datagram
 	recent    atomic.Uint64 // datagrams since the last label ranking
 
-	mu       sync.Mutex
-	seq      map[seqKey]*seqStream  // sequence state per protocol and domain
-	sampling map[samplingKey]uint64 // learnt from options data and v5 headers
-	sysInit  map[uint32]uint64      // IPFIX systemInitTimeMilliseconds per domain
-	pending  []pendingSet
+	mu        sync.Mutex
+	seq       map[seqKey]*seqStream  // sequence state per protocol and domain
+	sampling  map[samplingKey]uint64 // learnt from options data and v5 headers
+	sysInit   map[uint32]uint64      // IPFIX systemInitTimeMilliseconds per domain
+	skew      int64                  // receive minus export time, smoothed (ns); see clock.go
+	skewKnown bool
+	pending   []pendingSet
 }
 
 // maxDomainState bounds the per-domain state one exporter can create.

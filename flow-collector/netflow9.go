@@ -205,6 +205,8 @@ func (d *decoder) handleNetFlow(data []byte, e *exporter, now time.Time) {
 		h.seq = binary.BigEndian.Uint32(data[8:])
 		h.domain = binary.BigEndian.Uint32(data[12:])
 	}
+	h.skewNs = e.observeClock(h.exportNs, h.recvNs)
+	d.skewNs = h.skewNs
 	var units seqUnits
 	unknown := 0
 	for off+4 <= len(data) {

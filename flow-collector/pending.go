@@ -106,6 +106,7 @@ func (p *pendingSets) retry(d *decoder, e *exporter, now time.Time) {
 	}
 	for _, s := range ready {
 		p.bytes.Add(-int64(len(s.set)))
+		d.skewNs = s.hdr.skewNs
 		d.decodeSet(e, &s.hdr, s.set, now)
 		p.c.metrics.pending.WithLabelValues("decoded").Inc()
 	}
