@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/internal/record"
 )
 
 // span reads a table's rows as time intervals: each row's values are
@@ -28,15 +30,17 @@ type span struct {
 // Exporter times are trusted when they end before the flow was received
 // and not more than this before; otherwise the flow is placed at its
 // receive time. Kept wide enough for an active timeout of several
-// minutes, narrow enough that a clock off by hours is not believed.
+// minutes, narrow enough that a clock off by hours is not believed. The
+// collector applies the same rule after correcting an exporter's clock
+// skew, and marks the flows it failed (time_basis = 'received').
 const (
-	maxExportDelay = 10 * time.Minute
-	maxFlowLife    = time.Hour
-	maxClockAhead  = 2 * time.Second
+	maxExportDelay = record.FlowMaxExportDelay
+	maxFlowLife    = record.FlowMaxLife
+	maxClockAhead  = record.FlowMaxClockAhead
 )
 
 // flowTimesOK is true when a raw flow's exporter start and end are usable.
-var flowTimesOK = fmt.Sprintf(`(time_flow_start > toDateTime64('1971-01-01 00:00:00', 3, 'UTC') AND time_flow_end >= time_flow_start
+var flowTimesOK = fmt.Sprintf(`(time_basis != 'received' AND time_flow_start > toDateTime64('1971-01-01 00:00:00', 3, 'UTC') AND time_flow_end >= time_flow_start
 	AND time_flow_end <= time_received + toIntervalMillisecond(%d) AND time_flow_end >= time_received - toIntervalSecond(%d)
 	AND time_flow_end - time_flow_start <= %d)`, maxClockAhead.Milliseconds(), int(maxExportDelay.Seconds()), int(maxFlowLife.Seconds()))
 

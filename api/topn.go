@@ -148,6 +148,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		needRaw = needRaw || topNDimensions[name].raw
 	}
 	table, timeCol, bytes, packets, flows, f, t := c.flowSource(from, to, needRaw)
+	filters := q.clone()
 	timeCond(q, timeCol, f, t)
 	resp := TopNResponse{Range: Range{From: from, To: to, Source: table}, By: strings.Join(by, ","), Dimensions: by,
 		Rows: []TopNRow{}, Total: TopNRow{Key: "total"}, Other: TopNRow{Key: "other"}}
@@ -179,6 +180,11 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		resp.NextCursor = newCursor(from, to, resp.Rows[limit-1], queryHash(p)).encode()
 	}
 	resp.finish(seconds)
+	if resp.Total.Flows == 0 && cur == nil {
+		if resp.Outside, err = c.outsideRange(ctx, filters, from, to); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
 }
 

@@ -98,6 +98,8 @@ type TopNResponse struct {
 	Other      TopNRow `json:"other"`
 	Total      TopNRow `json:"total"`
 	NextCursor string  `json:"next_cursor,omitempty" doc:"Give it as cursor for the next page of the same ranking (same by and filters; the range is kept); absent on the last page."`
+	// Outside is set on an empty answer only.
+	Outside *OutsideRange `json:"outside,omitempty" doc:"On an empty answer: how many flows the filters match outside the range, and where."`
 }
 
 // TopNRow is one value of the dimension (keys: one per dimension, key:
