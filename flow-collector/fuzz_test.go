@@ -3,6 +3,8 @@ package flowcollector
 import (
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/internal/record"
 )
 
 // fuzzCaptures seed the targets with real exporters' datagrams.
@@ -80,6 +82,30 @@ func FuzzSampledHeader(f *testing.F) {
 		for _, c := range []*Component{c, frameBasis} {
 			if n, _ := c.sflowBytes(frameLength, stripped, l); n > uint64(frameLength) {
 				t.Fatalf("%s basis: %d bytes of a %d-byte frame", c.cfg.SFlowByteBasis, n, frameLength)
+			}
+		}
+	})
+}
+
+// FuzzSFlowInterface decodes sFlow interface words, compact and
+// expanded: only an ifIndex is ever stored as one (never the "internal"
+// marker, a reason code or a count), and a compact word decodes as its
+// expanded format and value do.
+func FuzzSFlowInterface(f *testing.F) {
+	for _, v := range []uint32{0, 7, 0x3fffffff, 1<<30 | 3, 2 << 30, 3 << 30} {
+		f.Add(v, v>>30, v&0x3fffffff)
+	}
+	f.Fuzz(func(t *testing.T, compact, format, value uint32) {
+		c := compactSFlowIf(compact)
+		if c != decodeSFlowIf(compact>>30, compact&0x3fffffff) {
+			t.Fatalf("compact %#x decodes as %+v", compact, c)
+		}
+		for _, i := range []sflowIf{c, decodeSFlowIf(format, value)} {
+			if i.index != 0 && (i.kind != record.InterfaceKind_INTERFACE_KIND_IFINDEX || i.index == sflowIfInternal) {
+				t.Fatalf("%+v stored as an ifIndex", i)
+			}
+			if i.kind == record.InterfaceKind_INTERFACE_KIND_IFINDEX && i.detail != 0 {
+				t.Fatalf("%+v: an ifIndex with a detail", i)
 			}
 		}
 	})
