@@ -1,7 +1,6 @@
 package correlator
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
+	"github.com/netstrata/netstrata/internal/testenv"
 )
 
 // childEnv makes the test binary act as a correlator process (for the
@@ -111,25 +110,8 @@ func runChild(raw string) int {
 // child is a correlator running as a separate process.
 type child struct {
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *testenv.LogBuffer
 	t   *testing.T
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startChild(t *testing.T, cc childConfig) *child {
@@ -137,7 +119,7 @@ func startChild(t *testing.T, cc childConfig) *child {
 	raw, _ := json.Marshal(cc)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
-	out := &syncBuffer{}
+	out := &testenv.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

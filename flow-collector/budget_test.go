@@ -1,15 +1,13 @@
 package flowcollector
 
 import (
-	"bytes"
 	"log/slog"
 	"net/netip"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
+	"github.com/netstrata/netstrata/internal/testenv"
 )
 
 // decodeFrom decodes datagrams as sent by exporter from, at now.
@@ -102,28 +100,10 @@ func TestTemplateBytesEvictTheLargestExporter(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination tests read while the collector writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(substr string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), substr)
-}
-
 // loggedComponent is a collector whose log the test reads.
-func loggedComponent(t *testing.T, cfg Configuration) (*Component, *capturePublisher, *syncBuffer) {
+func loggedComponent(t *testing.T, cfg Configuration) (*Component, *capturePublisher, *testenv.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	pub := &capturePublisher{}
 	c, err := New(telemetry.NewReporter(slog.New(slog.NewTextHandler(logs, nil))), cfg, Dependencies{Publisher: pub})
 	if err != nil {
@@ -153,7 +133,7 @@ func TestRefusedTemplatesAreCountedAndLoggedOnce(t *testing.T) {
 			t.Errorf("%s: %v refusals counted, want 10", reason, n)
 		}
 	}
-	if n := logs.count("undecodable datagram"); n != 1 {
+	if n := logs.Count("undecodable datagram"); n != 1 {
 		t.Errorf("%d log lines for 30 refusals, want 1 per rate-limit window", n)
 	}
 	decodeFrom(c, kindNetFlow, "192.0.2.5", now, templateDatagram(0, 256, 8), dataDatagram(0, 256, 8))

@@ -219,7 +219,7 @@ func TestExporterRefusalsAreLoggedOncePerReason(t *testing.T) {
 		if n := metricSum(t, c.r, "netstrata_flow_dropped_datagrams_total", "reason", reason); n != want {
 			t.Errorf("%s: %v datagrams counted, want %v", reason, n, want)
 		}
-		if n := logs.count("reason=" + reason); n != 1 {
+		if n := logs.Count("reason=" + reason); n != 1 {
 			t.Errorf("%s: %d log lines, want 1", reason, n)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/testenv"
 )
 
 // Tests against snmpsim serving recordings of device shapes met in the
@@ -187,7 +188,7 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 	sim := startSnmpsim(t, map[string]string{"core": big.snmprec()}, "--max-varbinds=32")
 	cfg := oneTargetConfig(sim.target("h3c-core", "core"))
 	cfg.Defaults.Interval = time.Second // shorter than any walk of this device
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	pub := &fakePublisher{}
 	c, err := New(logReporter(logs), cfg, Dependencies{Publisher: pub})
 	if err != nil {
@@ -234,7 +235,7 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 	if valid == 0 {
 		t.Fatal("no poll after the first")
 	}
-	warn := logs.matching("poll outlives its interval")
+	warn := logs.Matching("poll outlives its interval")
 	if len(warn) != 1 {
 		t.Fatalf("%d warnings about the slow walk, want one:\n%s", len(warn), logs)
 	}

@@ -3,16 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/testenv"
 )
 
 // freePort returns a loopback address nothing listens on (tcp or udp).
@@ -100,8 +99,8 @@ func TestEachSourceServesOnlyItsOwnMetrics(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			var logs strings.Builder
-			go func() { done <- runCommand(ctx, tc.cmd, "", cfg, &syncWriter{w: &logs}) }()
+			logs := &testenv.LogBuffer{}
+			go func() { done <- runCommand(ctx, tc.cmd, "", cfg, logs) }()
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Log(logs.String())
@@ -127,16 +126,4 @@ func TestEachSourceServesOnlyItsOwnMetrics(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncWriter serialises a component's log writes into a buffer.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
