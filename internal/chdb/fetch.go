@@ -2,20 +2,18 @@ package chdb
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/netstrata/netstrata/internal/npmpkg"
 )
 
 const (
@@ -69,12 +67,12 @@ func EnsureLibrary(ctx context.Context, cacheDir string) (string, error) {
 
 	tarball := os.Getenv(EnvTarball)
 	if tarball == "" {
-		if tarball, err = npmPack(ctx, work); err != nil {
-			return "", err
+		if tarball, err = npmpkg.Pack(ctx, work, libraryPackage, LibraryVersion); err != nil {
+			return "", fmt.Errorf("chdb: %w (or set %s or %s)", err, EnvLibrary, EnvTarball)
 		}
 	}
-	if err := verifyIntegrity(tarball, libraryIntegrity); err != nil {
-		return "", err
+	if err := npmpkg.Verify(tarball, libraryIntegrity); err != nil {
+		return "", fmt.Errorf("chdb: %w", err)
 	}
 	size, err := extractLibrary(tarball, work)
 	if err != nil {
@@ -112,56 +110,6 @@ func libraryVerified(lib string) bool {
 	}
 	fi, err := os.Stat(lib)
 	return err == nil && fi.Mode().IsRegular() && fi.Size() == size
-}
-
-// npmPack downloads the pinned package tarball into dir with the ordinary
-// npm client (so registry, proxy and cache settings of the machine apply).
-func npmPack(ctx context.Context, dir string) (string, error) {
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return "", fmt.Errorf("chdb: npm is needed to fetch %s@%s (or set %s or %s): %w",
-			libraryPackage, LibraryVersion, EnvLibrary, EnvTarball, err)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, npm, "pack", "--silent", libraryPackage+"@"+LibraryVersion)
-	cmd.Dir = dir
-	cmd.Stdout = io.Discard
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("chdb: npm pack %s@%s: %w: %s", libraryPackage, LibraryVersion, err,
-			strings.TrimSpace(lastBytes(stderr.String(), 2000)))
-	}
-	tarball := filepath.Join(dir, "chdb-lib-linux-x64-gnu-"+LibraryVersion+".tgz")
-	if _, err := os.Stat(tarball); err != nil {
-		return "", fmt.Errorf("chdb: npm pack did not produce the expected tarball: %w", err)
-	}
-	return tarball, nil
-}
-
-func lastBytes(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// verifyIntegrity checks a file against an npm integrity string
-// ("sha512-" + base64 of the digest).
-func verifyIntegrity(path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("chdb: open tarball: %w", err)
-	}
-	defer f.Close()
-	h := sha512.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("chdb: hash tarball %s: %w", path, err)
-	}
-	got := "sha512-" + base64.StdEncoding.EncodeToString(h.Sum(nil))
-	if got != want {
-		return fmt.Errorf("chdb: integrity mismatch for %s: want %s, got %s; refusing to use it", path, want, got)
-	}
-	return nil
 }
 
 // extractLibrary writes package/libchdb.so of the tarball into dir and

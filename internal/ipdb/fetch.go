@@ -2,19 +2,17 @@ package ipdb
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha512"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/netstrata/netstrata/internal/npmpkg"
 )
 
 // pinned is one npm package of range databases, pinned by version and
@@ -91,12 +89,12 @@ func ensurePackage(ctx context.Context, cacheDir string, p pinned) ([]string, er
 		return nil, fmt.Errorf("ipdb: %w", err)
 	}
 	defer os.RemoveAll(work)
-	tarball, err := npmPack(ctx, work, p)
+	tarball, err := npmpkg.Pack(ctx, work, p.name, p.version)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ipdb: %w (or configure the database files)", err)
 	}
-	if err := verifyIntegrity(tarball, p.integrity); err != nil {
-		return nil, err
+	if err := npmpkg.Verify(tarball, p.integrity); err != nil {
+		return nil, fmt.Errorf("ipdb: %w", err)
 	}
 	sizes, err := extract(tarball, work, p.files)
 	if err != nil {
@@ -155,54 +153,6 @@ func verified(dir string, p pinned) bool {
 		}
 	}
 	return true
-}
-
-// npmPack downloads p's tarball into dir with the ordinary npm client
-// (the machine's registry, proxy and cache settings apply).
-func npmPack(ctx context.Context, dir string, p pinned) (string, error) {
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return "", fmt.Errorf("ipdb: npm is needed to fetch %s@%s (or configure the database files): %w", p.name, p.version, err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, npm, "pack", "--silent", p.name+"@"+p.version)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		msg := stderr.String()
-		if len(msg) > 2000 {
-			msg = msg[len(msg)-2000:]
-		}
-		return "", fmt.Errorf("ipdb: npm pack %s@%s: %w: %s", p.name, p.version, err, strings.TrimSpace(msg))
-	}
-	name := strings.TrimSpace(stdout.String())
-	if i := strings.LastIndexByte(name, '\n'); i >= 0 {
-		name = name[i+1:]
-	}
-	tarball := filepath.Join(dir, filepath.Base(name))
-	if name == "" {
-		return "", fmt.Errorf("ipdb: npm pack %s@%s named no tarball", p.name, p.version)
-	}
-	if _, err := os.Stat(tarball); err != nil {
-		return "", fmt.Errorf("ipdb: npm pack %s@%s: %w", p.name, p.version, err)
-	}
-	return tarball, nil
-}
-
-// verifyIntegrity checks a file against an npm integrity string.
-func verifyIntegrity(path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("ipdb: open tarball: %w", err)
-	}
-	defer f.Close()
-	h := sha512.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("ipdb: hash tarball %s: %w", path, err)
-	}
-	if got := "sha512-" + base64.StdEncoding.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("ipdb: integrity mismatch for %s: want %s, got %s; refusing to use it", path, want, got)
-	}
-	return nil
 }
 
 // extract writes package/<name> of the tarball into dir for each name,
