@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/netstrata/netstrata/internal/npmpkg"
 )
 
 // Pinned engine package. Bumping the version means changing all three
@@ -24,7 +26,7 @@ const (
 	// EnvLibrary names a libchdb.so to load instead of the cached one.
 	EnvLibrary = "NETSTRATA_CHDB_LIB"
 	// EnvCache is the cache root (default $HOME/.cache/netstrata).
-	EnvCache = "NETSTRATA_CACHE"
+	EnvCache = npmpkg.EnvCache
 	// EnvData is the data root (default /var/lib/netstrata for root,
 	// $HOME/.local/share/netstrata otherwise).
 	EnvData = "NETSTRATA_DATA"
@@ -84,13 +86,5 @@ func dataRoot() string {
 // ${NETSTRATA_CACHE:-$HOME/.cache/netstrata}/chdb/<LibraryVersion>.
 // scripts/fetch-chdb.sh uses the same directory.
 func DefaultCacheDir() string {
-	root := os.Getenv(EnvCache)
-	if root == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			root = filepath.Join(h, ".cache", "netstrata")
-		} else {
-			root = filepath.Join(os.TempDir(), "netstrata-cache")
-		}
-	}
-	return filepath.Join(root, "chdb", LibraryVersion)
+	return filepath.Join(npmpkg.CacheRoot(), "chdb", LibraryVersion)
 }

@@ -136,17 +136,7 @@ func extractLibrary(tarball, dir string) (int64, error) {
 		if hdr.Name != "package/"+libraryFile || hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		out, err := os.OpenFile(filepath.Join(dir, libraryFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-		if err != nil {
-			return 0, fmt.Errorf("chdb: extract library: %w", err)
-		}
-		n, err := io.Copy(out, tr)
-		if err == nil {
-			err = out.Sync()
-		}
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
+		n, err := npmpkg.WriteFile(filepath.Join(dir, libraryFile), tr, 0o755)
 		if err != nil {
 			return 0, fmt.Errorf("chdb: extract library: %w", err)
 		}

@@ -36,19 +36,11 @@ var (
 )
 
 // EnvCache is the cache root shared with internal/chdb.
-const EnvCache = "NETSTRATA_CACHE"
+const EnvCache = npmpkg.EnvCache
 
 // DefaultCacheDir is ${NETSTRATA_CACHE:-$HOME/.cache/netstrata}/ipdb.
 func DefaultCacheDir() string {
-	root := os.Getenv(EnvCache)
-	if root == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			root = filepath.Join(h, ".cache", "netstrata")
-		} else {
-			root = filepath.Join(os.TempDir(), "netstrata-cache")
-		}
-	}
-	return filepath.Join(root, "ipdb")
+	return filepath.Join(npmpkg.CacheRoot(), "ipdb")
 }
 
 // EnsureDatabases returns the CSV files of the pinned packages in cacheDir
@@ -195,17 +187,7 @@ func extract(tarball, dir string, names []string) ([]int64, error) {
 }
 
 func writeFile(path string, r io.Reader) (int64, error) {
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return 0, fmt.Errorf("ipdb: extract: %w", err)
-	}
-	n, err := io.Copy(out, r)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
+	n, err := npmpkg.WriteFile(path, r, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("ipdb: extract %s: %w", path, err)
 	}

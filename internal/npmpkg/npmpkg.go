@@ -70,3 +70,35 @@ func lastBytes(s string, n int) string {
 	}
 	return s
 }
+
+// EnvCache names the cache root of fetched packages.
+const EnvCache = "NETSTRATA_CACHE"
+
+// CacheRoot is ${NETSTRATA_CACHE:-$HOME/.cache/netstrata}; each user of
+// this package keeps its packages in a directory of its own below it.
+func CacheRoot() string {
+	if root := os.Getenv(EnvCache); root != "" {
+		return root
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "netstrata")
+	}
+	return filepath.Join(os.TempDir(), "netstrata-cache")
+}
+
+// WriteFile copies r into a new file at path with mode and syncs it, so
+// that a stamp written after it never vouches for a torn file.
+func WriteFile(path string, r io.Reader, mode os.FileMode) (int64, error) {
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, r)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
