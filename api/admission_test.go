@@ -53,7 +53,7 @@ func TestBusyAPIAnswers429WithRetryAfter(t *testing.T) {
 	c := offlineAPI(t, cfg)
 	leave, ok := c.admission.enter(context.Background()) // a long query holds the only slot
 	if !ok {
-		t.Fatal(err429)
+		t.Fatal("the test could not take the slot")
 	}
 	defer leave()
 	resp, err := http.Get("http://" + c.Addr() + "/api/v1/flows/topn?by=dst_port")
@@ -65,8 +65,6 @@ func TestBusyAPIAnswers429WithRetryAfter(t *testing.T) {
 		t.Fatalf("busy API: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
-
-const err429 = "the test could not take the slot"
 
 func TestAnUnreadableParameterIs400NamingIt(t *testing.T) {
 	for raw, want := range map[string]string{

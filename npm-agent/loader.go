@@ -239,10 +239,7 @@ func (k *kernel) adopt() error {
 	if k.strat.perNetns || k.tcpIter == nil {
 		return nil
 	}
-	return k.netns.each(k.tcpIter, func(r io.Reader) error {
-		_, err := io.Copy(io.Discard, r)
-		return err
-	})
+	return k.netns.each(k.tcpIter, drain)
 }
 
 // readIter runs an iterator once and hands its output to fn.

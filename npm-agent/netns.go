@@ -93,8 +93,8 @@ func (w *netnsWalker) each(it *link.Iter, fn func(io.Reader) error) error {
 			rc, err = openInNetns(path, it.Open)
 		}
 		if err != nil {
-			if ino == w.self || !vanished(err) {
-				firstErr = cmpErr(firstErr, fmt.Errorf("open iterator in netns %d: %w", ino, err))
+			if firstErr == nil && (ino == w.self || !vanished(err)) {
+				firstErr = fmt.Errorf("open iterator in netns %d: %w", ino, err)
 			}
 			w.failed++
 			continue
@@ -110,13 +110,6 @@ func (w *netnsWalker) each(it *link.Iter, fn func(io.Reader) error) error {
 		return firstErr
 	}
 	return nil
-}
-
-func cmpErr(old, err error) error {
-	if old != nil {
-		return old
-	}
-	return err
 }
 
 // vanished: the process or the namespace went away between the listing

@@ -117,11 +117,12 @@ func (c *Component) drainCloses() {
 }
 
 // drainIter runs the owners iterator, whose effect is on the maps.
-func drainIter(k *kernel) error {
-	return readIter(k.ownersIter, func(r io.Reader) error {
-		_, err := io.Copy(io.Discard, r)
-		return err
-	})
+func drainIter(k *kernel) error { return readIter(k.ownersIter, drain) }
+
+// drain reads an iterator whose programs act on maps, not on its output.
+func drain(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
 }
 
 // monotonicNs is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.

@@ -148,9 +148,6 @@ func (t *tracker) observe(s *bpf.NpmSockRecord) {
 		}
 		t.socks[s.Cookie] = st
 	}
-	if st.pass == t.pass && st.last.TsNs == s.TsNs {
-		return // the same sample twice in one pass
-	}
 	st.last = *s
 	st.pass = t.pass
 	st.rtt.add(s.SrttUs8 >> 3)
