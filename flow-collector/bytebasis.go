@@ -8,13 +8,6 @@ const (
 	byteBasisFrame = "frame"
 )
 
-// headerLengths are what parsing a sampled header learnt of the packet's
-// lengths; zero when unknown.
-type headerLengths struct {
-	l2 uint32 // the link-layer header parsed (Ethernet and its VLAN tags)
-	ip uint32 // the IP packet, from its own header (total or payload length)
-}
-
 // ethernetHeader is what sampled Ethernet lengths count beyond the IP
 // packet when no header was parsed.
 const ethernetHeader = 14

@@ -32,6 +32,6 @@ go test -run '^$' -bench 'BenchmarkDecode' -benchtime 3s .
 NETSTRATA_GOFLOW2="$gobin/goflow2" go test -run '^$' -bench 'BenchmarkLoopback' -benchtime 1x -timeout 60m -v . 2>&1 \
 	| grep -E '^(Benchmark|PASS|FAIL|ok|---)|netstrata:|goflow2:|panic|Error'
 
-for target in FuzzNetFlowDatagram FuzzSFlowDatagram FuzzSampledHeader; do
+for target in FuzzNetFlowDatagram FuzzSFlowDatagram FuzzPacketHeader; do
 	go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-60s}" .
 done
