@@ -264,6 +264,14 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		if !ls.Available {
 			ls.Note = c.missingNote(layer, sc)
 			inv.Missing = append(inv.Missing, layer)
+			if layer == "flows" && sc.flows != nil {
+				if ls.Outside, err = c.outsideRange(ctx, sc.flows, from, to); err != nil {
+					return nil, err
+				}
+				if ls.Outside.Rows > 0 {
+					ls.Note += " in the range; " + ls.Outside.Note
+				}
+			}
 		}
 		inv.Layers = append(inv.Layers, ls)
 	}

@@ -38,7 +38,7 @@ func (c *Component) outsideRange(ctx context.Context, filters *query, from, to t
 FROM flows WHERE ` + q.where()
 	var o OutsideRange
 	var earliest, latest time.Time
-	err := c.run(ctx, "topn_outside", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "outside_range", sql, q.args, func(rows driver.Rows) error {
 		return rows.Scan(&o.Rows, &o.Before, &o.After, &earliest, &latest, &o.ExporterTimeInRange)
 	})
 	if err != nil {
@@ -47,7 +47,7 @@ FROM flows WHERE ` + q.where()
 	o.Note = "no flow matches in the range"
 	if o.Rows > 0 {
 		o.Earliest, o.Latest = &earliest, &latest
-		o.Note = fmt.Sprintf("no flow in the range; %d matching flows were received outside it, from %s to %s",
+		o.Note = fmt.Sprintf("%d matching flows were received outside the range, from %s to %s",
 			o.Rows, earliest.UTC().Format(time.RFC3339), latest.UTC().Format(time.RFC3339))
 		if o.ExporterTimeInRange > 0 {
 			o.Note += fmt.Sprintf("; %d of them carry exporter times inside the range (a replayed capture, or an exporter clock that is off: placed by its corrected or receive time)", o.ExporterTimeInRange)

@@ -77,3 +77,42 @@ func TestAnEmptyTopNSaysWhereTheMatchingFlowsAre(t *testing.T) {
 		t.Errorf("rows %+v outside %+v: want the flows, nothing outside", r.Rows, r.Outside)
 	}
 }
+
+// TestAnInvestigationWithoutFlowsInRangeSaysWhereTheyAre investigates
+// an address of a replayed capture at the exporter's own dates: the
+// flows layer is empty there, and says how many of the address's flows
+// were received elsewhere, with exporter times inside the range.
+func TestAnInvestigationWithoutFlowsInRangeSaysWhereTheyAre(t *testing.T) {
+	a := newTestAPI(t)
+	exported := time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)
+	received := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Millisecond)
+	insertReplayedFlows(t, a.conn, exported, received, 4)
+
+	layer := func(ip string) LayerStatus {
+		t.Helper()
+		var inv Investigation
+		q := url.Values{"ip": {ip}, "from": {"2023-11-14T22:00:00Z"}, "to": {"2023-11-14T23:00:00Z"}}
+		if st := a.get(t, "/api/v1/investigate", q, &inv); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		for _, l := range inv.Layers {
+			if l.Layer == "flows" {
+				return l
+			}
+		}
+		t.Fatalf("no flows layer in %+v", inv.Layers)
+		return LayerStatus{}
+	}
+	l := layer("10.0.0.2")
+	o := l.Outside
+	if l.Available || o == nil || o.Rows != 4 || o.After != 4 || o.ExporterTimeInRange != 4 || o.Earliest == nil || !o.Earliest.Equal(received) {
+		t.Fatalf("flows layer %+v, outside %+v: want 4 flows of 10.0.0.2 received after the range, exporter times inside it", l, o)
+	}
+	if !strings.Contains(l.Note, "4 matching flows were received outside the range") {
+		t.Errorf("note %q", l.Note)
+	}
+	// The subject counts: an address in none of them has nothing anywhere.
+	if l = layer("10.9.9.9"); l.Outside == nil || l.Outside.Rows != 0 || strings.Contains(l.Note, "outside") {
+		t.Errorf("flows layer %+v outside %+v: want 0 flows of 10.9.9.9 anywhere", l, l.Outside)
+	}
+}

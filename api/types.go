@@ -244,6 +244,8 @@ type LayerStatus struct {
 	Available bool   `json:"available"`
 	Rows      uint64 `json:"rows"`
 	Note      string `json:"note,omitempty"`
+	// Outside is set on the flows layer when it has no rows in the range.
+	Outside *OutsideRange `json:"outside,omitempty" doc:"Flows layer without rows: how many of the subject's flows lie outside the range, and where."`
 }
 
 // Window is a time window and the subject's traffic in it.
