@@ -51,11 +51,34 @@ func appendFlow(b []byte, f *record.Flow) []byte {
 	b = appendVarintField(b, 44, uint64(f.OutIfKind))
 	b = appendVarintField(b, 45, uint64(f.OutIfDetail))
 	b = appendVarintField(b, 46, uint64(f.ByteBasis))
+	b = appendVarintField(b, 47, f.SrcMac)
+	b = appendVarintField(b, 48, f.DstMac)
+	b = appendPackedField(b, 49, f.MplsLabels)
+	b = appendVarintField(b, 50, uint64(f.IpTtl))
+	b = appendVarintField(b, 51, uint64(f.Ipv6FlowLabel))
+	b = appendVarintField(b, 52, uint64(f.ForwardingStatus))
+	b = appendVarintField(b, 53, uint64(f.IngressVrf))
+	b = appendVarintField(b, 54, uint64(f.EgressVrf))
+	b = appendBytesField(b, 55, f.NatSrcIp)
+	b = appendBytesField(b, 56, f.NatDstIp)
+	b = appendVarintField(b, 57, uint64(f.NatSrcPort))
+	b = appendVarintField(b, 58, uint64(f.NatDstPort))
+	b = appendVarintField(b, 59, uint64(f.IcmpType))
+	b = appendVarintField(b, 60, uint64(f.IcmpCode))
+	b = appendVarintField(b, 61, uint64(f.OuterVlan))
+	b = appendVarintField(b, 62, uint64(f.TunnelType))
+	b = appendBytesField(b, 63, f.TunnelSrcIp)
+	b = appendBytesField(b, 64, f.TunnelDstIp)
+	b = appendVarintField(b, 65, uint64(f.VxlanVni))
 	return b
 }
 
-// maxFlowSize bounds appendFlow's output apart from the application name.
-const maxFlowSize = 36*(2+10) + 3*16
+// maxFlowSize bounds appendFlow's output apart from the application name:
+// 54 fields (the application its tag and length) of at most a 2-byte tag
+// and a 10-byte varint, 7
+// addresses of 16 bytes with their length byte, and the MPLS labels
+// packed (tag, length, MaxMPLSLabels varints of at most 5 bytes).
+const maxFlowSize = 54*(2+10) + 7*16 + (2 + 1 + record.MaxMPLSLabels*5)
 
 func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {
@@ -67,6 +90,24 @@ func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
 		b = protowire.AppendTag(b, num, protowire.VarintType)
 	}
 	return protowire.AppendVarint(b, v)
+}
+
+// appendPackedField writes a repeated uint32 the way proto3 does: one
+// length-delimited field of varints, nothing when empty.
+func appendPackedField(b []byte, num protowire.Number, v []uint32) []byte {
+	if len(v) == 0 {
+		return b
+	}
+	n := 0
+	for _, x := range v {
+		n += protowire.SizeVarint(uint64(x))
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	for _, x := range v {
+		b = protowire.AppendVarint(b, uint64(x))
+	}
+	return b
 }
 
 func appendBytesField(b []byte, num protowire.Number, v []byte) []byte {

@@ -41,8 +41,14 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 		InIfKind: record.InterfaceKind_INTERFACE_KIND_MULTIPLE, InIfDetail: ^uint32(0),
 		OutIfKind: record.InterfaceKind_INTERFACE_KIND_DISCARDED, OutIfDetail: ^uint32(0),
 		ByteBasis: record.ByteBasis_BYTE_BASIS_FRAME,
+		SrcMac:    0xffffffffffff, DstMac: ^uint64(0), MplsLabels: slices.Repeat([]uint32{^uint32(0)}, record.MaxMPLSLabels),
+		IpTtl: ^uint32(0), Ipv6FlowLabel: ^uint32(0), ForwardingStatus: ^uint32(0), IngressVrf: ^uint32(0), EgressVrf: ^uint32(0),
+		NatSrcIp: bytes.Repeat([]byte{0xff}, 16), NatDstIp: bytes.Repeat([]byte{0xff}, 16), NatSrcPort: ^uint32(0), NatDstPort: ^uint32(0),
+		IcmpType: ^uint32(0), IcmpCode: ^uint32(0), OuterVlan: ^uint32(0), TunnelType: record.TunnelType_TUNNEL_TYPE_SRV6,
+		TunnelSrcIp: bytes.Repeat([]byte{0xff}, 16), TunnelDstIp: bytes.Repeat([]byte{0xff}, 16), VxlanVni: ^uint32(0),
 	}
-	flows := []*record.Flow{maxed, {}}
+	labelsOnly := &record.Flow{MplsLabels: []uint32{16, 0, 1048575}}
+	flows := []*record.Flow{maxed, labelsOnly, {}}
 	for _, name := range []string{"softflowd-ipfix", "pmacct-nfprobe-v9"} {
 		c, pub := newTestComponent(t, testConfig(t))
 		flows = append(flows, flatten(decodeEach(c, pub, kindNetFlow, loadCapture(t, name)))...)
@@ -63,4 +69,5 @@ func TestAppendFlowMatchesProtoMarshal(t *testing.T) {
 }
 
 // marshaledFields lists the field numbers appendFlow writes.
-var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 40, 41, 42, 43, 44, 45, 46}
+var marshaledFields = []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 40, 41, 42, 43, 44, 45, 46,
+	47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65}

@@ -285,6 +285,63 @@ func (ByteBasis) EnumDescriptor() ([]byte, []int) {
 	return file_netstrata_proto_rawDescGZIP(), []int{4}
 }
 
+// TunnelType is the encapsulation a decoder removed to reach the flow it
+// stored (Flow.tunnel_type).
+type TunnelType int32
+
+const (
+	TunnelType_TUNNEL_TYPE_NONE  TunnelType = 0
+	TunnelType_TUNNEL_TYPE_VXLAN TunnelType = 1
+	TunnelType_TUNNEL_TYPE_GRE   TunnelType = 2
+	TunnelType_TUNNEL_TYPE_MPLS  TunnelType = 3
+	TunnelType_TUNNEL_TYPE_SRV6  TunnelType = 4
+)
+
+// Enum value maps for TunnelType.
+var (
+	TunnelType_name = map[int32]string{
+		0: "TUNNEL_TYPE_NONE",
+		1: "TUNNEL_TYPE_VXLAN",
+		2: "TUNNEL_TYPE_GRE",
+		3: "TUNNEL_TYPE_MPLS",
+		4: "TUNNEL_TYPE_SRV6",
+	}
+	TunnelType_value = map[string]int32{
+		"TUNNEL_TYPE_NONE":  0,
+		"TUNNEL_TYPE_VXLAN": 1,
+		"TUNNEL_TYPE_GRE":   2,
+		"TUNNEL_TYPE_MPLS":  3,
+		"TUNNEL_TYPE_SRV6":  4,
+	}
+)
+
+func (x TunnelType) Enum() *TunnelType {
+	p := new(TunnelType)
+	*p = x
+	return p
+}
+
+func (x TunnelType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TunnelType) Descriptor() protoreflect.EnumDescriptor {
+	return file_netstrata_proto_enumTypes[5].Descriptor()
+}
+
+func (TunnelType) Type() protoreflect.EnumType {
+	return &file_netstrata_proto_enumTypes[5]
+}
+
+func (x TunnelType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TunnelType.Descriptor instead.
+func (TunnelType) EnumDescriptor() ([]byte, []int) {
+	return file_netstrata_proto_rawDescGZIP(), []int{5}
+}
+
 type SocketDirection int32
 
 const (
@@ -318,11 +375,11 @@ func (x SocketDirection) String() string {
 }
 
 func (SocketDirection) Descriptor() protoreflect.EnumDescriptor {
-	return file_netstrata_proto_enumTypes[5].Descriptor()
+	return file_netstrata_proto_enumTypes[6].Descriptor()
 }
 
 func (SocketDirection) Type() protoreflect.EnumType {
-	return &file_netstrata_proto_enumTypes[5]
+	return &file_netstrata_proto_enumTypes[6]
 }
 
 func (x SocketDirection) Number() protoreflect.EnumNumber {
@@ -331,7 +388,7 @@ func (x SocketDirection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SocketDirection.Descriptor instead.
 func (SocketDirection) EnumDescriptor() ([]byte, []int) {
-	return file_netstrata_proto_rawDescGZIP(), []int{5}
+	return file_netstrata_proto_rawDescGZIP(), []int{6}
 }
 
 // InterfaceStats is one poll of one interface of one SNMP device
@@ -784,8 +841,52 @@ type Flow struct {
 	OutIfKind           InterfaceKind `protobuf:"varint,44,opt,name=out_if_kind,json=outIfKind,proto3,enum=netstrata.record.v1.InterfaceKind" json:"out_if_kind,omitempty"`
 	OutIfDetail         uint32        `protobuf:"varint,45,opt,name=out_if_detail,json=outIfDetail,proto3" json:"out_if_detail,omitempty"`
 	ByteBasis           ByteBasis     `protobuf:"varint,46,opt,name=byte_basis,json=byteBasis,proto3,enum=netstrata.record.v1.ByteBasis" json:"byte_basis,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Layer 2: MACs as the 48-bit address in the low bits (aa:bb:cc:dd:ee:ff
+	// is 0xaabbccddeeff); IPFIX 56/80 (source) and 57/81 (destination), sFlow
+	// extended header and Ethernet frame data.
+	SrcMac uint64 `protobuf:"varint,47,opt,name=src_mac,json=srcMac,proto3" json:"src_mac,omitempty"`
+	DstMac uint64 `protobuf:"varint,48,opt,name=dst_mac,json=dstMac,proto3" json:"dst_mac,omitempty"`
+	// MPLS label stack, top of the stack first: the 20-bit label values only
+	// (no TC/S bits). IPFIX 70..79, NetFlow v9 70..79, sFlow sampled header.
+	// At most MaxMPLSLabels entries (a decoder stops there).
+	MplsLabels []uint32 `protobuf:"varint,49,rep,packed,name=mpls_labels,json=mplsLabels,proto3" json:"mpls_labels,omitempty"`
+	// IP TTL / IPv6 hop limit of the (first) packet: IPFIX 192 (ipTTL), or
+	// 52/53 minimumTTL when only those are exported; sFlow sampled header.
+	IpTtl uint32 `protobuf:"varint,50,opt,name=ip_ttl,json=ipTtl,proto3" json:"ip_ttl,omitempty"`
+	// IPv6 flow label (20 bits): IPFIX 31, sFlow sampled header.
+	Ipv6FlowLabel uint32 `protobuf:"varint,51,opt,name=ipv6_flow_label,json=ipv6FlowLabel,proto3" json:"ipv6_flow_label,omitempty"`
+	// Forwarding status, IPFIX 89 / NetFlow v9 89 as exported (one octet:
+	// status in the top 2 bits — 1 forwarded, 2 dropped, 3 consumed — and
+	// the reason code in the low 6 bits). 0: unknown.
+	ForwardingStatus uint32 `protobuf:"varint,52,opt,name=forwarding_status,json=forwardingStatus,proto3" json:"forwarding_status,omitempty"`
+	// VRF ids, IPFIX 234 (ingressVRFID) / 235 (egressVRFID).
+	IngressVrf uint32 `protobuf:"varint,53,opt,name=ingress_vrf,json=ingressVrf,proto3" json:"ingress_vrf,omitempty"`
+	EgressVrf  uint32 `protobuf:"varint,54,opt,name=egress_vrf,json=egressVrf,proto3" json:"egress_vrf,omitempty"`
+	// NAT post-translation addresses and ports: IPFIX 225/226 (IPv4),
+	// 281/282 (IPv6), 227/228 (ports); NetFlow v9 NSEL/NEL use the same ids.
+	// Addresses are 16 bytes like every address here; empty when not NATed.
+	NatSrcIp   []byte `protobuf:"bytes,55,opt,name=nat_src_ip,json=natSrcIp,proto3" json:"nat_src_ip,omitempty"`
+	NatDstIp   []byte `protobuf:"bytes,56,opt,name=nat_dst_ip,json=natDstIp,proto3" json:"nat_dst_ip,omitempty"`
+	NatSrcPort uint32 `protobuf:"varint,57,opt,name=nat_src_port,json=natSrcPort,proto3" json:"nat_src_port,omitempty"`
+	NatDstPort uint32 `protobuf:"varint,58,opt,name=nat_dst_port,json=natDstPort,proto3" json:"nat_dst_port,omitempty"`
+	// ICMP/ICMPv6 type and code (IPFIX 176/177, 178/179, or 32/139 split;
+	// sFlow sampled header). Meaningful only when proto is 1 or 58 (type 0
+	// is echo reply). For compatibility dst_port keeps the folded value
+	// type*256+code that NetFlow v5/v9 exporters use, as before.
+	IcmpType uint32 `protobuf:"varint,59,opt,name=icmp_type,json=icmpType,proto3" json:"icmp_type,omitempty"`
+	IcmpCode uint32 `protobuf:"varint,60,opt,name=icmp_code,json=icmpCode,proto3" json:"icmp_code,omitempty"`
+	// The outer (service, S-tag) VLAN of a QinQ frame; src_vlan/dst_vlan
+	// keep the inner (customer) tag. 0: single-tagged or untagged.
+	OuterVlan uint32 `protobuf:"varint,61,opt,name=outer_vlan,json=outerVlan,proto3" json:"outer_vlan,omitempty"`
+	// Tunnels: set when the decoder decapsulated the flow (per-exporter
+	// option, off by default). The flow's addresses, ports and protocol are
+	// then the inner packet's; the outer endpoints are kept here.
+	TunnelType    TunnelType `protobuf:"varint,62,opt,name=tunnel_type,json=tunnelType,proto3,enum=netstrata.record.v1.TunnelType" json:"tunnel_type,omitempty"`
+	TunnelSrcIp   []byte     `protobuf:"bytes,63,opt,name=tunnel_src_ip,json=tunnelSrcIp,proto3" json:"tunnel_src_ip,omitempty"` // outer source address, 16 bytes
+	TunnelDstIp   []byte     `protobuf:"bytes,64,opt,name=tunnel_dst_ip,json=tunnelDstIp,proto3" json:"tunnel_dst_ip,omitempty"` // outer destination address, 16 bytes
+	VxlanVni      uint32     `protobuf:"varint,65,opt,name=vxlan_vni,json=vxlanVni,proto3" json:"vxlan_vni,omitempty"`           // VXLAN network identifier (24 bits)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Flow) Reset() {
@@ -1068,6 +1169,139 @@ func (x *Flow) GetByteBasis() ByteBasis {
 		return x.ByteBasis
 	}
 	return ByteBasis_BYTE_BASIS_IP
+}
+
+func (x *Flow) GetSrcMac() uint64 {
+	if x != nil {
+		return x.SrcMac
+	}
+	return 0
+}
+
+func (x *Flow) GetDstMac() uint64 {
+	if x != nil {
+		return x.DstMac
+	}
+	return 0
+}
+
+func (x *Flow) GetMplsLabels() []uint32 {
+	if x != nil {
+		return x.MplsLabels
+	}
+	return nil
+}
+
+func (x *Flow) GetIpTtl() uint32 {
+	if x != nil {
+		return x.IpTtl
+	}
+	return 0
+}
+
+func (x *Flow) GetIpv6FlowLabel() uint32 {
+	if x != nil {
+		return x.Ipv6FlowLabel
+	}
+	return 0
+}
+
+func (x *Flow) GetForwardingStatus() uint32 {
+	if x != nil {
+		return x.ForwardingStatus
+	}
+	return 0
+}
+
+func (x *Flow) GetIngressVrf() uint32 {
+	if x != nil {
+		return x.IngressVrf
+	}
+	return 0
+}
+
+func (x *Flow) GetEgressVrf() uint32 {
+	if x != nil {
+		return x.EgressVrf
+	}
+	return 0
+}
+
+func (x *Flow) GetNatSrcIp() []byte {
+	if x != nil {
+		return x.NatSrcIp
+	}
+	return nil
+}
+
+func (x *Flow) GetNatDstIp() []byte {
+	if x != nil {
+		return x.NatDstIp
+	}
+	return nil
+}
+
+func (x *Flow) GetNatSrcPort() uint32 {
+	if x != nil {
+		return x.NatSrcPort
+	}
+	return 0
+}
+
+func (x *Flow) GetNatDstPort() uint32 {
+	if x != nil {
+		return x.NatDstPort
+	}
+	return 0
+}
+
+func (x *Flow) GetIcmpType() uint32 {
+	if x != nil {
+		return x.IcmpType
+	}
+	return 0
+}
+
+func (x *Flow) GetIcmpCode() uint32 {
+	if x != nil {
+		return x.IcmpCode
+	}
+	return 0
+}
+
+func (x *Flow) GetOuterVlan() uint32 {
+	if x != nil {
+		return x.OuterVlan
+	}
+	return 0
+}
+
+func (x *Flow) GetTunnelType() TunnelType {
+	if x != nil {
+		return x.TunnelType
+	}
+	return TunnelType_TUNNEL_TYPE_NONE
+}
+
+func (x *Flow) GetTunnelSrcIp() []byte {
+	if x != nil {
+		return x.TunnelSrcIp
+	}
+	return nil
+}
+
+func (x *Flow) GetTunnelDstIp() []byte {
+	if x != nil {
+		return x.TunnelDstIp
+	}
+	return nil
+}
+
+func (x *Flow) GetVxlanVni() uint32 {
+	if x != nil {
+		return x.VxlanVni
+	}
+	return 0
 }
 
 // SocketStats is one TCP connection's activity over one agent interval
@@ -1668,8 +1902,7 @@ const file_netstrata_proto_rawDesc = "" +
 	"\rcounter_reset\x18< \x01(\bR\fcounterReset\x12!\n" +
 	"\fcounter_wrap\x18= \x01(\bR\vcounterWrap\x12\x1d\n" +
 	"\n" +
-	"over_speed\x18> \x01(\bR\toverSpeed\"\x82\n" +
-	"\n" +
+	"over_speed\x18> \x01(\bR\toverSpeed\"\x81\x0f\n" +
 	"\x04Flow\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.netstrata.record.v1.FlowTypeR\x04type\x12(\n" +
 	"\x10time_received_ns\x18\x02 \x01(\x04R\x0etimeReceivedNs\x12+\n" +
@@ -1712,7 +1945,35 @@ const file_netstrata_proto_rawDesc = "" +
 	"\vout_if_kind\x18, \x01(\x0e2\".netstrata.record.v1.InterfaceKindR\toutIfKind\x12\"\n" +
 	"\rout_if_detail\x18- \x01(\rR\voutIfDetail\x12=\n" +
 	"\n" +
-	"byte_basis\x18. \x01(\x0e2\x1e.netstrata.record.v1.ByteBasisR\tbyteBasis\"\xa7\a\n" +
+	"byte_basis\x18. \x01(\x0e2\x1e.netstrata.record.v1.ByteBasisR\tbyteBasis\x12\x17\n" +
+	"\asrc_mac\x18/ \x01(\x04R\x06srcMac\x12\x17\n" +
+	"\adst_mac\x180 \x01(\x04R\x06dstMac\x12\x1f\n" +
+	"\vmpls_labels\x181 \x03(\rR\n" +
+	"mplsLabels\x12\x15\n" +
+	"\x06ip_ttl\x182 \x01(\rR\x05ipTtl\x12&\n" +
+	"\x0fipv6_flow_label\x183 \x01(\rR\ripv6FlowLabel\x12+\n" +
+	"\x11forwarding_status\x184 \x01(\rR\x10forwardingStatus\x12\x1f\n" +
+	"\vingress_vrf\x185 \x01(\rR\n" +
+	"ingressVrf\x12\x1d\n" +
+	"\n" +
+	"egress_vrf\x186 \x01(\rR\tegressVrf\x12\x1c\n" +
+	"\n" +
+	"nat_src_ip\x187 \x01(\fR\bnatSrcIp\x12\x1c\n" +
+	"\n" +
+	"nat_dst_ip\x188 \x01(\fR\bnatDstIp\x12 \n" +
+	"\fnat_src_port\x189 \x01(\rR\n" +
+	"natSrcPort\x12 \n" +
+	"\fnat_dst_port\x18: \x01(\rR\n" +
+	"natDstPort\x12\x1b\n" +
+	"\ticmp_type\x18; \x01(\rR\bicmpType\x12\x1b\n" +
+	"\ticmp_code\x18< \x01(\rR\bicmpCode\x12\x1d\n" +
+	"\n" +
+	"outer_vlan\x18= \x01(\rR\touterVlan\x12@\n" +
+	"\vtunnel_type\x18> \x01(\x0e2\x1f.netstrata.record.v1.TunnelTypeR\n" +
+	"tunnelType\x12\"\n" +
+	"\rtunnel_src_ip\x18? \x01(\fR\vtunnelSrcIp\x12\"\n" +
+	"\rtunnel_dst_ip\x18@ \x01(\fR\vtunnelDstIp\x12\x1b\n" +
+	"\tvxlan_vni\x18A \x01(\rR\bvxlanVni\"\xa7\a\n" +
 	"\vSocketStats\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x17\n" +
 	"\atime_ns\x18\x02 \x01(\x04R\x06timeNs\x12\x1f\n" +
@@ -1804,7 +2065,14 @@ const file_netstrata_proto_rawDesc = "" +
 	"\x13TIME_BASIS_RECEIVED\x10\x02*4\n" +
 	"\tByteBasis\x12\x11\n" +
 	"\rBYTE_BASIS_IP\x10\x00\x12\x14\n" +
-	"\x10BYTE_BASIS_FRAME\x10\x01*m\n" +
+	"\x10BYTE_BASIS_FRAME\x10\x01*z\n" +
+	"\n" +
+	"TunnelType\x12\x14\n" +
+	"\x10TUNNEL_TYPE_NONE\x10\x00\x12\x15\n" +
+	"\x11TUNNEL_TYPE_VXLAN\x10\x01\x12\x13\n" +
+	"\x0fTUNNEL_TYPE_GRE\x10\x02\x12\x14\n" +
+	"\x10TUNNEL_TYPE_MPLS\x10\x03\x12\x14\n" +
+	"\x10TUNNEL_TYPE_SRV6\x10\x04*m\n" +
 	"\x0fSocketDirection\x12 \n" +
 	"\x1cSOCKET_DIRECTION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SOCKET_DIRECTION_CLIENT\x10\x01\x12\x1b\n" +
@@ -1822,7 +2090,7 @@ func file_netstrata_proto_rawDescGZIP() []byte {
 	return file_netstrata_proto_rawDescData
 }
 
-var file_netstrata_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_netstrata_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
 var file_netstrata_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_netstrata_proto_goTypes = []any{
 	(FlowType)(0),          // 0: netstrata.record.v1.FlowType
@@ -1830,13 +2098,14 @@ var file_netstrata_proto_goTypes = []any{
 	(InterfaceKind)(0),     // 2: netstrata.record.v1.InterfaceKind
 	(TimeBasis)(0),         // 3: netstrata.record.v1.TimeBasis
 	(ByteBasis)(0),         // 4: netstrata.record.v1.ByteBasis
-	(SocketDirection)(0),   // 5: netstrata.record.v1.SocketDirection
-	(*InterfaceStats)(nil), // 6: netstrata.record.v1.InterfaceStats
-	(*Flow)(nil),           // 7: netstrata.record.v1.Flow
-	(*SocketStats)(nil),    // 8: netstrata.record.v1.SocketStats
-	(*Container)(nil),      // 9: netstrata.record.v1.Container
-	(*Pod)(nil),            // 10: netstrata.record.v1.Pod
-	nil,                    // 11: netstrata.record.v1.Pod.LabelsEntry
+	(TunnelType)(0),        // 5: netstrata.record.v1.TunnelType
+	(SocketDirection)(0),   // 6: netstrata.record.v1.SocketDirection
+	(*InterfaceStats)(nil), // 7: netstrata.record.v1.InterfaceStats
+	(*Flow)(nil),           // 8: netstrata.record.v1.Flow
+	(*SocketStats)(nil),    // 9: netstrata.record.v1.SocketStats
+	(*Container)(nil),      // 10: netstrata.record.v1.Container
+	(*Pod)(nil),            // 11: netstrata.record.v1.Pod
+	nil,                    // 12: netstrata.record.v1.Pod.LabelsEntry
 }
 var file_netstrata_proto_depIdxs = []int32{
 	0,  // 0: netstrata.record.v1.Flow.type:type_name -> netstrata.record.v1.FlowType
@@ -1845,14 +2114,15 @@ var file_netstrata_proto_depIdxs = []int32{
 	2,  // 3: netstrata.record.v1.Flow.in_if_kind:type_name -> netstrata.record.v1.InterfaceKind
 	2,  // 4: netstrata.record.v1.Flow.out_if_kind:type_name -> netstrata.record.v1.InterfaceKind
 	4,  // 5: netstrata.record.v1.Flow.byte_basis:type_name -> netstrata.record.v1.ByteBasis
-	5,  // 6: netstrata.record.v1.SocketStats.direction:type_name -> netstrata.record.v1.SocketDirection
-	9,  // 7: netstrata.record.v1.Pod.containers:type_name -> netstrata.record.v1.Container
-	11, // 8: netstrata.record.v1.Pod.labels:type_name -> netstrata.record.v1.Pod.LabelsEntry
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	5,  // 6: netstrata.record.v1.Flow.tunnel_type:type_name -> netstrata.record.v1.TunnelType
+	6,  // 7: netstrata.record.v1.SocketStats.direction:type_name -> netstrata.record.v1.SocketDirection
+	10, // 8: netstrata.record.v1.Pod.containers:type_name -> netstrata.record.v1.Container
+	12, // 9: netstrata.record.v1.Pod.labels:type_name -> netstrata.record.v1.Pod.LabelsEntry
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_netstrata_proto_init() }
@@ -1865,7 +2135,7 @@ func file_netstrata_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_netstrata_proto_rawDesc), len(file_netstrata_proto_rawDesc)),
-			NumEnums:      6,
+			NumEnums:      7,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
