@@ -42,6 +42,7 @@ const slabSize = 128 << 10
 // that the hot path allocates little beyond what goflow2 allocates.
 type decoder struct {
 	c    *Component
+	cur  *exporter // the exporter of the record being mapped
 	rd   bytes.Buffer
 	flow record.Flow
 	src  [16]byte
@@ -121,6 +122,7 @@ func errorKind(err error) string {
 
 // resetFlow starts a new record from a datagram's header.
 func (d *decoder) resetFlow(e *exporter, h *packetHeader) *record.Flow {
+	d.cur = e
 	f := &d.flow
 	*f = record.Flow{
 		Type:              h.flowType,

@@ -21,6 +21,8 @@ type exporterMetrics struct {
 	nonRFCNumbering prometheus.Gauge
 	samplingRate    prometheus.Gauge
 	clockSkew       prometheus.Gauge
+	recordsDropped  *prometheus.CounterVec // by reason
+	fieldsZeroed    *prometheus.CounterVec // by field
 }
 
 // exporterLabels bounds the exporter label of the per-exporter metrics:
@@ -54,6 +56,8 @@ func (l *exporterLabels) curry(label string) *exporterMetrics {
 		nonRFCNumbering: l.m.nonRFCNumbering.WithLabelValues(label),
 		samplingRate:    l.m.samplingRate.WithLabelValues(label),
 		clockSkew:       l.m.clockSkew.WithLabelValues(label),
+		recordsDropped:  l.m.recordsDropped.MustCurryWith(ls),
+		fieldsZeroed:    l.m.fieldsZeroed.MustCurryWith(ls),
 	}
 }
 
@@ -67,6 +71,8 @@ func (l *exporterLabels) deleteSeries(label string) {
 	l.m.nonRFCNumbering.DeletePartialMatch(ls)
 	l.m.samplingRate.DeletePartialMatch(ls)
 	l.m.clockSkew.DeletePartialMatch(ls)
+	l.m.recordsDropped.DeletePartialMatch(ls)
+	l.m.fieldsZeroed.DeletePartialMatch(ls)
 }
 
 // attach gives a new exporter its own label if there is room.

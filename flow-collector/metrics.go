@@ -29,6 +29,8 @@ type metrics struct {
 	exportersEvicted *prometheus.CounterVec
 	exporters        prometheus.Gauge
 	recordsRefused   *prometheus.CounterVec
+	recordsDropped   *prometheus.CounterVec
+	fieldsZeroed     *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -79,6 +81,12 @@ func newMetrics() *metrics {
 		recordsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("records_refused_total"), Help: "Flow records, samples or sampling announcements refused, by reason (sampling_rate, announced_sampling_rate, counter_overflow).",
 		}, []string{"reason"}),
+		recordsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("records_dropped_total"), Help: "Flow records and sFlow flow samples decoded but not published, per exporter and reason (sampling_rate, counter_overflow: refused, see records_refused_total; truncated: a data record cut short by the end of its set).",
+		}, []string{"exporter", "reason"}),
+		fieldsZeroed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("fields_zeroed_total"), Help: "Optional fields whose value was out of range (a VLAN above 4095, a 3-byte port…): stored as unknown (0) and the flow kept, per exporter and field (the flow column).",
+		}, []string{"exporter", "field"}),
 	}
 	m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes = budgetMetrics(n)
 	return m
@@ -88,5 +96,5 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	return telemetry.Register(reg, &m.datagrams, &m.flows, &m.decodeErrors, &m.unknownTemplate,
 		&m.sequenceLost, &m.nonRFCNumbering, &m.clockSkew, &m.samplingRate, &m.dropped, &m.pending, &m.receiveBuffer, &m.kernelDrops,
 		&m.templatesRefused, &m.templatesEvicted, &m.templates, &m.templateBytes,
-		&m.exportersEvicted, &m.exporters, &m.recordsRefused)
+		&m.exportersEvicted, &m.exporters, &m.recordsRefused, &m.recordsDropped, &m.fieldsZeroed)
 }

@@ -308,7 +308,11 @@ func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.F
 			b = b[l:]
 		}
 		if !complete {
-			break // padding, or a truncated last record
+			// Padding (zeros, RFC 7011 3.3.1), or a record cut short.
+			if bytes.ContainsFunc(b, func(r rune) bool { return r != 0 }) {
+				d.dropRecord(e, reasonTruncated, "set_bytes_left", len(b))
+			}
+			break
 		}
 		rate = d.finishRecord(e, h, f, &st)
 		if d.emit(e) {
@@ -350,35 +354,35 @@ func (d *decoder) mapField(f *record.Flow, st *recordState, typ uint16, b []byte
 	case iePostPacketDeltaCount:
 		st.postPackets = beUint(b)
 	case ieProtocol:
-		f.Proto = uint32(beUint(b) & 0xff)
+		f.Proto = d.bounded("proto", beUint(b), maxUint8)
 	case ieIPClassOfService:
-		f.IpTos = uint32(beUint(b) & 0xff)
+		f.IpTos = d.bounded("ip_tos", beUint(b), maxUint8)
 	case ieTCPControlBits:
-		f.TcpFlags = uint32(beUint(b) & 0xffff)
+		f.TcpFlags = d.bounded("tcp_flags", beUint(b), maxUint16)
 	case ieSourceTransportPort:
-		f.SrcPort = uint32(beUint(b) & 0xffff)
+		f.SrcPort = d.bounded("src_port", beUint(b), maxUint16)
 	case ieDestinationTransportPort:
-		f.DstPort = uint32(beUint(b) & 0xffff)
+		f.DstPort = d.bounded("dst_port", beUint(b), maxUint16)
 	case ieSourceIPv4Address, ieSourceIPv6Address:
 		f.SrcIp = setIP(&d.src, b)
 	case ieDestinationIPv4Address, ieDestinationIPv6Address:
 		f.DstIp = setIP(&d.dst, b)
 	case ieSourceIPv4PrefixLength, ieSourceIPv6PrefixLength:
-		f.SrcMask = uint32(beUint(b) & 0xff)
+		f.SrcMask = d.bounded("src_mask", beUint(b), 128)
 	case ieDestIPv4PrefixLength, ieDestIPv6PrefixLength:
-		f.DstMask = uint32(beUint(b) & 0xff)
+		f.DstMask = d.bounded("dst_mask", beUint(b), 128)
 	case ieIngressInterface:
-		f.InIf = uint32(beUint(b))
+		f.InIf = d.bounded("in_if", beUint(b), maxUint32)
 	case ieEgressInterface:
-		f.OutIf = uint32(beUint(b))
+		f.OutIf = d.bounded("out_if", beUint(b), maxUint32)
 	case ieIPNextHopIPv4Address, ieIPNextHopIPv6Address:
 		f.NextHop = setIP(&d.nh, b)
 	case ieBGPNextHopIPv4Address, ieBGPNextHopIPv6Address:
 		st.bgpNextHop = b
 	case ieBGPSourceASNumber:
-		f.SrcAs = uint32(beUint(b))
+		f.SrcAs = d.bounded("src_as", beUint(b), maxUint32)
 	case ieBGPDestinationASNumber:
-		f.DstAs = uint32(beUint(b))
+		f.DstAs = d.bounded("dst_as", beUint(b), maxUint32)
 	case ieFlowStartSysUpTime:
 		st.startUp, st.hasStartUp = uint32(beUint(b)), true
 	case ieFlowEndSysUpTime:
@@ -409,11 +413,11 @@ func (d *decoder) mapField(f *record.Flow, st *recordState, typ uint16, b []byte
 		st.pktSpace = beUint(b)
 	case ieVlanID, ieDot1qVlanID:
 		if f.SrcVlan == 0 {
-			f.SrcVlan = uint32(beUint(b) & 0xfff)
+			f.SrcVlan = d.bounded("src_vlan", beUint(b), maxVlan)
 		}
 	case iePostVlanID, iePostDot1qVlanID:
 		if f.DstVlan == 0 {
-			f.DstVlan = uint32(beUint(b) & 0xfff)
+			f.DstVlan = d.bounded("dst_vlan", beUint(b), maxVlan)
 		}
 	case ieFlowDirection:
 		switch beUint(b) {
@@ -423,7 +427,7 @@ func (d *decoder) mapField(f *record.Flow, st *recordState, typ uint16, b []byte
 			f.Direction = record.FlowDirection_FLOW_DIRECTION_EGRESS
 		}
 	case ieEthernetType:
-		f.Etype = uint32(beUint(b) & 0xffff)
+		f.Etype = d.bounded("etype", beUint(b), maxUint16)
 	case ieIPVersion:
 		st.ipVersion = beUint(b)
 	case ieICMPTypeCodeIPv4, ieICMPTypeCodeIPv6:

@@ -50,6 +50,7 @@ const (
 	reasonSamplingRate    = "sampling_rate"
 	reasonAnnouncedRate   = "announced_sampling_rate"
 	reasonCounterOverflow = "counter_overflow"
+	reasonTruncated       = "truncated" // records_dropped_total only
 )
 
 // maxScaled bounds bytes × rate and packets × rate of one record: what
@@ -86,16 +87,20 @@ func (c *Component) checkRate(e *exporter, rate uint64, reason string) bool {
 }
 
 // checkRecord refuses a record whose rate is above max_sampling_rate or
-// whose counters, scaled by it, would not fit in maxScaled.
+// whose counters, scaled by it, would not fit in maxScaled; a refused
+// record is counted as dropped for its exporter.
 func (c *Component) checkRecord(e *exporter, bytes, packets, rate uint64) bool {
-	if !c.checkRate(e, rate, reasonSamplingRate) {
-		return false
+	reason := reasonSamplingRate
+	switch {
+	case !c.checkRate(e, rate, reasonSamplingRate):
+	case mulSat(bytes, rate) > maxScaled || mulSat(packets, rate) > maxScaled:
+		reason = reasonCounterOverflow
+		c.refuseRecord(e, reason, "bytes", bytes, "packets", packets, "rate", rate)
+	default:
+		return true
 	}
-	if mulSat(bytes, rate) > maxScaled || mulSat(packets, rate) > maxScaled {
-		c.refuseRecord(e, reasonCounterOverflow, "bytes", bytes, "packets", packets, "rate", rate)
-		return false
-	}
-	return true
+	e.metrics().recordsDropped.WithLabelValues(reason).Inc()
+	return false
 }
 
 func (c *Component) refuseRecord(e *exporter, reason string, args ...any) {
