@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // flowGroup is one conversation on one exporter interface pair in the
@@ -186,7 +188,7 @@ func (t *tally) top(byDelta bool) []Contributor {
 
 func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
-	return math.Round(finite(x)*p) / p
+	return math.Round(apiv1.Finite(x)*p) / p
 }
 
 // sessionKey labels a socket group client → service:port.
@@ -350,28 +352,19 @@ func judgeHealth(h *SessionHealth) {
 	if s.Retransmits >= minRetransmits && s.RetransmitRate >= retransmitFactor*baseRate {
 		h.Degraded = true
 		if b.Retransmits > 0 {
-			h.Reason = fmt.Sprintf("retransmits %s× baseline (%d vs %d, %.2f%% of segments)", trimFloat(float64(s.Retransmits)/float64(b.Retransmits)), s.Retransmits, b.Retransmits, s.RetransmitRate*100)
+			h.Reason = fmt.Sprintf("retransmits %s× baseline (%d vs %d, %.2f%% of segments)", apiv1.TrimFloat(float64(s.Retransmits)/float64(b.Retransmits)), s.Retransmits, b.Retransmits, s.RetransmitRate*100)
 		} else {
 			h.Reason = fmt.Sprintf("retransmits rose from 0 to %d (%.2f%% of segments)", s.Retransmits, s.RetransmitRate*100)
 		}
 	}
 	if b.RTTP99Us > 0 && s.RTTP99Us >= rttFactor*b.RTTP99Us && s.RTTP99Us-b.RTTP99Us >= minRTTIncreaseUs {
-		reason := fmt.Sprintf("RTT p99 %s× baseline (%.1f ms vs %.1f ms)", trimFloat(s.RTTP99Us/b.RTTP99Us), s.RTTP99Us/1000, b.RTTP99Us/1000)
+		reason := fmt.Sprintf("RTT p99 %s× baseline (%.1f ms vs %.1f ms)", apiv1.TrimFloat(s.RTTP99Us/b.RTTP99Us), s.RTTP99Us/1000, b.RTTP99Us/1000)
 		if h.Degraded {
 			h.Reason += "; " + reason
 		} else {
 			h.Degraded, h.Reason = true, reason
 		}
 	}
-}
-
-// trimFloat prints 12 as "12" and 3.14159 as "3.1".
-func trimFloat(x float64) string {
-	x = finite(x)
-	if x >= 10 {
-		return fmt.Sprintf("%.0f", x)
-	}
-	return fmt.Sprintf("%.1f", x)
 }
 
 // contributorMap is the traffic map restricted to the contributors'

@@ -87,7 +87,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 func writeError(w http.ResponseWriter, err error) {
 	var pe *paramError
 	if errors.As(err, &pe) {
-		writeJSON(w, http.StatusBadRequest, ErrorResponse{ErrorBody{Status: http.StatusBadRequest, Message: pe.Error(), Parameter: pe.Param, Valid: pe.Valid}})
+		writeJSON(w, http.StatusBadRequest, ErrorResponse{Error: ErrorBody{Status: http.StatusBadRequest, Message: pe.Error(), Parameter: pe.Param, Valid: pe.Valid}})
 		return
 	}
 	var he *httpError
@@ -97,5 +97,5 @@ func writeError(w http.ResponseWriter, err error) {
 	if he.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, he.Status, ErrorResponse{ErrorBody{Status: he.Status, Message: he.Message}})
+	writeJSON(w, he.Status, ErrorResponse{Error: ErrorBody{Status: he.Status, Message: he.Message}})
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name, or its IP address (every device polled at that address)."}
@@ -89,7 +91,7 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	}
 	since := time.Hour
 	if v := p.str("since"); v != "" {
-		d, err := parseDuration(v)
+		d, err := apiv1.ParseDuration(v)
 		if err != nil || d > c.cfg.MaxRange {
 			return nil, badParam("since", "%q is not a duration up to %s", clip(v), c.cfg.MaxRange)
 		}
@@ -120,7 +122,7 @@ LIMIT ` + q.bind("UInt32", uint32(limit))
 		var ip net.IP
 		var oper, admin uint8
 		if err := rows.Scan(append([]any{&i.Device, &ip, &i.SysName, &i.EngineID, &i.IfIndex, &i.Name, &i.Alias, &i.Description, &i.SpeedBps,
-			&oper, &admin, &i.Time}, i.scanTargets()...)...); err != nil {
+			&oper, &admin, &i.Time}, rateTargets(&i.Rates)...)...); err != nil {
 			return err
 		}
 		i.DeviceIP, i.OperStatus, i.AdminStatus = ipString(ip), operStatus(oper), operStatus(admin)
@@ -141,7 +143,7 @@ func (c *Component) step(p *params, from, to time.Time) (time.Duration, error) {
 	if v == "" {
 		return auto, nil
 	}
-	d, err := parseDuration(v)
+	d, err := apiv1.ParseDuration(v)
 	if err != nil {
 		return 0, badParam("step", "%v", err)
 	}
@@ -190,7 +192,7 @@ GROUP BY t, device ORDER BY t, device`
 	var devices []string
 	err = c.run(ctx, "interfaces_series", sql, q.args, func(rows driver.Rows) error {
 		var pt SeriesPoint
-		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, pt.scanTargets()...)...); err != nil {
+		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, rateTargets(&pt.Rates)...)...); err != nil {
 			return err
 		}
 		if !slices.Contains(devices, resp.Device) {
@@ -208,4 +210,10 @@ GROUP BY t, device ORDER BY t, device`
 		resp.Device = p.str("device")
 	}
 	return resp, err
+}
+
+// rateTargets are the fields of r in their order, for rows.Scan.
+func rateTargets(r *Rates) []any {
+	return []any{&r.InBps, &r.OutBps, &r.InPps, &r.OutPps, &r.InErrors, &r.OutErrors,
+		&r.InDiscards, &r.OutDiscards, &r.InUtilization, &r.OutUtilization}
 }

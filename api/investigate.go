@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 func (c *Component) investigateParams() []paramSpec {
@@ -32,18 +34,18 @@ type scope struct {
 
 // Thresholds of the analysis.
 const (
-	spikeFactor          = 1.5    // a spike bucket exceeds 1.5× the median
+	spikeFactor          = apiv1.SpikeFactor
 	retransmitFactor     = 3.0    // a retransmit-rate (or count) rise that counts as degradation
 	minRetransmits       = 10     // ignore fewer retransmits than this in a window
 	minRetransmitRate    = 0.0005 // floor of the baseline rate (0.05 % of segments)
 	rttFactor            = 2.0
 	minRTTIncreaseUs     = 5000
-	maxContributors      = 10
+	maxContributors      = apiv1.MaxContributors
 	maxGroups            = 5000
 	maxPathInterfaces    = 6
-	minSeriesBytesFloor  = 1 << 10 // a bucket below 1 KiB is never a spike
+	minSeriesBytesFloor  = apiv1.MinSeriesBytesFloor
 	minRetrSeriesFloor   = 5
-	significantShare     = 0.05
+	significantShare     = apiv1.SignificantShare
 	minGrowthForLoadNote = 1.3
 )
 
@@ -242,7 +244,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 	if len(inv.Interfaces) > 0 {
 		keys := make([]string, 0, len(inv.Interfaces))
 		for _, i := range inv.Interfaces {
-			keys = append(keys, ifKey(i.deviceIP, i.IfIndex))
+			keys = append(keys, ifKey(i.DeviceIP, i.IfIndex))
 		}
 		rq := &query{}
 		rq.and("has(" + rq.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")

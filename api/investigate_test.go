@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/client"
 )
 
 // scenario is an hour of traffic on worker-1, minute by minute, ending at
@@ -190,7 +192,7 @@ func TestInvestigateNodeFindsLoadGrowthOfFourPodsToPort8081(t *testing.T) {
 
 	// The CLI prints the same report.
 	var out bytes.Buffer
-	err := RunInvestigateCLI(context.Background(), []string{"--api", a.url, "--node", "worker-1", "--from", s.start.Format(time.RFC3339), "--to", s.end.Format(time.RFC3339)}, &out)
+	err := client.RunInvestigateCLI(context.Background(), []string{"--api", a.url, "--node", "worker-1", "--from", s.start.Format(time.RFC3339), "--to", s.end.Format(time.RFC3339)}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

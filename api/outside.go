@@ -8,21 +8,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// OutsideRange is where the rows an empty answer's filters match lie:
-// a range that misses them (a replayed capture queried at its own dates,
-// an exporter whose clock is off) then says so instead of a bare 0.
-type OutsideRange struct {
-	Rows     uint64     `json:"rows" doc:"Flows matching the filters outside the range (by time_received, the axis of TopN and the rollups)."`
-	Before   uint64     `json:"before" doc:"Of those, received before the range."`
-	After    uint64     `json:"after" doc:"Of those, received after it."`
-	Earliest *time.Time `json:"earliest,omitempty" doc:"Receive time of the earliest of them."`
-	Latest   *time.Time `json:"latest,omitempty" doc:"Receive time of the latest of them."`
-	// Flows whose exporter stamped them inside the range: their own
-	// times, before any skew correction.
-	ExporterTimeInRange uint64 `json:"exporter_time_in_range" doc:"Of those, flows whose exporter's own start–end (before skew correction) overlaps the range: a replayed capture, or an exporter whose clock is off (see time_basis)."`
-	Note                string `json:"note"`
-}
-
 // exporterTime is a raw flow's end or start as its exporter stamped it.
 const exporterTime = "%s - toIntervalMillisecond(exporter_clock_skew_ms)"
 

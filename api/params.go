@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // paramError is a bad request parameter: the API answers 400 naming it.
@@ -234,7 +236,7 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		s = rel
 	}
 	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		d, err := parseDuration(s[1:])
+		d, err := apiv1.ParseDuration(s[1:])
 		if err != nil {
 			return time.Time{}, err
 		}
@@ -251,50 +253,4 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is out of range", clip(s))
 	}
 	return t, nil
-}
-
-// parseDuration is time.ParseDuration plus d (days) and w (weeks), and
-// bounded to ten years so that arithmetic cannot overflow.
-func parseDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q is not a duration like 1h, 30m, 2d", clip(s))
-	if s == "" || len(s) > 32 {
-		return 0, bad
-	}
-	var total time.Duration
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 || i > 6 {
-			return 0, bad
-		}
-		n, _ := strconv.Atoi(s[:i])
-		s = s[i:]
-		j := 0
-		for j < len(s) && (s[j] < '0' || s[j] > '9') {
-			j++
-		}
-		var unit time.Duration
-		switch s[:j] {
-		case "s":
-			unit = time.Second
-		case "m":
-			unit = time.Minute
-		case "h":
-			unit = time.Hour
-		case "d":
-			unit = 24 * time.Hour
-		case "w":
-			unit = 7 * 24 * time.Hour
-		default:
-			return 0, bad
-		}
-		s = s[j:]
-		total += time.Duration(n) * unit
-		if total > 10*365*24*time.Hour {
-			return 0, bad
-		}
-	}
-	return total, nil
 }

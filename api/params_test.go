@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/client"
 )
 
 var testNow = time.Date(2026, 3, 4, 14, 5, 0, 0, time.UTC)
@@ -97,7 +99,7 @@ func TestRenderReportOfAnEmptyInvestigation(t *testing.T) {
 	var b strings.Builder
 	inv := &Investigation{Subject: Subject{Label: "node x"}, Verdict: Verdict{Kind: verdictNoData, Summary: "no data"},
 		Layers: []LayerStatus{{Layer: "snmp", Note: "none"}}}
-	if err := RenderReport(&b, inv); err != nil || !strings.Contains(b.String(), "VERDICT  no data") || !strings.Contains(b.String(), "snmp ✗") {
+	if err := client.RenderReport(&b, inv); err != nil || !strings.Contains(b.String(), "VERDICT  no data") || !strings.Contains(b.String(), "snmp ✗") {
 		t.Errorf("%v\n%s", err, b.String())
 	}
 }

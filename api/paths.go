@@ -120,7 +120,7 @@ GROUP BY device_ip, device, if_index`
 			polled = []PathInterface{p}
 		}
 		for _, p := range polled {
-			p.Role, p.FlowBytes, p.deviceIP = cd.role, cd.bytes, cd.ip
+			p.Role, p.FlowBytes, p.DeviceIP = cd.role, cd.bytes, cd.ip
 			out = append(out, p)
 		}
 	}

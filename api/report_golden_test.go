@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/client"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the report tests")
@@ -31,7 +33,7 @@ func TestInvestigateReportWithEachLayerMissing(t *testing.T) {
 			seedWorker1(t, a, s, true, false, missing)
 			var out bytes.Buffer
 			args := []string{"--api", a.url, "--node", "worker-1", "--from", s.start.Format(time.RFC3339), "--to", s.end.Format(time.RFC3339)}
-			if err := RunInvestigateCLI(context.Background(), args, &out); err != nil {
+			if err := client.RunInvestigateCLI(context.Background(), args, &out); err != nil {
 				t.Fatal(err)
 			}
 			compareGolden(t, filepath.Join("testdata", "report", name+".golden"), relativeTimes(out.String(), s.start))

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/client"
 )
 
 func TestReportDatesTheWindowsOfAMultiDayRange(t *testing.T) {
@@ -13,7 +15,7 @@ func TestReportDatesTheWindowsOfAMultiDayRange(t *testing.T) {
 		Baseline: &Window{Start: from.Add(29*time.Hour + 50*time.Minute), End: from.Add(30*time.Hour + 5*time.Minute), Source: "flows"},
 		Verdict:  Verdict{Summary: "load growth: …"}}
 	var b strings.Builder
-	if err := RenderReport(&b, inv); err != nil {
+	if err := client.RenderReport(&b, inv); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"2026-11-23 09:00 – 2026-11-25 09:00 UTC", "Spike     2026-11-24 15:05 – 15:20", "Baseline  2026-11-24 14:50 – 15:05"} {
@@ -31,7 +33,7 @@ func TestReportOfNoDataNamesNoLayer(t *testing.T) {
 		Layers:   []LayerStatus{{Layer: "snmp"}, {Layer: "flows"}, {Layer: "sockets"}, {Layer: "pods"}}}
 	inv.Verdict = verdict(inv, nil, false)
 	var b strings.Builder
-	if err := RenderReport(&b, inv); err != nil {
+	if err := client.RenderReport(&b, inv); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // paramSpec declares one query parameter of a route: the handler reads
@@ -43,7 +45,7 @@ type route struct {
 }
 
 // apiPrefix is where the versioned API lives.
-const apiPrefix = "/api/v1"
+const apiPrefix = apiv1.Prefix
 
 // routeTable is every route the API serves.
 func (c *Component) routeTable() []route {
@@ -104,10 +106,10 @@ func (c *Component) routes() http.Handler {
 	mux.Handle("/", c.instrument("unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if known[r.URL.Path] {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, ErrorResponse{ErrorBody{Status: http.StatusMethodNotAllowed, Message: "only GET is served"}})
+			writeJSON(w, http.StatusMethodNotAllowed, ErrorResponse{Error: ErrorBody{Status: http.StatusMethodNotAllowed, Message: "only GET is served"}})
 			return
 		}
-		writeJSON(w, http.StatusNotFound, ErrorResponse{ErrorBody{Status: http.StatusNotFound, Message: "no such endpoint; see /api/v1/openapi.json"}})
+		writeJSON(w, http.StatusNotFound, ErrorResponse{Error: ErrorBody{Status: http.StatusNotFound, Message: "no such endpoint; see /api/v1/openapi.json"}})
 	})))
 	return securityHeaders(mux)
 }
@@ -129,7 +131,7 @@ func (c *Component) jsonHandler(rt route) http.Handler {
 		leave, admitted := c.admission.enter(r.Context())
 		if !admitted {
 			w.Header().Set("Retry-After", strconv.Itoa(max(int(c.cfg.QueueTimeout.Seconds()), 1)))
-			writeJSON(w, http.StatusTooManyRequests, ErrorResponse{ErrorBody{Status: http.StatusTooManyRequests,
+			writeJSON(w, http.StatusTooManyRequests, ErrorResponse{Error: ErrorBody{Status: http.StatusTooManyRequests,
 				Message: fmt.Sprintf("%d queries are running and %d waiting: try again later", c.cfg.MaxConcurrentQueries, c.cfg.MaxQueuedQueries)}})
 			return
 		}
@@ -176,7 +178,7 @@ func (c *Component) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="netstrata"`)
-		writeJSON(w, http.StatusUnauthorized, ErrorResponse{ErrorBody{Status: http.StatusUnauthorized, Message: "missing or invalid bearer token (Authorization: Bearer <token>)"}})
+		writeJSON(w, http.StatusUnauthorized, ErrorResponse{Error: ErrorBody{Status: http.StatusUnauthorized, Message: "missing or invalid bearer token (Authorization: Bearer <token>)"}})
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/record"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // span reads a table's rows as time intervals: each row's values are
@@ -169,5 +171,5 @@ func (c *Component) width(ctx context.Context, name string, s span, scope *query
 	var ms float64
 	err := c.run(ctx, name, `SELECT toFloat64(quantile(0.99)(e - s)) FROM `+src+` WHERE `+q.where(), q.args,
 		func(rows driver.Rows) error { return rows.Scan(&ms) })
-	return time.Duration(finite(ms)) * time.Millisecond, err
+	return time.Duration(apiv1.Finite(ms)) * time.Millisecond, err
 }

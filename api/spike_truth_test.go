@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/client"
 )
 
 // burst is a known traffic profile on one switch port: senders pods on
@@ -210,7 +212,7 @@ func checkUnknownWithoutAgents(t *testing.T, inv Investigation) {
 		}
 	}
 	var b strings.Builder
-	if err := RenderReport(&b, &inv); err != nil {
+	if err := client.RenderReport(&b, &inv); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"0 conns", "RTT 0.0 ms", "0 retr", "0 retransmits", "sessions healthy", "healthy"} {

@@ -161,7 +161,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		for i := range r.Keys {
 			dest = append(dest, &r.Keys[i])
 		}
-		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows, &r.hash)
+		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &resp.Total.Bytes, &resp.Total.Packets, &resp.Total.Flows, &r.Hash)
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		resp.Rows = resp.Rows[:limit]
 		resp.NextCursor = newCursor(from, to, resp.Rows[limit-1], queryHash(p)).encode()
 	}
-	resp.finish(seconds)
+	finishTopN(&resp, seconds)
 	if resp.Total.Flows == 0 && cur == nil {
 		if resp.Outside, err = c.outsideRange(ctx, filters, from, to); err != nil {
 			return nil, err
@@ -255,23 +255,23 @@ func topNKey(k, by, table string) string {
 	return k
 }
 
-// finish sets the rates and shares, and the "other" row: the total less
+// finishTopN sets the rates and shares, and the "other" row: the total less
 // this page's rows, so that a page's shares and other's add up to 1.
-func (r *TopNResponse) finish(seconds float64) {
+func finishTopN(r *TopNResponse, seconds float64) {
 	var b, p, n uint64
 	for i := range r.Rows {
 		row := &r.Rows[i]
 		b, p, n = b+row.Bytes, p+row.Packets, n+row.Flows
-		row.rate(seconds, r.Total.Bytes)
+		rowRate(row, seconds, r.Total.Bytes)
 	}
 	if r.Total.Bytes >= b {
 		r.Other.Bytes, r.Other.Packets, r.Other.Flows = r.Total.Bytes-b, r.Total.Packets-min(p, r.Total.Packets), r.Total.Flows-min(n, r.Total.Flows)
 	}
-	r.Other.rate(seconds, r.Total.Bytes)
-	r.Total.rate(seconds, r.Total.Bytes)
+	rowRate(&r.Other, seconds, r.Total.Bytes)
+	rowRate(&r.Total, seconds, r.Total.Bytes)
 }
 
-func (row *TopNRow) rate(seconds float64, total uint64) {
+func rowRate(row *TopNRow, seconds float64, total uint64) {
 	row.Bps = float64(row.Bytes) * 8 / seconds
 	if total > 0 {
 		row.Share = round(float64(row.Bytes)/float64(total), 4)

@@ -22,7 +22,7 @@ type cursor struct {
 }
 
 func newCursor(from, to time.Time, last TopNRow, query uint64) *cursor {
-	return &cursor{Bytes: last.Bytes, Hash: last.hash, From: from.UnixMilli(), To: to.UnixMilli(), Query: query}
+	return &cursor{Bytes: last.Bytes, Hash: last.Hash, From: from.UnixMilli(), To: to.UnixMilli(), Query: query}
 }
 
 func (c *cursor) range_() (time.Time, time.Time) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // window is a half-open time range [Start, End).
@@ -122,15 +124,7 @@ func quantileAt(qs []float64, i int) float64 {
 	if i >= len(qs) {
 		return 0
 	}
-	return finite(qs[i])
-}
-
-// finite maps NaN and ±Inf (empty aggregates) to 0: JSON has no NaN.
-func finite(x float64) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return 0
-	}
-	return x
+	return apiv1.Finite(qs[i])
 }
 
 // buildMap turns socket groups into a traffic map of their event window.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // Verdict kinds.
@@ -57,7 +59,7 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 	default:
 		v.Kind = verdictNone
 		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", verdictNone, inv.Subject.Label,
-			between(inv.From, inv.To), humanBytes(minSeriesBytesFloor), healthWords(inv))
+			between(inv.From, inv.To), apiv1.HumanBytes(minSeriesBytesFloor), healthWords(inv))
 	}
 
 	// Evidence, most telling first.
@@ -66,13 +68,13 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 		if !spikeFound {
 			what = "window"
 		}
-		dated := spansDays(inv.From, inv.To)
+		dated := apiv1.SpansDays(inv.From, inv.To)
 		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s UTC: %s (%s) vs baseline %s: %s (%s), from %s",
-			what, timeSpan(inv.Spike.Start, inv.Spike.End, dated), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps),
-			timeSpan(inv.Baseline.Start, inv.Baseline.End, dated), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), inv.Spike.Source))
+			what, apiv1.TimeSpan(inv.Spike.Start, inv.Spike.End, dated), apiv1.HumanBytes(inv.Spike.Bytes), apiv1.HumanBps(inv.Spike.Bps),
+			apiv1.TimeSpan(inv.Baseline.Start, inv.Baseline.End, dated), apiv1.HumanBytes(inv.Baseline.Bytes), apiv1.HumanBps(inv.Baseline.Bps), inv.Spike.Source))
 	}
 	if p := inv.Contributors.Ports; len(p) > 0 && spikeFound {
-		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, humanBytes(p[0].BaselineBytes), humanBytes(p[0].SpikeBytes)))
+		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, apiv1.HumanBytes(p[0].BaselineBytes), apiv1.HumanBytes(p[0].SpikeBytes)))
 	}
 	if spikeFound {
 		for _, side := range []struct {
@@ -159,7 +161,7 @@ func sharesOf(what string, cs []Contributor) string {
 func loadSentence(inv *Investigation, groups []socketGroup) string {
 	ports := inv.Contributors.Ports
 	if len(ports) == 0 {
-		return fmt.Sprintf("traffic of %s grew %s×", inv.Subject.Label, trimFloat(inv.Growth))
+		return fmt.Sprintf("traffic of %s grew %s×", inv.Subject.Label, apiv1.TrimFloat(inv.Growth))
 	}
 	port := ports[0].Key
 	pn, _ := strconv.Atoi(strings.TrimPrefix(port, ":"))
@@ -206,7 +208,7 @@ func loadSentence(inv *Investigation, groups []socketGroup) string {
 	}
 	if n == 0 {
 		// No agent view: the flows' port growth.
-		return fmt.Sprintf("traffic to %s grew %s× (%s → %s)", port, growthText(ports[0].BaselineBytes, ports[0].SpikeBytes), humanBytes(ports[0].BaselineBytes), humanBytes(ports[0].SpikeBytes))
+		return fmt.Sprintf("traffic to %s grew %s× (%s → %s)", port, growthText(ports[0].BaselineBytes, ports[0].SpikeBytes), apiv1.HumanBytes(ports[0].BaselineBytes), apiv1.HumanBytes(ports[0].SpikeBytes))
 	}
 	if n == 1 {
 		noun = strings.TrimSuffix(noun, "s")
@@ -226,7 +228,7 @@ func loadSentence(inv *Investigation, groups []socketGroup) string {
 		on = fmt.Sprintf(" on %d nodes", len(names))
 	}
 	if base == 0 {
-		return fmt.Sprintf("%d %s%s started sending %s to %s", n, noun, on, humanBytes(spike), port)
+		return fmt.Sprintf("%d %s%s started sending %s to %s", n, noun, on, apiv1.HumanBytes(spike), port)
 	}
 	return fmt.Sprintf("%d %s%s sent %s× more to %s", n, noun, on, growthText(base, spike), port)
 }
@@ -235,7 +237,7 @@ func growthText(base, spike uint64) string {
 	if base == 0 {
 		return "∞"
 	}
-	return trimFloat(float64(spike) / float64(base))
+	return apiv1.TrimFloat(float64(spike) / float64(base))
 }
 
 // shortReason keeps the head of a health reason: "retransmits 12× baseline".
@@ -249,66 +251,10 @@ func shortReason(r string) string {
 	return r
 }
 
-func hhmm(t time.Time) string { return t.UTC().Format("15:04") }
-
-// clock is hhmm, with seconds when t is not on a minute (a window ending
-// in the current minute).
-func clock(t time.Time) string {
-	if t.Truncate(time.Minute).Equal(t) {
-		return hhmm(t)
-	}
-	return t.UTC().Format("15:04:05")
-}
-
 // between names a range: times of day within a day, dates beyond.
 func between(from, to time.Time) string {
 	if to.Sub(from) < 20*time.Hour {
-		return "between " + hhmm(from) + " and " + hhmm(to) + " UTC"
+		return "between " + apiv1.HourMinute(from) + " and " + apiv1.HourMinute(to) + " UTC"
 	}
 	return "between " + from.UTC().Format("2006-01-02 15:04") + " and " + to.UTC().Format("2006-01-02 15:04") + " UTC"
-}
-
-func humanBytes(b uint64) string {
-	const unit = 1000
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
-}
-
-func humanBps(bps float64) string {
-	switch {
-	case bps >= 1e9:
-		return fmt.Sprintf("%.2f Gbps", bps/1e9)
-	case bps >= 1e6:
-		return fmt.Sprintf("%.1f Mbps", bps/1e6)
-	case bps >= 1e3:
-		return fmt.Sprintf("%.1f kbps", bps/1e3)
-	}
-	return fmt.Sprintf("%.0f bps", finite(bps))
-}
-
-// spansDays is true when a range is long enough, or crosses midnight,
-// so that a time of day alone would be ambiguous.
-func spansDays(from, to time.Time) bool {
-	return to.Sub(from) >= 20*time.Hour || from.UTC().YearDay() != to.UTC().YearDay()
-}
-
-// timeSpan prints a window "15:04–15:09", with its dates when dated
-// ("2026-11-25 15:04 – 2026-11-26 09:00"; the second date only when it
-// differs), and seconds where a time is not on a minute.
-func timeSpan(from, to time.Time, dated bool) string {
-	if !dated {
-		return clock(from) + "–" + clock(to)
-	}
-	end := clock(to)
-	if from.UTC().YearDay() != to.UTC().YearDay() || from.UTC().Year() != to.UTC().Year() {
-		end = to.UTC().Format(time.DateOnly) + " " + end
-	}
-	return from.UTC().Format(time.DateOnly) + " " + clock(from) + " – " + end
 }

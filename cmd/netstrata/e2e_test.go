@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/cmd/netstrata/demo"
 	"github.com/netstrata/netstrata/internal/chdb"
-	"github.com/netstrata/netstrata/internal/demo"
 	"github.com/netstrata/netstrata/internal/testenv"
+
+	"github.com/netstrata/netstrata/api/client"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // e2eProfile is the test's traffic: two minutes in all. The spike is
@@ -191,19 +194,19 @@ func TestEndToEndEveryLayerCountsTheGeneratorsBytesOnce(t *testing.T) {
 	// The investigation names the port, the senders and the node.
 	to := end.Add(15 * time.Second).UTC().Truncate(time.Second)
 	from := to.Add(-5 * time.Minute)
-	c := &api.Client{BaseURL: lab.Settings.APIURL()}
+	c := &client.Client{BaseURL: lab.Settings.APIURL()}
 	inv, err := c.Investigate(ctx, url.Values{"node": {node}, "from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var report strings.Builder
-	_ = api.RenderReport(&report, inv)
+	_ = client.RenderReport(&report, inv)
 	t.Logf("investigation:\n%s", report.String())
 	checkInvestigation(t, inv, lab.Topo, node, r.sent)
 }
 
 // checkInvestigation asserts the verdict of the spike.
-func checkInvestigation(t *testing.T, inv *api.Investigation, topo *demo.Topology, node string, sent []demo.Sent) {
+func checkInvestigation(t *testing.T, inv *apiv1.Investigation, topo *demo.Topology, node string, sent []demo.Sent) {
 	t.Helper()
 	if inv.Subject.Node != node || !strings.Contains(inv.Verdict.Summary, node) {
 		t.Errorf("verdict does not name node %s: %q", node, inv.Verdict.Summary)

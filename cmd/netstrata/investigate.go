@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/api/client"
 )
 
 // runInvestigate asks a running API why traffic spiked and prints the
@@ -17,7 +17,7 @@ import (
 func runInvestigate(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := api.RunInvestigateCLI(ctx, args, stdout); err != nil {
+	if err := client.RunInvestigateCLI(ctx, args, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"github.com/netstrata/netstrata/internal/demo"
+	"github.com/netstrata/netstrata/cmd/netstrata/demo"
 )
 
 // runDemo is `netstrata demo` (make demo): the whole pipeline on this

@@ -1,4 +1,4 @@
-package api
+package client
 
 import (
 	"context"
@@ -15,63 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
-
-// Client calls a running netstrata API.
-type Client struct {
-	BaseURL string // e.g. http://127.0.0.1:8080
-	Token   string // bearer token; empty when the API has auth disabled
-	HTTP    *http.Client
-}
-
-// Investigate calls GET /api/v1/investigate with q.
-func (c *Client) Investigate(ctx context.Context, q url.Values) (*Investigation, error) {
-	var inv Investigation
-	if err := c.get(ctx, apiPrefix+"/investigate", q, &inv); err != nil {
-		return nil, err
-	}
-	return &inv, nil
-}
-
-// get fetches path?q and decodes the JSON answer into out; an API error
-// comes back with its message (and the parameter it names).
-func (c *Client) get(ctx context.Context, path string, q url.Values, out any) error {
-	u := strings.TrimSuffix(c.BaseURL, "/") + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("API request: %w", err)
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("API %s: %w", c.BaseURL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("API %s: read: %w", c.BaseURL, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e ErrorResponse
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			return fmt.Errorf("API %s: %d: %s", c.BaseURL, resp.StatusCode, e.Error.Message)
-		}
-		return fmt.Errorf("API %s: %s", c.BaseURL, resp.Status)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("API %s: decode: %w", c.BaseURL, err)
-	}
-	return nil
-}
 
 // Environment variables the investigate command reads.
 const (
@@ -134,7 +80,7 @@ func RunInvestigateCLI(ctx context.Context, args []string, stdout io.Writer) err
 	case *from != "":
 		q.Set("from", *from)
 	default:
-		if _, err := parseDuration(strings.TrimPrefix(*since, "-")); err != nil {
+		if _, err := apiv1.ParseDuration(strings.TrimPrefix(*since, "-")); err != nil {
 			return fmt.Errorf("investigate: --since: %w", err)
 		}
 		q.Set("from", "-"+strings.TrimPrefix(*since, "-"))
@@ -154,7 +100,7 @@ func RunInvestigateCLI(ctx context.Context, args []string, stdout io.Writer) err
 	c := &Client{BaseURL: *apiURL, Token: *token, HTTP: hc}
 	if *asJSON {
 		var raw json.RawMessage
-		if err := c.get(ctx, apiPrefix+"/investigate", q, &raw); err != nil {
+		if err := c.Get(ctx, apiv1.Prefix+"/investigate", q, &raw); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(stdout, "%s\n", raw)

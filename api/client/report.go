@@ -1,18 +1,20 @@
-package api
+package client
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/netstrata/netstrata/api/apiv1"
 )
 
 // RenderReport prints an investigation for a terminal: the verdict and
 // its evidence first, then the tables behind them.
-func RenderReport(w io.Writer, inv *Investigation) error {
+func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 	b := &strings.Builder{}
-	dated := spansDays(inv.From, inv.To)
-	fmt.Fprintf(b, "Investigation of %s, %s UTC\n\n", inv.Subject.Label, timeSpan(inv.From, inv.To, true))
+	dated := apiv1.SpansDays(inv.From, inv.To)
+	fmt.Fprintf(b, "Investigation of %s, %s UTC\n\n", inv.Subject.Label, apiv1.TimeSpan(inv.From, inv.To, true))
 	fmt.Fprintf(b, "VERDICT  %s\n", inv.Verdict.Summary)
 	for _, e := range inv.Verdict.Evidence {
 		fmt.Fprintf(b, "  • %s\n", e)
@@ -21,17 +23,17 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	if inv.Spike != nil && inv.Baseline != nil {
-		fmt.Fprintf(tw, "Spike\t%s\t%s\t%s\t%s\t%s\n", timeSpan(inv.Spike.Start, inv.Spike.End, dated), humanBytes(inv.Spike.Bytes), humanBps(inv.Spike.Bps), retransmits(inv.Spike.Retransmits), windowSource(inv.Spike))
-		fmt.Fprintf(tw, "Baseline\t%s\t%s\t%s\t%s\t\n", timeSpan(inv.Baseline.Start, inv.Baseline.End, dated), humanBytes(inv.Baseline.Bytes), humanBps(inv.Baseline.Bps), retransmits(inv.Baseline.Retransmits))
+		fmt.Fprintf(tw, "Spike\t%s\t%s\t%s\t%s\t%s\n", apiv1.TimeSpan(inv.Spike.Start, inv.Spike.End, dated), apiv1.HumanBytes(inv.Spike.Bytes), apiv1.HumanBps(inv.Spike.Bps), retransmits(inv.Spike.Retransmits), windowSource(inv.Spike))
+		fmt.Fprintf(tw, "Baseline\t%s\t%s\t%s\t%s\t\n", apiv1.TimeSpan(inv.Baseline.Start, inv.Baseline.End, dated), apiv1.HumanBytes(inv.Baseline.Bytes), apiv1.HumanBps(inv.Baseline.Bps), retransmits(inv.Baseline.Retransmits))
 		if inv.Growth > 0 {
-			fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", trimFloat(inv.Growth))
+			fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", apiv1.TrimFloat(inv.Growth))
 		}
 	}
 	tw.Flush()
 
 	contributors := []struct {
 		title string
-		rows  []Contributor
+		rows  []apiv1.Contributor
 	}{{"Ports", inv.Contributors.Ports}, {"Sessions", inv.Contributors.Sessions}, {"Senders", inv.Contributors.Senders}, {"Receivers", inv.Contributors.Receivers},
 		{"Pods", inv.Contributors.Pods}, {"Processes", inv.Contributors.Processes}}
 	for _, sec := range contributors {
@@ -42,7 +44,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "\tbaseline\tspike\tdelta\tshare\t\n")
 		for _, c := range sec.rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f%%\t\n", "  "+c.Key, humanBytes(c.BaselineBytes), humanBytes(c.SpikeBytes), signedBytes(c.DeltaBytes), c.Share*100)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.0f%%\t\n", "  "+c.Key, apiv1.HumanBytes(c.BaselineBytes), apiv1.HumanBytes(c.SpikeBytes), signedBytes(c.DeltaBytes), c.Share*100)
 		}
 		tw.Flush()
 	}
@@ -75,7 +77,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, e := range inv.TrafficMap.Edges {
 			fmt.Fprintf(tw, "  %s\t→ %s\t:%d\t%s\t%s\n", label(labels, e.Source), label(labels, e.Target), e.Port,
-				humanBytes(e.Bytes), edgeHealth(e))
+				apiv1.HumanBytes(e.Bytes), edgeHealth(e))
 		}
 		tw.Flush()
 	}
@@ -126,7 +128,7 @@ func RenderReport(w io.Writer, inv *Investigation) error {
 	}
 	// The floors that leave things out, said rather than hidden.
 	fmt.Fprintf(b, "Thresholds  a spike is %s× the level and at least %s a minute; tables list the %d largest; the evidence names shares of %.0f%% or more\n",
-		trimFloat(spikeFactor), humanBytes(minSeriesBytesFloor), maxContributors, significantShare*100)
+		apiv1.TrimFloat(apiv1.SpikeFactor), apiv1.HumanBytes(apiv1.MinSeriesBytesFloor), apiv1.MaxContributors, apiv1.SignificantShare*100)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -140,13 +142,13 @@ func label(labels map[string]string, id string) string {
 
 func signedBytes(d int64) string {
 	if d < 0 {
-		return "-" + humanBytes(uint64(-d))
+		return "-" + apiv1.HumanBytes(uint64(-d))
 	}
-	return "+" + humanBytes(uint64(d))
+	return "+" + apiv1.HumanBytes(uint64(d))
 }
 
 // edgeHealth is the agents' view of an edge, or says there is none.
-func edgeHealth(e MapEdge) string {
+func edgeHealth(e apiv1.MapEdge) string {
 	if e.Connections == nil || e.RTTAvgUs == nil || e.Retransmits == nil {
 		return "connections, RTT, retransmits unknown (no agent data)"
 	}
@@ -162,17 +164,17 @@ func retransmits(n *uint64) string {
 
 // interfaceRates is what SNMP says of a path interface, or that it does
 // not poll it.
-func interfaceRates(i PathInterface) string {
+func interfaceRates(i apiv1.PathInterface) string {
 	n := i.SNMP
 	if n == nil {
 		return "not polled by SNMP: speed, rates and utilisation unknown"
 	}
-	return fmt.Sprintf("speed %s\tin %s\tout %s\tpeak %.0f%%\t%s", humanBps(float64(n.SpeedBps)), humanBps(n.InBps), humanBps(n.OutBps), n.MaxUtilization*100, i.OperStatus)
+	return fmt.Sprintf("speed %s\tin %s\tout %s\tpeak %.0f%%\t%s", apiv1.HumanBps(float64(n.SpeedBps)), apiv1.HumanBps(n.InBps), apiv1.HumanBps(n.OutBps), n.MaxUtilization*100, i.OperStatus)
 }
 
 // windowSource says where a window's figures come from, and how it was
 // chosen without a spike.
-func windowSource(w *Window) string {
+func windowSource(w *apiv1.Window) string {
 	src := "from " + w.Source
 	if w.Source == "" {
 		src = "no layer has data"

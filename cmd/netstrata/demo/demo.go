@@ -17,7 +17,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/api/client"
 )
 
 // Profile is the traffic of a run: every sender at Rate for Baseline,
@@ -207,12 +207,12 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 
 	to, from := investigationRange(start, end)
 	say("netstrata investigate --node %s --from %s --to %s", node, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-	c := &api.Client{BaseURL: lab.Settings.APIURL()}
+	c := &client.Client{BaseURL: lab.Settings.APIURL()}
 	inv, err := c.Investigate(ctx, url.Values{"node": {node}, "from": {from.UTC().Format(time.RFC3339)}, "to": {to.UTC().Format(time.RFC3339)}})
 	if err != nil {
 		return err
 	}
-	if err := api.RenderReport(out, inv); err != nil {
+	if err := client.RenderReport(out, inv); err != nil {
 		return err
 	}
 	if len(lab.Missing) > 0 {
