@@ -48,7 +48,11 @@ type decoder struct {
 	src  [16]byte
 	dst  [16]byte
 	nh   [16]byte
-	slab []byte
+	// Scratch the packet parser stores a record's label stack and
+	// tunnel endpoints in.
+	labels               [record.MaxMPLSLabels]uint32
+	tunnelSrc, tunnelDst [16]byte
+	slab                 []byte
 	// skewNs is the clock skew of the exporter of the datagram (or
 	// pending set) being mapped.
 	skewNs int64
