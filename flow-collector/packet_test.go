@@ -212,7 +212,7 @@ func FuzzPacketHeader(f *testing.F) {
 		if (len(fl.TunnelSrcIp) != 0) != (fl.TunnelType != record.TunnelType_TUNNEL_TYPE_NONE) {
 			t.Fatalf("tunnel %v with endpoint %v", fl.TunnelType, fl.TunnelSrcIp)
 		}
-		if len(fl.MplsLabels) > record.MaxMPLSLabels || fl.SrcVlan > 0xfff || fl.OuterVlan > 0xfff || fl.Ipv6FlowLabel > 0xfffff {
+		if len(fl.MplsLabels) > record.MaxMPLSLabels || fl.SrcVlan > maxVlan || fl.OuterVlan > maxVlan || fl.Ipv6FlowLabel > maxFlowLabel {
 			t.Fatalf("out of range: %v", fl)
 		}
 		if int(l.l2) > len(b) {
