@@ -52,36 +52,47 @@ func NewLogger(c LogConfiguration, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// RateLimited logs at most one message per key per interval and counts
-// what it swallowed, so that a flood of bad input cannot flood the logs.
+// RateLimited logs at most one line per call site and key per interval
+// and counts what it swallowed, so that a flood of bad input cannot flood
+// the logs. A call site is known by its message (each logs its own
+// constant text): two places that log with the same key, sharing one
+// component's limiter, do not silence each other.
 type RateLimited struct {
 	log      *slog.Logger
 	interval time.Duration
 	mu       sync.Mutex
-	last     map[string]time.Time
-	dropped  map[string]int
+	last     map[logSite]time.Time
+	dropped  map[logSite]int
 }
 
-// NewRateLimited logs each key at most once per interval.
+// logSite is a rate-limited line: its message, and the key that tells
+// its instances apart (a target, an exporter, a topic).
+type logSite struct {
+	msg, key string
+}
+
+// NewRateLimited logs each call site and key at most once per interval.
 func NewRateLimited(log *slog.Logger, interval time.Duration) *RateLimited {
-	return &RateLimited{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
+	return &RateLimited{log: log, interval: interval, last: map[logSite]time.Time{}, dropped: map[logSite]int{}}
 }
 
-// Warn logs msg for key unless key was logged within the interval.
+// Warn logs msg unless msg was logged for key within the interval.
 func (r *RateLimited) Warn(key, msg string, args ...any) {
+	site := logSite{msg: msg, key: key}
 	now := time.Now()
 	r.mu.Lock()
-	if t, ok := r.last[key]; ok && now.Sub(t) < r.interval {
-		r.dropped[key]++
+	if t, ok := r.last[site]; ok && now.Sub(t) < r.interval {
+		r.dropped[site]++
 		r.mu.Unlock()
 		return
 	}
 	if len(r.last) > 10000 { // bound memory under hostile, ever-new keys
 		clear(r.last)
+		clear(r.dropped)
 	}
-	r.last[key] = now
-	n := r.dropped[key]
-	delete(r.dropped, key)
+	r.last[site] = now
+	n := r.dropped[site]
+	delete(r.dropped, site)
 	r.mu.Unlock()
 	if n > 0 {
 		args = append(args, "suppressed", n)

@@ -109,3 +109,17 @@ func TestRegisterHandsTheSecondInstanceTheRegisteredCollector(t *testing.T) {
 		t.Error("a non-collector was accepted")
 	}
 }
+
+func TestRateLimitedSilencesOnlyItsOwnCallSite(t *testing.T) {
+	var logs bytes.Buffer
+	rl := NewRateLimited(slog.New(slog.NewTextHandler(&logs, nil)), time.Hour)
+	for range 3 {
+		rl.Warn("decode", "bad socket record")
+		rl.Warn("decode", "bad close event") // same key, another call site
+	}
+	for _, msg := range []string{"bad socket record", "bad close event"} {
+		if n := strings.Count(logs.String(), msg); n != 1 {
+			t.Errorf("%q logged %d times, want 1:\n%s", msg, n, logs.String())
+		}
+	}
+}
