@@ -114,7 +114,11 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	return needRaw, networkFilters(p, q)
+	if err := networkFilters(p, q); err != nil {
+		return false, err
+	}
+	fieldRaw, err := flowFieldFilters(p, q)
+	return needRaw || fieldRaw, err
 }
 
 // networkFilters adds the AS and country filters.

@@ -33,8 +33,9 @@ const exporterName = "if(@0 != '', toString(@0), " + "replaceRegexpOne(toString(
 const asName = "if($0 = 0, '', concat('AS', toString($0), if(@0 != '', concat(' ', @0), '')))"
 
 // topNDimensions maps each `by` value to its SQL. The keys of this map
-// are the only dimension names accepted; the values are constants.
-var topNDimensions = map[string]dimension{
+// are the only dimension names accepted; the values are constants. The
+// fields of schema version 12 are in flowFieldDimensions.
+var topNDimensions = withFlowFieldDimensions(map[string]dimension{
 	"app":           {cols: []string{"application"}, display: "toString($0)"},
 	"proto":         {cols: []string{"proto"}, display: "toString($0)"},
 	"dst_port":      {cols: []string{"dst_port"}, display: "toString($0)"},
@@ -59,7 +60,7 @@ var topNDimensions = map[string]dimension{
 	// A session: protocol and both ends with their ports, unfolded.
 	"five_tuple": {cols: []string{"proto", "src_ip", "src_port", "dst_ip", "dst_port"}, raw: true,
 		display: "concat(multiIf($0 = 6, 'tcp', $0 = 17, 'udp', $0 = 1, 'icmp', toString($0)), ' ', " + ipText("$1") + ", ':', toString($2), ' → ', " + ipText("$3") + ", ':', toString($4))"},
-}
+})
 
 // sql renders the dimension as the n-th of a group-by: its grouping
 // columns and name aggregates aliased apart from the other's, and its key.
@@ -100,7 +101,8 @@ var paramCursor = paramSpec{Name: "cursor", Type: "string", Pattern: `^[A-Za-z0-
 	Description: "next_cursor of the previous page: the next rows of the same ranking, over the same range."}
 
 func (c *Component) topNParams() []paramSpec {
-	return append([]paramSpec{paramBy, paramFrom, paramTo, paramLimit(c.cfg.MaxLimit), paramCursor}, flowFilterParams...)
+	specs := append([]paramSpec{paramBy, paramFrom, paramTo, paramLimit(c.cfg.MaxLimit), paramCursor}, flowFilterParams...)
+	return append(specs, flowFieldFilterParams...)
 }
 
 // readBy reads the dimensions of `by`, a repeated one counted once.

@@ -6,9 +6,10 @@ import (
 	"math"
 )
 
-// Conversions from record fields to column values. A value no column can
-// hold makes the record invalid: it goes to the dead-letter topic rather
-// than being stored wrong.
+// Conversions from record fields to column values. A required value no
+// column can hold (a socket's port, a flow's address) makes the record
+// invalid: it goes to the dead-letter topic rather than being stored
+// wrong. A flow's optional fields are read by optional instead.
 
 // errInvalid marks a record that decodes but cannot be stored.
 var errInvalid = errors.New("invalid")

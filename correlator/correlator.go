@@ -32,6 +32,8 @@ type Component struct {
 	pods *podCache
 	as   *asEnricher
 	dlq  *bus.Producer
+	// exporters names flow exporters in the per-exporter metrics.
+	exporters exporterLabels
 
 	mu       sync.Mutex
 	conn     driver.Conn

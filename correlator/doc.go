@@ -33,10 +33,17 @@
 // offsets restarted: the stored progress is then ignored (counted in
 // netstrata_correlator_stale_progress_total).
 //
-// Poison records (not decodable, or holding values no column can store)
-// go to the dead-letter topic with the reason and origin in headers, and
-// their offsets are committed with the batch: they never block a
-// partition. The dead-letter topic is at least once.
+// Poison records (not decodable, or a flow without a usable exporter,
+// source or destination address) go to the dead-letter topic with the
+// reason and origin in headers, counted in
+// netstrata_correlator_dead_letter_records_total{topic,reason,exporter},
+// and their offsets are committed with the batch: they never block a
+// partition. The dead-letter topic is at least once. An optional flow
+// field out of its range (a VLAN above 4095, a port above 65535, a
+// malformed next hop or NAT address, a time beyond 2200, ...) costs only
+// that field: it is stored as 0 (unknown) and counted in
+// netstrata_correlator_flow_fields_zeroed_total{exporter,field}; a
+// time_received beyond 2200 is replaced by the Kafka timestamp.
 //
 // # Concurrency
 //

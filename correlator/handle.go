@@ -61,9 +61,10 @@ type batch struct {
 
 // deadRecord is a poison record and why.
 type deadRecord struct {
-	rec    *kgo.Record
-	reason string // decode or invalid
-	err    string
+	rec      *kgo.Record
+	reason   string // decode or invalid
+	err      string
+	exporter string // a flow's exporter, for the metric; "" for other topics
 }
 
 // Handle implements bus.Handler: decode, enrich and insert the records of
@@ -135,6 +136,9 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 	}
 	if err := c.eachGroup(groups, func(b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
 		return err
+	}
+	for _, b := range groups {
+		c.countZeroed(b.flows.zeroed) // once stored: a retried batch counts once
 	}
 	now := time.Now().UnixMilli()
 	var ages []float64
@@ -293,7 +297,11 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 			if errors.Is(err, errDecode) {
 				reason = "decode"
 			}
-			b.dead = append(b.dead, deadRecord{rec: rec, reason: reason, err: err.Error()})
+			d := deadRecord{rec: rec, reason: reason, err: err.Error()}
+			if pb.Topic == record.TopicFlows {
+				d.exporter = c.flowExporter(&flow, rec.Key)
+			}
+			b.dead = append(b.dead, d)
 			continue
 		}
 		if first < 0 {
@@ -483,9 +491,9 @@ func (c *Component) deadLetter(ctx context.Context, dead []deadRecord) error {
 		return fmt.Errorf("dead-letter %d records: %w", len(out), err)
 	}
 	for _, d := range dead {
-		c.m.deadLetter.WithLabelValues(d.rec.Topic, d.reason).Inc()
-		c.warn.Warn("dead:"+d.rec.Topic+d.reason, "record sent to the dead-letter topic",
-			"topic", d.rec.Topic, "partition", d.rec.Partition, "offset", d.rec.Offset, "reason", d.reason, "error", d.err)
+		c.m.deadLetter.WithLabelValues(d.rec.Topic, d.reason, d.exporter).Inc()
+		c.warn.Warn("dead:"+d.rec.Topic+d.reason+d.exporter, "record sent to the dead-letter topic",
+			"topic", d.rec.Topic, "partition", d.rec.Partition, "offset", d.rec.Offset, "reason", d.reason, "exporter", d.exporter, "error", d.err)
 	}
 	return nil
 }

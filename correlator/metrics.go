@@ -15,7 +15,8 @@ type metrics struct {
 	insertErrors  *prometheus.CounterVec   // table
 	tokenRetries  *prometheus.CounterVec   // table
 	replayed      *prometheus.CounterVec   // topic
-	deadLetter    *prometheus.CounterVec   // topic, reason
+	deadLetter    *prometheus.CounterVec   // topic, reason, exporter
+	zeroedFields  *prometheus.CounterVec   // exporter, field
 	lookups       *prometheus.CounterVec   // kind, result
 	freshness     *prometheus.HistogramVec // table
 	staleProgress prometheus.Counter
@@ -38,7 +39,9 @@ func newMetrics(reg prometheus.Registerer, caches func() (ifs, pods float64)) (*
 		replayed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name("replayed_records_total"),
 			Help: "Records skipped because ingest_progress shows them stored already (redelivery after a crash or rebalance)."}, []string{"topic"}),
 		deadLetter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name("dead_letter_records_total"),
-			Help: "Records sent to the dead-letter topic, by reason."}, []string{"topic", "reason"}),
+			Help: "Records sent to the dead-letter topic, by reason; exporter names a flow's exporter (its address, or unknown; empty for other topics)."}, []string{"topic", "reason", "exporter"}),
+		zeroedFields: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name("flow_fields_zeroed_total"),
+			Help: "Flows stored with an optional field set to 0 (unknown) because its value was out of range, per exporter and field."}, []string{"exporter", "field"}),
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name("enrichment_lookups_total"),
 			Help: "Enrichment lookups by kind (interface, pod) and result (hit, miss)."}, []string{"kind", "result"}),
 		freshness: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name("freshness_seconds"),
@@ -53,7 +56,7 @@ func newMetrics(reg prometheus.Registerer, caches func() (ifs, pods float64)) (*
 	spans := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("cached_pod_ips"), Help: "IP-to-pod spans in the enrichment cache."},
 		func() float64 { _, p := caches(); return p })
 	if err := telemetry.Register(reg, m.rows, m.batchRows, m.insertSeconds, m.insertErrors, m.tokenRetries,
-		m.replayed, m.deadLetter, m.lookups, m.freshness, m.staleProgress, m.cacheFull, sizes, spans); err != nil {
+		m.replayed, m.deadLetter, m.zeroedFields, m.lookups, m.freshness, m.staleProgress, m.cacheFull, sizes, spans); err != nil {
 		return nil, err
 	}
 	return m, nil

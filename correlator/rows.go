@@ -100,9 +100,12 @@ type flowRows struct {
 	srcVlan, dstVlan                  []uint16
 	proto, ipTos, srcMask, dstMask    []uint8
 	basis                             flowBasisCols
+	fields                            flowFieldCols
 	src, dst                          podCols
 	srcNet, dstNet                    asCols
 	kafka                             kafkaCols
+	opt                               optional     // the record being added
+	zeroed                            zeroedFields // per exporter and field
 }
 
 func newFlowRows() *flowRows {
@@ -113,7 +116,7 @@ func newFlowRows() *flowRows {
 func (r *flowRows) len() int { return len(r.timeReceived) }
 
 // reserve makes room for n more rows at once: a batch holds hundreds of
-// thousands, and growing 46 slices by doubling would allocate (and leave
+// thousands, and growing some 70 slices by doubling would allocate (and leave
 // for the GC) about twice what they finally hold.
 func (r *flowRows) reserve(n int) {
 	for _, s := range []*[]int64{&r.timeReceived, &r.timeStart, &r.timeEnd} {
@@ -141,6 +144,7 @@ func (r *flowRows) reserve(n int) {
 		*s = slices.Grow(*s, n)
 	}
 	r.basis.reserve(n)
+	r.fields.reserve(n)
 	r.src.reserve(n)
 	r.dst.reserve(n)
 	r.srcNet.reserve(n)
@@ -149,26 +153,32 @@ func (r *flowRows) reserve(n int) {
 }
 
 func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView, nets *ipdb.DB, n *enrichCounts) error {
+	// Without its exporter or its endpoints a flow cannot be stored: they
+	// are what every query groups it by.
 	exporter, e1 := ip16(f.ExporterIp, "exporter_ip")
 	src, e2 := ip16(f.SrcIp, "src_ip")
 	dst, e3 := ip16(f.DstIp, "dst_ip")
-	hop, e4 := ip16(f.NextHop, "next_hop")
-	received, e5 := ms(f.TimeReceivedNs, "time_received_ns")
-	start, e6 := ms(f.TimeFlowStartNs, "time_flow_start_ns")
-	end, e7 := ms(f.TimeFlowEndNs, "time_flow_end_ns")
-	sport, e8 := u16(f.SrcPort, "src_port")
-	dport, e9 := u16(f.DstPort, "dst_port")
-	proto, e10 := u8(f.Proto, "proto")
-	flags, e11 := u16(f.TcpFlags, "tcp_flags")
-	etype, e12 := u16(f.Etype, "etype")
-	tos, e13 := u8(f.IpTos, "ip_tos")
-	svlan, e14 := u16(f.SrcVlan, "src_vlan")
-	dvlan, e15 := u16(f.DstVlan, "dst_vlan")
-	smask, e16 := u8(f.SrcMask, "src_mask")
-	dmask, e17 := u8(f.DstMask, "dst_mask")
-	if err := firstErr(e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17); err != nil {
+	if err := firstErr(e1, e2, e3); err != nil {
 		return err
 	}
+	opt := &r.opt
+	opt.reset()
+	hop := opt.ip(f.NextHop, "next_hop")
+	received := opt.ms(f.TimeReceivedNs, "time_received_ns")
+	start := opt.ms(f.TimeFlowStartNs, "time_flow_start_ns")
+	end := opt.ms(f.TimeFlowEndNs, "time_flow_end_ns")
+	sport := within[uint16](opt, uint64(f.SrcPort), maxU16, "src_port")
+	dport := within[uint16](opt, uint64(f.DstPort), maxU16, "dst_port")
+	proto := within[uint8](opt, uint64(f.Proto), maxU8, "proto")
+	flags := within[uint16](opt, uint64(f.TcpFlags), maxU16, "tcp_flags")
+	etype := within[uint16](opt, uint64(f.Etype), maxU16, "etype")
+	tos := within[uint8](opt, uint64(f.IpTos), maxU8, "ip_tos")
+	svlan := within[uint16](opt, uint64(f.SrcVlan), maxVLAN, "src_vlan")
+	dvlan := within[uint16](opt, uint64(f.DstVlan), maxVLAN, "dst_vlan")
+	smask := within[uint8](opt, uint64(f.SrcMask), maxMask, "src_mask")
+	dmask := within[uint8](opt, uint64(f.DstMask), maxMask, "dst_mask")
+	r.fields.add(f, opt, dport, proto)
+	r.zeroed.note(exporter, opt.zeroed)
 	if received == 0 {
 		received = o.tsMs
 	}
@@ -263,6 +273,7 @@ func (r *flowRows) columns() []column {
 		{"application", r.application},
 	}
 	c = append(c, r.basis.columns()...)
+	c = append(c, r.fields.columns()...)
 	c = append(c, r.src.columns()...)
 	c = append(c, r.dst.columns()...)
 	c = append(c, r.srcNet.columns()...)

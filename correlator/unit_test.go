@@ -143,7 +143,7 @@ func TestDecodingSortsRecordsIntoRowsAndDeadLetters(t *testing.T) {
 	c := decodeComponent(t)
 	good, _ := proto.Marshal(testFlow(1, nowNs()))
 	bad := testFlow(2, nowNs())
-	bad.DstPort = 70000
+	bad.SrcIp = []byte{10, 0, 0, 1, 0} // a flow without a usable endpoint; an optional field out of range would be zeroed
 	badBytes, _ := proto.Marshal(bad)
 	b := newTestBatch()
 	c.decodeBatch(b, bus.PartitionBatch{Topic: record.TopicFlows, Partition: 1, Records: []*kgo.Record{

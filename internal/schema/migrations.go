@@ -49,6 +49,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 9, Name: "SNMP engine ID of a device", Statements: []string{ifStatsEngineID}},
 		{Version: 10, Name: "flow time, interface and byte basis", Statements: []string{flowBasis}},
 		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
+		{Version: 12, Name: "flow fields operators filter on", Statements: []string{flowFields}},
 	}
 }
 

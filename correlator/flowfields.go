@@ -1,0 +1,97 @@
+package correlator
+
+import (
+	"slices"
+
+	"github.com/netstrata/netstrata/internal/record"
+)
+
+// flowFieldCols are the flow columns of schema migration 12: the fields
+// operators filter on (record.Flow fields 47 to 65).
+type flowFieldCols struct {
+	srcMAC, dstMAC                           []uint64
+	outerVLAN, natSrcPort, natDstPort        []uint16
+	mplsLabels                               [][]uint32
+	ipv6FlowLabel, ingressVRF, egressVRF     []uint32
+	vxlanVNI                                 []uint32
+	ipTTL, forwardingStatus, icmpType        []uint8
+	icmpCode                                 []uint8
+	tunnelType                               []int8
+	natSrcIP, natDstIP, tunnelSrc, tunnelDst [][16]byte
+}
+
+func (c *flowFieldCols) reserve(n int) {
+	c.srcMAC, c.dstMAC = slices.Grow(c.srcMAC, n), slices.Grow(c.dstMAC, n)
+	for _, s := range []*[]uint16{&c.outerVLAN, &c.natSrcPort, &c.natDstPort} {
+		*s = slices.Grow(*s, n)
+	}
+	c.mplsLabels = slices.Grow(c.mplsLabels, n)
+	for _, s := range []*[]uint32{&c.ipv6FlowLabel, &c.ingressVRF, &c.egressVRF, &c.vxlanVNI} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[]uint8{&c.ipTTL, &c.forwardingStatus, &c.icmpType, &c.icmpCode} {
+		*s = slices.Grow(*s, n)
+	}
+	c.tunnelType = slices.Grow(c.tunnelType, n)
+	for _, s := range []*[][16]byte{&c.natSrcIP, &c.natDstIP, &c.tunnelSrc, &c.tunnelDst} {
+		*s = slices.Grow(*s, n)
+	}
+}
+
+// add appends f's fields, each checked by o. dport and proto are the
+// flow's checked destination port and protocol.
+func (c *flowFieldCols) add(f *record.Flow, o *optional, dport uint16, proto uint8) {
+	c.srcMAC = append(c.srcMAC, within[uint64](o, f.SrcMac, maxMAC, "src_mac"))
+	c.dstMAC = append(c.dstMAC, within[uint64](o, f.DstMac, maxMAC, "dst_mac"))
+	c.outerVLAN = append(c.outerVLAN, within[uint16](o, uint64(f.OuterVlan), maxVLAN, "outer_vlan"))
+	c.mplsLabels = append(c.mplsLabels, mplsLabels(f.MplsLabels, o))
+	c.ipTTL = append(c.ipTTL, within[uint8](o, uint64(f.IpTtl), maxU8, "ip_ttl"))
+	c.ipv6FlowLabel = append(c.ipv6FlowLabel, within[uint32](o, uint64(f.Ipv6FlowLabel), maxFlowLabel, "ipv6_flow_label"))
+	c.forwardingStatus = append(c.forwardingStatus, within[uint8](o, uint64(f.ForwardingStatus), maxU8, "forwarding_status"))
+	c.ingressVRF = append(c.ingressVRF, f.IngressVrf)
+	c.egressVRF = append(c.egressVRF, f.EgressVrf)
+	c.natSrcIP = append(c.natSrcIP, o.ip(f.NatSrcIp, "nat_src_ip"))
+	c.natDstIP = append(c.natDstIP, o.ip(f.NatDstIp, "nat_dst_ip"))
+	c.natSrcPort = append(c.natSrcPort, within[uint16](o, uint64(f.NatSrcPort), maxU16, "nat_src_port"))
+	c.natDstPort = append(c.natDstPort, within[uint16](o, uint64(f.NatDstPort), maxU16, "nat_dst_port"))
+	typ := within[uint8](o, uint64(f.IcmpType), maxU8, "icmp_type")
+	code := within[uint8](o, uint64(f.IcmpCode), maxU8, "icmp_code")
+	if typ == 0 && code == 0 && (proto == 1 || proto == 58) {
+		// A producer that only folds them into the destination port, as
+		// NetFlow exporters do (type*256+code).
+		typ, code = uint8(dport>>8), uint8(dport)
+	}
+	c.icmpType, c.icmpCode = append(c.icmpType, typ), append(c.icmpCode, code)
+	c.tunnelType = append(c.tunnelType, enum8(int32(f.TunnelType), 4))
+	c.tunnelSrc = append(c.tunnelSrc, o.ip(f.TunnelSrcIp, "tunnel_src_ip"))
+	c.tunnelDst = append(c.tunnelDst, o.ip(f.TunnelDstIp, "tunnel_dst_ip"))
+	c.vxlanVNI = append(c.vxlanVNI, within[uint32](o, uint64(f.VxlanVni), maxVNI, "vxlan_vni"))
+}
+
+// mplsLabels checks a label stack: at most record.MaxMPLSLabels labels
+// (the rest are cut), each a 20-bit value (a wider one becomes 0, keeping
+// the depth of the others). The slice is the record's own, never reused.
+func mplsLabels(labels []uint32, o *optional) []uint32 {
+	if len(labels) > record.MaxMPLSLabels {
+		o.zero("mpls_labels")
+		labels = labels[:record.MaxMPLSLabels]
+	}
+	for i, l := range labels {
+		labels[i] = within[uint32](o, uint64(l), maxMPLSLabel, "mpls_labels")
+	}
+	if labels == nil {
+		return []uint32{}
+	}
+	return labels
+}
+
+func (c *flowFieldCols) columns() []column {
+	return []column{
+		{"src_mac", c.srcMAC}, {"dst_mac", c.dstMAC}, {"outer_vlan", c.outerVLAN}, {"mpls_labels", c.mplsLabels},
+		{"ip_ttl", c.ipTTL}, {"ipv6_flow_label", c.ipv6FlowLabel}, {"forwarding_status", c.forwardingStatus},
+		{"ingress_vrf", c.ingressVRF}, {"egress_vrf", c.egressVRF},
+		{"nat_src_ip", c.natSrcIP}, {"nat_dst_ip", c.natDstIP}, {"nat_src_port", c.natSrcPort}, {"nat_dst_port", c.natDstPort},
+		{"icmp_type", c.icmpType}, {"icmp_code", c.icmpCode},
+		{"tunnel_type", c.tunnelType}, {"tunnel_src_ip", c.tunnelSrc}, {"tunnel_dst_ip", c.tunnelDst}, {"vxlan_vni", c.vxlanVNI},
+	}
+}
