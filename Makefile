@@ -8,11 +8,24 @@ GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 5s
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run test unit fuzz bench generate lint demo clean deps test-deps
+.PHONY: all build run test unit fuzz bench generate lint demo clean deps test-deps console console-test
 
 all: build
 
-build:
+# The web console (console/): built with npm from its lockfile into
+# console/dist/app, which the binary embeds; rebuilt when its sources
+# change.
+CONSOLE_SRC := $(shell find console/src console/e2e -type f 2>/dev/null) console/index.html console/package.json console/package-lock.json console/vite.config.ts console/tsconfig.json
+console/dist/app/index.html: $(CONSOLE_SRC)
+	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+console: console/dist/app/index.html
+
+# Vitest: the console's URL state and filter completion.
+console-test: console
+	cd console && npm test
+
+build: console
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/netstrata
 
 # Build and run everything on embedded Kafka + ClickHouse, on loopback.
@@ -28,7 +41,7 @@ test-deps:
 # The end-to-end test (cmd/netstrata) runs alone afterwards: its eBPF agent
 # sees every socket of the machine, and the other packages' tests make
 # traffic of their own.
-test: test-deps
+test: test-deps console-test
 	NETSTRATA_REQUIRE_PEERS=1 $(GO) test -count=1 -p 2 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v '/cmd/netstrata$$')
 	NETSTRATA_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./cmd/netstrata
 	bash scripts/fuzz.sh $(FUZZTIME)
@@ -56,4 +69,4 @@ demo: build test-deps
 	bash scripts/demo.sh
 
 clean:
-	rm -rf bin var
+	rm -rf bin var console/dist/app console/node_modules

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"sync"
@@ -28,6 +29,9 @@ type Dependencies struct {
 	// (in standalone: the eBPF agent could not start on this kernel); an
 	// investigation that finds no rows of such a layer says so. nil: none.
 	LayersOff func() map[string]string
+	// Console is the web console's built files, served at /; nil when
+	// the binary was built without them (a page says how to build them).
+	Console fs.FS
 }
 
 // Component is the running API.

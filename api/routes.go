@@ -50,7 +50,7 @@ const apiPrefix = apiv1.Prefix
 // routeTable is every route the API serves.
 func (c *Component) routeTable() []route {
 	health := c.r.Handler() // /metrics and /healthz of the whole process
-	return []route{
+	return append([]route{
 		{Path: apiPrefix + "/interfaces", Tag: "interfaces", Summary: "Interfaces with their latest rates",
 			Description: "Devices and interfaces polled by SNMP with their latest in/out bps, pps, errors, discards, utilisation, names and status.",
 			Params:      c.interfacesParams(), Response: InterfacesResponse{}, handle: c.handleInterfaces},
@@ -79,7 +79,7 @@ func (c *Component) routeTable() []route {
 		{Path: apiPrefix + "/health", Tag: "meta", Summary: "Health of the process with each failing check's error",
 			ContentType: "application/json", raw: c.r.Health.Detailed()},
 		{Path: "/metrics", Tag: "meta", Summary: "Prometheus metrics", ContentType: "text/plain", raw: health},
-	}
+	}, c.consoleRoutes()...)
 }
 
 // routes builds the mux from the route table.
@@ -107,6 +107,9 @@ func (c *Component) routes() http.Handler {
 		if known[r.URL.Path] {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeJSON(w, http.StatusMethodNotAllowed, ErrorResponse{Error: ErrorBody{Status: http.StatusMethodNotAllowed, Message: "only GET is served"}})
+			return
+		}
+		if c.serveConsole(w, r) {
 			return
 		}
 		writeJSON(w, http.StatusNotFound, ErrorResponse{Error: ErrorBody{Status: http.StatusNotFound, Message: "no such endpoint; see /api/v1/openapi.json"}})

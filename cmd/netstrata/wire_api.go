@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/console"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -17,7 +18,8 @@ is accepted only for a loopback listen address.`,
 				build: func(e *env, r *telemetry.Reporter) (service, error) {
 					// Built after the embedded ClickHouse started, so the
 					// store address is the real one.
-					return api.New(r, cfg.API, api.Dependencies{Store: cfg.apiStore(), LayersOff: e.offLayers})
+					assets, _ := console.Assets()
+					return api.New(r, cfg.API, api.Dependencies{Store: cfg.apiStore(), LayersOff: e.offLayers, Console: assets})
 				}}}
 		},
 	}

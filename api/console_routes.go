@@ -1,0 +1,6 @@
+package api
+
+// consoleRoutes are the endpoints added for the web console.
+func (c *Component) consoleRoutes() []route {
+	return nil
+}

@@ -1,0 +1,116 @@
+// The console's end-to-end checks in the system's headless Chromium,
+// driven by the Go test api.TestConsoleInBrowserShowsTheInvestigationAndItsViews,
+// which starts the API over a seeded scenario and passes its facts in
+// NETSTRATA_E2E. Each check throws on the first thing that does not hold;
+// any error in the browser's console fails the run.
+import { chromium } from 'playwright-core'
+import path from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+
+const f = JSON.parse(process.env.NETSTRATA_E2E ?? '{}')
+const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const profile = mkdtempSync(path.join(os.tmpdir(), 'netstrata-chromium-'))
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: f.chromium,
+  headless: true,
+  args,
+  viewport: { width: 1440, height: 900 },
+  colorScheme: 'light',
+})
+const errors = []
+function watch(page) {
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  page.on('pageerror', (e) => errors.push(e.message))
+  return page
+}
+const page = watch(context.pages()[0] ?? (await context.newPage()))
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what)
+}
+async function step(name, fn) {
+  const began = Date.now()
+  await fn()
+  console.log(`ok  ${name} (${Date.now() - began} ms)`)
+}
+async function shot(name) {
+  await page.screenshot({ path: path.join(f.screenshots, name + '.png') })
+}
+const text = (sel) => page.locator(sel).first().innerText()
+const url = (p, q) => f.base + p + (q ? '?' + new URLSearchParams(q).toString() : '')
+const investigateURL = url('/', { node: f.node, from: f.from, to: f.to })
+
+// drawn waits until the investigation, its chart and its Sankey are on
+// the page, and returns the milliseconds since navigation started.
+async function drawn(p) {
+  await p.locator('[data-testid=verdict]').waitFor()
+  await p.waitForFunction(() => document.querySelectorAll('main canvas').length >= 2 && !document.querySelector('[role=status]'))
+  return p.evaluate(() => performance.now())
+}
+
+try {
+  await step('investigate shows the spike window, the port and the pods', async () => {
+    await page.goto(investigateURL)
+    const ms = await drawn(page)
+    console.log(`figure: investigate page drawn in ${Math.round(ms)} ms after navigation (loopback)`)
+    const windows = await text('[data-testid=windows]')
+    check(windows.includes('spike ' + f.spikeStart) && windows.includes(f.spikeEnd), `spike window ${f.spikeStart}–${f.spikeEnd} in ${JSON.stringify(windows)}`)
+    const verdict = await text('[data-testid=verdict]')
+    check(verdict.includes(':' + f.port) && verdict.includes(f.node), 'verdict names the port and node: ' + verdict)
+    const ports = await text('section[aria-label=Ports] tbody tr')
+    check(ports.startsWith(':' + f.port), 'first port ' + ports)
+    const pods = await text('section[aria-label=Pods] tbody')
+    for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors: ${pods}`)
+    await shot('investigate')
+  })
+
+  await step('the Sankey has source pods, the port and the destination', async () => {
+    await page.locator('details summary', { hasText: 'As a table' }).click()
+    const rows = await page.locator('[data-testid=sankey-table] tbody tr').allInnerTexts()
+    const links = rows.map((r) => r.split('\t').slice(0, 2).join(' → '))
+    for (const p of f.pods) check(links.includes(`${p} → :${f.port}`), `link ${p} → :${f.port} in ${JSON.stringify(links)}`)
+    check(links.some((l) => l.startsWith(`:${f.port} → shop/api-0`)), `link :${f.port} → shop/api-0 in ${JSON.stringify(links)}`)
+  })
+
+  await step('a shared URL reopens the same view', async () => {
+    const other = watch(await context.newPage())
+    await other.goto(page.url())
+    await drawn(other)
+    check((await other.locator('[data-testid=verdict]').innerText()) === (await text('[data-testid=verdict]')), 'same verdict in a new tab')
+    check((await other.locator('select[name=kind]').inputValue()) === 'node' && (await other.locator('input[name=node]').inputValue()) === f.node, 'same subject in the form')
+    await other.close()
+  })
+
+  await step('brushing the chart narrows the range in the URL; back returns', async () => {
+    const before = page.url()
+    const chart = page.locator('main canvas').first()
+    await chart.scrollIntoViewIfNeeded()
+    const box = await chart.boundingBox()
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 8 })
+    await page.mouse.up()
+    await page.waitForURL((u) => u.toString() !== before)
+    const q = new URL(page.url()).searchParams
+    check(q.get('from') > f.from && q.get('to') < f.to, `brushed range ${q.get('from')}–${q.get('to')} inside ${f.from}–${f.to}`)
+    await page.goBack()
+    await page.waitForURL(before)
+    await drawn(page)
+  })
+
+  await step('a contributor links into Explore with its filter', async () => {
+    await page.locator('section[aria-label=Ports] tbody a').first().click()
+    await page.waitForURL(/\/explore/)
+    const q = new URL(page.url()).searchParams
+    check(q.get('filter') === 'DstPort = ' + f.port, 'filter ' + q.get('filter'))
+    await page.goBack()
+    await page.waitForURL(investigateURL)
+    await drawn(page)
+  })
+
+  check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))
+  console.log('ok  no errors in the browser console')
+} finally {
+  await context.close()
+}

@@ -1,0 +1,31 @@
+// ECharts from its core with only the charts and components the console
+// draws, to keep the initial JavaScript small.
+import * as echarts from 'echarts/core'
+import { LineChart, SankeyChart, GraphChart } from 'echarts/charts'
+import {
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  BrushComponent,
+  ToolboxComponent,
+  AriaComponent,
+} from 'echarts/components'
+import { CanvasRenderer } from 'echarts/renderers'
+
+echarts.use([
+  LineChart,
+  SankeyChart,
+  GraphChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  BrushComponent,
+  ToolboxComponent,
+  AriaComponent,
+  CanvasRenderer,
+])
+
+export { echarts }
+export type { EChartsCoreOption } from 'echarts/core'
