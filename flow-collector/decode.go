@@ -52,7 +52,14 @@ type decoder struct {
 	// tunnel endpoints in.
 	labels               [record.MaxMPLSLabels]uint32
 	tunnelSrc, tunnelDst [16]byte
-	slab                 []byte
+	// Buffers of the IPFIX/v9 record being mapped: post-NAT addresses,
+	// the MPLS label stack, a packet section parsed apart, and the
+	// reverse elements of a biflow record.
+	natSrc, natDst [16]byte
+	mpls           [record.MaxMPLSLabels]uint32
+	sec            record.Flow
+	rev            []reverseField
+	slab           []byte
 	// skewNs is the clock skew of the exporter of the datagram (or
 	// pending set) being mapped.
 	skewNs int64

@@ -28,6 +28,16 @@ func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder 
 			}
 		}
 	}
+	if kind == kindNetFlow {
+		// The IPFIX/v9 shapes of the corpus: vendor templates, packet
+		// sections, biflows, NAT.
+		for _, s := range ipfixShapes() {
+			for _, dg := range s.datagrams {
+				d.handle(kind, dg, testExporter, time.Unix(1700000100, 0))
+				f.Add(dg)
+			}
+		}
+	}
 	pub.flows = nil
 	return d
 }

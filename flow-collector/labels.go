@@ -23,6 +23,7 @@ type exporterMetrics struct {
 	clockSkew       prometheus.Gauge
 	recordsDropped  *prometheus.CounterVec // by reason
 	fieldsZeroed    *prometheus.CounterVec // by field
+	biflowReverse   prometheus.Counter
 }
 
 // exporterLabels bounds the exporter label of the per-exporter metrics:
@@ -58,6 +59,7 @@ func (l *exporterLabels) curry(label string) *exporterMetrics {
 		clockSkew:       l.m.clockSkew.WithLabelValues(label),
 		recordsDropped:  l.m.recordsDropped.MustCurryWith(ls),
 		fieldsZeroed:    l.m.fieldsZeroed.MustCurryWith(ls),
+		biflowReverse:   l.m.biflowReverse.WithLabelValues(label),
 	}
 }
 
@@ -73,6 +75,7 @@ func (l *exporterLabels) deleteSeries(label string) {
 	l.m.clockSkew.DeletePartialMatch(ls)
 	l.m.recordsDropped.DeletePartialMatch(ls)
 	l.m.fieldsZeroed.DeletePartialMatch(ls)
+	l.m.biflowReverse.DeletePartialMatch(ls)
 }
 
 // attach gives a new exporter its own label if there is room.

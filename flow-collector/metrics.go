@@ -31,6 +31,7 @@ type metrics struct {
 	recordsRefused   *prometheus.CounterVec
 	recordsDropped   *prometheus.CounterVec
 	fieldsZeroed     *prometheus.CounterVec
+	biflowReverse    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -87,6 +88,9 @@ func newMetrics() *metrics {
 		fieldsZeroed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: n("fields_zeroed_total"), Help: "Optional fields whose value was out of range (a VLAN above 4095, a 3-byte port…): stored as unknown (0) and the flow kept, per exporter and field (the flow column).",
 		}, []string{"exporter", "field"}),
+		biflowReverse: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: n("biflow_reverse_flows_total"), Help: "Reverse directions of IPFIX biflow records (RFC 5103) published as flows of their own, endpoints swapped (also counted in flows_total).",
+		}, []string{"exporter"}),
 	}
 	m.templatesRefused, m.templatesEvicted, m.templates, m.templateBytes = budgetMetrics(n)
 	return m
@@ -96,5 +100,5 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	return telemetry.Register(reg, &m.datagrams, &m.flows, &m.decodeErrors, &m.unknownTemplate,
 		&m.sequenceLost, &m.nonRFCNumbering, &m.clockSkew, &m.samplingRate, &m.dropped, &m.pending, &m.receiveBuffer, &m.kernelDrops,
 		&m.templatesRefused, &m.templatesEvicted, &m.templates, &m.templateBytes,
-		&m.exportersEvicted, &m.exporters, &m.recordsRefused, &m.recordsDropped, &m.fieldsZeroed)
+		&m.exportersEvicted, &m.exporters, &m.recordsRefused, &m.recordsDropped, &m.fieldsZeroed, &m.biflowReverse)
 }

@@ -12,72 +12,6 @@ import (
 	"github.com/netstrata/netstrata/internal/record"
 )
 
-// Information elements (IANA IPFIX numbering, shared with NetFlow v9 for
-// ids below 128) that the mapping reads.
-const (
-	ieOctetDeltaCount          = 1
-	iePacketDeltaCount         = 2
-	ieProtocol                 = 4
-	ieIPClassOfService         = 5
-	ieTCPControlBits           = 6
-	ieSourceTransportPort      = 7
-	ieSourceIPv4Address        = 8
-	ieSourceIPv4PrefixLength   = 9
-	ieIngressInterface         = 10
-	ieDestinationTransportPort = 11
-	ieDestinationIPv4Address   = 12
-	ieDestIPv4PrefixLength     = 13
-	ieEgressInterface          = 14
-	ieIPNextHopIPv4Address     = 15
-	ieBGPSourceASNumber        = 16
-	ieBGPDestinationASNumber   = 17
-	ieBGPNextHopIPv4Address    = 18
-	ieFlowEndSysUpTime         = 21
-	ieFlowStartSysUpTime       = 22
-	iePostOctetDeltaCount      = 23
-	iePostPacketDeltaCount     = 24
-	ieSourceIPv6Address        = 27
-	ieDestinationIPv6Address   = 28
-	ieSourceIPv6PrefixLength   = 29
-	ieDestIPv6PrefixLength     = 30
-	ieICMPTypeCodeIPv4         = 32
-	ieSamplingInterval         = 34
-	ieSamplerID                = 48 // NetFlow v9 FLOW_SAMPLER_ID
-	ieSamplerRandomInterval    = 50 // NetFlow v9 FLOW_SAMPLER_RANDOM_INTERVAL
-	ieVlanID                   = 58
-	iePostVlanID               = 59
-	ieIPVersion                = 60
-	ieFlowDirection            = 61
-	ieIPNextHopIPv6Address     = 62
-	ieBGPNextHopIPv6Address    = 63
-	ieOctetTotalCount          = 85
-	iePacketTotalCount         = 86
-	ieICMPTypeCodeIPv6         = 139
-	ieFlowStartSeconds         = 150
-	ieFlowEndSeconds           = 151
-	ieFlowStartMilliseconds    = 152
-	ieFlowEndMilliseconds      = 153
-	ieFlowStartMicroseconds    = 154
-	ieFlowEndMicroseconds      = 155
-	ieFlowStartNanoseconds     = 156
-	ieFlowEndNanoseconds       = 157
-	ieFlowStartDeltaMicros     = 158
-	ieFlowEndDeltaMicros       = 159
-	ieSystemInitTimeMillis     = 160
-	ieICMPTypeIPv4             = 176
-	ieICMPCodeIPv4             = 177
-	ieICMPTypeIPv6             = 178
-	ieICMPCodeIPv6             = 179
-	ieDot1qVlanID              = 243
-	iePostDot1qVlanID          = 254
-	ieEthernetType             = 256
-	ieSelectorID               = 302
-	ieSamplingPacketInterval   = 305
-	ieSamplingPacketSpace      = 306
-	ieSamplingSize             = 309
-	ieSamplingPopulation       = 310
-)
-
 // ntpEpochOffset is the number of seconds from 1900 (NTP) to 1970 (Unix).
 const ntpEpochOffset = 2208988800
 
@@ -281,6 +215,7 @@ func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.F
 	for len(b) > 0 {
 		f := d.resetFlow(e, h)
 		var st recordState
+		d.rev = d.rev[:0]
 		complete := true
 		for _, fd := range fields {
 			l := int(fd.Length)
@@ -302,20 +237,26 @@ func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.F
 				complete = false
 				break
 			}
-			if !fd.PenProvided {
+			switch {
+			case !fd.PenProvided:
 				d.mapField(f, &st, fd.Type, b[:l], h)
+			case fd.Pen == penReverse:
+				d.rev = append(d.rev, reverseField{fd.Type, b[:l]})
 			}
 			b = b[l:]
 		}
 		if !complete {
 			// Padding (zeros, RFC 7011 3.3.1), or a record cut short.
-			if bytes.ContainsFunc(b, func(r rune) bool { return r != 0 }) {
+			if !isZero(b) {
 				d.dropRecord(e, reasonTruncated, "set_bytes_left", len(b))
 			}
 			break
 		}
 		rate = d.finishRecord(e, h, f, &st)
 		if d.emit(e) {
+			published++
+		}
+		if len(d.rev) > 0 && d.emitReverse(e, h, &st) {
 			published++
 		}
 		n++
@@ -325,153 +266,6 @@ func (d *decoder) decodeDataSet(e *exporter, h *packetHeader, fields []netflow.F
 		e.metrics().samplingRate.Set(float64(rate))
 	}
 	return n
-}
-
-// recordState holds what mapping a record gathers before it can settle
-// times, counters and the sampling rate.
-type recordState struct {
-	postBytes, postPackets uint64
-	startUp, endUp         uint32
-	hasStartUp, hasEndUp   bool
-	startNs, endNs         uint64
-	rateInRecord, sampler  uint64
-	pktInterval, pktSpace  uint64
-	bgpNextHop             []byte
-	icmpType, icmpCode     uint64
-	hasICMP                bool
-	ipVersion              uint64
-}
-
-// mapField maps one information element of a data record.
-func (d *decoder) mapField(f *record.Flow, st *recordState, typ uint16, b []byte, h *packetHeader) {
-	switch typ {
-	case ieOctetDeltaCount, ieOctetTotalCount:
-		f.Bytes = beUint(b)
-	case iePacketDeltaCount, iePacketTotalCount:
-		f.Packets = beUint(b)
-	case iePostOctetDeltaCount:
-		st.postBytes = beUint(b)
-	case iePostPacketDeltaCount:
-		st.postPackets = beUint(b)
-	case ieProtocol:
-		f.Proto = d.bounded("proto", beUint(b), maxUint8)
-	case ieIPClassOfService:
-		f.IpTos = d.bounded("ip_tos", beUint(b), maxUint8)
-	case ieTCPControlBits:
-		f.TcpFlags = d.bounded("tcp_flags", beUint(b), maxUint16)
-	case ieSourceTransportPort:
-		f.SrcPort = d.bounded("src_port", beUint(b), maxUint16)
-	case ieDestinationTransportPort:
-		f.DstPort = d.bounded("dst_port", beUint(b), maxUint16)
-	case ieSourceIPv4Address, ieSourceIPv6Address:
-		f.SrcIp = setIP(&d.src, b)
-	case ieDestinationIPv4Address, ieDestinationIPv6Address:
-		f.DstIp = setIP(&d.dst, b)
-	case ieSourceIPv4PrefixLength, ieSourceIPv6PrefixLength:
-		f.SrcMask = d.bounded("src_mask", beUint(b), 128)
-	case ieDestIPv4PrefixLength, ieDestIPv6PrefixLength:
-		f.DstMask = d.bounded("dst_mask", beUint(b), 128)
-	case ieIngressInterface:
-		f.InIf = d.bounded("in_if", beUint(b), maxUint32)
-	case ieEgressInterface:
-		f.OutIf = d.bounded("out_if", beUint(b), maxUint32)
-	case ieIPNextHopIPv4Address, ieIPNextHopIPv6Address:
-		f.NextHop = setIP(&d.nh, b)
-	case ieBGPNextHopIPv4Address, ieBGPNextHopIPv6Address:
-		st.bgpNextHop = b
-	case ieBGPSourceASNumber:
-		f.SrcAs = d.bounded("src_as", beUint(b), maxUint32)
-	case ieBGPDestinationASNumber:
-		f.DstAs = d.bounded("dst_as", beUint(b), maxUint32)
-	case ieFlowStartSysUpTime:
-		st.startUp, st.hasStartUp = uint32(beUint(b)), true
-	case ieFlowEndSysUpTime:
-		st.endUp, st.hasEndUp = uint32(beUint(b)), true
-	case ieFlowStartSeconds:
-		st.startNs = beUint(b) * 1e9
-	case ieFlowEndSeconds:
-		st.endNs = beUint(b) * 1e9
-	case ieFlowStartMilliseconds:
-		st.startNs = beUint(b) * 1e6
-	case ieFlowEndMilliseconds:
-		st.endNs = beUint(b) * 1e6
-	case ieFlowStartMicroseconds, ieFlowStartNanoseconds:
-		st.startNs = ntpToUnixNs(b)
-	case ieFlowEndMicroseconds, ieFlowEndNanoseconds:
-		st.endNs = ntpToUnixNs(b)
-	case ieFlowStartDeltaMicros:
-		st.startNs = h.exportNs - beUint(b)*1e3
-	case ieFlowEndDeltaMicros:
-		st.endNs = h.exportNs - beUint(b)*1e3
-	case ieSamplingInterval, ieSamplerRandomInterval:
-		st.rateInRecord = beUint(b)
-	case ieSamplerID, ieSelectorID:
-		st.sampler = beUint(b)
-	case ieSamplingPacketInterval:
-		st.pktInterval = beUint(b)
-	case ieSamplingPacketSpace:
-		st.pktSpace = beUint(b)
-	case ieVlanID, ieDot1qVlanID:
-		if f.SrcVlan == 0 {
-			f.SrcVlan = d.bounded("src_vlan", beUint(b), maxVlan)
-		}
-	case iePostVlanID, iePostDot1qVlanID:
-		if f.DstVlan == 0 {
-			f.DstVlan = d.bounded("dst_vlan", beUint(b), maxVlan)
-		}
-	case ieFlowDirection:
-		switch beUint(b) {
-		case 0:
-			f.Direction = record.FlowDirection_FLOW_DIRECTION_INGRESS
-		case 1:
-			f.Direction = record.FlowDirection_FLOW_DIRECTION_EGRESS
-		}
-	case ieEthernetType:
-		f.Etype = d.bounded("etype", beUint(b), maxUint16)
-	case ieIPVersion:
-		st.ipVersion = beUint(b)
-	case ieICMPTypeCodeIPv4, ieICMPTypeCodeIPv6:
-		tc := beUint(b)
-		st.icmpType, st.icmpCode, st.hasICMP = tc>>8&0xff, tc&0xff, true
-	case ieICMPTypeIPv4, ieICMPTypeIPv6:
-		st.icmpType, st.hasICMP = beUint(b), true
-	case ieICMPCodeIPv4, ieICMPCodeIPv6:
-		st.icmpCode, st.hasICMP = beUint(b), true
-	}
-}
-
-// finishRecord settles what depends on several fields and returns the
-// record's sampling rate.
-func (d *decoder) finishRecord(e *exporter, h *packetHeader, f *record.Flow, st *recordState) uint64 {
-	if f.Bytes == 0 && f.Packets == 0 {
-		f.Bytes, f.Packets = st.postBytes, st.postPackets
-	}
-	if f.NextHop == nil && len(st.bgpNextHop) > 0 {
-		f.NextHop = setIP(&d.nh, st.bgpNextHop)
-	}
-	// ICMP flows carry type and code in the destination port, the
-	// convention of NetFlow v5 and of the tools reading flows.
-	if st.hasICMP && f.DstPort == 0 && (f.Proto == protoICMP || f.Proto == protoICMPv6) {
-		f.DstPort = uint32(st.icmpType<<8 | st.icmpCode)
-	}
-	if f.Etype == 0 {
-		switch {
-		case st.ipVersion == 4 || len(f.SrcIp) == 16 && isMapped(f.SrcIp):
-			f.Etype = 0x0800
-		case st.ipVersion == 6 || len(f.SrcIp) == 16:
-			f.Etype = 0x86dd
-		}
-	}
-	d.flowTimes(e, h, f, st.startNs, st.endNs, st.startUp, st.endUp, st.hasStartUp, st.hasEndUp)
-	if st.pktInterval > 0 && st.rateInRecord == 0 {
-		st.rateInRecord = addSat(st.pktInterval, st.pktSpace) / st.pktInterval
-	}
-	f.SamplingRate = e.samplingRate(h.version, h.domain, st.rateInRecord, st.sampler, d.c.cfg.DefaultSamplingRate)
-	return f.SamplingRate
-}
-
-func isMapped(ip []byte) bool {
-	return ip[10] == 0xff && ip[11] == 0xff && ip[0]|ip[1]|ip[2]|ip[3]|ip[4]|ip[5]|ip[6]|ip[7]|ip[8]|ip[9] == 0
 }
 
 // flowTimes sets start and end. Absolute times win; sysUptime-relative
