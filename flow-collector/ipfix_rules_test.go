@@ -88,7 +88,7 @@ func TestDataLinkSectionIsParsed(t *testing.T) {
 		t.Fatalf("%d flows", len(flows))
 	}
 	f := flows[0]
-	if addrOf(f.SrcIp) != netip.AddrFrom4([4]byte(v4a)) || f.Proto != protoTCP || f.DstPort != 443 || f.Bytes != 1440 || f.Packets != 1 || f.InIf != 3 {
+	if addrOf(f.SrcIp) != v4A || f.Proto != protoTCP || f.DstPort != 443 || f.Bytes != 1440 || f.Packets != 1 || f.InIf != 3 {
 		t.Errorf("flow %v", f)
 	}
 	if f := flows[1]; f.Etype != 0x86dd || f.SrcVlan != 809 || f.Bytes != 348 || f.DstPort != 53 {

@@ -1,9 +1,6 @@
 package flowcollector
 
-import (
-	"encoding/binary"
-	"net/netip"
-)
+import "net/netip"
 
 // Shapes of IPFIX and NetFlow v9 export that real exporters send and the
 // exporters at hand (softflowd, pmacct) do not: built from the IANA IPFIX
@@ -22,8 +19,8 @@ var (
 	v6b      = netip.MustParseAddr("2001:db8:1::20").AsSlice()
 	zero16   = make([]byte, 16)
 	zero4    = make([]byte, 4)
-	macA     = []byte{0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c}
-	macB     = []byte{0x3c, 0xfd, 0xfe, 0x01, 0x02, 0x03}
+	mac6A    = []byte{0x00, 0x1b, 0x21, 0x0a, 0x0b, 0x0c}
+	mac6B    = []byte{0x3c, 0xfd, 0xfe, 0x01, 0x02, 0x03}
 	msStart  = u64(1700000000000 - 5000)
 	msEnd    = u64(1700000000000 - 1000)
 )
@@ -75,40 +72,6 @@ func shapeJuniperIPVersion() exportShape {
 	return exportShape{"ipfix-juniper-ipversion", [][]byte{b.bytes()}}
 }
 
-// withVLANs inserts 802.1Q tags (outer first, 0x88a8 for an outer tag
-// of two) after the MAC addresses of an Ethernet frame.
-func withVLANs(frame []byte, vids ...uint16) []byte {
-	out := append([]byte(nil), frame[:12]...)
-	for i, v := range vids {
-		tpid := uint16(0x8100)
-		if i == 0 && len(vids) > 1 {
-			tpid = 0x88a8
-		}
-		out = append(out, u16(tpid)...)
-		out = append(out, u16(v)...)
-	}
-	return append(out, frame[12:]...)
-}
-
-// withMPLS makes an Ethernet frame carrying labels (top first) over the
-// given payload: an IP packet, or with cw a control word and an Ethernet
-// frame (EVPN / pseudowire).
-func withMPLS(outer []byte, labels []uint32, cw bool, payload []byte) []byte {
-	out := append([]byte(nil), outer[:12]...)
-	out = append(out, u16(0x8847)...)
-	for i, l := range labels {
-		e := l<<12 | 64
-		if i == len(labels)-1 {
-			e |= 1 << 8
-		}
-		out = append(out, u32(e)...)
-	}
-	if cw {
-		out = append(out, 0, 0, 0, 0)
-	}
-	return append(out, payload...)
-}
-
 // section is the first n bytes of a frame, as exporters cut them.
 func section(frame []byte, n int) []byte {
 	if len(frame) > n {
@@ -120,9 +83,9 @@ func section(frame []byte, n int) []byte {
 // Inline monitoring (Cisco, Juniper): the only packet description is the
 // frame's first bytes (315) and its size (312).
 func shapeDataLinkSection() exportShape {
-	tcp4 := buildFrame(fiveTuple{src: netip.AddrFrom4([4]byte(v4a)), dst: netip.AddrFrom4([4]byte(v4b)), proto: protoTCP, srcPort: 33000, dstPort: 443}, 1400, 0, 2)
-	udp6 := withVLANs(buildFrame(fiveTuple{src: netip.AddrFrom16([16]byte(v6a)), dst: netip.AddrFrom16([16]byte(v6b)), proto: protoUDP, srcPort: 5353, dstPort: 53}, 300, 0, 1), 809)
-	qinq := withVLANs(buildFrame(fiveTuple{src: netip.AddrFrom4([4]byte(v4b)), dst: netip.AddrFrom4([4]byte(v4a)), proto: protoUDP, srcPort: 4000, dstPort: 4001}, 100, 0, 1), 100, 809)
+	tcp4 := ethernetFrame(macB, macA, nil, etypeIPv4, ipv4Packet(v4A, v4B, protoTCP, 61, 0x10, tcpSegment(33000, 443, 0x18, pad(1400))))
+	udp6 := ethernetFrame(macB, macA, []vlanTag{{etypeVLAN, 809}}, etypeIPv6, ipv6Packet(v6A, v6B, protoUDP, 63, 0, 0x12345, udpDatagram(5353, 53, pad(300))))
+	qinq := ethernetFrame(macA, macB, []vlanTag{{etypeQinQ, 100}, {etypeVLAN, 809}}, etypeIPv4, ipv4Packet(v4B, v4A, protoUDP, 64, 0, udpDatagram(4000, 4001, pad(100))))
 	b := newIPFIXBuilder(7)
 	b.template(400, []ie{{10, 4, 0}, {14, 4, 0}, {312, 2, 0}, {315, 0xffff, 0}, {152, 8, 0}})
 	b.data(400,
@@ -135,9 +98,9 @@ func shapeDataLinkSection() exportShape {
 // EVPN over MPLS with a control word, and an L3VPN packet without one,
 // as inline monitoring exports them in data-link sections.
 func shapeDataLinkMPLS() exportShape {
-	inner := buildFrame(fiveTuple{src: netip.AddrFrom4([4]byte(v4a)), dst: netip.AddrFrom4([4]byte(v4b)), proto: protoUDP, srcPort: 1234, dstPort: 4321}, 500, 0, 1)
-	evpn := withMPLS(inner, []uint32{16001, 24005}, true, inner)
-	l3vpn := withMPLS(inner, []uint32{299776}, false, buildFrame(fiveTuple{src: netip.AddrFrom4([4]byte(v4b)), dst: netip.AddrFrom4([4]byte(v4a)), proto: protoTCP, srcPort: 179, dstPort: 50000}, 60, 0, 1)[14:])
+	inner := ethernetFrame(macA, macB, nil, etypeIPv4, ipv4Packet(v4C, v4D, protoUDP, 64, 0, udpDatagram(1234, 4321, pad(500))))
+	evpn := ethernetFrame(macB, macA, nil, etypeMPLS, mplsStack([]uint32{16001, 24005}, append([]byte{0, 0, 0, 0}, inner...)))
+	l3vpn := ethernetFrame(macB, macA, nil, etypeMPLS, mplsStack([]uint32{299776}, ipv4Packet(v4B, v4A, protoTCP, 250, 0xc0, tcpSegment(179, 50000, 0x02, pad(40)))))
 	b := newIPFIXBuilder(7)
 	b.template(401, []ie{{10, 4, 0}, {312, 2, 0}, {315, 0xffff, 0}})
 	b.data(401,
@@ -149,14 +112,7 @@ func shapeDataLinkMPLS() exportShape {
 // SRv6: an IPv6 header section (313) whose packet carries a segment
 // routing header (routing type 4) before TCP.
 func shapeIPSectionSRv6() exportShape {
-	frame := buildFrame(fiveTuple{src: netip.AddrFrom16([16]byte(v6a)), dst: netip.AddrFrom16([16]byte(v6b)), proto: protoTCP, srcPort: 40400, dstPort: 8443}, 700, 0, 1)
-	ip := frame[14:]
-	srh := []byte{protoTCP, 4, 4, 1, 0, 0, 0, 0} // next header, length 4 (two segments), type 4, segments left 1
-	srh = append(srh, v6b...)
-	srh = append(srh, netip.MustParseAddr("fc00::1").AsSlice()...)
-	pkt := append(append(append([]byte(nil), ip[:40]...), srh...), ip[40:]...)
-	pkt[6] = 43 // routing header
-	binary.BigEndian.PutUint16(pkt[4:], uint16(len(pkt)-40))
+	pkt := ipv6Packet(v6A, v6B, 43, 60, 0, 0xabcde, segmentRouting(protoTCP, []netip.Addr{v6C, v6D}, tcpSegment(40400, 8443, 0x10, pad(700))))
 	b := newIPFIXBuilder(8)
 	b.template(402, []ie{{10, 4, 0}, {313, 0xffff, 0}, {2, 4, 0}})
 	b.data(402, rec(u32(2), section(pkt, 160), u32(1)))
@@ -170,8 +126,8 @@ func shapeIpfixprobeBiflow() exportShape {
 	b.template(258, []ie{{136, 1, 0}, {1, 8, 0}, {1, 8, penReverse}, {2, 4, 0}, {2, 4, penReverse}, {152, 8, 0}, {153, 8, 0},
 		{60, 1, 0}, {4, 1, 0}, {6, 1, 0}, {6, 1, penReverse}, {7, 2, 0}, {11, 2, 0}, {10, 2, 0}, {8, 4, 0}, {12, 4, 0}, {56, 6, 0}, {80, 6, 0}})
 	b.data(258,
-		rec(u8(3), u64(1200), u64(48000), u32(20), u32(35), msStart, msEnd, u8(4), u8(6), u8(0x1b), u8(0x1a), u16(41000), u16(443), u16(1), v4a, v4b, macA, macB),
-		rec(u8(1), u64(76), u64(0), u32(1), u32(0), msStart, msEnd, u8(4), u8(17), u8(0), u8(0), u16(41001), u16(53), u16(1), v4a, v4b, macA, macB))
+		rec(u8(3), u64(1200), u64(48000), u32(20), u32(35), msStart, msEnd, u8(4), u8(6), u8(0x1b), u8(0x1a), u16(41000), u16(443), u16(1), v4a, v4b, mac6A, mac6B),
+		rec(u8(1), u64(76), u64(0), u32(1), u32(0), msStart, msEnd, u8(4), u8(17), u8(0), u8(0), u16(41001), u16(53), u16(1), v4a, v4b, mac6A, mac6B))
 	return exportShape{"ipfix-ipfixprobe-biflow", [][]byte{b.bytes()}}
 }
 
@@ -234,9 +190,9 @@ func shapeOperatorFields() exportShape {
 		return []byte{byte(e >> 16), byte(e >> 8), byte(e)}
 	}
 	b.data(280,
-		rec(v6a, v6b, u8(58), u16(128<<8), macA, macB, make([]byte, 6), make([]byte, 6), mplsEntry(16005, false), mplsEntry(24001, true), []byte{0, 0, 0},
+		rec(v6a, v6b, u8(58), u16(128<<8), mac6A, mac6B, make([]byte, 6), make([]byte, 6), mplsEntry(16005, false), mplsEntry(24001, true), []byte{0, 0, 0},
 			u8(63), u32(0xbeef5), u8(0x80|2), u16(100), u16(200), u64(1040), u64(10)),
-		rec(v6b, v6a, u8(6), u16(0), make([]byte, 6), make([]byte, 6), macB, macA, []byte{0, 0, 0}, []byte{0, 0, 0}, []byte{0, 0, 0},
+		rec(v6b, v6a, u8(6), u16(0), make([]byte, 6), make([]byte, 6), mac6B, mac6A, []byte{0, 0, 0}, []byte{0, 0, 0}, []byte{0, 0, 0},
 			u8(0), u32(0), u8(0x40), u16(0), u16(0), u64(60), u64(1)))
 	min := newIPFIXBuilder(10)
 	min.template(281, []ie{{8, 4, 0}, {12, 4, 0}, {4, 1, 0}, {52, 1, 0}, {53, 1, 0}, {176, 1, 0}, {177, 1, 0}, {1, 4, 0}, {2, 4, 0}})
