@@ -12,6 +12,13 @@ import (
 	"github.com/netstrata/netstrata/api/client"
 )
 
+func init() {
+	commands["investigate"] = command{
+		help: "Asks a running API why traffic spiked and prints the report (netstrata investigate --help).",
+		run:  runInvestigate,
+	}
+}
+
 // runInvestigate asks a running API why traffic spiked and prints the
 // report for a terminal.
 func runInvestigate(args []string, stdout, stderr io.Writer) int {

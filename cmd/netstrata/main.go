@@ -54,22 +54,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "version", "--version":
-		fmt.Fprintln(stdout, "netstrata", version)
-		return 0
-	case "investigate":
-		return runInvestigate(rest, stdout, stderr)
-	case "demo":
-		return runDemo(rest, stdout, stderr)
+	if cmd == "--version" {
+		cmd = "version"
 	}
-	if _, ok := commands[cmd]; !ok && cmd != "config" {
+	c, ok := commands[cmd]
+	if !ok {
 		fmt.Fprintf(stderr, "netstrata: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+	if c.run != nil {
+		return c.run(rest, stdout, stderr)
+	}
+	return runServices(cmd, rest, stdout, stderr)
+}
+
+// runServices is a command that runs services (components, embedded
+// servers) until a signal: it reads the configuration, then runs them.
+func runServices(cmd string, rest []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("netstrata "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", os.Getenv("NETSTRATA_CONFIG"), "YAML configuration file (default: built-in defaults)")
 	only := ""
 	probe := false
 	if cmd == "npm-agent" {
@@ -78,31 +80,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == "standalone" {
 		fs.StringVar(&only, "only", "", "start only these, comma-separated: kafka, clickhouse and component names (e.g. --only kafka,clickhouse)")
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: netstrata %s [--config FILE]\n\n%s\n\nFlags:\n", cmd, commandHelp(cmd))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	cfg := DefaultConfig()
-	cfg.runs = componentsRun(cmd, only)
-	if err := cfg.Load(*configPath, os.Environ()); err != nil {
-		fmt.Fprintf(stderr, "netstrata %s: %v\n", cmd, err)
-		return 1
+	cfg, code := loadConfig(cmd, fs, rest, func() map[string]bool { return componentsRun(cmd, only) }, stderr)
+	if cfg == nil {
+		return code
 	}
 	if probe {
 		return runProbe(cfg, stdout)
-	}
-	if cmd == "config" {
-		if err := cfg.Write(stdout); err != nil {
-			fmt.Fprintf(stderr, "netstrata config: %v\n", err)
-			return 1
-		}
-		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -113,12 +96,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// componentsRun names the components a command runs (nil: all, for
-// `config` and a full standalone).
+// runConfig is `netstrata config`: the effective configuration as YAML.
+func runConfig(rest []string, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig("config", flag.NewFlagSet("netstrata config", flag.ContinueOnError), rest, nil, stderr)
+	if cfg == nil {
+		return code
+	}
+	if err := cfg.Write(stdout); err != nil {
+		fmt.Fprintf(stderr, "netstrata config: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// loadConfig parses a command's flags (--config and those already on
+// fs) and loads the configuration of the components it runs; a nil
+// configuration comes with the exit code.
+func loadConfig(cmd string, fs *flag.FlagSet, args []string, runs func() map[string]bool, stderr io.Writer) (*Config, int) {
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", os.Getenv("NETSTRATA_CONFIG"), "YAML configuration file (default: built-in defaults)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: netstrata %s [--config FILE]\n\n%s\n\nFlags:\n", cmd, commands[cmd].help)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	cfg := DefaultConfig()
+	if runs != nil {
+		cfg.runs = runs()
+	}
+	if err := cfg.Load(*configPath, os.Environ()); err != nil {
+		fmt.Fprintf(stderr, "netstrata %s: %v\n", cmd, err)
+		return nil, 1
+	}
+	return cfg, 0
+}
+
+// componentsRun names the components a command runs (nil: all, for a
+// full standalone).
 func componentsRun(cmd, only string) map[string]bool {
 	switch cmd {
-	case "config":
-		return nil
 	case "standalone":
 		if only == "" {
 			return nil
@@ -130,11 +151,4 @@ func componentsRun(cmd, only string) map[string]bool {
 		return m
 	}
 	return map[string]bool{cmd: true}
-}
-
-func commandHelp(cmd string) string {
-	if c, ok := commands[cmd]; ok {
-		return c.help
-	}
-	return "Prints the effective configuration (defaults, then the file, then NETSTRATA_* variables)."
 }

@@ -29,6 +29,9 @@ type env struct {
 	cfg      *Config
 	reporter *telemetry.Reporter
 	producer *bus.Producer // shared by the sources of this process
+	// helpers are services a build asked for (the producer): the runner
+	// starts them before the component that needs them.
+	helpers []running
 
 	mu        sync.Mutex
 	layersOff map[string]string // investigation layer -> why its optional component is off
@@ -61,6 +64,7 @@ func (e *env) publisher() (*bus.Producer, error) {
 		return nil, err
 	}
 	e.producer = p
+	e.helpers = append(e.helpers, running{name: "kafka-producer", svc: p})
 	return p, nil
 }
 
@@ -83,43 +87,73 @@ type running struct {
 	http *telemetry.Server
 }
 
+// runner starts services in order and stops them in reverse: the
+// sources before the producer they publish through, the producer (which
+// flushes) before the embedded broker.
+type runner struct {
+	log      *slog.Logger
+	started  []running
+	stopOnce sync.Once
+}
+
+// start starts svc and, when http is set, its /metrics listener.
+func (rn *runner) start(ctx context.Context, run running, http string, r *telemetry.Reporter) error {
+	if err := run.svc.Start(ctx); err != nil {
+		return err
+	}
+	if http != "" {
+		var err error
+		if run.http, err = telemetry.Listen(http, r.Handler(), rn.log); err != nil {
+			_ = run.svc.Stop()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		rn.log.Info("component started", "component", run.name, "metrics", "http://"+run.http.Addr()+"/metrics")
+	} else {
+		rn.log.Info("component started", "component", run.name)
+	}
+	rn.started = append(rn.started, run)
+	return nil
+}
+
+// stopAll stops what started, in reverse order, once.
+func (rn *runner) stopAll() {
+	rn.stopOnce.Do(func() {
+		for i := len(rn.started) - 1; i >= 0; i-- {
+			r := rn.started[i]
+			if err := r.svc.Stop(); err != nil {
+				rn.log.Warn("stop", "component", r.name, "error", err)
+			}
+			if r.http != nil {
+				_ = r.http.Stop()
+			}
+			rn.log.Info("stopped", "component", r.name)
+		}
+	})
+}
+
+// build builds c, then starts the helpers its build asked for, then c.
+func (rn *runner) build(ctx context.Context, e *env, c component, r *telemetry.Reporter) error {
+	svc, err := c.build(e, r)
+	helpers := e.helpers // started even when the build then failed: they are shared
+	e.helpers = nil
+	for _, h := range helpers {
+		if err := rn.start(ctx, h, "", r); err != nil {
+			return fmt.Errorf("%s: %w", h.name, err)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return rn.start(ctx, running{name: c.name, svc: svc}, c.http, r)
+}
+
 func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Writer) error {
 	log := telemetry.NewLogger(cfg.Log, stderr)
 	slog.SetDefault(log)
 	reporter := telemetry.NewReporter(log)
 	e := &env{cfg: cfg, reporter: reporter}
-	var started []running
-	var stopOnce sync.Once
-	stopAll := func() {
-		stopOnce.Do(func() {
-			stopProducer := func() {
-				if e.producer != nil {
-					if err := e.producer.Stop(); err != nil {
-						log.Warn("stop kafka producer", "error", err)
-					}
-					e.producer = nil
-				}
-			}
-			// Reverse start order: sources, then the sinks, then the
-			// embedded services; the producer flushes before the
-			// embedded broker goes.
-			for i := len(started) - 1; i >= 0; i-- {
-				r := started[i]
-				if r.name == "embedded-kafka" {
-					stopProducer()
-				}
-				if err := r.svc.Stop(); err != nil {
-					log.Warn("stop", "component", r.name, "error", err)
-				}
-				if r.http != nil {
-					_ = r.http.Stop()
-				}
-				log.Info("stopped", "component", r.name)
-			}
-			stopProducer()
-		})
-	}
-	defer stopAll()
+	rn := &runner{log: log}
+	defer rn.stopAll()
 
 	comps, err := commandComponents(cmd, only, cfg)
 	if err != nil {
@@ -127,47 +161,26 @@ func runCommand(ctx context.Context, cmd, only string, cfg *Config, stderr io.Wr
 	}
 	for _, c := range comps {
 		r := reporter.Component(c.name)
-		svc, err := c.build(e, r)
-		if err == nil {
-			err = svc.Start(ctx)
-		}
-		if err != nil {
-			if c.optional {
-				why := firstLine(err.Error())
-				log.Warn("component off", "component", c.name, "reason", err)
-				r.SetNote("layer", "off: "+why)
-				if c.layer != "" {
-					e.setLayerOff(c.layer, c.name+" is off: "+why)
-				}
-				continue
+		if err := rn.build(ctx, e, c, r); err != nil {
+			if !c.optional {
+				return fmt.Errorf("%s: %w", c.name, err)
 			}
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
-		run := running{name: c.name, svc: svc}
-		if c.http != "" {
-			if run.http, err = telemetry.Listen(c.http, r.Handler(), log); err != nil {
-				_ = svc.Stop()
-				return fmt.Errorf("%s: metrics listener: %w", c.name, err)
+			why := firstLine(err.Error())
+			log.Warn("component off", "component", c.name, "reason", err)
+			r.SetNote("layer", "off: "+why)
+			if c.layer != "" {
+				e.setLayerOff(c.layer, c.name+" is off: "+why)
 			}
-			log.Info("component started", "component", c.name, "metrics", "http://"+run.http.Addr()+"/metrics")
-		} else {
-			log.Info("component started", "component", c.name)
-		}
-		started = append(started, run)
-	}
-	if e.producer != nil {
-		if err := e.producer.Start(ctx); err != nil {
-			return err
 		}
 	}
-	if len(started) == 0 {
+	if len(rn.started) == 0 {
 		return errors.New("nothing to run")
 	}
 	log.Info("netstrata running", "command", cmd, "version", version, "pid", os.Getpid())
 	<-ctx.Done()
 	log.Info("shutting down", "signal", context.Cause(ctx))
 	done := make(chan struct{})
-	go func() { stopAll(); close(done) }()
+	go func() { rn.stopAll(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):

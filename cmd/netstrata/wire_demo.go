@@ -1,14 +1,12 @@
 package main
 
-import (
-	"io"
+import "github.com/netstrata/netstrata/cmd/netstrata/demo"
 
-	"github.com/netstrata/netstrata/cmd/netstrata/demo"
-)
-
-// runDemo is `netstrata demo` (make demo): the whole pipeline on this
-// machine around a lab of network namespaces; `demo sender` and `demo
-// sink` are its traffic generator's processes.
-func runDemo(args []string, stdout, stderr io.Writer) int {
-	return demo.Main(args, stdout, stderr)
+func init() {
+	commands["demo"] = command{
+		help: `Runs the whole pipeline on this machine around a lab of network namespaces
+(make demo); "demo sender" and "demo sink" are its traffic generator's
+processes.`,
+		run: demo.Main,
+	}
 }

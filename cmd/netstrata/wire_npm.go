@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/netstrata/netstrata/internal/telemetry"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 )
@@ -33,16 +30,4 @@ CAP_PERFMON (plus CAP_SYS_ADMIN for tcp_iter), on Linux 5.12+ with BTF.`,
 				}}}
 		},
 	}
-}
-
-// runProbe is `netstrata npm-agent --probe`: the probe table, and exit 1
-// when no strategy can run.
-func runProbe(cfg *Config, stdout io.Writer) int {
-	p := npmagent.ProbeKernel(cfg.NPMAgent.Configuration)
-	p.Write(stdout)
-	if p.Chosen == "" {
-		fmt.Fprintln(stdout, "\nno strategy can run: the agent would exit")
-		return 1
-	}
-	return 0
 }
