@@ -60,7 +60,7 @@ func tsharkRecords(t *testing.T, path string, decodeAs ...string) [][]tsharkReco
 			if n.Name == "" && flowRecordName.MatchString(n.Show) {
 				r := tsharkRecord{}
 				r.collect(n)
-				if _, options := r["cflow.scope_system"]; !options {
+				if r.isFlow() {
 					recs = append(recs, r)
 				}
 				return
@@ -73,6 +73,17 @@ func tsharkRecords(t *testing.T, path string, decodeAs ...string) [][]tsharkReco
 		per = append(per, recs)
 	}
 	return per
+}
+
+// isFlow tells a flow record from an options record (sampling,
+// interface names, system init time): it names endpoints or a packet.
+func (r tsharkRecord) isFlow() bool {
+	for _, name := range []string{"cflow.srcaddr", "cflow.srcaddrv6", "cflow.data_link_frame_section", "cflow.section_header"} {
+		if r.has(name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r tsharkRecord) collect(n *pdmlNode) {
