@@ -47,3 +47,24 @@ func (c *Component) sflowEthernetBytes(length uint32) (uint64, record.ByteBasis)
 	}
 	return uint64(length - ethernetHeader), record.ByteBasis_BYTE_BASIS_IP
 }
+
+// sflowSampleBytes is a flow sample's byte count from the best of its
+// records. A sampled IPv4/IPv6 record's length is the IP packet's (sFlow
+// v5 spec: "the length of the IP packet excluding lower layer
+// encapsulations"): on the IP basis it wins over a sampled header, some
+// exporters' frame_length being only what they captured; on the frame
+// basis it and the link-layer header parsed bound the frame from below.
+// Without either, a sampled Ethernet record's length counts.
+func (c *Component) sflowSampleBytes(s *sflowSample) (uint64, record.ByteBasis) {
+	frameBasis := c.cfg.SFlowByteBasis == byteBasisFrame
+	switch {
+	case s.header && s.ipLength == 0:
+		return c.sflowBytes(s.frame, s.stripped, s.l)
+	case s.header && frameBasis:
+		frame, _ := c.sflowBytes(s.frame, s.stripped, s.l)
+		return max(frame, uint64(s.ipLength)+uint64(s.l.l2)), record.ByteBasis_BYTE_BASIS_FRAME
+	case s.ipLength != 0 && (!frameBasis || s.ethLen == 0):
+		return uint64(s.ipLength), record.ByteBasis_BYTE_BASIS_IP
+	}
+	return c.sflowEthernetBytes(s.ethLen)
+}

@@ -28,6 +28,7 @@ type Component struct {
 	apps *classifier
 
 	sampling  *samplingOverrides
+	decap     *prefixTable[decapKinds]
 	journal   *journal
 	budget    *templateBudget
 	labels    *exporterLabels
@@ -58,12 +59,17 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	if err != nil {
 		return nil, fmt.Errorf("flow_collector.sampling_rates: %w", err)
 	}
+	decap, err := newDecapsulation(cfg.Decapsulation)
+	if err != nil {
+		return nil, err
+	}
 	c := &Component{
 		r:        r,
 		cfg:      cfg,
 		pub:      deps.Publisher,
 		apps:     apps,
 		sampling: sampling,
+		decap:    decap,
 		journal:  newJournal(cfg.TemplatesFile),
 		metrics:  newMetrics(),
 		badLog:   telemetry.NewRateLimited(r.Log, time.Minute),

@@ -85,6 +85,13 @@ type Configuration struct {
 	// reports it). Each flow says which it got (byte_basis).
 	SFlowByteBasis string `yaml:"sflow_byte_basis"`
 
+	// Decapsulation looks through tunnels in the packets sFlow samples
+	// and IPFIX packet sections carry, per exporter (the most specific
+	// entry wins): the inner packet is stored as the flow, the outer
+	// endpoints in tunnel_src_ip/tunnel_dst_ip. Off for every exporter
+	// not listed.
+	Decapsulation []DecapsulationRule `yaml:"decapsulation"`
+
 	// ClockSkewThreshold is how far an exporter's clock may be off the
 	// collector's (export time vs receive time) before a warning is
 	// logged and its flows are shifted by the measured skew.
@@ -100,6 +107,16 @@ type Configuration struct {
 type SamplingOverride struct {
 	Exporter string `yaml:"exporter"` // an address or a prefix (10.0.0.0/8)
 	Rate     uint64 `yaml:"rate"`
+}
+
+// DecapsulationRule names the tunnels looked through for an exporter or
+// every exporter in a subnet.
+type DecapsulationRule struct {
+	Exporter string `yaml:"exporter"` // an address or a prefix (10.0.0.0/8)
+	// Tunnels are among vxlan (UDP 4789), gre, mpls (MPLS in IP or in
+	// UDP 6635) and srv6 (IPv6 carrying a packet, with or without a
+	// segment routing header); empty: none (to exempt part of a subnet).
+	Tunnels []string `yaml:"tunnels"`
 }
 
 // DefaultConfiguration listens on loopback on the standard ports.
@@ -167,6 +184,9 @@ func (c Configuration) Validate() error {
 		}
 		errs = append(errs, config.Check(o.Rate > 0, field+".rate", "must be positive"),
 			config.Check(o.Rate <= c.MaxSamplingRate, field+".rate", "above max_sampling_rate (%d)", c.MaxSamplingRate))
+	}
+	if _, err := newDecapsulation(c.Decapsulation); err != nil {
+		errs = append(errs, err)
 	}
 	for k, v := range c.Applications {
 		if _, _, err := parseAppKey(k); err != nil {

@@ -15,8 +15,9 @@ import (
 type exporter struct {
 	c         *Component
 	addr      netip.Addr
-	ip        []byte // 16-byte form: the record's exporter_ip and the Kafka key; never modified
-	override  uint64 // configured sampling rate, 0: none
+	ip        []byte     // 16-byte form: the record's exporter_ip and the Kafka key; never modified
+	override  uint64     // configured sampling rate, 0: none
+	decap     decapKinds // tunnels its packet sections are looked through
 	templates *exporterTemplates
 	m         atomic.Pointer[exporterMetrics]
 	named     bool          // has its own metric label; guarded by the exporterLabels' mutex
@@ -62,7 +63,8 @@ func (c *Component) newExporter(addr netip.Addr) *exporter {
 		c:        c,
 		addr:     addr,
 		ip:       record.IPBytes(addr),
-		override: c.sampling.override(addr),
+		override: c.sampling.lookup(addr),
+		decap:    c.decap.lookup(addr),
 		seq:      map[seqKey]*seqStream{},
 		sampling: map[samplingKey]uint64{},
 		sysInit:  map[uint32]uint64{},

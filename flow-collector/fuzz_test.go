@@ -18,6 +18,8 @@ var (
 func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder {
 	cfg := testConfig(f)
 	cfg.MaxExporters = 16
+	// The generated sFlow shapes' router looks through every tunnel.
+	cfg.Decapsulation = []DecapsulationRule{{Exporter: agentRouter.String(), Tunnels: []string{"vxlan", "gre", "mpls", "srv6"}}}
 	c, pub := newTestComponent(f, cfg)
 	d := newDecoder(c)
 	for _, name := range captures {
@@ -46,7 +48,15 @@ func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder 
 func FuzzNetFlowDatagram(f *testing.F) { fuzzDatagrams(f, netflowCaptures, kindNetFlow) }
 
 // FuzzSFlowDatagram is the sFlow v5 entry point.
-func FuzzSFlowDatagram(f *testing.F) { fuzzDatagrams(f, sflowCaptures, kindSFlow) }
+// It is seeded with the corpus's generated shapes too.
+func FuzzSFlowDatagram(f *testing.F) {
+	for _, s := range sflowShapes() {
+		for _, dg := range s.datagrams {
+			f.Add(dg)
+		}
+	}
+	fuzzDatagrams(f, sflowCaptures, kindSFlow)
+}
 
 // fuzzDatagrams feeds arbitrary datagrams of one kind, seeded with the
 // captures: decoding never panics, and every published record unmarshals.

@@ -195,6 +195,11 @@ func FuzzPacketHeader(f *testing.F) {
 	frame := buildFrame(fiveTuple{src: testExporter.Addr(), dst: testExporter.Addr(), proto: protoTCP, srcPort: 1, dstPort: 443}, 10, 0, 2)
 	f.Add(uint32(packetEthernet), frame, uint32(len(frame)+4), uint32(4), uint8(0))
 	f.Add(uint32(packetIPv4), frame[14:], uint32(len(frame)-14), uint32(0), uint8(0))
+	for _, s := range sflowShapes() {
+		for _, h := range s.headers() {
+			f.Add(uint32(packetEthernet), h, uint32(len(h)+4), uint32(4), uint8(0xff))
+		}
+	}
 	c, _ := newTestComponent(f, testConfig(f))
 	d := newDecoder(c)
 	cfg := testConfig(f)

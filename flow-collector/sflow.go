@@ -169,6 +169,23 @@ func (d *decoder) sflowRate(e *exporter, h *packetHeader, announced uint64) uint
 	return e.samplingRate(sflowSeqVersion, h.domain, announced, 0, d.c.cfg.DefaultSamplingRate)
 }
 
+// reasonNoPacket drops a flow sample without a sampled header or a
+// sampled IPv4/IPv6 record: nothing in it describes a flow.
+const reasonNoPacket = "no_packet_record"
+
+// sflowSample is what a flow sample's records said, gathered before
+// they are resolved: records come in any order, and some override others.
+type sflowSample struct {
+	header          bool // a sampled header was parsed
+	frame, stripped uint32
+	l               headerLengths
+	ipLength        uint32 // a sampled IPv4/IPv6 record's: the IP packet's length
+	sampledIP       bool
+	ethLen          uint32 // a sampled Ethernet record's: the MAC packet's length
+	sw              sflow.ExtendedSwitch
+	haveSw          bool
+}
+
 // mapSFlowSample maps one flow sample and publishes it; false when the
 // sample held nothing to describe a flow or was refused.
 func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, out sflowIf, recs []sflow.FlowRecord) bool {
@@ -180,39 +197,32 @@ func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, 
 	setSFlowIfs(f, in, out)
 	f.Packets = 1
 	f.Direction = record.FlowDirection_FLOW_DIRECTION_INGRESS
-	seen := false
-	haveHeader := false
-	for _, r := range recs {
-		switch v := r.Data.(type) {
+	var s sflowSample
+	for i := range recs {
+		switch v := recs[i].Data.(type) {
 		case sflow.SampledHeader:
-			l, err := d.parsePacket(f, v.Protocol, v.HeaderData, 0)
-			if err != nil {
-				d.fail(e, errKindSFlowHeader, err)
+			if !s.header {
+				var err error
+				if s.l, err = d.parsePacket(f, v.Protocol, v.HeaderData, e.decap); err != nil {
+					d.fail(e, errKindSFlowHeader, err)
+				}
+				s.header, s.frame, s.stripped = true, v.FrameLength, v.Stripped
 			}
-			f.Bytes, f.ByteBasis = d.c.sflowBytes(v.FrameLength, v.Stripped, l)
-			seen, haveHeader = true, true
 		case sflow.SampledIPv4:
-			if !haveHeader {
-				d.mapSampledIP(f, &v.SampledIPBase, 0x0800, v.Tos)
-				seen = true
-			}
+			d.mapSampledIP(f, &s, &v.SampledIPBase, 0x0800, v.Tos)
 		case sflow.SampledIPv6:
-			if !haveHeader {
-				d.mapSampledIP(f, &v.SampledIPBase, 0x86dd, v.Priority)
-				seen = true
-			}
+			d.mapSampledIP(f, &s, &v.SampledIPBase, 0x86dd, v.Priority)
 		case sflow.SampledEthernet:
-			if f.Etype == 0 {
-				f.Etype = v.EthType
-			}
-			if f.Bytes == 0 {
-				f.Bytes, f.ByteBasis = d.c.sflowEthernetBytes(v.Length)
+			s.ethLen = v.Length
+			if f.SrcMac == 0 {
+				f.SrcMac, f.DstMac = sampledEthernetMACs(&v)
 			}
 		case sflow.ExtendedSwitch:
-			f.SrcVlan, f.DstVlan = v.SrcVlan, v.DstVlan
+			s.sw, s.haveSw = v, true
 		case sflow.ExtendedRouter:
 			f.NextHop = setIP(&d.nh, v.NextHop)
-			f.SrcMask, f.DstMask = v.SrcMaskLen, v.DstMaskLen
+			f.SrcMask = d.bounded("src_mask", uint64(v.SrcMaskLen), 128)
+			f.DstMask = d.bounded("dst_mask", uint64(v.DstMaskLen), 128)
 		case sflow.ExtendedGateway:
 			if f.NextHop == nil {
 				f.NextHop = setIP(&d.nh, v.NextHop)
@@ -224,16 +234,62 @@ func (d *decoder) mapSFlowSample(e *exporter, h *packetHeader, rate uint64, in, 
 			}
 		}
 	}
-	return seen && d.emit(e)
+	if !s.header && !s.sampledIP {
+		d.dropRecord(e, reasonNoPacket)
+		return false
+	}
+	f.Bytes, f.ByteBasis = d.c.sflowSampleBytes(&s)
+	if s.haveSw {
+		d.mapSFlowSwitch(f, &s.sw)
+	}
+	return d.emit(e)
 }
 
-func (d *decoder) mapSampledIP(f *record.Flow, v *sflow.SampledIPBase, etype, tos uint32) {
-	f.Bytes = uint64(v.Length)
+// mapSFlowSwitch applies an extended-switch record: its VLANs override
+// the sampled header's (which has set both to the customer tag), except
+// where they are unknown (0, or out of range: counted) and where a QinQ
+// frame's service tag is reported (pmacct does), which is outer_vlan.
+func (d *decoder) mapSFlowSwitch(f *record.Flow, sw *sflow.ExtendedSwitch) {
+	src := d.bounded("src_vlan", uint64(sw.SrcVlan), maxVlan)
+	dst := d.bounded("dst_vlan", uint64(sw.DstVlan), maxVlan)
+	if src != 0 && src != f.OuterVlan {
+		f.SrcVlan = src
+	}
+	if dst != 0 && dst != f.OuterVlan {
+		f.DstVlan = dst
+	}
+}
+
+// mapSampledIP maps a sampled IPv4/IPv6 record (sFlow flow records 3 and
+// 4). Its length is the IP packet's, and counts over a sampled header's;
+// its other fields describe the flow only when no header does.
+func (d *decoder) mapSampledIP(f *record.Flow, s *sflowSample, v *sflow.SampledIPBase, etype, tos uint32) {
+	s.ipLength, s.sampledIP = v.Length, true
+	if s.header || f.SrcIp != nil {
+		return
+	}
 	f.Etype = etype
-	f.Proto = v.Protocol & 0xff
+	f.Proto = d.bounded("proto", uint64(v.Protocol), maxUint8)
 	f.SrcIp = setIP(&d.src, v.SrcIP)
 	f.DstIp = setIP(&d.dst, v.DstIP)
-	f.SrcPort, f.DstPort = v.SrcPort&0xffff, v.DstPort&0xffff
-	f.TcpFlags = v.TcpFlags & 0xffff
-	f.IpTos = tos & 0xff
+	f.SrcPort = d.bounded("src_port", uint64(v.SrcPort), maxUint16)
+	f.DstPort = d.bounded("dst_port", uint64(v.DstPort), maxUint16)
+	f.TcpFlags = d.bounded("tcp_flags", uint64(v.TcpFlags), maxUint16)
+	f.IpTos = d.bounded("ip_tos", uint64(tos), maxUint8)
+}
+
+// sampledEthernetMACs reads the MACs of a sampled Ethernet record (2) as
+// goflow2 v2 decodes it: each MAC is XDR opaque[6], padded to 8 bytes,
+// but goflow2 reads 6 and 6 and then the type, so its destination MAC
+// holds the source's padding and the destination's first 4 bytes, and its
+// type word the destination's last 2 (the type itself is not read:
+// TestSFlowShapesStoreWhatTsharkReads compares with tshark).
+func sampledEthernetMACs(v *sflow.SampledEthernet) (src, dst uint64) {
+	if len(v.SrcMac) != 6 || len(v.DstMac) != 6 {
+		return 0, 0
+	}
+	var b [6]byte
+	copy(b[:], v.DstMac[2:])
+	b[4], b[5] = byte(v.EthType>>24), byte(v.EthType>>16)
+	return mac(v.SrcMac), mac(b[:])
 }

@@ -12,19 +12,27 @@ import (
 	"github.com/netstrata/netstrata/internal/testenv"
 )
 
+// runTshark runs tshark over a capture of sFlow datagrams (UDP 6343)
+// with args, and returns its output.
+func runTshark(t *testing.T, path string, args ...string) []byte {
+	t.Helper()
+	testenv.Command(t, "tshark")
+	out, err := exec.Command("tshark", append([]string{"-r", path, "-d", "udp.port==6343,sflow"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	return out
+}
+
 // tsharkColumns runs tshark over a capture and returns, per frame, the
 // comma-separated values of each field.
 func tsharkColumns(t *testing.T, path string, fields ...string) [][]string {
 	t.Helper()
-	testenv.Command(t, "tshark")
-	args := []string{"-r", path, "-T", "fields", "-d", "udp.port==6343,sflow"}
+	args := []string{"-T", "fields"}
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
-	out, err := exec.Command("tshark", args...).Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
+	out := runTshark(t, path, args...)
 	var rows [][]string
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		rows = append(rows, strings.Split(line, "\t"))

@@ -2,6 +2,7 @@ package flowcollector
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/netstrata/netstrata/internal/record"
 )
@@ -17,6 +18,30 @@ const (
 	decapMPLS                         // MPLS in IP (protocol 137) and in UDP 6635 (RFC 4023, 7510)
 	decapSRv6                         // IPv6 carrying IPv4, IPv6 or Ethernet (RFC 8754, 8986), with or without a segment routing header
 )
+
+// decapNames are the tunnel names of flow_collector.decapsulation.
+var decapNames = map[string]decapKinds{"vxlan": decapVXLAN, "gre": decapGRE, "mpls": decapMPLS, "srv6": decapSRv6}
+
+// newDecapsulation resolves the configured rules into a table of kinds
+// per exporter.
+func newDecapsulation(rules []DecapsulationRule) (*prefixTable[decapKinds], error) {
+	t := &prefixTable[decapKinds]{}
+	for i, r := range rules {
+		field := fmt.Sprintf("flow_collector.decapsulation[%d]", i)
+		var kinds decapKinds
+		for j, n := range r.Tunnels {
+			k, ok := decapNames[n]
+			if !ok {
+				return nil, fmt.Errorf("%s.tunnels[%d]: %q is none of vxlan, gre, mpls, srv6", field, j, n)
+			}
+			kinds |= k
+		}
+		if err := t.add(r.Exporter, kinds); err != nil {
+			return nil, fmt.Errorf("%s.exporter: %w", field, err)
+		}
+	}
+	return t, nil
+}
 
 // tunnel starts the inner packet of a tunnel: the outer endpoints go to
 // the tunnel fields, and what the outer packet said of addresses,
