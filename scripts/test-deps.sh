@@ -2,14 +2,15 @@
 # Installs what the tests need on a fresh Debian machine: real peers
 # (net-snmp, softflowd, pmacct, nfdump, kcat), ground-truth tools (tshark,
 # tcpdump, tcpreplay, iperf3), Chromium for the console's browser test,
-# the eBPF toolchain for `make generate`, and the embedded ClickHouse
-# engine. Idempotent and quiet when all is there.
+# Prometheus and Alertmanager (alerting and the shipped rules), the eBPF
+# toolchain for `make generate`, and the embedded ClickHouse engine.
+# Idempotent and quiet when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(protobuf-compiler clang llvm bpftool libbpf-dev snmpd snmp snmpsim
   softflowd pmacct nfdump tshark tcpdump tcpreplay iperf3 kcat iproute2
-  ethtool procps psmisc chromium)
+  ethtool procps psmisc chromium prometheus prometheus-alertmanager)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,6 +50,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 10, Name: "flow time, interface and byte basis", Statements: []string{flowBasis}},
 		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
 		{Version: 12, Name: "flow fields operators filter on", Statements: []string{flowFields}},
+		{Version: 13, Name: "alert history", Statements: []string{d.alerts()}},
 	}
 }
 

@@ -27,13 +27,15 @@ type Options struct {
 	MinuteRollupTTL time.Duration `yaml:"minute_rollup_ttl"`
 	// HourRollupTTL keeps flows_1h.
 	HourRollupTTL time.Duration `yaml:"hour_rollup_ttl"`
+	// AlertsTTL keeps the alert history.
+	AlertsTTL time.Duration `yaml:"alerts_ttl"`
 	// DeduplicationWindow is non_replicated_deduplication_window: how many
 	// recent insert blocks (tokens) each table remembers.
 	DeduplicationWindow int `yaml:"deduplication_window"`
 }
 
-// DefaultOptions keeps raw data a week (interface polls a month) and
-// rollups 90 days (minute) and a year (hour).
+// DefaultOptions keeps raw data a week (interface polls a month),
+// rollups 90 days (minute) and a year (hour), alert history a year.
 func DefaultOptions() Options {
 	return Options{
 		FlowsTTL:            7 * 24 * time.Hour,
@@ -42,6 +44,7 @@ func DefaultOptions() Options {
 		PodsTTL:             30 * 24 * time.Hour,
 		MinuteRollupTTL:     90 * 24 * time.Hour,
 		HourRollupTTL:       365 * 24 * time.Hour,
+		AlertsTTL:           365 * 24 * time.Hour,
 		DeduplicationWindow: 10000,
 	}
 }
@@ -56,6 +59,7 @@ func (o Options) Validate(prefix string) error {
 	}{
 		{"flows_ttl", o.FlowsTTL}, {"ifstats_ttl", o.IfStatsTTL}, {"sockets_ttl", o.SocketsTTL},
 		{"pods_ttl", o.PodsTTL}, {"minute_rollup_ttl", o.MinuteRollupTTL}, {"hour_rollup_ttl", o.HourRollupTTL},
+		{"alerts_ttl", o.AlertsTTL},
 	} {
 		if f.ttl < time.Hour {
 			errs = append(errs, fmt.Errorf("%s.%s: %v is shorter than one hour", prefix, f.name, f.ttl))
@@ -82,5 +86,6 @@ func (o Options) ttlSeconds() map[string]int64 {
 		TableInterfaceFlows5m: s(o.MinuteRollupTTL),
 		TableInterfaceSNMP5m:  s(o.MinuteRollupTTL),
 		TableFlows1h:          s(o.HourRollupTTL),
+		TableAlerts:           s(o.AlertsTTL),
 	}
 }

@@ -18,6 +18,9 @@ const (
 	TableInterfaceSNMP5m  = "interface_snmp_5m"  // SNMP octets per interface and 5 minutes
 	TableIngestProgress   = "ingest_progress"    // highest Kafka offset stored per topic partition
 
+	// Written by the alerting component.
+	TableAlerts = "alerts" // alert history: one row per firing and resolution
+
 	// Parameterized views (read as name(from='...', to='...')).
 	ViewFlowSocketCorrelation   = "flow_socket_correlation"
 	ViewInterfaceReconciliation = "interface_reconciliation"
@@ -37,4 +40,5 @@ var timeColumn = map[string]string{
 	TableSockets1m:        "time",
 	TableInterfaceFlows5m: "time",
 	TableInterfaceSNMP5m:  "time",
+	TableAlerts:           "time",
 }

@@ -14,6 +14,9 @@ func (d ddl) upgradeToV7(ctx context.Context, conn driver.Conn) error {
 		return err
 	}
 	for table := range d.o.ttlSeconds() {
+		if table == TableAlerts {
+			continue // made after version 7, with compact parts already
+		}
 		if err := conn.Exec(ctx, "ALTER TABLE "+table+" MODIFY SETTING "+compactParts); err != nil {
 			return fmt.Errorf("compact parts for %s: %w", table, err)
 		}

@@ -1,0 +1,373 @@
+// Package alerting evaluates alerting rules over netstrata's ClickHouse
+// data — interface utilisation, traffic spikes, session health, flow/SNMP
+// disagreement, silent reporters — with Prometheus-like semantics (for,
+// labels, annotations, hysteresis), explains each firing alert with the
+// API's investigation, and notifies Alertmanager and webhooks. One
+// replica is active at a time; the alert history in ClickHouse carries
+// the state across restarts and hand-overs.
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/store"
+	"github.com/netstrata/netstrata/internal/telemetry"
+)
+
+// Dependencies is what alerting needs from outside.
+type Dependencies struct {
+	// Store is ClickHouse, with a user that may write the alert history.
+	Store store.Configuration
+	// Kafka hosts the election (election: kafka).
+	Kafka bus.Configuration
+	// Instance names this replica in the history; "" uses the hostname.
+	Instance string
+}
+
+// Component is the running alerting evaluator.
+type Component struct {
+	r         *telemetry.Reporter
+	cfg       Configuration
+	deps      Dependencies
+	rules     []Rule
+	m         *metrics
+	instance  string
+	explain   explainer // nil: alerts carry no verdict
+	receivers []*receiver
+	election  election
+
+	conn    atomic.Pointer[driver.Conn]
+	active  atomic.Bool
+	evalMu  sync.Mutex            // held by an evaluation and by a loss of the active role
+	states  map[string]*ruleState // by rule name; nil until restored after gaining the role
+	resent  time.Time             // last re-send of the firing alerts to Alertmanager
+	kick    chan struct{}         // an evaluation now (the role was gained)
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	stopped sync.Once
+	now     func() time.Time
+}
+
+// New checks the configuration and builds the rules and receivers;
+// nothing connects until Start.
+func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Component, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := deps.Store.Validate(); err != nil {
+		return nil, fmt.Errorf("alerting: %w", err)
+	}
+	c := &Component{r: r, cfg: cfg, deps: deps, rules: cfg.EffectiveRules(), instance: deps.Instance,
+		now: time.Now, kick: make(chan struct{}, 1)}
+	if c.instance == "" {
+		c.instance, _ = os.Hostname()
+	}
+	var err error
+	if c.m, err = newMetrics(r); err != nil {
+		return nil, fmt.Errorf("alerting: %w", err)
+	}
+	if cfg.API.URL != "" {
+		c.explain = newAPIExplainer(cfg.API)
+	}
+	hc := &http.Client{Timeout: cfg.Delivery.Timeout}
+	byFingerprint := func(a *Alert) string { return a.Fingerprint }
+	byTransition := func(a *Alert) string { return a.Fingerprint + "/" + a.Status() }
+	for _, u := range cfg.Alertmanagers {
+		c.receivers = append(c.receivers, newReceiver(receiverName("alertmanager", u),
+			alertmanagerSender(hc, u, cfg.Delivery.ResendInterval), 64, byFingerprint, cfg.Delivery, c.m))
+	}
+	for _, u := range cfg.Webhooks {
+		c.receivers = append(c.receivers, newReceiver(receiverName("webhook", u), webhookSender(hc, u), 1, byTransition, cfg.Delivery, c.m))
+	}
+	if cfg.Election == "kafka" {
+		if err := deps.Kafka.Validate(); err != nil {
+			return nil, fmt.Errorf("alerting: election kafka: %w", err)
+		}
+		c.election = newKafkaElection(deps.Kafka, cfg.Group, c, r)
+	} else {
+		c.election = alwaysActive{h: c}
+	}
+	return c, nil
+}
+
+// Rules are the rules evaluated (the shipped ones and the operator's).
+func (c *Component) Rules() []Rule { return c.rules }
+
+// Start connects, joins the election and evaluates every interval while
+// active; it returns at once.
+func (c *Component) Start(ctx context.Context) error {
+	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	for _, rc := range c.receivers {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			rc.run(ctx, 5*time.Second)
+		}()
+	}
+	c.r.SetHealth("clickhouse", errors.New("not connected yet"))
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.connect(ctx)
+		t := time.NewTicker(c.cfg.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			case <-c.kick:
+			}
+			c.tick(ctx)
+		}
+	}()
+	if err := c.election.Start(ctx); err != nil {
+		c.cancel()
+		c.wg.Wait()
+		return err
+	}
+	c.r.Log.Info("alerting started", "rules", len(c.rules), "interval", c.cfg.Interval, "election", c.cfg.Election,
+		"alertmanagers", len(c.cfg.Alertmanagers), "webhooks", len(c.cfg.Webhooks), "instance", c.instance)
+	return nil
+}
+
+// Stop hands the active role over (after the evaluation in progress),
+// then delivers what is queued for a few seconds and closes.
+func (c *Component) Stop() error {
+	var err error
+	c.stopped.Do(func() {
+		err = c.election.Stop()
+		c.lose()
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.wg.Wait()
+		if conn := c.conn.Swap(nil); conn != nil {
+			_ = (*conn).Close()
+		}
+	})
+	return err
+}
+
+// connect opens ClickHouse, retrying each interval until it answers and
+// holds the alert history.
+func (c *Component) connect(ctx context.Context) {
+	for ctx.Err() == nil {
+		octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		conn, err := store.Open(octx, c.deps.Store)
+		if err == nil {
+			if err = schemaReady(octx, conn); err != nil {
+				conn.Close()
+			}
+		}
+		cancel()
+		if err == nil {
+			c.conn.Store(&conn)
+			c.r.SetHealth("clickhouse", nil)
+			return
+		}
+		if ctx.Err() == nil {
+			c.r.SetHealth("clickhouse", err)
+		}
+		sleep(ctx, min(c.cfg.Interval, 5*time.Second))
+	}
+}
+
+// gain makes this replica the active one: the next tick restores the
+// state from the history, then evaluates.
+func (c *Component) gain(context.Context) {
+	c.evalMu.Lock()
+	defer c.evalMu.Unlock()
+	c.states = nil
+	c.active.Store(true)
+	c.m.leader.Set(1)
+	c.r.Log.Info("active: this replica evaluates and notifies", "instance", c.instance)
+	select { // evaluate at once, not an interval later
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// lose makes it passive, once the evaluation in progress is over.
+func (c *Component) lose() {
+	c.evalMu.Lock()
+	defer c.evalMu.Unlock()
+	if c.active.Swap(false) {
+		c.r.Log.Info("passive: another replica evaluates", "instance", c.instance)
+	}
+	c.states = nil
+	c.m.leader.Set(0)
+}
+
+// tick evaluates every rule once if this replica is active.
+func (c *Component) tick(ctx context.Context) {
+	c.evalMu.Lock()
+	defer c.evalMu.Unlock()
+	p := c.conn.Load()
+	if !c.active.Load() || p == nil {
+		return
+	}
+	conn := *p
+	now := c.now()
+	if c.states == nil {
+		if err := c.restore(ctx, conn, now); err != nil {
+			c.r.SetHealth("history", err)
+			return
+		}
+	}
+	began := time.Now()
+	fired, resolved := c.evaluate(ctx, conn, now)
+	c.commit(ctx, conn, now, fired, resolved)
+	c.resend(now)
+	c.m.evaluations.Inc()
+	c.m.evalSeconds.Observe(time.Since(began).Seconds())
+}
+
+// evaluate measures every rule and moves its alerts; it returns what
+// fired and what resolved.
+func (c *Component) evaluate(ctx context.Context, conn driver.Conn, now time.Time) (fired, resolved []*Alert) {
+	db := &database{conn: conn, limit: c.cfg.MaxSeriesPerRule + 1, queries: c.m.observeQuery, cache: map[string]any{}}
+	for _, r := range c.rules {
+		st := c.states[r.Name]
+		qctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
+		ss, err := measurers[r.Kind](qctx, db, r, now)
+		cancel()
+		if err != nil {
+			c.m.queryErrors.WithLabelValues(r.Name).Inc()
+			c.m.warn.Warn("rule/"+r.Name, "rule evaluation failed; its alerts keep their state", "rule", r.Name, "error", err)
+			continue
+		}
+		if len(ss) > c.cfg.MaxSeriesPerRule {
+			c.m.truncated.WithLabelValues(r.Name).Inc()
+			ss = ss[:c.cfg.MaxSeriesPerRule]
+		}
+		due, res := st.apply(ss, now)
+		for _, a := range due {
+			if c.fire(ctx, r, a, now) {
+				fired = append(fired, a)
+			}
+		}
+		resolved = append(resolved, res...)
+		pending := len(st.active) - len(st.firing())
+		c.m.active.WithLabelValues(r.Name, "pending").Set(float64(pending))
+		c.m.active.WithLabelValues(r.Name, "firing").Set(float64(len(st.active) - pending))
+	}
+	return fired, resolved
+}
+
+// fire explains a due alert and marks it firing; a traffic spike that
+// the investigation does not confirm stays pending.
+func (c *Component) fire(ctx context.Context, r Rule, a *Alert, now time.Time) bool {
+	from, to := investigationRange(r, now)
+	a.GeneratorURL = consoleLink(c.cfg.ConsoleURL, r, a.subject, from, to)
+	if c.explain != nil && !a.subject.zero() {
+		ex, err := c.explain.explain(ctx, a.subject, from, to)
+		switch {
+		case err != nil:
+			c.m.verdictErrors.Inc()
+			c.m.warn.Warn("verdict", "firing without a verdict: the API did not answer", "error", err)
+			a.Annotations["verdict"] = "unavailable: " + err.Error()
+		case r.Kind == KindTrafficSpike && !ex.spike:
+			c.m.unconfirmed.Inc()
+			return false
+		default:
+			for k, v := range ex.annotations {
+				a.Annotations[k] = v
+			}
+		}
+	}
+	a.Annotations["investigate_url"] = a.GeneratorURL
+	a.StartsAt = now
+	return true
+}
+
+// commit writes the transitions to the history, then queues them for
+// every receiver. A history that cannot be written does not hold the
+// notifications back: a duplicate after a restart is better than a loss.
+func (c *Component) commit(ctx context.Context, conn driver.Conn, now time.Time, fired, resolved []*Alert) {
+	all := append(fired, resolved...)
+	if len(all) == 0 {
+		return
+	}
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
+	err := bus.Retry(hctx, func(ctx context.Context) error { return record(ctx, conn, c.instance, now, all) })
+	cancel()
+	if err != nil {
+		c.m.historyErrors.Add(float64(len(all)))
+		c.r.Log.Error("alert history not written", "alerts", len(all), "error", err)
+	}
+	for _, a := range fired {
+		c.m.transitions.WithLabelValues(a.Rule, "firing").Inc()
+		c.r.Log.Info("alert firing", "rule", a.Rule, "fingerprint", a.Fingerprint, "labels", a.Labels, "summary", a.Annotations["summary"])
+	}
+	for _, a := range resolved {
+		c.m.transitions.WithLabelValues(a.Rule, "resolved").Inc()
+		c.r.Log.Info("alert resolved", "rule", a.Rule, "fingerprint", a.Fingerprint, "labels", a.Labels)
+	}
+	for _, rc := range c.receivers {
+		rc.enqueue(now, all...)
+	}
+}
+
+// resend re-posts every firing alert to Alertmanager each resend
+// interval, so that it does not expire them; Alertmanager deduplicates.
+func (c *Component) resend(now time.Time) {
+	if now.Sub(c.resent) < c.cfg.Delivery.ResendInterval {
+		return
+	}
+	c.resent = now
+	var firing []*Alert
+	for _, st := range c.states {
+		firing = append(firing, st.firing()...)
+	}
+	if len(firing) == 0 {
+		return
+	}
+	for _, rc := range c.receivers {
+		if rc.batch > 1 { // Alertmanager; webhooks get transitions only
+			rc.enqueue(now, firing...)
+		}
+	}
+}
+
+// restore rebuilds the rules' state from the history: alerts the last
+// active replica notified as firing are firing here, and are not
+// notified again; those of rules that no longer exist resolve now.
+func (c *Component) restore(ctx context.Context, conn driver.Conn, now time.Time) error {
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
+	defer cancel()
+	alerts, err := restore(rctx, conn)
+	if err != nil {
+		return err
+	}
+	c.states = map[string]*ruleState{}
+	for _, r := range c.rules {
+		c.states[r.Name] = newRuleState(r)
+	}
+	var gone []*Alert
+	for _, a := range alerts {
+		st, ok := c.states[a.Rule]
+		if !ok {
+			a.EndsAt = now
+			gone = append(gone, a)
+			continue
+		}
+		a.LastActive = now
+		st.active[a.Fingerprint] = a
+	}
+	c.r.SetHealth("history", nil)
+	c.r.Log.Info("alert state restored", "firing", len(alerts)-len(gone), "resolved_removed_rules", len(gone))
+	c.commit(ctx, conn, now, nil, gone)
+	c.resent = time.Time{} // re-post the restored alerts to Alertmanager at once
+	return nil
+}
