@@ -70,7 +70,7 @@ func (s *webhookSink) messages() []webhookMessage {
 func testAlert(node, status string) *Alert {
 	a := &Alert{Fingerprint: "fp-" + node, Rule: "Spike", Labels: map[string]string{"alertname": "Spike", "node": node},
 		Annotations: map[string]string{"summary": "spike on " + node, "verdict": "load growth to :8081"},
-		StartsAt: time.Now(), GeneratorURL: "http://console/?node=" + node}
+		StartsAt:    time.Now(), GeneratorURL: "http://console/?node=" + node}
 	if status == "resolved" {
 		a.EndsAt = time.Now()
 	}

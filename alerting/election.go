@@ -83,7 +83,7 @@ func (e *kafkaElection) Stop() error {
 		return nil
 	}
 	err := c.Stop()
-	e.Revoked(context.Background(), nil)
+	e.Revoked(context.Background(), map[string][]int32{LeaderTopic: {0}})
 	return err
 }
 
@@ -104,9 +104,13 @@ func (e *kafkaElection) Assigned(ctx context.Context, partitions map[string][]in
 	}
 }
 
-// Revoked makes it passive; it returns once the evaluation in progress
-// is over.
-func (e *kafkaElection) Revoked(context.Context, map[string][]int32) {
+// Revoked makes it passive when the partition went; it returns once the
+// evaluation in progress is over. A cooperative rebalance calls it with
+// only what moved, often nothing.
+func (e *kafkaElection) Revoked(_ context.Context, partitions map[string][]int32) {
+	if len(partitions[LeaderTopic]) == 0 {
+		return
+	}
 	e.mu.Lock()
 	was := e.holding
 	e.holding = false
