@@ -2,12 +2,9 @@ package alerting
 
 import (
 	"context"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/netstrata/netstrata/alerting/alertingtest"
@@ -22,47 +19,6 @@ import (
 var spikeRule = Rule{Name: "NodeTrafficSpike", Kind: KindTrafficSpike, Subject: SubjectNode, Threshold: 3, ResolveThreshold: 1.5,
 	Min: 1000, Window: 6 * time.Second, Baseline: time.Minute, Resolution: 2 * time.Second, For: 3 * time.Second,
 	Labels: map[string]string{"severity": "warning", "team": "net"}}
-
-// traffic keeps worker-1's four frontends sending every second, at
-// bytes per client and second: the baseline, or a spike.
-type traffic struct {
-	bytes atomic.Uint64
-	stop  chan struct{}
-	done  chan struct{}
-}
-
-func startTraffic(t *testing.T, conn driver.Conn, baseline uint64) *traffic {
-	now := time.Now().UTC().Truncate(2 * time.Second)
-	schematest.InsertSockets(t, conn, frontends(now.Add(-80*time.Second), 40, 2*baseline)) // the minute before, in 2 s intervals
-	tr := &traffic{stop: make(chan struct{}), done: make(chan struct{})}
-	tr.bytes.Store(baseline)
-	go func() {
-		defer close(tr.done)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tr.stop:
-				return
-			case at := <-tick.C:
-				l := frontends(at.UTC().Truncate(time.Second), 1, tr.bytes.Load())
-				l.Step = time.Second
-				schematest.InsertSockets(t, conn, l)
-			}
-		}
-	}()
-	t.Cleanup(tr.close)
-	return tr
-}
-
-func (tr *traffic) close() {
-	select {
-	case <-tr.stop:
-	default:
-		close(tr.stop)
-	}
-	<-tr.done
-}
 
 // replica is one alerting process of the test.
 type replica struct {
@@ -92,14 +48,7 @@ func (rp *replica) fired() float64 {
 
 func embeddedKafka(t *testing.T) bus.Configuration {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ecfg := bus.DefaultEmbeddedConfiguration("")
-	ecfg.Listen = ln.Addr().String()
-	ln.Close()
-	b, err := bus.StartEmbedded(ecfg, testReporter())
+	b, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: 1}, testReporter())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +69,7 @@ func TestSpikeReachesAlertmanagerOnceAcrossRestartsAndReplicas(t *testing.T) {
 	hook := newWebhookSink(t)
 	conn, st := schematest.Open(t, schema.DefaultOptions())
 	kafka := embeddedKafka(t)
-	tr := startTraffic(t, conn, 5_000)
+	tr := alertingtest.StartTraffic(t, conn, 5_000)
 
 	cfg := DefaultConfiguration()
 	cfg.Interval, cfg.DefaultRules, cfg.Rules = time.Second, false, []Rule{spikeRule}
@@ -140,7 +89,7 @@ func TestSpikeReachesAlertmanagerOnceAcrossRestartsAndReplicas(t *testing.T) {
 	// The spike: 20× the baseline. It must fire within for + one
 	// interval of being measured; the deadline only guards the test.
 	time.Sleep(3 * time.Second)
-	tr.bytes.Store(100_000)
+	tr.Set(100_000)
 	match := map[string]string{"alertname": spikeRule.Name, "node": "worker-1"}
 	fired, err := am.WaitAlert(ctx, "firing", match)
 	if err != nil {
@@ -167,7 +116,7 @@ func TestSpikeReachesAlertmanagerOnceAcrossRestartsAndReplicas(t *testing.T) {
 		t.Errorf("the alert fired again %v times after the hand-over", n)
 	}
 
-	tr.bytes.Store(5_000)
+	tr.Set(5_000)
 	if _, err := am.WaitAlert(ctx, "resolved", match); err != nil {
 		t.Fatal(err)
 	}

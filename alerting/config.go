@@ -44,10 +44,6 @@ type Configuration struct {
 	Webhooks []string `yaml:"webhooks"`
 	// Delivery bounds each receiver's queue and retries.
 	Delivery DeliveryConfiguration `yaml:"delivery"`
-	// Exporter serves per-interface rates and per-service session health
-	// as Prometheus series on the component's /metrics (bounded by
-	// MaxSeries). Off by default.
-	Exporter ExporterConfiguration `yaml:"exporter"`
 }
 
 // APIConfiguration points at the netstrata API.
@@ -75,13 +71,6 @@ type DeliveryConfiguration struct {
 	ResendInterval time.Duration `yaml:"resend_interval"`
 }
 
-// ExporterConfiguration is the optional Prometheus view of the data.
-type ExporterConfiguration struct {
-	Enable bool `yaml:"enable"`
-	// MaxSeries bounds the series of each family (the busiest first).
-	MaxSeries int `yaml:"max_series"`
-}
-
 // DefaultConfiguration evaluates the shipped rules every 30 s and sends
 // nowhere until receivers are configured.
 func DefaultConfiguration() Configuration {
@@ -102,7 +91,6 @@ func DefaultConfiguration() Configuration {
 			RetryFor:       time.Hour,
 			ResendInterval: time.Minute,
 		},
-		Exporter: ExporterConfiguration{MaxSeries: 2000},
 	}
 }
 
@@ -121,7 +109,6 @@ func (c Configuration) Validate() error {
 			"alerting.delivery.min_backoff", "must be positive and at most max_backoff"),
 		config.Check(c.Delivery.RetryFor > 0, "alerting.delivery.retry_for", "must be positive"),
 		config.Check(c.Delivery.ResendInterval > 0, "alerting.delivery.resend_interval", "must be positive"),
-		config.Check(!c.Exporter.Enable || c.Exporter.MaxSeries > 0, "alerting.exporter.max_series", "must be positive"),
 		checkURL("alerting.api.url", c.API.URL, true),
 		checkURL("alerting.console_url", c.ConsoleURL, true),
 	}

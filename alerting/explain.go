@@ -19,13 +19,17 @@ type explanation struct {
 	spike       bool
 }
 
+// minInvestigation is the shortest range the investigation accepts.
+const minInvestigation = 5 * time.Minute
+
 // investigationRange is the range the investigation of an alert of r
 // covers: the rule's baseline and window for a spike (so that it finds
-// the same spike), else the hour before.
+// the same spike; at least the 5 minutes the API asks for), else the
+// hour before.
 func investigationRange(r Rule, now time.Time) (from, to time.Time) {
 	back := time.Hour
 	if r.Kind == KindTrafficSpike {
-		back = r.Baseline + r.Window
+		back = max(r.Baseline+r.Window, minInvestigation)
 	}
 	to = now.Truncate(time.Second)
 	return to.Add(-back), to

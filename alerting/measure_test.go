@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/alerting/alertingtest"
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 )
@@ -25,11 +26,10 @@ func measure(t *testing.T, conn driver.Conn, r Rule, now time.Time) []series {
 	return ss
 }
 
-// frontends is four client pods of worker-1 sending to shop/api-0:8081.
+// frontends is four client pods of worker-1 sending to shop/api-0:8081
+// every 2 s.
 func frontends(from time.Time, steps int, bytes uint64) schematest.SocketLoad {
-	return schematest.SocketLoad{Node: "worker-1", Namespace: "shop", ClientPrefix: "frontend-", Subnet: 1, Clients: 4,
-		ServicePod: "api-0", Service: "10.1.2.9", ServiceNode: "worker-2", Port: 8081,
-		From: from, Step: 2 * time.Second, Steps: steps, Bytes: bytes, RTTUs: 800, JitterUs: 100}
+	return alertingtest.Frontends(from, 2*time.Second, steps, bytes)
 }
 
 func TestSpikeOfANodeIsMeasuredAgainstItsBaselineMedian(t *testing.T) {

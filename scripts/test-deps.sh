@@ -23,8 +23,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian starts snmpd on install; tests run their own agents.
-if command -v systemctl >/dev/null 2>&1; then systemctl stop snmpd >/dev/null 2>&1 || true; fi
+# Debian starts snmpd, Prometheus and Alertmanager on install; tests run
+# their own.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl stop snmpd prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+fi
 pkill -x snmpd >/dev/null 2>&1 || true
 
 # The embedded ClickHouse engine and the IP (AS, country) databases

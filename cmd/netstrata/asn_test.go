@@ -81,16 +81,7 @@ func TestFlowsAreRankedByTheASOfThePinnedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	acfg := api.DefaultConfiguration()
-	acfg.Listen, acfg.AuthDisabled = "127.0.0.1:0", true
-	a, err := api.New(r.Component("api"), acfg, api.Dependencies{Store: schematest.Reader(t, st)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Stop() })
+	a := startAPI(t, r, st)
 
 	want := []struct {
 		key   string

@@ -30,6 +30,7 @@ Commands:
   npm-agent        eBPF agent: per-socket RTT, jitter, retransmits, bytes, pods
   correlator       Kafka -> ClickHouse, enrichment and cross-layer joins
   api              HTTP API (investigate, topn, interfaces, sockets, traffic map)
+  alerting         evaluate alerting rules, explain and notify (Alertmanager, webhooks)
   investigate      ask a running API why traffic spiked (netstrata investigate --help)
   demo             run the whole pipeline on a lab of namespaces and investigate a spike (root)
   config           print the effective configuration (defaults + file + env) as YAML

@@ -13,7 +13,7 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	if code := run([]string{"--help"}, &out, &errb); code != 0 {
 		t.Fatalf("--help exit %d", code)
 	}
-	for _, c := range []string{"standalone", "snmp-poller", "flow-collector", "npm-agent", "correlator", "api", "investigate", "version"} {
+	for _, c := range []string{"standalone", "snmp-poller", "flow-collector", "npm-agent", "correlator", "api", "alerting", "investigate", "version"} {
 		if !strings.Contains(out.String(), c) {
 			t.Errorf("help does not mention %s", c)
 		}

@@ -247,7 +247,7 @@ func commandComponents(cmd, only string, cfg *Config) ([]component, error) {
 
 // standaloneOrder starts the sinks before the sources so that nothing a
 // source publishes waits long for its consumer.
-var standaloneOrder = []string{"correlator", "api", "snmp-poller", "flow-collector", "npm-agent"}
+var standaloneOrder = []string{"correlator", "api", "alerting", "snmp-poller", "flow-collector", "npm-agent"}
 
 // embeddedKafka starts kfake and points the Kafka configuration at it.
 func embeddedKafka(cfg *Config) component {

@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 
+	"github.com/netstrata/netstrata/alerting"
 	"github.com/netstrata/netstrata/api"
 	"github.com/netstrata/netstrata/correlator"
 	flowcollector "github.com/netstrata/netstrata/flow-collector"
@@ -19,7 +20,14 @@ type componentSections struct {
 	NPMAgent      NPMAgentSection      `yaml:"npm_agent"`
 	Correlator    CorrelatorSection    `yaml:"correlator"`
 	// The API serves /metrics and /healthz on its own listen address.
-	API api.Configuration `yaml:"api"`
+	API      api.Configuration `yaml:"api"`
+	Alerting AlertingSection   `yaml:"alerting"`
+}
+
+// AlertingSection is alerting's configuration.
+type AlertingSection struct {
+	HTTP                   string `yaml:"http"`
+	alerting.Configuration `yaml:",inline"`
 }
 
 // SNMPPollerSection is snmp-poller's configuration.
@@ -53,11 +61,17 @@ func defaultComponentSections() componentSections {
 		NPMAgent:      NPMAgentSection{HTTP: "127.0.0.1:9103", Configuration: npmagent.DefaultConfiguration()},
 		Correlator:    CorrelatorSection{HTTP: "127.0.0.1:9104", Configuration: correlator.DefaultConfiguration()},
 		API:           api.DefaultConfiguration(),
+		Alerting:      AlertingSection{HTTP: "127.0.0.1:9105", Configuration: alerting.DefaultConfiguration()},
 	}
 }
 
 // fillComponentPaths puts component state under data_dir when unset.
 func (c *Config) fillComponentPaths() {
+	// Alerting asks this process's API for verdicts with its first token
+	// unless it was given one.
+	if c.Alerting.API.Token == "" && len(c.API.Tokens) > 0 && c.Alerting.API.URL == "http://"+c.API.Listen {
+		c.Alerting.API.Token = c.API.Tokens[0]
+	}
 	if c.FlowCollector.TemplatesFile == "" {
 		c.FlowCollector.TemplatesFile = filepath.Join(c.DataDir, "flow-collector", "templates.json")
 	}
@@ -83,6 +97,9 @@ func (c *Config) validateComponents() []error {
 	if c.runs == nil || c.runs["api"] {
 		errs = append(errs, c.API.Validate())
 	}
+	if c.runs == nil || c.runs["alerting"] {
+		errs = append(errs, c.Alerting.Validate(), checkHTTP("alerting.http", c.Alerting.HTTP))
+	}
 	return errs
 }
 
@@ -90,6 +107,9 @@ func (c *Config) maskSecrets() {
 	c.SNMPPoller.Configuration = c.SNMPPoller.Redacted()
 	for i := range c.API.Tokens {
 		c.API.Tokens[i] = "********"
+	}
+	if c.Alerting.API.Token != "" {
+		c.Alerting.API.Token = "********"
 	}
 }
 
