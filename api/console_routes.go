@@ -2,5 +2,5 @@ package api
 
 // consoleRoutes are the endpoints added for the web console.
 func (c *Component) consoleRoutes() []route {
-	return nil
+	return append(c.filterRoutes(), c.exploreRoute())
 }

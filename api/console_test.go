@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -108,5 +109,12 @@ func TestBinaryWithoutConsoleSaysHowToBuildIt(t *testing.T) {
 	st, _, body := fetch(t, base+"/investigate")
 	if st != 200 || !strings.Contains(body, "npm ci &amp;&amp; npm run build") || !strings.Contains(body, "make build") {
 		t.Errorf("%d %q", st, body)
+	}
+}
+
+func mustJSON(t *testing.T, body string, out any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(body), out); err != nil {
+		t.Fatalf("decode %q: %v", body, err)
 	}
 }

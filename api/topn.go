@@ -197,17 +197,8 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // over the same rows. One row more than limit tells whether another page
 // follows.
 func topNSQL(q *query, by []string, table, bytes, packets, flows string, cur *cursor, limit int) string {
-	var group, names, keys, aliases []string
-	for n, name := range by {
-		g, a, k := topNDimensions[name].sql(n)
-		group, names = append(group, g...), append(names, a...)
-		keys = append(keys, k+fmt.Sprintf(" AS k%d", n))
-	}
-	var exprs []string
-	for _, g := range group {
-		i := strings.LastIndex(g, " AS ")
-		exprs, aliases = append(exprs, g[:i]), append(aliases, g[i+4:])
-	}
+	d := groupingSQL(by)
+	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
 	inner := append(append([]string{}, group...), names...)
 	hash, groupBy := "cityHash64("+strings.Join(aliases, ", ")+") AS hk", strings.Join(aliases, ", ")
 	if len(group) >= wideKey {
@@ -240,6 +231,25 @@ CROSS JOIN (
 	SELECT sum(` + bytes + `) AS tb, sum(` + packets + `) AS tp, toUInt64(sum(` + flows + `)) AS tn FROM ` + table + ` WHERE ` + where + `
 ) AS t
 ORDER BY b DESC, hk`
+}
+
+// grouping is the SQL of a group-by over dimensions: the grouping
+// expressions aliased ("expr AS cN_M"), the name aggregates, the keys
+// ("… AS kN"), and the grouping expressions and aliases apart.
+type grouping struct{ group, names, keys, exprs, aliases []string }
+
+func groupingSQL(by []string) grouping {
+	var d grouping
+	for n, name := range by {
+		g, a, k := topNDimensions[name].sql(n)
+		d.group, d.names = append(d.group, g...), append(d.names, a...)
+		d.keys = append(d.keys, k+fmt.Sprintf(" AS k%d", n))
+	}
+	for _, g := range d.group {
+		i := strings.LastIndex(g, " AS ")
+		d.exprs, d.aliases = append(d.exprs, g[:i]), append(d.aliases, g[i+4:])
+	}
+	return d
 }
 
 // wideKey is the number of grouping columns from which a group is keyed

@@ -35,6 +35,7 @@ async function step(name, fn) {
   console.log(`ok  ${name} (${Date.now() - began} ms)`)
 }
 async function shot(name) {
+  await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: path.join(f.screenshots, name + '.png') })
 }
 const text = (sel) => page.locator(sel).first().innerText()
@@ -107,6 +108,73 @@ try {
     await page.goBack()
     await page.waitForURL(investigateURL)
     await drawn(page)
+  })
+
+  const exploreURL = url('/explore', { filter: 'DstPort = ' + f.port, by: 'src_pod', from: f.from, to: f.to })
+  await step('explore ranks the pods under a filter, over time and in a table', async () => {
+    await page.goto(exploreURL)
+    await page.locator('[data-testid=explore-table] tbody tr').nth(4).waitFor()
+    const rows = await page.locator('[data-testid=explore-table] tbody tr').allInnerTexts()
+    for (const p of f.pods) check(rows.some((r) => r.startsWith(p) && r.includes('25%')), `row ${p} with 25% in ${JSON.stringify(rows)}`)
+    await page.locator('main canvas').first().waitFor()
+    await shot('explore')
+  })
+
+  const editor = page.locator('[data-testid=filter-input]')
+  async function typeFilter(text) {
+    await editor.click()
+    await page.keyboard.press('Control+A')
+    await page.keyboard.press('Delete')
+    await page.keyboard.type(text, { delay: 15 })
+  }
+  const options = page.locator('.cm-tooltip-autocomplete li')
+
+  await step('filter completion offers dimension names and values', async () => {
+    await typeFilter('Src')
+    await options.first().waitFor()
+    const dims = await options.allInnerTexts()
+    check(dims.some((o) => o.startsWith('SrcPod')) && dims.some((o) => o.startsWith('SrcIP')), 'dimensions offered: ' + JSON.stringify(dims))
+    await page.keyboard.press('Escape')
+    await typeFilter('SrcPod = fr')
+    await page.waitForFunction(() => [...document.querySelectorAll('.cm-tooltip-autocomplete li')].some((li) => li.textContent.startsWith('frontend-0')))
+    const values = await options.allInnerTexts()
+    for (const p of f.pods) check(values.some((o) => o.startsWith(p.split('/')[1])), `value ${p} offered: ${JSON.stringify(values)}`)
+    await options.filter({ hasText: 'frontend-2' }).click()
+    const text = await editor.innerText()
+    check(text === 'SrcPod = frontend-2 ', 'completed text ' + JSON.stringify(text))
+    await page.keyboard.press('Escape')
+  })
+
+  await step('a bad filter shows its error at its place', async () => {
+    await typeFilter('SrcPod = "a" AND DstPrt = 80')
+    await page.keyboard.press('Escape')
+    const mark = page.locator('.cm-lintRange-error')
+    await mark.waitFor()
+    check((await mark.innerText()) === 'DstPrt', 'error marked on ' + JSON.stringify(await mark.innerText()))
+    const problem = await text('[data-testid=filter-problem]')
+    check(problem.includes('unknown dimension') && problem.includes('at 18'), 'error message ' + JSON.stringify(problem))
+    await page.keyboard.press('Enter')
+    await page.locator('[data-testid=explore-error]').waitFor()
+    check((await text('[data-testid=explore-error]')).includes('DstPrt'), 'applying it says why, not a result')
+  })
+
+  await step('two dimensions draw a Sankey; CSV export has the rows', async () => {
+    await page.goto(url('/explore', { filter: 'DstPort = ' + f.port, by: 'src_pod,dst_pod', from: f.from, to: f.to }))
+    await page.locator('[data-testid=explore-table] tbody tr').nth(4).waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('main canvas').length >= 2)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()])
+    const body = await new Promise((resolve, reject) => {
+      download.createReadStream().then((s) => {
+        let b = ''
+        s.on('data', (c) => (b += c))
+        s.on('end', () => resolve(b))
+        s.on('error', reject)
+      }, reject)
+    })
+    const lines = body.trim().split('\r\n')
+    check(lines[0] === 'src_pod,dst_pod,bytes,packets,flows,bps,share', 'CSV header ' + lines[0])
+    for (const p of f.pods) check(lines.some((l) => l.startsWith(`${p},shop/api-0,`)), `CSV row ${p}: ${JSON.stringify(lines)}`)
+    await shot('explore-sankey')
   })
 
   check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))
