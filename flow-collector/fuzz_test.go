@@ -10,7 +10,7 @@ import (
 // fuzzCaptures seed the targets with real exporters' datagrams.
 var (
 	netflowCaptures = []string{"softflowd-v5", "softflowd-v9", "softflowd-ipfix", "pmacct-nfprobe-v5", "pmacct-nfprobe-v9", "pmacct-nfprobe-ipfix"}
-	sflowCaptures   = []string{"pmacct-sfprobe"}
+	sflowCaptures   = []string{"pmacct-sfprobe", "corpus/pmacct-sflow-shapes"}
 )
 
 // fuzzComponent is a collector primed with the captures' templates, so
@@ -18,8 +18,7 @@ var (
 func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder {
 	cfg := testConfig(f)
 	cfg.MaxExporters = 16
-	// The generated sFlow shapes' router looks through every tunnel.
-	cfg.Decapsulation = []DecapsulationRule{{Exporter: agentRouter.String(), Tunnels: []string{"vxlan", "gre", "mpls", "srv6"}}}
+	cfg.Decapsulation = sflowCorpusDecap // the generated sFlow shapes' router looks through every tunnel
 	c, pub := newTestComponent(f, cfg)
 	d := newDecoder(c)
 	for _, name := range captures {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,7 +107,8 @@ func runSoftflowd(t testing.TB, pcap string, version string, to string) {
 
 // runPmacctd replays a pcap through pmacctd with the nfprobe or sfprobe
 // plugin.
-func runPmacctd(t testing.TB, pcap, plugin, version, to string) {
+// extra lines override the defaults of the same key.
+func runPmacctd(t testing.TB, pcap, plugin, version, to string, extra ...string) {
 	t.Helper()
 	testenv.Command(t, "pmacctd")
 	dir := t.TempDir()
@@ -127,6 +129,11 @@ func runPmacctd(t testing.TB, pcap, plugin, version, to string) {
 	case "sfprobe":
 		lines = append(lines, "sfprobe_receiver: "+to, "sfprobe_agentip: 192.0.2.7", "sampling_rate: 1",
 			"sfprobe_agentsubid: 3", "plugin_pipe_size: 16777216", "plugin_buffer_size: 65536")
+	}
+	for _, x := range extra {
+		key, _, _ := strings.Cut(x, ":")
+		lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, key+":") })
+		lines = append(lines, x)
 	}
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -7,15 +7,19 @@ import (
 	"github.com/netsampler/goflow2/v2/decoders/sflow"
 )
 
-// sflowShape is one kind of sFlow export the collector must decode: its
-// datagrams, and the decapsulation its exporter is configured with.
+// sflowShape is one kind of sFlow export the collector must decode.
+// Every shape is decoded with sflowCorpusDecap: the router agent looks
+// through every tunnel, the switch agent through none.
 type sflowShape struct {
 	name      string
 	about     string
-	decap     []string // tunnels looked through for the shape's agent
 	decodeAs  []string // what tshark must be told (-d) to decode it
 	datagrams [][]byte
 }
+
+// sflowCorpusDecap is the decapsulation of the sFlow corpus entries
+// (their <entry>.yaml).
+var sflowCorpusDecap = []DecapsulationRule{{Exporter: agentRouter.String(), Tunnels: []string{"vxlan", "gre", "mpls", "srv6"}}}
 
 // headers are the sampled headers of the shape's first datagram's
 // samples, for the packet parser's fuzzer.
@@ -139,7 +143,6 @@ func sflowShapes() []sflowShape {
 		{
 			name:  "vxlan",
 			about: "VXLAN (UDP 4789, VNI 5001) decapsulated: the inner flow, the VTEPs as tunnel endpoints",
-			decap: []string{"vxlan"},
 			datagrams: [][]byte{sflowV5Datagram(agentRouter, 6, 6000,
 				sampleOf(1, ethernetFrame(macA, macB, []vlanTag{{etypeVLAN, 300}}, etypeIPv4, vxlan)),
 			)},
@@ -154,7 +157,6 @@ func sflowShapes() []sflowShape {
 		{
 			name:  "srv6",
 			about: "SRv6 (a segment routing header of 2 segments over IPv4, a 256-byte header) decapsulated, and GRE with a key",
-			decap: []string{"srv6", "gre"},
 			datagrams: [][]byte{sflowV5Datagram(agentRouter, 8, 8000,
 				sampleOfN(1, 256, ethernetFrame(macA, macB, nil, etypeIPv6, srv6)), // 128 bytes would end within the inner TCP header
 				sampleOf(2, ethernetFrame(macA, macB, nil, etypeIPv4, gre)),

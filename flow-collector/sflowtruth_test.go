@@ -155,28 +155,29 @@ func truthOf(f *record.Flow) sflowTruth {
 }
 
 // tsharkSamples derives, from tshark's reading of each datagram, the
-// flow each flow sample must become. trailing layers tshark attaches to
-// the frame rather than to the sampled header (what a UDP payload in a
-// header decodes as, such as VXLAN) go to the datagram's last sample.
-func tsharkSamples(t *testing.T, frames []*jsonNode, decap decapKinds) []sflowTruth {
+// flow each flow sample must become. tshark 4.0 attaches what a sampled
+// header's VXLAN payload decodes as to the frame, not to the header: each
+// such run of layers (from "vxlan" on) goes, in order, to the samples
+// whose header ends in UDP to port 4789.
+func tsharkSamples(frames []*jsonNode, decap func(agent netip.Addr) decapKinds) []sflowTruth {
 	var out []sflowTruth
 	for _, layers := range frames {
 		sf := layers.child("sflow")
-		var trailing []*jsonNode
+		var trailing [][]*jsonNode
 		after := false
 		for _, l := range layers.kids {
-			if after {
-				trailing = append(trailing, l)
+			switch {
+			case after && l.key == "vxlan":
+				trailing = append(trailing, []*jsonNode{l})
+			case after && len(trailing) > 0:
+				trailing[len(trailing)-1] = append(trailing[len(trailing)-1], l)
 			}
 			after = after || l == sf
 		}
-		var samples []*jsonNode
 		for _, s := range sf.kids {
-			if strings.HasPrefix(s.key, "Flow sample") || strings.HasPrefix(s.key, "Expanded flow sample") {
-				samples = append(samples, s)
+			if !strings.HasPrefix(s.key, "Flow sample") && !strings.HasPrefix(s.key, "Expanded flow sample") {
+				continue
 			}
-		}
-		for i, s := range samples {
 			tr := sflowTruth{
 				Exporter: netip.MustParseAddr(sf.str("sflow_245.agent")),
 				Domain:   uint32(sf.num("sflow_245.sub_agent_id")),
@@ -188,11 +189,12 @@ func tsharkSamples(t *testing.T, frames []*jsonNode, decap decapKinds) []sflowTr
 			var headerLayers []*jsonNode
 			if h := s.child("Raw packet header"); h != nil {
 				headerLayers = h.child("sflow_245.header_tree").kids
-				if i == len(samples)-1 {
-					headerLayers = append(headerLayers, trailing...)
+				if n := len(headerLayers); n > 0 && len(trailing) > 0 && headerLayers[n-1].key == "udp" && headerLayers[n-1].num("udp.dstport") == portVXLAN {
+					headerLayers = append(headerLayers, trailing[0]...)
+					trailing = trailing[1:]
 				}
 			}
-			tr.packet(headerLayers, decap)
+			tr.packet(headerLayers, decap(tr.Exporter))
 			tr.records(s)
 			tr.L2, tr.IP = 0, 0 // lengths the flow does not store
 			out = append(out, tr)
@@ -305,8 +307,12 @@ func (tr *sflowTruth) packet(layers []*jsonNode, decap decapKinds) {
 			v.Etype, v.Src, v.Dst = etypeIPv6, netip.MustParseAddr(l.str("ipv6.src")), netip.MustParseAddr(l.str("ipv6.dst"))
 			v.TTL, v.FlowLabel, v.TOS = uint32(l.num("ipv6.hlim")), uint32(l.num("ipv6.flow")), uint32(l.num("ipv6.tclass"))
 			v.Proto = uint32(l.num("ipv6.nxt"))
-			if r := l.child("ipv6.routing"); r != nil {
-				v.Proto = uint32(r.num("ipv6.routing.nxt"))
+			for _, ext := range l.kids { // extension headers (ipv6.hopopts, ipv6.routing…): the last one's next header
+				for _, m := range ext.kids {
+					if strings.HasSuffix(m.key, ".nxt") && m.kids == nil {
+						v.Proto = uint32(ext.num(m.key))
+					}
+				}
 			}
 			if next == "ip" || next == "ipv6" || next == "eth" {
 				if decap&decapSRv6 == 0 {
