@@ -12,10 +12,12 @@ import (
 
 const module = "github.com/netstrata/netstrata/"
 
-// shared are a component's subpackages that others may import: the API's
-// JSON shapes and its client (used by the CLI, the demo and the alerting).
-// They import no server code, so importing them pulls in no component.
-var shared = map[string]bool{"api/apiv1": true, "api/client": true}
+// shared are the packages of a component that others may import: the
+// API's JSON shapes and its client (used by the CLI, the demo and the
+// alerting), and the console's embedded build (files only, which the API
+// serves). They import no server code, so importing them pulls in no
+// component.
+var shared = map[string]bool{"api/apiv1": true, "api/client": true, "console": true}
 
 // notComponents are the top-level folders that are not components.
 var notComponents = map[string]bool{"cmd": true, "internal": true, "bpf": true, "deploy": true, "scripts": true, "docs": true}

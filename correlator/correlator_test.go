@@ -198,6 +198,19 @@ func TestAFlowAndTheSocketsOfBothEndsCorrelate(t *testing.T) {
 	}
 }
 
+// waitCounter polls c until it reaches want or timeout passes, and
+// returns its last value.
+func waitCounter(c prometheus.Counter, want float64, timeout time.Duration) float64 {
+	deadline := time.Now().Add(timeout)
+	for {
+		n := counterValue(c)
+		if n >= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func counterValue(c prometheus.Counter) float64 {
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
