@@ -382,3 +382,28 @@ type OutsideRange struct {
 	ExporterTimeInRange uint64 `json:"exporter_time_in_range" doc:"Of those, flows whose exporter's own start–end (before skew correction) overlaps the range: a replayed capture, or an exporter whose clock is off (see time_basis)."`
 	Note                string `json:"note"`
 }
+
+// AlertsResponse lists alerts: the transitions of the range (history), or
+// the alerts firing now.
+type AlertsResponse struct {
+	Range
+	State  string  `json:"state"`
+	Alerts []Alert `json:"alerts"`
+}
+
+// Alert is one transition of an alert as the alerting component recorded
+// it (the latest one, for state=firing).
+type Alert struct {
+	Time         time.Time         `json:"time" doc:"When the transition was evaluated."`
+	Fingerprint  string            `json:"fingerprint"`
+	Rule         string            `json:"rule"`
+	Kind         string            `json:"kind" doc:"interface_utilisation, traffic_spike, session_health, flow_snmp_mismatch or silence."`
+	Status       string            `json:"status" doc:"firing or resolved."`
+	StartsAt     time.Time         `json:"starts_at"`
+	EndsAt       *time.Time        `json:"ends_at" doc:"When it resolved; null while firing."`
+	Value        float64           `json:"value" doc:"The rule's value at the transition (its unit depends on the kind)."`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations" doc:"Summary, and for a firing alert the investigation's verdict, top contributors and session health."`
+	GeneratorURL string            `json:"generator_url" doc:"The console's investigate view of the alert's subject and range."`
+	Instance     string            `json:"instance" doc:"The alerting replica that recorded it."`
+}

@@ -72,10 +72,33 @@ func TestSpikeAlertCarriesTheVerdictThroughAlertmanager(t *testing.T) {
 		ann["investigate_url"] != fired.GeneratorURL {
 		t.Errorf("generatorURL %q, investigate_url %q", fired.GeneratorURL, ann["investigate_url"])
 	}
+	// netstrata alerts shows it, with its verdict, from the API.
+	out := cli(t, "alerts", "--api", "http://"+a.Addr())
+	for _, want := range []string{"firing", "NodeTrafficSpike", "node=worker-1", "load growth"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("netstrata alerts does not show %q:\n%s", want, out)
+		}
+	}
 	tr.Set(5_000)
 	if _, err := am.WaitAlert(ctx, "resolved", match); err != nil {
 		t.Fatal(err)
 	}
+	if out := cli(t, "alerts", "--api", "http://"+a.Addr()); !strings.Contains(out, "no alerts") {
+		t.Errorf("resolved alert still listed as firing:\n%s", out)
+	}
+	if out := cli(t, "alerts", "--api", "http://"+a.Addr(), "--history", "--since", "1h"); strings.Count(out, "NodeTrafficSpike") != 2 {
+		t.Errorf("history does not list the firing and the resolution:\n%s", out)
+	}
+}
+
+// cli runs the netstrata command line and returns its output.
+func cli(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb strings.Builder
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("netstrata %v: exit %d: %s", args, code, errb.String())
+	}
+	return out.String()
 }
 
 // startAPI runs the API without authentication on loopback, reading st

@@ -15,21 +15,23 @@ import (
 func init() {
 	commands["investigate"] = command{
 		help: "Asks a running API why traffic spiked and prints the report (netstrata investigate --help).",
-		run:  runInvestigate,
+		run:  apiCLI("investigate", client.RunInvestigateCLI),
 	}
 }
 
-// runInvestigate asks a running API why traffic spiked and prints the
-// report for a terminal.
-func runInvestigate(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := client.RunInvestigateCLI(ctx, args, stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+// apiCLI runs a command that asks a running API (name: its name in
+// errors): Ctrl-C cancels it, -h exits 0.
+func apiCLI(name string, fn func(ctx context.Context, args []string, stdout io.Writer) error) func(args []string, stdout, stderr io.Writer) int {
+	return func(args []string, stdout, stderr io.Writer) int {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := fn(ctx, args, stdout); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(stderr, "netstrata %s: %v\n", name, err)
+			return 1
 		}
-		fmt.Fprintf(stderr, "netstrata investigate: %v\n", err)
-		return 1
+		return 0
 	}
-	return 0
 }

@@ -32,6 +32,7 @@ Commands:
   api              HTTP API (investigate, topn, interfaces, sockets, traffic map)
   alerting         evaluate alerting rules, explain and notify (Alertmanager, webhooks)
   investigate      ask a running API why traffic spiked (netstrata investigate --help)
+  alerts           list the alerts firing now, or their history, from a running API
   demo             run the whole pipeline on a lab of namespaces and investigate a spike (root)
   config           print the effective configuration (defaults + file + env) as YAML
   version          print the version
