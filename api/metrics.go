@@ -13,26 +13,12 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	buckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30}
+	f := telemetry.NewMetrics(reg, "api")
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: telemetry.Name("api", "requests_total"),
-			Help: "API requests by route and HTTP status.",
-		}, []string{"route", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    telemetry.Name("api", "request_duration_seconds"),
-			Help:    "API request latency by route.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30},
-		}, []string{"route"}),
-		queries: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    telemetry.Name("api", "query_duration_seconds"),
-			Help:    "ClickHouse query latency by query.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5, 10, 30},
-		}, []string{"query"}),
+		requests: f.CounterVec("requests_total", "API requests by route and HTTP status.", "route", "code"),
+		duration: f.HistogramVec("request_duration_seconds", "API request latency by route.", buckets, "route"),
+		queries:  f.HistogramVec("query_duration_seconds", "ClickHouse query latency by query.", buckets, "query"),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.queries} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
+	return m, f.Err()
 }

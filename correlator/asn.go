@@ -57,17 +57,14 @@ type asEnricher struct {
 }
 
 func newASEnricher(cfg IPDBConfiguration, reg prometheus.Registerer) (*asEnricher, error) {
-	name := func(n string) string { return telemetry.Name("correlator", n) }
-	e := &asEnricher{cfg: cfg, reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name("ipdb_loads_total"),
-		Help: "Loads of the IP (AS, country) databases, by result (loaded, failed)."}, []string{"result"})}
-	stats := func(f func(ipdb.Stats) int) func() float64 {
-		return func() float64 { return float64(f(e.db().Stats())) }
+	f := telemetry.NewMetrics(reg, "correlator")
+	e := &asEnricher{cfg: cfg, reloads: f.CounterVec("ipdb_loads_total", "Loads of the IP (AS, country) databases, by result (loaded, failed).", "result")}
+	stats := func(of func(ipdb.Stats) int) func() float64 {
+		return func() float64 { return float64(of(e.db().Stats())) }
 	}
-	ranges := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("ipdb_ranges"), Help: "AS and country ranges loaded."},
-		stats(func(s ipdb.Stats) int { return s.Ranges }))
-	bytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name("ipdb_bytes"), Help: "Memory held by the loaded IP databases (estimate)."},
-		stats(func(s ipdb.Stats) int { return s.Bytes }))
-	return e, telemetry.Register(reg, e.reloads, ranges, bytes)
+	f.GaugeFunc("ipdb_ranges", "AS and country ranges loaded.", stats(func(s ipdb.Stats) int { return s.Ranges }))
+	f.GaugeFunc("ipdb_bytes", "Memory held by the loaded IP databases (estimate).", stats(func(s ipdb.Stats) int { return s.Bytes }))
+	return e, f.Err()
 }
 
 // db is the current database; nil (which answers nothing) before a load.

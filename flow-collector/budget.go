@@ -7,6 +7,8 @@ import (
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
 // templateOverhead estimates what a stored template costs besides its
@@ -93,18 +95,10 @@ func (b *templateBudget) evicted(reason string) {
 }
 
 // budgetMetrics are the template budget's series.
-func budgetMetrics(n func(string) string) (refused, evicted *prometheus.CounterVec, templates, bytes prometheus.Gauge) {
-	refused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: n("templates_refused_total"), Help: "Templates refused, by reason (fields, record_length, empty).",
-	}, []string{"reason"})
-	evicted = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: n("templates_evicted_total"), Help: "Templates evicted to make room, least recently used first, by budget (domain, exporter, bytes).",
-	}, []string{"reason"})
-	templates = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: n("templates"), Help: "Templates held for all exporters.",
-	})
-	bytes = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: n("template_bytes"), Help: "Estimated memory held by the templates of all exporters (bounded by max_template_bytes).",
-	})
+func budgetMetrics(f *telemetry.Metrics) (refused, evicted *prometheus.CounterVec, templates, bytes prometheus.Gauge) {
+	refused = f.CounterVec("templates_refused_total", "Templates refused, by reason (fields, record_length, empty).", "reason")
+	evicted = f.CounterVec("templates_evicted_total", "Templates evicted to make room, least recently used first, by budget (domain, exporter, bytes).", "reason")
+	templates = f.Gauge("templates", "Templates held for all exporters.")
+	bytes = f.Gauge("template_bytes", "Estimated memory held by the templates of all exporters (bounded by max_template_bytes).")
 	return
 }

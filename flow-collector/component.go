@@ -63,6 +63,12 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	if err != nil {
 		return nil, err
 	}
+	// A second collector on one registry is handed the registered
+	// vectors, which the exporter labels then curry.
+	m, err := newMetrics(r.Registry)
+	if err != nil {
+		return nil, err
+	}
 	c := &Component{
 		r:        r,
 		cfg:      cfg,
@@ -71,13 +77,8 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		sampling: sampling,
 		decap:    decap,
 		journal:  newJournal(cfg.TemplatesFile),
-		metrics:  newMetrics(),
+		metrics:  m,
 		badLog:   telemetry.NewRateLimited(r.Log, time.Minute),
-	}
-	// Registered first: a second collector on one registry is handed the
-	// registered vectors, which the exporter labels then curry.
-	if err := c.metrics.register(r.Registry); err != nil {
-		return nil, err
 	}
 	c.budget = newTemplateBudget(cfg, c.journal, c.metrics)
 	c.labels = newExporterLabels(c.metrics, cfg.MetricsMaxExporters)

@@ -15,43 +15,23 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/telemetry"
 	"github.com/netstrata/netstrata/internal/testenv"
+
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 )
 
-// fakePublisher keeps every socket record published.
-type fakePublisher struct {
-	mu    sync.Mutex
-	socks []*record.SocketStats
-	keys  map[string]int
-}
-
-func (f *fakePublisher) Publish(topic string, key, value []byte) {
-	if topic != record.TopicSockets {
-		return
-	}
-	r := &record.SocketStats{}
-	if err := proto.Unmarshal(value, r); err != nil {
-		panic(err)
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.keys == nil {
-		f.keys = map[string]int{}
-	}
-	f.keys[string(key)]++
-	f.socks = append(f.socks, r)
+// sockets are the socket records published so far.
+func sockets(pub *bustest.Publisher) []*record.SocketStats {
+	return bustest.Decode[record.SocketStats](pub.Messages(), record.TopicSockets)
 }
 
 // find returns the records of the socket with this local and remote end.
-func (f *fakePublisher) find(local, remote netip.AddrPort) []*record.SocketStats {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func find(pub *bustest.Publisher, local, remote netip.AddrPort) []*record.SocketStats {
 	var out []*record.SocketStats
-	for _, r := range f.socks {
+	for _, r := range sockets(pub) {
 		if record.IPFromBytes(r.LocalIp) == local.Addr() && uint16(r.LocalPort) == local.Port() &&
 			record.IPFromBytes(r.RemoteIp) == remote.Addr() && uint16(r.RemotePort) == remote.Port() {
 			out = append(out, r)
@@ -89,14 +69,14 @@ func eachStrategy(t *testing.T, fn func(t *testing.T, strategy string)) {
 
 // startAgent starts a real agent on strategy that collects only when the
 // test says.
-func startAgent(t *testing.T, strategy string) (*Component, *fakePublisher) {
+func startAgent(t *testing.T, strategy string) (*Component, *bustest.Publisher) {
 	t.Helper()
 	cfg := DefaultConfiguration()
 	cfg.Node = "test-node"
 	cfg.Interval, cfg.SampleInterval = time.Hour, time.Hour // the test triggers collections
 	cfg.Kubernetes = "off"
 	cfg.Strategy = strategy
-	pub := &fakePublisher{}
+	pub := &bustest.Publisher{}
 	r := telemetry.NewReporter(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 	c, err := New(r, cfg, Dependencies{Publisher: pub})
 	if err != nil {
@@ -228,7 +208,7 @@ func testTransfersBetweenNamespaces(t *testing.T, strategy string) {
 					t.Fatal("connection never idle")
 				}
 			}
-			cli := pub.find(local, remote)
+			cli := find(pub, local, remote)
 			if len(cli) == 0 {
 				t.Fatalf("no record for client socket %s -> %s", local, remote)
 			}
@@ -268,7 +248,7 @@ func testTransfersBetweenNamespaces(t *testing.T, strategy string) {
 				t.Errorf("state %d srtt min/max %d/%d", last.State, last.SrttMinUs, last.SrttMaxUs)
 			}
 
-			srv := pub.find(remote, local)
+			srv := find(pub, remote, local)
 			if len(srv) == 0 {
 				t.Fatalf("no record for server socket %s -> %s", remote, local)
 			}
@@ -293,9 +273,9 @@ func testTransfersBetweenNamespaces(t *testing.T, strategy string) {
 				return nil
 			}
 			waitFor(t, agent, "close records", func() bool {
-				return closed(pub.find(local, remote)) != nil && closed(pub.find(remote, local)) != nil
+				return closed(find(pub, local, remote)) != nil && closed(find(pub, remote, local)) != nil
 			})
-			for _, rs := range [][]*record.SocketStats{pub.find(local, remote), pub.find(remote, local)} {
+			for _, rs := range [][]*record.SocketStats{find(pub, local, remote), find(pub, remote, local)} {
 				c := closed(rs)
 				if c.State != 7 || c.CloseTimeNs < c.OpenTimeNs || c.BytesSent != 0 || c.BytesReceived != 0 {
 					t.Errorf("close record: state %d open %d close %d bytes %d/%d", c.State, c.OpenTimeNs, c.CloseTimeNs, c.BytesSent, c.BytesReceived)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/internal/telemetry"
+
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 )
 
 func TestDefaultConfigurationIsValid(t *testing.T) {
@@ -55,7 +57,7 @@ func TestNewRefusesWithoutPublisherOrWithBadConfiguration(t *testing.T) {
 	}
 	bad := DefaultConfiguration()
 	bad.Interval = 0
-	if _, err := New(r, bad, Dependencies{Publisher: &fakePublisher{}}); err == nil || !strings.Contains(err.Error(), "npm_agent.interval") {
+	if _, err := New(r, bad, Dependencies{Publisher: &bustest.Publisher{}}); err == nil || !strings.Contains(err.Error(), "npm_agent.interval") {
 		t.Errorf("bad interval: %v", err)
 	}
 }

@@ -32,48 +32,28 @@ type metrics struct {
 }
 
 func newMetrics(r *telemetry.Reporter) (*metrics, error) {
-	n := func(s string) string { return telemetry.Name("npm", s) }
+	f := telemetry.NewMetrics(r.Registry, "npm")
 	m := &metrics{
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: n("records_total"),
-			Help: "Records published, by topic."}, []string{"topic"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: n("errors_total"),
-			Help: "Failures by kind (iterator, decode, ringbuf, owners, counters, marshal)."}, []string{"kind"}),
-		closes: prometheus.NewCounter(prometheus.CounterOpts{Name: n("close_events_total"),
-			Help: "Socket close events received from the kernel."}),
-		closesDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: n("close_events_dropped_total"),
-			Help: "Close events dropped because too many were pending."}),
-		ownerRuns: prometheus.NewCounter(prometheus.CounterOpts{Name: n("owner_scans_total"),
-			Help: "Runs of the task_file iterator that finds socket owners."}),
-		untracked: prometheus.NewCounter(prometheus.CounterOpts{Name: n("sockets_untracked_total"),
-			Help: "Socket samples ignored because npm_agent.max_sockets were already tracked."}),
-		sampled: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("sockets_sampled"),
-			Help: "TCP sockets read by the last iterator pass."}),
-		liveSockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("sockets_tracked"),
-			Help: "Sockets the agent tracks."}),
-		mapEntries: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_entries"),
-			Help: "Sockets with BPF socket storage (created minus freed at close)."}),
-		mapCapacity: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_capacity"),
-			Help: "Sockets the agent tracks at most (npm_agent.max_sockets)."}),
-		mapFull: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("bpf_map_full"),
-			Help: "1 when more sockets have storage than the agent tracks (npm_agent.max_sockets)."}),
-		ringbufLost: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("ringbuf_lost_events"),
-			Help: "Close events the kernel could not queue because the ring buffer was full (since start)."}),
-		collectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: n("collect_seconds"),
-			Help: "Time of one collection (iterator pass, and publishing when due).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
-		bpfFeature: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("bpf_feature"),
-			Help: "1 when the probe at start found the feature usable (privileges, BTF, map types, each program's hook), else 0."}, []string{"feature"}),
-		strategy: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("strategy"),
-			Help: "1 for the strategy that walks the sockets, 0 for the others (npm_agent.strategy)."}, []string{"strategy"}),
-		fallbacks: prometheus.NewCounter(prometheus.CounterOpts{Name: n("strategy_fallbacks_total"),
-			Help: "Moves to the next strategy after the kernel refused the running one's walk."}),
-		netnsWalked: prometheus.NewGauge(prometheus.GaugeOpts{Name: n("netns_walked"),
-			Help: "Network namespaces walked by the last pass (tcp_iter)."}),
-		netnsFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: n("netns_failed_total"),
-			Help: "Network namespaces that vanished or could not be entered during a pass (tcp_iter)."}),
+		published:      f.CounterVec("records_total", "Records published, by topic.", "topic"),
+		errors:         f.CounterVec("errors_total", "Failures by kind (iterator, decode, ringbuf, owners, counters, marshal).", "kind"),
+		closes:         f.Counter("close_events_total", "Socket close events received from the kernel."),
+		closesDropped:  f.Counter("close_events_dropped_total", "Close events dropped because too many were pending."),
+		ownerRuns:      f.Counter("owner_scans_total", "Runs of the task_file iterator that finds socket owners."),
+		untracked:      f.Counter("sockets_untracked_total", "Socket samples ignored because npm_agent.max_sockets were already tracked."),
+		sampled:        f.Gauge("sockets_sampled", "TCP sockets read by the last iterator pass."),
+		liveSockets:    f.Gauge("sockets_tracked", "Sockets the agent tracks."),
+		mapEntries:     f.Gauge("bpf_map_entries", "Sockets with BPF socket storage (created minus freed at close)."),
+		mapCapacity:    f.Gauge("bpf_map_capacity", "Sockets the agent tracks at most (npm_agent.max_sockets)."),
+		mapFull:        f.Gauge("bpf_map_full", "1 when more sockets have storage than the agent tracks (npm_agent.max_sockets)."),
+		ringbufLost:    f.Gauge("ringbuf_lost_events", "Close events the kernel could not queue because the ring buffer was full (since start)."),
+		collectSeconds: f.Histogram("collect_seconds", "Time of one collection (iterator pass, and publishing when due).", prometheus.ExponentialBuckets(0.0005, 2, 14)),
+		bpfFeature:     f.GaugeVec("bpf_feature", "1 when the probe at start found the feature usable (privileges, BTF, map types, each program's hook), else 0.", "feature"),
+		strategy:       f.GaugeVec("strategy", "1 for the strategy that walks the sockets, 0 for the others (npm_agent.strategy).", "strategy"),
+		fallbacks:      f.Counter("strategy_fallbacks_total", "Moves to the next strategy after the kernel refused the running one's walk."),
+		netnsWalked:    f.Gauge("netns_walked", "Network namespaces walked by the last pass (tcp_iter)."),
+		netnsFailed:    f.Counter("netns_failed_total", "Network namespaces that vanished or could not be entered during a pass (tcp_iter)."),
 	}
-	if err := telemetry.Register(r.Registry, &m.bpfFeature, &m.strategy, &m.fallbacks, &m.netnsWalked,
-		&m.netnsFailed, &m.published, &m.errors, &m.closes, &m.closesDropped, &m.ownerRuns, &m.untracked, &m.sampled,
-		&m.liveSockets, &m.mapEntries, &m.mapCapacity, &m.mapFull, &m.ringbufLost, &m.collectSeconds); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, fmt.Errorf("npm metrics: %w", err)
 	}
 	return m, nil

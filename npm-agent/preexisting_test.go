@@ -57,9 +57,7 @@ func testAdoptsSocketsOpenedBeforeIt(t *testing.T, strategy string) {
 	}
 	var c, s *record.SocketStats
 	waitFor(t, agent, "records of both ends", func() bool {
-		pub.mu.Lock()
-		defer pub.mu.Unlock()
-		for _, r := range pub.socks {
+		for _, r := range sockets(pub) {
 			switch r.SocketId {
 			case cliCookie:
 				c = r

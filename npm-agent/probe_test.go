@@ -14,6 +14,8 @@ import (
 
 	"github.com/netstrata/netstrata/bpf"
 	"github.com/netstrata/netstrata/internal/telemetry"
+
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 )
 
 func TestClassifyTellsRefusalFromPrivilegeVerifierAndAge(t *testing.T) {
@@ -127,7 +129,7 @@ func TestForcedStrategyTheKernelRefusesFailsWithTheProbe(t *testing.T) {
 	cfg := DefaultConfiguration()
 	cfg.Kubernetes, cfg.Strategy = "off", refused
 	r := telemetry.NewReporter(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
-	c, err := New(r, cfg, Dependencies{Publisher: &fakePublisher{}})
+	c, err := New(r, cfg, Dependencies{Publisher: &bustest.Publisher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,10 +120,8 @@ func testSeesEveryShortConnection(t *testing.T, strategy string) {
 		for _, w := range ends {
 			*w = want{}
 		}
-		pub.mu.Lock()
-		defer pub.mu.Unlock()
 		closed := 0
-		for _, r := range pub.socks {
+		for _, r := range sockets(pub) {
 			if w := ends[r.SocketId]; w != nil {
 				w.sent += r.BytesSent
 				w.received += r.BytesReceived

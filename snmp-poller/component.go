@@ -48,11 +48,15 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(r.Registry)
+	if err != nil {
+		return nil, err
+	}
 	c := &Component{
 		r:       r,
 		cfg:     cfg,
 		pub:     deps.Publisher,
-		metrics: newMetrics(),
+		metrics: m,
 		badLog:  telemetry.NewRateLimited(r.Log, time.Minute),
 		sched:   newScheduler(cfg.Workers, cfg.Jitter, cfg.MaxBackoff),
 		static:  static,
@@ -60,9 +64,6 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	}
 	c.sched.run = c.poll
 	c.sched.done = c.observe
-	if err := c.metrics.register(r.Registry); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 

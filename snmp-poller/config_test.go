@@ -126,7 +126,7 @@ func TestTargetsFileIsReReadWhenItChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	waitFor(t, 30*time.Second, "records from the first file's target", func() bool { return pub.count("from-file-a") > 0 })
+	waitFor(t, 30*time.Second, "records from the first file's target", func() bool { return pub.Count("from-file-a") > 0 })
 
 	// A broken file keeps the running targets and marks the component unhealthy.
 	write("targets: [{address: ''}]\n")
@@ -143,7 +143,7 @@ func TestTargetsFileIsReReadWhenItChanges(t *testing.T) {
 
 	// A bare list works too; a replaced target goes away.
 	write(entry(b))
-	waitFor(t, 30*time.Second, "records from the new target", func() bool { return pub.count("from-file-b") > 0 })
+	waitFor(t, 30*time.Second, "records from the new target", func() bool { return pub.Count("from-file-b") > 0 })
 	c.mu.Lock()
 	_, stillA = c.targets["from-file-a"]
 	n := len(c.targets)

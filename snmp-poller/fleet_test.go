@@ -105,7 +105,7 @@ func TestDeadAndSlowDevicesDoNotHoldBackTheRestOfTheFleet(t *testing.T) {
 		if failures != 0 {
 			t.Errorf("%s: %v failures", name, failures)
 		}
-		if pub.count(name) == 0 {
+		if pub.Count(name) == 0 {
 			t.Errorf("%s: no records published", name)
 		}
 		maxGood = max(maxGood, polls)
@@ -123,8 +123,8 @@ func TestDeadAndSlowDevicesDoNotHoldBackTheRestOfTheFleet(t *testing.T) {
 		t.Errorf("dead: %v polls, as many as a good target (%v): no backoff", deadPolls, minGood())
 	}
 	slowOK := metricValue(t, c, "polls", "slow") - metricValue(t, c, "failures", "slow")
-	if slowOK < 2 || pub.count("slow") == 0 {
-		t.Errorf("slow: %v successful polls, %d records; a slow device must still be read", slowOK, pub.count("slow"))
+	if slowOK < 2 || pub.Count("slow") == 0 {
+		t.Errorf("slow: %v successful polls, %d records; a slow device must still be read", slowOK, pub.Count("slow"))
 	}
 	t.Logf("good %v..%v polls, dead %v polls (%v timeouts), slow %v ok", minGood(), maxGood, deadPolls, deadTimeouts, slowOK)
 }

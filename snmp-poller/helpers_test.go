@@ -4,68 +4,26 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/telemetry"
+
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 )
-
-// fakePublisher keeps every published record.
-type fakePublisher struct {
-	mu   sync.Mutex
-	recs []published
-}
-
-type published struct {
-	topic string
-	key   string
-	rec   *record.InterfaceStats
-}
-
-func (p *fakePublisher) Publish(topic string, key, value []byte) {
-	rec := &record.InterfaceStats{}
-	if err := proto.Unmarshal(value, rec); err != nil {
-		panic(err) // the poller produced something that is not a record
-	}
-	p.mu.Lock()
-	p.recs = append(p.recs, published{topic, string(key), rec})
-	p.mu.Unlock()
-}
-
-func (p *fakePublisher) take() []published {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := p.recs
-	p.recs = nil
-	return out
-}
-
-func (p *fakePublisher) count(key string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, r := range p.recs {
-		if r.key == key {
-			n++
-		}
-	}
-	return n
-}
 
 func testReporter() *telemetry.Reporter {
 	return telemetry.NewReporter(slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // newTestComponent builds a poller over targets with a fake publisher.
-func newTestComponent(t testing.TB, cfg Configuration) (*Component, *fakePublisher) {
+func newTestComponent(t testing.TB, cfg Configuration) (*Component, *bustest.Publisher) {
 	t.Helper()
-	pub := &fakePublisher{}
+	pub := &bustest.Publisher{}
 	c, err := New(testReporter(), cfg, Dependencies{Publisher: pub})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -79,7 +37,7 @@ func simTarget(a *simAgent) Target {
 }
 
 // pollOnce polls the named target synchronously and returns its records.
-func pollOnce(t testing.TB, c *Component, pub *fakePublisher, name string) []*record.InterfaceStats {
+func pollOnce(t testing.TB, c *Component, pub *bustest.Publisher, name string) []*record.InterfaceStats {
 	t.Helper()
 	c.mu.Lock()
 	if len(c.targets) == 0 {
@@ -96,14 +54,13 @@ func pollOnce(t testing.TB, c *Component, pub *fakePublisher, name string) []*re
 	if res.err != nil {
 		t.Fatalf("poll %s: %v", name, res.err)
 	}
-	var out []*record.InterfaceStats
-	for _, p := range pub.take() {
-		if p.topic != record.TopicIfStats || p.key != name {
-			t.Fatalf("published to %s key %s, want %s key %s", p.topic, p.key, record.TopicIfStats, name)
+	msgs := pub.Take()
+	for _, m := range msgs {
+		if m.Topic != record.TopicIfStats || string(m.Key) != name {
+			t.Fatalf("published to %s key %s, want %s key %s", m.Topic, m.Key, record.TopicIfStats, name)
 		}
-		out = append(out, p.rec)
 	}
-	return out
+	return bustest.Decode[record.InterfaceStats](msgs, "")
 }
 
 // byIndex maps records by ifIndex.

@@ -23,53 +23,23 @@ type metrics struct {
 	marshalErrs prometheus.Counter
 }
 
-func newMetrics() *metrics {
-	name := func(n string) string { return telemetry.Name("snmp", n) }
-	return &metrics{
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("polls_total"), Help: "Polls attempted, per target.",
-		}, []string{"target"}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("poll_failures_total"), Help: "Polls that failed (timeouts included), per target.",
-		}, []string{"target"}),
-		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("poll_timeouts_total"), Help: "Polls that timed out, per target.",
-		}, []string{"target"}),
-		interfaces: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: name("interfaces"), Help: "Interfaces read in the target's last successful poll.",
-		}, []string{"target"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: name("poll_duration_seconds"), Help: "Duration of a whole poll of one target.",
-			Buckets: prometheus.ExponentialBuckets(0.002, 2.5, 12),
-		}),
-		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: name("poll_lag_seconds"), Help: "How late a poll started after its slot (workers all busy).",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 10),
-		}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("poll_slots_skipped_total"), Help: "Poll slots missed because the previous poll of the target ran past them, per target.",
-		}, []string{"target"}),
-		records: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: name("interfaces_polled_total"), Help: "Interface records published.",
-		}),
-		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("records_flagged_total"), Help: "Records whose rate is not valid, by reason.",
-		}, []string{"flag"}),
-		badValues: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: name("bad_values_total"), Help: "Varbinds or target entries that could not be used, by kind.",
-		}, []string{"kind"}),
-		targets: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: name("targets"), Help: "Targets being polled.",
-		}),
-		marshalErrs: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: name("marshal_errors_total"), Help: "Records that could not be marshalled (should stay 0).",
-		}),
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	f := telemetry.NewMetrics(reg, "snmp")
+	m := &metrics{
+		polls:       f.CounterVec("polls_total", "Polls attempted, per target.", "target"),
+		failures:    f.CounterVec("poll_failures_total", "Polls that failed (timeouts included), per target.", "target"),
+		timeouts:    f.CounterVec("poll_timeouts_total", "Polls that timed out, per target.", "target"),
+		interfaces:  f.GaugeVec("interfaces", "Interfaces read in the target's last successful poll.", "target"),
+		duration:    f.Histogram("poll_duration_seconds", "Duration of a whole poll of one target.", prometheus.ExponentialBuckets(0.002, 2.5, 12)),
+		lag:         f.Histogram("poll_lag_seconds", "How late a poll started after its slot (workers all busy).", prometheus.ExponentialBuckets(0.001, 4, 10)),
+		skipped:     f.CounterVec("poll_slots_skipped_total", "Poll slots missed because the previous poll of the target ran past them, per target.", "target"),
+		records:     f.Counter("interfaces_polled_total", "Interface records published."),
+		flagged:     f.CounterVec("records_flagged_total", "Records whose rate is not valid, by reason.", "flag"),
+		badValues:   f.CounterVec("bad_values_total", "Varbinds or target entries that could not be used, by kind.", "kind"),
+		targets:     f.Gauge("targets", "Targets being polled."),
+		marshalErrs: f.Counter("marshal_errors_total", "Records that could not be marshalled (should stay 0)."),
 	}
-}
-
-func (m *metrics) register(reg prometheus.Registerer) error {
-	return telemetry.Register(reg, m.polls, m.failures, m.timeouts, m.interfaces, m.duration,
-		m.lag, m.skipped, m.records, m.flagged, m.badValues, m.targets, m.marshalErrs)
+	return m, f.Err()
 }
 
 // forget drops a removed target's series.

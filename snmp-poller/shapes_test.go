@@ -10,6 +10,8 @@ import (
 
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/testenv"
+
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 )
 
 // Tests against snmpsim serving recordings of device shapes met in the
@@ -21,7 +23,7 @@ func within(got, want, frac float64) bool { return math.Abs(got-want) <= frac*wa
 
 // twoPolls polls name twice, gap apart, and returns the second poll's
 // records by ifIndex.
-func twoPolls(t *testing.T, c *Component, pub *fakePublisher, name string, gap time.Duration) map[uint32]*record.InterfaceStats {
+func twoPolls(t *testing.T, c *Component, pub *bustest.Publisher, name string, gap time.Duration) map[uint32]*record.InterfaceStats {
 	t.Helper()
 	pollOnce(t, c, pub, name)
 	time.Sleep(gap)
@@ -189,7 +191,7 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 	cfg := oneTargetConfig(sim.target("h3c-core", "core"))
 	cfg.Defaults.Interval = time.Second // shorter than any walk of this device
 	logs := &testenv.LogBuffer{}
-	pub := &fakePublisher{}
+	pub := &bustest.Publisher{}
 	c, err := New(logReporter(logs), cfg, Dependencies{Publisher: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -210,13 +212,12 @@ func TestAWalkLongerThanTheIntervalLandsAndSkipsTheSlotsItMissed(t *testing.T) {
 	if s := metricValue(t, c, "skipped", "h3c-core"); s < 1 {
 		t.Errorf("%v slots skipped, want at least one per poll", s)
 	}
-	recs := pub.take()
+	recs := bustest.Decode[record.InterfaceStats](pub.Take(), "")
 	if n := float64(len(recs)); n != 1317*polls() {
 		t.Fatalf("%v records for %v polls of 1317 interfaces", n, polls())
 	}
 	valid := 0
-	for _, p := range recs {
-		r := p.rec
+	for _, r := range recs {
 		if r.PrevTimeNs == 0 {
 			continue // the first poll: a baseline
 		}

@@ -136,13 +136,10 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 		return nil, fmt.Errorf("kafka consumer: %w", err)
 	}
 	c.adm = kadm.NewClient(c.cl)
-	c.retries = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: telemetry.Name("kafka", "handler_retries_total"), Help: "Batches handed again after the handler failed.",
-	})
-	c.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: telemetry.Name("kafka", "consumer_lag_records"), Help: "Records not yet committed by the group, per partition.",
-	}, []string{"group", "topic", "partition"})
-	if err := telemetry.Register(r.Registry, &c.retries, &c.lag); err != nil {
+	f := telemetry.NewMetrics(r.Registry, "kafka")
+	c.retries = f.Counter("handler_retries_total", "Batches handed again after the handler failed.")
+	c.lag = f.GaugeVec("consumer_lag_records", "Records not yet committed by the group, per partition.", "group", "topic", "partition")
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	if c.gaps, err = newGaps(r); err != nil {

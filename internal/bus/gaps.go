@@ -28,10 +28,10 @@ type gaps struct {
 }
 
 func newGaps(r *telemetry.Reporter) (*gaps, error) {
+	f := telemetry.NewMetrics(r.Registry, "kafka")
 	g := &gaps{next: map[string]map[int32]int64{}, log: telemetry.NewRateLimited(r.Log, time.Minute),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: telemetry.Name("kafka", "records_skipped_total"),
-			Help: "Records deleted by retention before the group handled them (the consumer was reset past them)."}, []string{"topic"})}
-	if err := telemetry.Register(r.Registry, &g.skipped); err != nil {
+		skipped: f.CounterVec("records_skipped_total", "Records deleted by retention before the group handled them (the consumer was reset past them).", "topic")}
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return g, nil

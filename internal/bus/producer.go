@@ -73,19 +73,12 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
 	p := &Producer{cl: cl, cfg: cfg, r: r, topics: topics, dropLog: telemetry.NewRateLimited(r.Log, time.Minute)}
-	p.produced = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: telemetry.Name("kafka", "produced_records_total"), Help: "Records acknowledged by the brokers.",
-	}, []string{"topic"})
-	p.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: telemetry.Name("kafka", "dropped_records_total"), Help: "Records dropped because the producer buffer was full (should stay 0).",
-	}, []string{"topic"})
-	p.failed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: telemetry.Name("kafka", "failed_records_total"), Help: "Records the brokers refused for good.",
-	}, []string{"topic"})
-	p.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: telemetry.Name("kafka", "buffered_records"), Help: "Records waiting to be acknowledged.",
-	}, func() float64 { return float64(cl.BufferedProduceRecords()) })
-	if err := telemetry.Register(r.Registry, &p.produced, &p.dropped, &p.failed, &p.buffered); err != nil {
+	f := telemetry.NewMetrics(r.Registry, "kafka")
+	p.produced = f.CounterVec("produced_records_total", "Records acknowledged by the brokers.", "topic")
+	p.dropped = f.CounterVec("dropped_records_total", "Records dropped because the producer buffer was full (should stay 0).", "topic")
+	p.failed = f.CounterVec("failed_records_total", "Records the brokers refused for good.", "topic")
+	p.buffered = f.GaugeFunc("buffered_records", "Records waiting to be acknowledged.", func() float64 { return float64(cl.BufferedProduceRecords()) })
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	p.promise = func(rec *kgo.Record, err error) {

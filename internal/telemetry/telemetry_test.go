@@ -123,3 +123,22 @@ func TestRateLimitedSilencesOnlyItsOwnCallSite(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsFactoryHandsASecondInstanceTheRegisteredCollector(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	first := NewMetrics(reg, "test").CounterVec("dropped_total", "x", "topic")
+	f := NewMetrics(reg, "test")
+	second := f.CounterVec("dropped_total", "x", "topic")
+	if f.Err() != nil {
+		t.Fatal(f.Err())
+	}
+	second.WithLabelValues("a").Inc()
+	if got := testutil.ToFloat64(first.WithLabelValues("a")); got != 1 {
+		t.Errorf("the first instance reads %v, want the second's 1", got)
+	}
+	g := NewMetrics(reg, "test")
+	g.Gauge("dropped_total", "another kind")
+	if g.Err() == nil {
+		t.Error("a gauge registered where a counter is: no error")
+	}
+}
