@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -573,7 +574,7 @@ func TestKubernetesManifestsDecodeStrictlyAndAreComplete(t *testing.T) {
 			t.Errorf("%s %s: selector %v does not match its pod labels %v (%v)", w.kind, w.name, w.selector, w.pod.Labels, err)
 		}
 	}
-	for _, want := range []string{"npm-agent", "flow-collector", "snmp-poller", "correlator", "api"} {
+	for _, want := range []string{"npm-agent", "flow-collector", "snmp-poller", "correlator", "api", "alerting"} {
 		if !names[want] {
 			t.Errorf("no workload %s", want)
 		}
@@ -1407,16 +1408,20 @@ func addressPorts(t *testing.T, config, section, key string) map[portKey]bool {
 }
 
 // expectedEgress is where each component connects, by the config: Kafka
-// but for the api, ClickHouse for the correlator and the api, the API
-// server for the agent's informer, the devices for the poller. DNS apart.
+// but for the api, ClickHouse for the correlator, the api and alerting,
+// the API server for the agent's informer, the devices for the poller,
+// the api and Alertmanagers for alerting. DNS apart.
 func expectedEgress(t *testing.T, config, component string) map[portKey]bool {
 	t.Helper()
 	want := map[portKey]bool{}
 	if component != "api" {
 		maps.Copy(want, addressPorts(t, config, "kafka", "brokers"))
 	}
-	if component == "correlator" || component == "api" {
+	if component == "correlator" || component == "api" || component == "alerting" {
 		maps.Copy(want, addressPorts(t, config, "clickhouse", "addresses"))
+	}
+	if component == "alerting" {
+		maps.Copy(want, urlPorts(t, config, "alerting"))
 	}
 	switch component {
 	case "npm-agent":
@@ -1426,6 +1431,33 @@ func expectedEgress(t *testing.T, config, component string) map[portKey]bool {
 		want[portKey{corev1.ProtocolUDP, 161}] = true
 	}
 	return want
+}
+
+// urlPorts are the TCP ports of alerting's api.url and alertmanagers.
+func urlPorts(t *testing.T, config, section string) map[portKey]bool {
+	t.Helper()
+	raw := rawSection(t, config, section)
+	var urls []string
+	if api, ok := raw["api"].(map[string]any); ok {
+		s, _ := api["url"].(string)
+		urls = append(urls, s)
+	}
+	list, _ := raw["alertmanagers"].([]any)
+	for _, a := range list {
+		s, _ := a.(string)
+		urls = append(urls, s)
+	}
+	out := map[portKey]bool{}
+	for _, s := range urls {
+		u, err := url.Parse(s)
+		if err != nil || u.Port() == "" {
+			t.Errorf("%s: %s: %q has no explicit port", config, section, s)
+			continue
+		}
+		p, _ := strconv.Atoi(u.Port())
+		out[portKey{corev1.ProtocolTCP, int32(p)}] = true
+	}
+	return out
 }
 
 // checkDefaultDeny: one policy selects every pod with no rule at all.
@@ -1541,6 +1573,9 @@ func checkEgressPeers(peers []networkingv1.NetworkPolicyPeer, isDNS bool) error 
 			}
 			continue
 		}
+		if p.IPBlock == nil && inCluster(p) {
+			continue
+		}
 		if p.IPBlock == nil {
 			return fmt.Errorf("peer %v: want an ipBlock of the service's network", p)
 		}
@@ -1553,6 +1588,16 @@ func checkEgressPeers(peers []networkingv1.NetworkPolicyPeer, isDNS bool) error 
 		}
 	}
 	return nil
+}
+
+// inCluster: a peer in the cluster named precisely — pods of this
+// namespace by label, or a namespace by name (alerting's api and
+// Alertmanager).
+func inCluster(p networkingv1.NetworkPolicyPeer) bool {
+	if p.NamespaceSelector == nil {
+		return p.PodSelector != nil && len(p.PodSelector.MatchLabels) > 0
+	}
+	return p.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != ""
 }
 
 func TestNetworkPoliciesDenyByDefaultAndAdmitOnlyWhatEachComponentUses(t *testing.T) {
