@@ -53,7 +53,7 @@ func shapeCiscoBothFamilies() exportShape {
 		rec(v4a, v4b, zero16, zero16, u16(51000), u16(443), u8(6), u8(0x1a), u8(0x28), u16(0), u64(15000), u64(12), u32(11), u32(12), msStart, msEnd, u8(0)),
 		rec(zero4, zero4, v6a, v6b, u16(53000), u16(53), u8(17), u8(0), u8(0), u16(0), u64(400), u64(4), u32(21), u32(22), msStart, msEnd, u8(1)),
 		rec(v4b, v4a, zero16, zero16, u16(0), u16(0), u8(1), u8(0), u8(0), u16(0x0800), u64(840), u64(10), u32(12), u32(11), msStart, msEnd, u8(0)))
-	return exportShape{"ipfix-cisco-both-families", [][]byte{b.bytes()}}
+	return exportShape{"cisco-ipfix-both-families", [][]byte{b.bytes()}}
 }
 
 // Juniper-style: ipVersion (60) says the family; both the logical
@@ -69,7 +69,7 @@ func shapeJuniperIPVersion() exportShape {
 			u32(64500), u32(64501), u8(24), u8(16), u8(0), u8(0), u64(3000), u64(6), msStart, msEnd),
 		rec(u8(6), zero4, zero4, v6a, v6b, u32(0), u32(0), u32(611), u32(612), u16(40001), u16(80), u8(6), zero4, netip.MustParseAddr("2001:db8::1").AsSlice(),
 			u32(64500), u32(64502), u8(0), u8(0), u8(48), u8(64), u64(9000), u64(9), msStart, msEnd))
-	return exportShape{"ipfix-juniper-ipversion", [][]byte{b.bytes()}}
+	return exportShape{"juniper-ipfix-ipversion", [][]byte{b.bytes()}}
 }
 
 // section is the first n bytes of a frame, as exporters cut them.
@@ -92,7 +92,7 @@ func shapeDataLinkSection() exportShape {
 		rec(u32(3), u32(4), u16(uint16(len(tcp4))), section(tcp4, 128), msEnd),
 		rec(u32(3), u32(5), u16(uint16(len(udp6))), section(udp6, 128), msEnd),
 		rec(u32(6), u32(4), u16(uint16(len(qinq))), section(qinq, 128), msEnd))
-	return exportShape{"ipfix-datalink-section", [][]byte{b.bytes()}}
+	return exportShape{"cisco-ipfix-datalink-section", [][]byte{b.bytes()}}
 }
 
 // EVPN over MPLS with a control word, and an L3VPN packet without one,
@@ -106,7 +106,7 @@ func shapeDataLinkMPLS() exportShape {
 	b.data(401,
 		rec(u32(9), u16(uint16(len(evpn))), section(evpn, 128)),
 		rec(u32(9), u16(uint16(len(l3vpn))), section(l3vpn, 128)))
-	return exportShape{"ipfix-datalink-mpls", [][]byte{b.bytes()}}
+	return exportShape{"juniper-ipfix-datalink-mpls-evpn", [][]byte{b.bytes()}}
 }
 
 // SRv6: an IPv6 header section (313) whose packet carries a segment
@@ -116,7 +116,7 @@ func shapeIPSectionSRv6() exportShape {
 	b := newIPFIXBuilder(8)
 	b.template(402, []ie{{10, 4, 0}, {313, 0xffff, 0}, {2, 4, 0}})
 	b.data(402, rec(u32(2), section(pkt, 160), u32(1)))
-	return exportShape{"ipfix-ip-section-srv6", [][]byte{b.bytes()}}
+	return exportShape{"cisco-ipfix-ipheader-srv6", [][]byte{b.bytes()}}
 }
 
 // ipfixprobe's biflows: forward and reverse counters and TCP flags, the
@@ -128,7 +128,7 @@ func shapeIpfixprobeBiflow() exportShape {
 	b.data(258,
 		rec(u8(3), u64(1200), u64(48000), u32(20), u32(35), msStart, msEnd, u8(4), u8(6), u8(0x1b), u8(0x1a), u16(41000), u16(443), u16(1), v4a, v4b, mac6A, mac6B),
 		rec(u8(1), u64(76), u64(0), u32(1), u32(0), msStart, msEnd, u8(4), u8(17), u8(0), u8(0), u16(41001), u16(53), u16(1), v4a, v4b, mac6A, mac6B))
-	return exportShape{"ipfix-ipfixprobe-biflow", [][]byte{b.bytes()}}
+	return exportShape{"ipfixprobe-ipfix-biflow", [][]byte{b.bytes()}}
 }
 
 // NetFlow v9 with an options template announcing the rate per sampler
@@ -145,10 +145,10 @@ func shapeV9OptionsSampling() exportShape {
 	}
 	v9.set(1, body)
 	v9.template(256, []field{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {1, 4}, {2, 4}, {10, 2}, {14, 2}, {48, 1}, {22, 4}, {21, 4}})
-	v9.set(257, rec(u32(1), u8(5), u8(2), u32(512), u8(6), u8(2), u32(64), []byte{0, 0}))
+	v9.set(257, rec(u32(1), u8(5), u8(2), u32(512), u32(1), u8(6), u8(2), u32(64)))
 	v9.set(256, rec(v4a, v4b, u16(443), u16(51515), u8(6), u32(5200), u32(4), u16(2), u16(3), u8(5), u32(90000), u32(99000),
 		v4b, v4a, u16(53), u16(5353), u8(17), u32(120), u32(1), u16(3), u16(2), u8(6), u32(91000), u32(98000)))
-	return exportShape{"v9-options-sampling", [][]byte{v9.bytes()}}
+	return exportShape{"cisco-v9-options-sampling", [][]byte{v9.bytes()}}
 }
 
 // Cisco ASA NSEL (NetFlow v9): the translated addresses and ports
@@ -160,7 +160,7 @@ func shapeV9NSEL() exportShape {
 		[]byte{10, 1, 1, 5}, v4b, u16(49152), u16(443), u8(6), []byte{203, 0, 113, 7}, v4b, u16(61000), u16(443), u32(7000), u32(9), u8(0), u8(0), u8(2),
 		[]byte{10, 1, 1, 6}, v4a, u16(0), u16(0), u8(1), []byte{203, 0, 113, 7}, v4a, u16(0), u16(0), u32(84), u32(1), u8(8), u8(0), u8(1),
 	))
-	return exportShape{"v9-nsel-nat", [][]byte{v9.bytes()}}
+	return exportShape{"cisco-asa-v9-nsel-nat", [][]byte{v9.bytes()}}
 }
 
 // IPFIX NAT event logging (NEL, RFC 8158 elements 225..228 and 230) with
@@ -171,7 +171,7 @@ func shapeIPFIXNELAndVRF() exportShape {
 		{234, 4, 0}, {235, 4, 0}, {1, 8, 0}, {2, 8, 0}, {323, 8, 0}})
 	b.data(270, rec([]byte{100, 64, 0, 9}, v4a, u16(1025), u16(80), u8(6), []byte{203, 0, 113, 9}, v4a, u16(20025), u16(80), u8(1),
 		u32(10), u32(20), u64(900), u64(3), u64(1700000000000-2000)))
-	return exportShape{"ipfix-nel-nat-vrf", [][]byte{b.bytes()}}
+	return exportShape{"cisco-ipfix-nel-nat-vrf", [][]byte{b.bytes()}}
 }
 
 // The fields operators filter on: MACs (56/80 and their egress
@@ -197,7 +197,7 @@ func shapeOperatorFields() exportShape {
 	min := newIPFIXBuilder(10)
 	min.template(281, []ie{{8, 4, 0}, {12, 4, 0}, {4, 1, 0}, {52, 1, 0}, {53, 1, 0}, {176, 1, 0}, {177, 1, 0}, {1, 4, 0}, {2, 4, 0}})
 	min.data(281, rec(v4a, v4b, u8(1), u8(55), u8(60), u8(3), u8(3), u32(560), u32(10)))
-	return exportShape{"ipfix-operator-fields", [][]byte{b.bytes(), min.bytes()}}
+	return exportShape{"iana-ipfix-operator-fields", [][]byte{b.bytes(), min.bytes()}}
 }
 
 // A switch's "unknown" VLAN (0xFFFFFFFF in a 4-byte vlanId) and a
@@ -206,5 +206,5 @@ func shapeOutOfRangeVLAN() exportShape {
 	b := newIPFIXBuilder(11)
 	b.template(290, []ie{{8, 4, 0}, {12, 4, 0}, {4, 1, 0}, {58, 4, 0}, {59, 2, 0}, {1, 8, 0}, {2, 8, 0}})
 	b.data(290, rec(v4a, v4b, u8(17), u32(0xffffffff), u16(30), u64(1500), u64(1)))
-	return exportShape{"ipfix-vlan-unknown", [][]byte{b.bytes()}}
+	return exportShape{"switch-ipfix-vlan-unknown", [][]byte{b.bytes()}}
 }

@@ -33,6 +33,10 @@ type tsharkRecord map[string][]pdmlNode
 
 var flowRecordName = regexp.MustCompile(`^Flow \d+$`)
 
+// announcedRate is the key tsharkRecords adds to a flow record naming a
+// sampler: the interval tshark read for that sampler in options data.
+const announcedRate = "options:sampler_random_interval"
+
 // tsharkRecords runs tshark over a capture of NetFlow/IPFIX datagrams
 // and returns, per datagram, its data records as tshark reads them.
 func tsharkRecords(t *testing.T, path string, decodeAs ...string) [][]tsharkRecord {
@@ -53,6 +57,7 @@ func tsharkRecords(t *testing.T, path string, decodeAs ...string) [][]tsharkReco
 		t.Fatalf("tshark PDML: %v", err)
 	}
 	var per [][]tsharkRecord
+	rates := map[uint64]string{} // sampler id → interval announced in options data
 	for _, p := range doc.Packets {
 		var recs []tsharkRecord
 		var walk func(n *pdmlNode)
@@ -60,8 +65,15 @@ func tsharkRecords(t *testing.T, path string, decodeAs ...string) [][]tsharkReco
 			if n.Name == "" && flowRecordName.MatchString(n.Show) {
 				r := tsharkRecord{}
 				r.collect(n)
-				if r.isFlow() {
+				id, hasID := r.first("cflow.sampler_id")
+				switch {
+				case r.isFlow():
+					if rate, ok := rates[id]; ok && hasID {
+						r[announcedRate] = []pdmlNode{{Show: rate}}
+					}
 					recs = append(recs, r)
+				case hasID && r.has("cflow.sampler_random_interval"):
+					rates[id] = r["cflow.sampler_random_interval"][0].Show
 				}
 				return
 			}
@@ -229,6 +241,7 @@ func expectedFlows(r tsharkRecord) []columns {
 			want["next_hop"] = a
 		}
 	}
+	field("sampling_rate", announcedRate)
 	field("src_port", "cflow.srcport")
 	field("dst_port", "cflow.dstport")
 	field("proto", "cflow.protocol")

@@ -408,7 +408,9 @@ func canonical(v any, col, typ string) (string, error) {
 		}
 		return a.String(), nil
 	case strings.HasSuffix(col, "_mac"):
-		if hw, err := net.ParseMAC(s); err == nil {
+		// With separators only: net.ParseMAC also takes 12 bare hex
+		// digits, which a stored decimal can be.
+		if hw, err := net.ParseMAC(s); err == nil && strings.ContainsAny(s, ":-.") {
 			return hw.String(), nil
 		}
 		n, err := strconv.ParseUint(s, 0, 48)
