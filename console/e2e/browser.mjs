@@ -177,6 +177,40 @@ try {
     await shot('explore-sankey')
   })
 
+  await step('the interfaces table sorts, the order in the URL', async () => {
+    await page.goto(url('/interfaces', { from: f.from, to: f.to }))
+    const names = () => page.locator('[data-testid=interfaces-table] tbody tr td:nth-child(2)').allInnerTexts()
+    await page.locator('[data-testid=interfaces-table] tbody tr').nth(1).waitFor()
+    check(JSON.stringify(await names()) === '["Gi0/3","Gi0/7"]', 'by in rate, largest first: ' + JSON.stringify(await names()))
+    await page.locator('svg.spark path').first().waitFor()
+    await shot('interfaces')
+    await page.getByRole('button', { name: /^out/ }).click()
+    await page.waitForURL(/sort=out_bps/)
+    check(JSON.stringify(await names()) === '["Gi0/7","Gi0/3"]', 'by out rate, largest first: ' + JSON.stringify(await names()))
+    await page.getByRole('button', { name: /^interface/ }).click()
+    await page.waitForURL(/sort=name/)
+    check(new URL(page.url()).searchParams.get('dir') === 'asc' && JSON.stringify(await names()) === '["Gi0/3","Gi0/7"]', 'by name ascending: ' + JSON.stringify(await names()))
+    await page.getByRole('button', { name: /^interface/ }).click()
+    await page.waitForURL((u) => u.searchParams.get('sort') === 'name' && !u.searchParams.has('dir')) // desc is the default
+    check(JSON.stringify(await names()) === '["Gi0/7","Gi0/3"]', 'by name descending: ' + JSON.stringify(await names()))
+    check((await page.locator('th[aria-sort=descending]').innerText()).startsWith('interface'), 'aria-sort on the sorted column')
+    await page.locator('input[name=search]').fill('Gi0/7')
+    await page.waitForURL(/search=Gi0/)
+    check(JSON.stringify(await names()) === '["Gi0/7"]', 'filtered: ' + JSON.stringify(await names()))
+  })
+
+  await step('an interface page shows its series, top flows and reconciliation', async () => {
+    await page.goto(url('/interfaces', { from: f.from, to: f.to }))
+    await page.getByRole('link', { name: 'Gi0/3' }).click()
+    await page.waitForURL(/\/interfaces\/sw1\/3/)
+    await page.locator('[data-testid=interface-flows] tbody tr').first().waitFor()
+    await page.locator('[data-testid=interface-reconciliation] tbody tr').first().waitFor()
+    await page.locator('main canvas').first().waitFor()
+    const flows = await page.locator('[data-testid=interface-flows] tbody').innerText()
+    check(flows.includes('10.1.2.9'), 'top conversations name the API pod address: ' + flows)
+    await shot('interface')
+  })
+
   check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))
   console.log('ok  no errors in the browser console')
 } finally {
