@@ -264,3 +264,27 @@ func TestDecapsulationIsPerExporterAndOffByDefault(t *testing.T) {
 		t.Errorf("an unknown tunnel: %v", err)
 	}
 }
+
+// TestSampledIPRecordLengthIsTheBytes: a 1,344-byte IPv4 packet sampled
+// as a 128-byte header (frame_length 128: only what was captured) and a
+// sampled IPv4 record counts 1,344 bytes on the IP basis, and at least
+// that plus its Ethernet header on the frame basis.
+func TestSampledIPRecordLengthIsTheBytes(t *testing.T) {
+	frame := ethernetFrame(macA, macB, nil, etypeIPv4, tcpPacket(1344))
+	dg := sflowV5Datagram(agentRouter, 1, 0, sflowFlowSample{seq: 1, rate: 1, records: []sflowRecord{
+		sflowSampledHeader(packetEthernet, 128, 0, headerOf(frame, 128)),
+		sflowSampledIP(1344, protoTCP, v4A, v4B, 40000, 443, 0x18, 0),
+	}})
+	for basis, want := range map[string]struct {
+		bytes uint64
+		basis record.ByteBasis
+	}{byteBasisIP: {1344, record.ByteBasis_BYTE_BASIS_IP}, byteBasisFrame: {1358, record.ByteBasis_BYTE_BASIS_FRAME}} {
+		cfg := testConfig(t)
+		cfg.SFlowByteBasis = basis
+		c, pub := newTestComponent(t, cfg)
+		flows := flatten(decodeEach(c, pub, kindSFlow, [][]byte{dg}))
+		if len(flows) != 1 || flows[0].Bytes != want.bytes || flows[0].ByteBasis != want.basis {
+			t.Errorf("%s basis: %v, want %d bytes (%v)", basis, flows, want.bytes, want.basis)
+		}
+	}
+}
