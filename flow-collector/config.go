@@ -85,11 +85,12 @@ type Configuration struct {
 	// reports it). Each flow says which it got (byte_basis).
 	SFlowByteBasis string `yaml:"sflow_byte_basis"`
 
-	// Decapsulation looks through tunnels in the packets sFlow samples
-	// and IPFIX packet sections carry, per exporter (the most specific
-	// entry wins): the inner packet is stored as the flow, the outer
-	// endpoints in tunnel_src_ip/tunnel_dst_ip. Off for every exporter
-	// not listed.
+	// Decapsulation looks through tunnels in the packet headers sFlow
+	// samples carry, per exporter (the most specific entry wins): the
+	// inner packet is stored as the flow, the outer endpoints in
+	// tunnel_src_ip/tunnel_dst_ip. Off for every exporter not listed.
+	// IPFIX packet sections are not decapsulated (their records' own
+	// elements describe the outer packet).
 	Decapsulation []DecapsulationRule `yaml:"decapsulation"`
 
 	// ClockSkewThreshold is how far an exporter's clock may be off the
