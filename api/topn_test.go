@@ -125,6 +125,7 @@ func TestParameterBoundsAreTheDocumentedOnes(t *testing.T) {
 	// What each route needs before it looks at the parameter checked.
 	required := map[string]url.Values{
 		"/api/v1/flows/topn":        {"by": {"app"}},
+		"/api/v1/flows/explore":     {"by": {"app"}},
 		"/api/v1/investigate":       {"device": {"sw1"}, "if_index": {"1"}},
 		"/api/v1/interfaces/series": {"device": {"sw1"}, "if_index": {"1"}},
 	}
