@@ -1,6 +1,8 @@
 package correlator
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,8 +75,9 @@ func TestTheFieldsOperatorsFilterOnAreStored(t *testing.T) {
 	icmp.Proto, icmp.SrcPort, icmp.DstPort = 1, 0, 3<<8|1 // unreachable, host
 	icmp6 := testFlow(3, now)
 	icmp6.Proto, icmp6.DstPort, icmp6.IcmpType, icmp6.IcmpCode = 58, 0, 129, 0 // echo reply, own fields
-	e.produce(record.TopicFlows, f, icmp, icmp6)
-	e.waitRows("SELECT count() FROM flows", 3, time.Minute)
+	plain := testFlow(4, now)                                                  // before the others: its zeros are filled in
+	e.produce(record.TopicFlows, plain, f, icmp, icmp6)
+	e.waitRows("SELECT count() FROM flows", 4, time.Minute)
 
 	if n := e.count(`SELECT count() FROM flows WHERE sequence = 1 AND src_mac = 0x001122334455 AND dst_mac = 0xaabbccddeeff
 		AND outer_vlan = 100 AND src_vlan = 200 AND mpls_labels = [16004, 299776] AND ip_ttl = 63 AND ipv6_flow_label = 0xabcde
@@ -90,5 +93,52 @@ func TestTheFieldsOperatorsFilterOnAreStored(t *testing.T) {
 	if n := e.count(`SELECT count() FROM flows WHERE sequence = 3 AND icmp_type = 129 AND icmp_code = 0 AND empty(mpls_labels)
 		AND tunnel_type = 'none' AND nat_src_ip = '::'`); n != 1 {
 		t.Errorf("ICMPv6 flow with its own fields: %d rows, want 1", n)
+	}
+	if n := e.count(`SELECT count() FROM flows WHERE sequence = 4 AND src_mac = 0 AND empty(mpls_labels) AND tunnel_type = 'none'
+		AND nat_src_ip = '::' AND icmp_type = 0 AND bytes = 1500`); n != 1 {
+		t.Errorf("flow without any of the fields: %d rows read as not exported, want 1", n)
+	}
+}
+
+// TestABatchWithoutTheFieldsLeavesTheirColumnsOut checks the columns of
+// an INSERT: none of the fields' while no flow has one; once one has,
+// every row, the earlier ones as zeros.
+func TestABatchWithoutTheFieldsLeavesTheirColumnsOut(t *testing.T) {
+	c := decodeComponent(t)
+	ifs, pods := c.ifs.view(), c.pods.view()
+	defer ifs.release()
+	defer pods.release()
+	r := newFlowRows()
+	r.reserve(3)
+	var n enrichCounts
+	add := func(f *record.Flow) {
+		t.Helper()
+		if err := r.add(f, origin{}, ifs, pods, c.as.db(), &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(name string) any {
+		for _, c := range r.columns() {
+			if c.name == name {
+				return c.values
+			}
+		}
+		return nil
+	}
+	add(testFlow(1, nowNs()))
+	add(testFlow(2, nowNs()))
+	if v := has("src_mac"); v != nil {
+		t.Fatalf("src_mac column %v in a batch without MACs", v)
+	}
+	withMAC := testFlow(3, nowNs())
+	withMAC.SrcMac = 0x0a0b0c0d0e0f
+	add(withMAC)
+	if v, ok := has("src_mac").([]uint64); !ok || !slices.Equal(v, []uint64{0, 0, 0x0a0b0c0d0e0f}) {
+		t.Errorf("src_mac column %v, want [0 0 0x0a0b0c0d0e0f]", has("src_mac"))
+	}
+	for _, c := range r.columns() {
+		if l := reflect.ValueOf(c.values).Len(); l != 3 {
+			t.Errorf("column %s has %d rows, want 3", c.name, l)
+		}
 	}
 }

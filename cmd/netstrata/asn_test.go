@@ -17,6 +17,7 @@ import (
 	"github.com/netstrata/netstrata/internal/ipdb"
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
+	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
 	"github.com/netstrata/netstrata/internal/testenv"
 )
@@ -80,6 +81,7 @@ func TestFlowsAreRankedByTheASOfThePinnedDatabase(t *testing.T) {
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	waitStored(t, ctx, st, 8) // the schema complete: the API may query any column
 
 	a := startAPI(t, r, st)
 
@@ -108,6 +110,27 @@ func TestFlowsAreRankedByTheASOfThePinnedDatabase(t *testing.T) {
 	top, _ = topN(t, a.Addr(), "by=dst_country&from=-1h&dst_as=15169")
 	if len(top.Rows) != 1 || top.Rows[0].Key != "US" {
 		t.Errorf("countries of AS15169: %+v, want US", top.Rows)
+	}
+}
+
+// waitStored waits until the flows table holds n rows.
+func waitStored(t *testing.T, ctx context.Context, st store.Configuration, n uint64) {
+	t.Helper()
+	conn, err := store.Open(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var got uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM flows").Scan(&got); err == nil && got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the correlator did not store %d flows", n)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api"
+	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/testenv"
@@ -163,11 +164,18 @@ func startCorpusPipeline(t *testing.T, config string) *corpusPipeline {
 	if p.conn, err = store.Open(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	// Ready when the correlator made the schema and the API answers.
+	// Ready when the correlator made the whole schema and the API answers.
+	migrations := schema.Migrations(schema.DefaultOptions())
+	latest := uint64(migrations[len(migrations)-1].Version)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		p.columns, err = flowColumns(ctx, p.conn)
-		if err == nil && p.columns["vxlan_vni"] != "" {
+		var version uint64
+		if err = p.conn.QueryRow(ctx, "SELECT toUInt64(max(version)) FROM schema_migrations WHERE schema = '"+schema.Name+"'").Scan(&version); err == nil && version == latest {
+			p.columns, err = flowColumns(ctx, p.conn)
+		} else if err == nil {
+			err = fmt.Errorf("at version %d of %d", version, latest)
+		}
+		if err == nil {
 			if resp, herr := http.Get(p.api + "/healthz"); herr == nil {
 				resp.Body.Close()
 				break
