@@ -9,8 +9,9 @@ import (
 
 // fuzzCaptures seed the targets with real exporters' datagrams.
 var (
-	netflowCaptures = []string{"softflowd-v5", "softflowd-v9", "softflowd-ipfix", "pmacct-nfprobe-v5", "pmacct-nfprobe-v9", "pmacct-nfprobe-ipfix"}
-	sflowCaptures   = []string{"pmacct-sfprobe", "corpus/pmacct-sflow-shapes"}
+	netflowCaptures = []string{"softflowd-v5", "softflowd-v9", "softflowd-ipfix", "pmacct-nfprobe-v5", "pmacct-nfprobe-v9", "pmacct-nfprobe-ipfix",
+		"corpus/pmacct-ipfix-mac-vlan-mpls", "corpus/pmacct-v9-mac-vlan-mpls"}
+	sflowCaptures = []string{"pmacct-sfprobe", "corpus/pmacct-sflow-shapes"}
 )
 
 // fuzzComponent is a collector primed with the captures' templates, so

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var updateIPFIXCorpus = flag.Bool("update-ipfix-corpus", false,
@@ -22,7 +23,12 @@ var updateIPFIXCorpus = flag.Bool("update-ipfix-corpus", false,
 // the rules TestIPFIXShapesDecodeAsTsharkReadsThem checks the decoder
 // against. -update-ipfix-corpus rewrites them.
 func TestIPFIXCorpusIsCurrent(t *testing.T) {
-	for _, s := range ipfixShapes() {
+	if *updateIPFIXCorpus {
+		for _, e := range pmacctEntries {
+			writePmacctEntry(t, e.name, e.version)
+		}
+	}
+	for _, s := range corpusShapes(t) {
 		t.Run(s.name, func(t *testing.T) {
 			dir := t.TempDir()
 			pcap := filepath.Join(dir, s.name+".pcap")
@@ -50,10 +56,14 @@ func TestIPFIXCorpusIsCurrent(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := filepath.Join("testdata", "corpus", s.name)
-			for _, f := range []struct {
+			files := []struct {
 				path string
 				data []byte
-			}{{base + ".pcap", datagrams}, {base + ".json", js}} {
+			}{{base + ".pcap", datagrams}, {base + ".json", js}}
+			if isPmacctEntry(s.name) {
+				files = files[1:] // pmacctd's own, written above
+			}
+			for _, f := range files {
 				if *updateIPFIXCorpus {
 					if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
 						t.Fatal(err)
@@ -66,6 +76,74 @@ func TestIPFIXCorpusIsCurrent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pmacctEntries are corpus entries real pmacctd makes (nfprobe, IPFIX
+// and NetFlow v9) of frames with a VLAN tag, an MPLS stack and IPv6: MACs
+// 56/80 on ingress templates and 81/57 on egress ones, VLANs 58/59, the
+// top label 70. -update-ipfix-corpus runs pmacctd again.
+var pmacctEntries = []struct{ name, version string }{
+	{"pmacct-ipfix-mac-vlan-mpls", "10"},
+	{"pmacct-v9-mac-vlan-mpls", "9"},
+}
+
+// corpusShapes are the IPFIX/v9 shapes built here and those real
+// exporters made, as the corpus holds them.
+func corpusShapes(t *testing.T) []exportShape {
+	shapes := ipfixShapes()
+	for _, e := range pmacctEntries {
+		frames, link, err := readPcap(filepath.Join("testdata", "corpus", e.name+".pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		datagrams, _ := udpPayloads(frames, link)
+		shapes = append(shapes, exportShape{e.name, datagrams})
+	}
+	return shapes
+}
+
+func isPmacctEntry(name string) bool {
+	for _, e := range pmacctEntries {
+		if e.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// writePmacctEntry runs pmacctd over the frames and keeps its datagrams.
+func writePmacctEntry(t *testing.T, name, version string) {
+	tcp := ipv4Packet(v4A, v4B, protoTCP, 61, 0x10, tcpSegment(33000, 443, 0x18, pad(1000)))
+	frames := [][]byte{
+		ethernetFrame(macA, macB, []vlanTag{{etypeVLAN, 809}}, etypeIPv4, tcp),
+		ethernetFrame(macA, macB, nil, etypeMPLS, mplsStack([]uint32{16004, 24001}, ipv4Packet(v4C, v4D, protoUDP, 64, 0, udpDatagram(1000, 2000, pad(300))))),
+		ethernetFrame(macB, macA, nil, etypeIPv6, ipv6Packet(v6A, v6B, protoUDP, 63, 0x2e, 0xabcde, udpDatagram(5353, 53, pad(200)))),
+	}
+	in := filepath.Join(t.TempDir(), "frames.pcap")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := newPcapWriter(f, linkEthernet)
+	ts := time.Unix(1700000000, 0)
+	for _, fr := range frames {
+		if err == nil {
+			err = w.write(ts, fr)
+		}
+		ts = ts.Add(time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder(t)
+	runPmacctd(t, in, "nfprobe", version, rec.addr(),
+		"aggregate: src_host, dst_host, src_port, dst_port, proto, tos, src_mac, dst_mac, vlan, mpls_label_top")
+	got := rec.settle(2 * time.Second)
+	if len(got) == 0 {
+		t.Fatal("pmacctd sent nothing")
+	}
+	writeCapture(t, filepath.Join("testdata", "corpus", name+".pcap"), got, 4739)
 }
 
 // corpusObject is one expected flow in the corpus's JSON: numbers as

@@ -410,7 +410,7 @@ var packetParserGaps = map[string]string{}
 // of the corpus and compares every compared column of every flow with
 // what tshark reads in the same datagrams.
 func TestIPFIXShapesDecodeAsTsharkReadsThem(t *testing.T) {
-	for _, s := range ipfixShapes() {
+	for _, s := range corpusShapes(t) {
 		t.Run(s.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), s.name+".pcap")
 			writeCapture(t, path, s.datagrams, 4739)
