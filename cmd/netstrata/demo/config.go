@@ -15,6 +15,7 @@ type Ports struct {
 	NetFlow, SNMP             int // UDP
 	SNMPPoller, FlowCollector int // /metrics + /healthz
 	NPMAgent, Correlator      int
+	Alerting                  int
 }
 
 // FreePorts picks free loopback ports (TCP ones listen-tested, UDP ones
@@ -23,7 +24,7 @@ type Ports struct {
 func FreePorts() (Ports, error) {
 	var p Ports
 	seen := map[int]bool{}
-	for _, f := range []*int{&p.Kafka, &p.ClickHouse, &p.API, &p.SNMPPoller, &p.FlowCollector, &p.NPMAgent, &p.Correlator} {
+	for _, f := range []*int{&p.Kafka, &p.ClickHouse, &p.API, &p.SNMPPoller, &p.FlowCollector, &p.NPMAgent, &p.Correlator, &p.Alerting} {
 		for {
 			l, err := net.Listen("tcp4", "127.0.0.1:0")
 			if err != nil {
@@ -101,6 +102,8 @@ func (s Settings) YAML() string {
 		p.NPMAgent, s.Node, s.AgentInterval)
 	w("correlator:\n  http: 127.0.0.1:%d\n  group: %s\n  batch_max_wait: 500ms\n  session_timeout: 6s\n  enrichment_refresh: 1s", p.Correlator, orDefault(s.Group, "netstrata-demo"))
 	w("api:\n  listen: 127.0.0.1:%d\n  auth_disabled: true", p.API)
+	w("alerting:\n  http: 127.0.0.1:%d\n  group: %s-alerting\n  api:\n    url: %s\n  console_url: %s",
+		p.Alerting, orDefault(s.Group, "netstrata-demo"), s.APIURL(), s.APIURL())
 	return b.String()
 }
 
