@@ -62,7 +62,7 @@ func TestPrometheusScrapesStandaloneWithTheShippedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := sa.Stop(30*time.Second); err != nil || t.Failed() {
+		if err := sa.Stop(30 * time.Second); err != nil || t.Failed() {
 			t.Logf("standalone (stop: %v):\n%s", err, tailLines(sa.Output(), 30))
 		}
 	})
