@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"math"
 	"net"
 	"time"
 
@@ -57,15 +56,16 @@ func (c *Component) handleInvestigate(ctx context.Context, p *params) (any, erro
 	if to.Sub(from) < 5*time.Minute {
 		return nil, badParam("from", "the range must be at least 5 minutes to find a spike and its baseline")
 	}
-	sc, err := c.parseScope(p)
+	sc, err := c.parseScope(p, from, to)
 	if err != nil {
 		return nil, err
 	}
 	return c.investigate(ctx, sc, from, to)
 }
 
-// parseScope reads exactly one of node, device+if_index, ip.
-func (c *Component) parseScope(p *params) (*scope, error) {
+// parseScope reads exactly one of node, device+if_index, ip, as the
+// conditions that select the subject in each layer over from–to.
+func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 	given := 0
 	for _, n := range []string{"node", "device", "ip"} {
 		if p.has(n) {
@@ -85,9 +85,7 @@ func (c *Component) parseScope(p *params) (*scope, error) {
 		sc.subject = Subject{Kind: "node", Node: node, Label: "node " + node}
 		sc.sockets = &query{}
 		sc.sockets.and("node = " + sc.sockets.bind("String", node))
-		sc.flows = &query{}
-		ph := sc.flows.bind("String", node)
-		sc.flows.and("src_node = " + ph + " OR dst_node = " + ph)
+		sc.flows = nodeFlows(node, from, to)
 		sc.primary = []string{"sockets", "flows"}
 	case p.has("ip"):
 		a, _, err := p.ip("ip")
@@ -172,115 +170,6 @@ func ipString16(ip net.IP) string {
 	return ip.String()
 }
 
-// investigate runs the analysis; each layer is optional.
-func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Time) (*Investigation, error) {
-	inv := &Investigation{Subject: sc.subject, From: from, To: to, Contributors: emptyContributors(),
-		TrafficMap: TrafficMap{Nodes: []MapNode{}, Edges: []MapEdge{}}, Health: []SessionHealth{},
-		Interfaces: []PathInterface{}, Reconciliation: []Reconciliation{}, Pods: []PodStatus{}, Missing: []string{}}
-	if sc.subject.Kind == "interface" {
-		if err := c.resolveDevice(ctx, sc, from, to); err != nil {
-			return nil, err
-		}
-		inv.Subject = sc.subject
-	}
-	if sc.subject.Kind == "node" {
-		// Flows reach a node through its pods' enrichment or its addresses.
-		if err := c.addNodeIPs(ctx, sc, from, to); err != nil {
-			return nil, err
-		}
-	}
-	spans, step := spansFor(from, to, c.cfg.RawRange), seriesStep(from, to, c.cfg.RawRange)
-
-	// 1. Series and the spike.
-	ls, err := c.seriesByLayer(ctx, sc, spans, from, to, step)
-	if err != nil {
-		return nil, err
-	}
-	layerRows := map[string]uint64{}
-	for layer, s := range ls.bytes {
-		for _, b := range ls.inRange(s, step) {
-			if b.V > 0 {
-				layerRows[layer]++
-			}
-		}
-	}
-	w := findWindows(sc, ls, from, to, step)
-	event, base := w.event, w.base
-	spikeFound, retrSpike := w.found, w.retr
-
-	// 2. Contributors, health and map from the sockets; flows for the
-	// paths and for subjects the agents do not see.
-	groups, flowGroups, baseRetr, err := c.contributorGroups(ctx, sc, spans, ls, w, from, to, step)
-	if err != nil {
-		return nil, err
-	}
-	layerRows["sockets"] += uint64(len(groups))
-	layerRows["flows"] += uint64(len(flowGroups))
-	inv.Spike, inv.Baseline, inv.Growth = w.measure(ls)
-	inv.Baseline.Retransmits, inv.Spike.Retransmits = baseRetr, retransmitsIn(groups, 1)
-	if !spikeFound && !retrSpike {
-		inv.Spike.Note = "no spike found: the last quarter of the range against the quarter before"
-	}
-
-	// 3. Contributors.
-	if len(groups) > 0 && sc.subject.Kind != "interface" {
-		inv.Contributors = socketContributors(groups, spikeFound)
-	} else if len(flowGroups) > 0 {
-		inv.Contributors = flowContributors(flowGroups, spikeFound)
-		if len(groups) > 0 {
-			inv.Contributors.Processes = socketContributors(groups, spikeFound).Processes
-		}
-	}
-
-	// 4. Health, traffic map.
-	inv.Health = sessionHealth(groups)
-	inv.TrafficMap = contributorMap(groups, flowGroups, inv.Contributors, inv.Health)
-
-	// 5. Interfaces on the path, reconciliation, pods.
-	if inv.Interfaces, err = c.pathInterfaces(ctx, sc, flowGroups, event); err != nil {
-		return nil, err
-	}
-	layerRows["snmp"] += uint64(countSNMP(inv.Interfaces))
-	if len(inv.Interfaces) > 0 {
-		keys := make([]string, 0, len(inv.Interfaces))
-		for _, i := range inv.Interfaces {
-			keys = append(keys, ifKey(i.DeviceIP, i.IfIndex))
-		}
-		rq := &query{}
-		rq.and("has(" + rq.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
-		if inv.Reconciliation, err = c.reconcile(ctx, rq, base.Start, event.End); err != nil {
-			return nil, err
-		}
-	}
-	if inv.Pods, err = c.podStatus(ctx, contributorPods(inv.Contributors, groups), base.Start, to); err != nil {
-		return nil, err
-	}
-
-	// 6. Layers and verdict.
-	for _, layer := range []string{"snmp", "flows", "sockets", "pods"} {
-		n := layerRows[layer]
-		if layer == "pods" {
-			n = uint64(len(inv.Pods))
-		}
-		ls := LayerStatus{Layer: layer, Available: n > 0, Rows: n}
-		if !ls.Available {
-			ls.Note = c.missingNote(layer, sc)
-			inv.Missing = append(inv.Missing, layer)
-			if layer == "flows" && sc.flows != nil {
-				if ls.Outside, err = c.outsideRange(ctx, sc.flows, from, to); err != nil {
-					return nil, err
-				}
-				if ls.Outside.Rows > 0 {
-					ls.Note += " in the range; " + ls.Outside.Note
-				}
-			}
-		}
-		inv.Layers = append(inv.Layers, ls)
-	}
-	inv.Verdict = verdict(inv, groups, spikeFound)
-	return inv, nil
-}
-
 func emptyContributors() Contributors {
 	return Contributors{Ports: []Contributor{}, Sessions: []Contributor{}, Senders: []Contributor{}, Receivers: []Contributor{}, Pods: []Contributor{}, Processes: []Contributor{}}
 }
@@ -298,120 +187,16 @@ func layerMissingNote(layer string, sc *scope) string {
 	}
 }
 
-// addNodeIPs extends a node's flow scope with the addresses its agent saw
-// as local (host-network and pod IPs alike).
-func (c *Component) addNodeIPs(ctx context.Context, sc *scope, from, to time.Time) error {
-	q := sc.sockets.clone()
-	timeCond(q, "time", from.Add(-to.Sub(from)), to)
-	var ips []string
-	err := c.run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.where()+` LIMIT 256`, q.args,
-		func(rows driver.Rows) error {
-			var ip net.IP
-			if err := rows.Scan(&ip); err != nil {
-				return err
-			}
-			ips = append(ips, ipString16(ip))
-			return nil
-		})
-	if err != nil || len(ips) == 0 {
-		return err
-	}
-	f := sc.flows
-	ph := f.bind("Array(IPv6)", ips)
-	f.conds[len(f.conds)-1] += " OR src_ip IN " + ph + " OR dst_ip IN " + ph
-	return nil
-}
-
-// contributorGroups reads the subject's socket and flow groups, each
-// layer over the spike with its blurred edges (see excessOverBaseline)
-// against a baseline clear of them, and brings both windows to the
-// event's duration, so that a share or a "3× more" is a rate. baseRetr
-// is the baseline's own retransmits (nil without agent data).
-func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[string]span, ls layerSeries, w spikeWindows,
-	from, to time.Time, step time.Duration) (groups []socketGroup, flows []flowGroup, baseRetr *uint64, err error) {
-	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
-	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
-	if sc.sockets != nil {
-		if groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, socketsBase, socketsAt, maxGroups); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	if sc.flows != nil {
-		if flows, err = c.flowGroups(ctx, spans["flows"], sc.flows, flowsBase, flowsAt); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	if sc.subject.Kind == "interface" && len(flows) > 0 {
-		// The agents' view of the conversations crossing the interface.
-		if groups, err = c.socketGroupsForFlows(ctx, spans["sockets"], flows, socketsBase, socketsAt); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	baseRetr = retransmitsIn(groups, 0)
-	if w.blur.dur() > 0 {
-		excessOverBaseline(groups, nil, socketsBase, socketsAt, w.event)
-		excessOverBaseline(nil, flows, flowsBase, flowsAt, w.event)
-	} else {
-		scaleWindow(groups, flows, 0, w.event.dur().Seconds()/w.base.dur().Seconds())
-	}
-	return groups, flows, baseRetr, nil
-}
-
-// retransmitsIn sums the groups' retransmits in window wi; nil (unknown)
-// without agent data.
-func retransmitsIn(groups []socketGroup, wi int) *uint64 {
-	if len(groups) == 0 {
-		return nil
-	}
-	var n uint64
-	for _, g := range groups {
-		n += g.W[wi].Retr
-	}
-	return &n
-}
-
-// excessOverBaseline turns counts over the baseline and over measured
-// (the event with its blurred edges and some margin) into counts over
-// the event: the baseline's rate over the event's duration, and that
-// plus what measured held above the baseline's rate. Every byte of the
-// spike is in measured wherever the spreading of the edge intervals put
-// it, so each contributor's increase is exact when its level before and
-// after the spike is its baseline (or it stops with the data).
-func excessOverBaseline(groups []socketGroup, flows []flowGroup, base, measured, event window) {
-	b, m, d := base.dur().Seconds(), measured.dur().Seconds(), event.dur().Seconds()
-	if b <= 0 || m <= 0 {
-		return
-	}
-	conv := func(w0, w1 uint64) (uint64, uint64) {
-		rate := float64(w0) / b
-		return uint64(math.Round(rate * d)), uint64(math.Round(max(0, rate*d+float64(w1)-rate*m)))
-	}
-	for i := range groups {
-		w := &groups[i].W
-		w[0].Bytes, w[1].Bytes = conv(w[0].Bytes, w[1].Bytes)
-		w[0].Sent, w[1].Sent = conv(w[0].Sent, w[1].Sent)
-		w[0].Segs, w[1].Segs = conv(w[0].Segs, w[1].Segs)
-		w[0].Retr, w[1].Retr = conv(w[0].Retr, w[1].Retr)
-		w[0].Conns = uint64(math.Round(float64(w[0].Conns) * d / b))
-	}
-	for i := range flows {
-		flows[i].W[0], flows[i].W[1] = conv(flows[i].W[0], flows[i].W[1])
-	}
-}
-
-// scaleWindow brings window wi's counts to the length of the event
-// window (ratio = event / that window's duration); ratios within a
-// window (retransmit rate, RTT) are unchanged.
-func scaleWindow(groups []socketGroup, flows []flowGroup, wi int, ratio float64) {
-	if ratio == 1 || ratio <= 0 || math.IsInf(ratio, 0) || math.IsNaN(ratio) {
-		return
-	}
-	scale := func(v uint64) uint64 { return uint64(math.Round(float64(v) * ratio)) }
-	for i := range groups {
-		w := &groups[i].W[wi]
-		w.Bytes, w.Sent, w.Segs, w.Retr, w.Conns = scale(w.Bytes), scale(w.Sent), scale(w.Segs), scale(w.Retr), scale(w.Conns)
-	}
-	for i := range flows {
-		flows[i].W[wi] = scale(flows[i].W[wi])
-	}
+// nodeFlows selects a node's flows: through its pods' enrichment, or by
+// the addresses its agent saw as local over the range and the range
+// before (host-network and pod IPs alike). The addresses are a subquery
+// of each flows query rather than a query of their own: no round trip
+// before the flows can be read.
+func nodeFlows(node string, from, to time.Time) *query {
+	q := &query{}
+	ph := q.bind("String", node)
+	t0, t1 := q.bind("DateTime64(3, 'UTC')", chTime(from.Add(-to.Sub(from)))), q.bind("DateTime64(3, 'UTC')", chTime(to))
+	ips := `(SELECT DISTINCT local_ip FROM sockets_1m WHERE node = ` + ph + ` AND time >= ` + t0 + ` AND time < ` + t1 + ` ORDER BY local_ip LIMIT 256)`
+	q.and("src_node = " + ph + " OR dst_node = " + ph + " OR src_ip IN " + ips + " OR dst_ip IN " + ips)
+	return q
 }

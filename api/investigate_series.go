@@ -36,10 +36,14 @@ type layerSeries struct {
 func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]span, from, to time.Time, step time.Duration) (layerSeries, error) {
 	out := layerSeries{bytes: map[string][]bucket{}, from: from, width: map[string]time.Duration{}}
 	ext := from.Add(-to.Sub(from))
-	for _, l := range []struct {
+	layers := []struct {
 		layer string
 		scope *query
-	}{{"sockets", sc.sockets}, {"flows", sc.flows}, {"snmp", sc.snmp}} {
+	}{{"sockets", sc.sockets}, {"flows", sc.flows}, {"snmp", sc.snmp}}
+	pts := make([][]map[int64]float64, len(layers))
+	widths := make([]time.Duration, len(layers))
+	var steps []func() error
+	for i, l := range layers {
 		if l.scope == nil {
 			continue
 		}
@@ -47,16 +51,25 @@ func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[stri
 		if l.layer == "sockets" {
 			values = append(values, "retransmits")
 		}
-		pts, err := c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], l.scope, ext, to, step, values...)
-		if err != nil {
-			return out, err
+		steps = append(steps, func() (err error) {
+			pts[i], err = c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], l.scope, ext, to, step, values...)
+			return layerError(l.layer, err)
+		}, func() (err error) {
+			widths[i], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], l.scope, from, to)
+			return layerError(l.layer, err)
+		})
+	}
+	if err := concurrently(steps...); err != nil {
+		return out, err
+	}
+	for i, l := range layers {
+		if l.scope == nil {
+			continue
 		}
-		out.bytes[l.layer] = fillSeries(pts[0], ext, to, step)
-		if out.width[l.layer], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], l.scope, from, to); err != nil {
-			return out, err
-		}
-		if len(pts) > 1 {
-			out.retr = fillSeries(pts[1], ext, to, step)
+		out.bytes[l.layer] = fillSeries(pts[i][0], ext, to, step)
+		out.width[l.layer] = widths[i]
+		if len(pts[i]) > 1 {
+			out.retr = fillSeries(pts[i][1], ext, to, step)
 		}
 	}
 	return out, nil

@@ -1,8 +1,14 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"net"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // flowSidesSQL sums flow bytes × sampling rate per exporter interface and
@@ -144,4 +150,92 @@ func judgeReconciliation(r Reconciliation) Reconciliation {
 		r.Status = "ok"
 	}
 	return r
+}
+
+func (c *Component) reconciliationParams() []paramSpec {
+	return []paramSpec{paramDevice,
+		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Only this interface index."},
+		{Name: "status", Type: "string", Enum: reconciliationStatuses, Description: "Only rows with this status."},
+		paramFrom, paramTo, paramLimit(c.cfg.MaxLimit)}
+}
+
+func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, error) {
+	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	if err != nil {
+		return nil, err
+	}
+	q := &query{}
+	if err := interfaceFilter(p, q); err != nil {
+		return nil, err
+	}
+	status, err := p.enum("status", "", reconciliationStatuses)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := p.limit(100, c.cfg.MaxLimit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.reconcile(ctx, q, from, to)
+	if err != nil {
+		return nil, err
+	}
+	resp := ReconciliationResponse{Range: Range{From: from, To: to, Source: "interface_snmp_5m, interface_flows_5m"}, Rows: []Reconciliation{}}
+	for _, r := range rows {
+		if (status == "" || r.Status == status) && len(resp.Rows) < limit {
+			resp.Rows = append(resp.Rows, r)
+		}
+	}
+	return resp, nil
+}
+
+// reconciliationStatuses are the values of Reconciliation.Status.
+var reconciliationStatuses = []string{"ok", "flows_low", "flows_high", "no_flows", "no_snmp", "no_verdict"}
+
+// minReconcileBytes: below this much SNMP traffic in the range, a ratio
+// says nothing.
+const minReconcileBytes = 1 << 20
+
+// reconcile compares, per interface and direction, SNMP octets with flow
+// bytes × sampling rate over the 5-minute buckets SNMP covered; filter is
+// a condition on device_ip/if_index. Problems sort first.
+func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.Time) ([]Reconciliation, error) {
+	q := filter.clone()
+	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
+	sql := `SELECT toString(s.device_ip), s.if_index, s.device, any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
+	sum(f.cap_in_b), sum(f.cap_out_b), sum(f.cap_either_b), any(sr.rate)
+FROM (
+	SELECT time, device_ip, device, if_index, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
+	FROM interface_snmp_5m
+	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.where() + `
+	GROUP BY time, device_ip, device, if_index
+) AS s
+LEFT JOIN (` + flowSidesSQL(f0, f1) + `) AS f ON s.time = f.t5 AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
+LEFT JOIN (
+	SELECT exporter_ip, argMax(sampling_rate, time_received) AS rate
+	FROM flows
+	WHERE time_received >= greatest(` + f0 + `, ` + f1 + ` - toIntervalHour(1)) AND time_received < ` + f1 + `
+	GROUP BY exporter_ip
+) AS sr ON s.device_ip = sr.exporter_ip
+GROUP BY s.device_ip, s.device, s.if_index`
+	var out []Reconciliation
+	err := c.run(ctx, "reconciliation", sql, q.args, func(rows driver.Rows) error {
+		var ip, device, name string
+		var idx uint32
+		var sides ifSides
+		if err := rows.Scan(&ip, &idx, &device, &name, &sides.snmpIn, &sides.snmpOut, &sides.flowIn, &sides.flowOut, &sides.capIn, &sides.capOut, &sides.capAny, &sides.rate); err != nil {
+			return err
+		}
+		exporter := ip
+		if a := net.ParseIP(ip); a != nil {
+			exporter = ipString(a)
+		}
+		out = append(out, sides.rows(Reconciliation{Exporter: exporter, Device: device, IfIndex: idx, Interface: name, SamplingRate: sides.rate})...)
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return (out[i].Status != "ok") && out[j].Status == "ok" })
+	if out == nil {
+		out = []Reconciliation{}
+	}
+	return out, err
 }

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+func ifKey(deviceIP string, ifIndex uint32) string { return fmt.Sprintf("%s/%d", deviceIP, ifIndex) }
+
+func countSNMP(ifs []PathInterface) int {
+	n := 0
+	for _, i := range ifs {
+		if i.OperStatus != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// pathInterfaces lists the interfaces the subject's traffic crossed in
+// the event window (from the flows' exporter and interface indexes), the
+// subject interface first, with their SNMP rates and utilisation.
+func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowGroup, event window) ([]PathInterface, error) {
+	type cand struct {
+		ip    string
+		idx   uint32
+		bytes uint64
+		role  string
+	}
+	cands := map[string]*cand{}
+	var order []string
+	add := func(ip net.IP, idx uint32, b uint64, role string) {
+		if idx == 0 || ip == nil {
+			return
+		}
+		s := ipString16(ip)
+		k := ifKey(s, idx)
+		if cands[k] == nil {
+			cands[k] = &cand{ip: s, idx: idx, role: role}
+			order = append(order, k)
+		}
+		cands[k].bytes += b
+	}
+	if sc.subject.Kind == "interface" {
+		ip, ok, err := c.subjectDeviceIP(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			add(ip, sc.subject.IfIndex, 0, "subject")
+		}
+	}
+	for i := range flows {
+		f := &flows[i]
+		add(f.Exporter, f.InIf, f.W[1], "path")
+		add(f.Exporter, f.OutIf, f.W[1], "path")
+	}
+	list := make([]*cand, 0, len(order))
+	for _, k := range order {
+		list = append(list, cands[k])
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if (list[i].role == "subject") != (list[j].role == "subject") {
+			return list[i].role == "subject"
+		}
+		return list[i].bytes > list[j].bytes
+	})
+	if len(list) > maxPathInterfaces {
+		list = list[:maxPathInterfaces]
+	}
+	if len(list) == 0 {
+		return []PathInterface{}, nil
+	}
+	keys := make([]string, len(list))
+	for i, cd := range list {
+		keys[i] = ifKey(cd.ip, cd.idx)
+	}
+	q := &query{}
+	q.and("has(" + q.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
+	timeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
+	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End.Add(2*time.Minute)))
+	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
+	sql := `SELECT toString(device_ip), if_index, device, argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
+	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
+	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
+	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
+FROM ifstats WHERE ` + q.where() + `
+GROUP BY device_ip, device, if_index`
+	// Devices behind one address (an SNMP proxy) share a key: flows
+	// cannot tell them apart, so each is listed.
+	found := map[string][]PathInterface{}
+	err := c.run(ctx, "investigate_interfaces", sql, q.args, func(rows driver.Rows) error {
+		p := PathInterface{SNMP: &PathSNMP{}}
+		var ip string
+		var oper uint8
+		n := p.SNMP
+		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &n.SpeedBps, &oper, &n.InBps, &n.OutBps,
+			&n.InUtilization, &n.OutUtilization, &n.MaxUtilization, &n.Errors, &n.Discards); err != nil {
+			return err
+		}
+		p.OperStatus = operStatus(oper)
+		n.InBps, n.OutBps = round(n.InBps, 0), round(n.OutBps, 0)
+		n.InUtilization, n.OutUtilization, n.MaxUtilization = round(n.InUtilization, 4), round(n.OutUtilization, 4), round(n.MaxUtilization, 4)
+		found[ifKey(ip, p.IfIndex)] = append(found[ifKey(ip, p.IfIndex)], p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PathInterface, 0, len(list))
+	for _, cd := range list {
+		polled := found[ifKey(cd.ip, cd.idx)]
+		if len(polled) == 0 {
+			// Flows name it but SNMP does not poll it.
+			p := PathInterface{Device: cd.ip, IfIndex: cd.idx}
+			if ip := net.ParseIP(cd.ip); ip != nil {
+				p.Device = ipString(ip)
+			}
+			polled = []PathInterface{p}
+		}
+		for _, p := range polled {
+			p.Role, p.FlowBytes, p.DeviceIP = cd.role, cd.bytes, cd.ip
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// subjectDeviceIP is the address of an interface subject's device: as
+// SNMP last saw it, else the device as given when it is an address.
+func (c *Component) subjectDeviceIP(ctx context.Context, sc *scope) (net.IP, bool, error) {
+	q := sc.snmp.clone()
+	var ip net.IP
+	err := c.run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.where()+` LIMIT 1`, q.args,
+		func(rows driver.Rows) error { return rows.Scan(&ip) })
+	if err != nil {
+		return nil, false, err
+	}
+	if ip == nil {
+		ip, ok := parseIP(sc.subject.Device)
+		return ip, ok, nil
+	}
+	return ip, true, nil
+}
+
+// pathInterfaces is step 3's path: the interfaces the subject's traffic
+// crossed in the event, and flows against SNMP on them from the
+// baseline's start to the event's end.
+func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
+	inv := r.inv
+	if inv.Interfaces, err = r.c.pathInterfaces(ctx, r.sc, r.flowGroups, r.windows.event); err != nil {
+		return layerError("snmp", err)
+	}
+	if len(inv.Interfaces) == 0 {
+		return nil
+	}
+	q := &query{}
+	tuples := make([]string, 0, len(inv.Interfaces))
+	for _, i := range inv.Interfaces {
+		tuples = append(tuples, "("+q.bind("IPv6", i.DeviceIP)+", "+q.bind("UInt32", i.IfIndex)+")")
+	}
+	q.and("(device_ip, if_index) IN (" + strings.Join(tuples, ", ") + ")")
+	inv.Reconciliation, err = r.c.reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
+	return layerError("snmp", err)
+}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// contributorPods are the pods among the contributors, and the local
+// pods of the sockets they come from.
+func contributorPods(ct Contributors, groups []socketGroup) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ct.Pods {
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			out = append(out, p.Key)
+		}
+	}
+	for i := range groups {
+		if k := podLabel(groups[i].RemoteNS, groups[i].RemotePod); k != "" && !seen[k] && len(out) < 2*maxContributors {
+			if groups[i].W[1].Bytes > 0 {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// podStatus reads the latest state of pods ("namespace/name") and their
+// restarts since since.
+func (c *Component) podStatus(ctx context.Context, pods []string, since, to time.Time) ([]PodStatus, error) {
+	out := []PodStatus{}
+	if len(pods) == 0 {
+		return out, nil
+	}
+	q := &query{}
+	tuples := make([]string, 0, len(pods))
+	for _, p := range pods {
+		ns, name, _ := strings.Cut(p, "/")
+		tuples = append(tuples, "("+q.bind("String", ns)+", "+q.bind("String", name)+")")
+	}
+	q.and("(namespace, name) IN (" + strings.Join(tuples, ", ") + ")")
+	q.and("time < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
+	sincePh := q.bind("DateTime64(3, 'UTC')", chTime(since))
+	sql := `SELECT namespace, name, argMax(node, time), argMax(owner_kind, time), argMax(owner_name, time), argMax(phase, time),
+	argMax(restarts, time), argMaxIf(restarts, time, time < ` + sincePh + `), countIf(time < ` + sincePh + `) > 0, argMax(deleted, time)
+FROM pods WHERE ` + q.where() + `
+GROUP BY namespace, name
+ORDER BY namespace, name`
+	err := c.run(ctx, "investigate_pods", sql, q.args, func(rows driver.Rows) error {
+		var p PodStatus
+		var kind, owner string
+		var before uint32
+		var hadBefore, deleted bool
+		if err := rows.Scan(&p.Namespace, &p.Name, &p.Node, &kind, &owner, &p.Phase, &p.Restarts, &before, &hadBefore, &deleted); err != nil {
+			return err
+		}
+		if owner != "" {
+			p.Workload = kind + "/" + owner
+		}
+		if hadBefore && p.Restarts > before {
+			p.RestartsInWindow = p.Restarts - before
+		}
+		if deleted {
+			p.Phase = "Deleted"
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// podStatus is step 3's pods: the state and restarts of the pods among
+// the contributors, from the baseline's start.
+func (r *investigation) podStatus(ctx context.Context) (err error) {
+	r.inv.Pods, err = r.c.podStatus(ctx, contributorPods(r.inv.Contributors, r.groups), r.windows.base.Start, r.to)
+	return layerError("pods", err)
+}
