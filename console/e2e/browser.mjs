@@ -211,6 +211,31 @@ try {
     await shot('interface')
   })
 
+  await step('the traffic map draws who sends to whom and filters by port', async () => {
+    await page.goto(url('/map', { from: f.from, to: f.to }))
+    await page.locator('main canvas').first().waitFor()
+    await page.waitForTimeout(1500) // let the force layout settle for the picture
+    await shot('map')
+    await page.locator('details summary', { hasText: 'Edges as a table' }).click()
+    const edges = await page.locator('[data-testid=map-edges] tbody tr').allInnerTexts()
+    for (const p of f.pods) check(edges.some((e) => e.startsWith(`${p}\tshop/api-0\t${f.port}`)), `edge ${p} → shop/api-0 :${f.port} in ${JSON.stringify(edges)}`)
+    await page.locator('input[name=port]').fill('5432')
+    await page.getByRole('button', { name: 'Apply', exact: true }).first().click()
+    await page.waitForURL(/port=5432/)
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=map-edges] tbody tr')].every((r) => r.innerText.includes('5432')))
+    const filtered = await page.locator('[data-testid=map-edges] tbody tr').allInnerTexts()
+    check(filtered.length === 1 && filtered[0].startsWith('shop/orders-0'), 'port 5432 only: ' + JSON.stringify(filtered))
+  })
+
+  await step('the status page names each layer with its sources', async () => {
+    await page.goto(url('/status', { since: '6h' }))
+    const status = page.locator('[data-testid=status]')
+    await status.waitFor()
+    const t = await status.innerText()
+    for (const want of ['10.0.0.1', 'sw1', f.node, 'clickhouse', 'netstrata.flows.v1']) check(t.includes(want), `status names ${want}: ${t}`)
+    await shot('status')
+  })
+
   check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))
   console.log('ok  no errors in the browser console')
 } finally {

@@ -1,7 +1,8 @@
 // ECharts from its core with only the charts and components the console
-// draws, to keep the initial JavaScript small.
+// draws, to keep the initial JavaScript small (the traffic map's graph
+// chart is registered by its page, loaded on first visit).
 import * as echarts from 'echarts/core'
-import { LineChart, SankeyChart, GraphChart } from 'echarts/charts'
+import { LineChart, SankeyChart } from 'echarts/charts'
 import {
   GridComponent,
   TooltipComponent,
@@ -16,7 +17,6 @@ import { CanvasRenderer } from 'echarts/renderers'
 echarts.use([
   LineChart,
   SankeyChart,
-  GraphChart,
   GridComponent,
   TooltipComponent,
   LegendComponent,
