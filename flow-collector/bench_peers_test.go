@@ -247,7 +247,7 @@ func cpuSeconds(pid int) float64 {
 	return (ut + st) / 100 // USER_HZ
 }
 
-func freeUDPPort(b *testing.B) uint16 {
+func freeUDPPort(b testing.TB) uint16 {
 	s := newSender(b, netip.AddrPort{})
 	ap := netip.MustParseAddrPort(s.conn.LocalAddr().String())
 	s.conn.Close()

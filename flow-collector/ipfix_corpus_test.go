@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"flag"
 	"net"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/internal/testenv"
 )
 
 var updateIPFIXCorpus = flag.Bool("update-ipfix-corpus", false,
@@ -24,8 +28,11 @@ var updateIPFIXCorpus = flag.Bool("update-ipfix-corpus", false,
 // against. -update-ipfix-corpus rewrites them.
 func TestIPFIXCorpusIsCurrent(t *testing.T) {
 	if *updateIPFIXCorpus {
-		for _, e := range pmacctEntries {
-			writePmacctEntry(t, e.name, e.version)
+		for _, e := range realEntries {
+			if _, err := os.Stat(filepath.Join("testdata", "corpus", e.name+".pcap")); err == nil {
+				continue // real exporters stamp their times: delete the .pcap to make it again
+			}
+			writeCapture(t, filepath.Join("testdata", "corpus", e.name+".pcap"), e.make(t), 4739)
 		}
 	}
 	for _, s := range corpusShapes(t) {
@@ -60,8 +67,8 @@ func TestIPFIXCorpusIsCurrent(t *testing.T) {
 				path string
 				data []byte
 			}{{base + ".pcap", datagrams}, {base + ".json", js}}
-			if isPmacctEntry(s.name) {
-				files = files[1:] // pmacctd's own, written above
+			if isRealEntry(s.name) {
+				files = files[1:] // the exporter's own, written above
 			}
 			for _, f := range files {
 				if *updateIPFIXCorpus {
@@ -78,20 +85,29 @@ func TestIPFIXCorpusIsCurrent(t *testing.T) {
 	}
 }
 
-// pmacctEntries are corpus entries real pmacctd makes (nfprobe, IPFIX
-// and NetFlow v9) of frames with a VLAN tag, an MPLS stack and IPv6: MACs
-// 56/80 on ingress templates and 81/57 on egress ones, VLANs 58/59, the
-// top label 70. -update-ipfix-corpus runs pmacctd again.
-var pmacctEntries = []struct{ name, version string }{
-	{"pmacct-ipfix-mac-vlan-mpls", "10"},
-	{"pmacct-v9-mac-vlan-mpls", "9"},
+// realEntries are corpus entries real exporters make; -update-ipfix-corpus
+// runs the exporter for an entry without a .pcap, and rewrites every
+// entry's .json from tshark.
+var realEntries = []struct {
+	name string
+	make func(t *testing.T) [][]byte
+}{
+	// pmacctd (nfprobe) over frames with a VLAN tag, an MPLS stack and
+	// IPv6: MACs 56/80 on ingress templates and 81/57 on egress ones,
+	// VLANs 58/59, the top label 70.
+	{"pmacct-ipfix-mac-vlan-mpls", func(t *testing.T) [][]byte { return runPmacctEntry(t, "10") }},
+	{"pmacct-v9-mac-vlan-mpls", func(t *testing.T) [][]byte { return runPmacctEntry(t, "9") }},
+	// nfdump's NetFlow v9 exporter: softflowd's flows stored by nfcapd,
+	// sent by nfreplay (a template in every datagram, forwarding
+	// status, ICMP type, engine type and id, direction).
+	{"nfdump-v9-nfreplay", runNfreplayEntry},
 }
 
 // corpusShapes are the IPFIX/v9 shapes built here and those real
 // exporters made, as the corpus holds them.
 func corpusShapes(t *testing.T) []exportShape {
 	shapes := ipfixShapes()
-	for _, e := range pmacctEntries {
+	for _, e := range realEntries {
 		frames, link, err := readPcap(filepath.Join("testdata", "corpus", e.name+".pcap"))
 		if err != nil {
 			t.Fatal(err)
@@ -102,8 +118,8 @@ func corpusShapes(t *testing.T) []exportShape {
 	return shapes
 }
 
-func isPmacctEntry(name string) bool {
-	for _, e := range pmacctEntries {
+func isRealEntry(name string) bool {
+	for _, e := range realEntries {
 		if e.name == name {
 			return true
 		}
@@ -111,8 +127,8 @@ func isPmacctEntry(name string) bool {
 	return false
 }
 
-// writePmacctEntry runs pmacctd over the frames and keeps its datagrams.
-func writePmacctEntry(t *testing.T, name, version string) {
+// runPmacctEntry runs pmacctd over the frames and returns its datagrams.
+func runPmacctEntry(t *testing.T, version string) [][]byte {
 	tcp := ipv4Packet(v4A, v4B, protoTCP, 61, 0x10, tcpSegment(33000, 443, 0x18, pad(1000)))
 	frames := [][]byte{
 		ethernetFrame(macA, macB, []vlanTag{{etypeVLAN, 809}}, etypeIPv4, tcp),
@@ -139,11 +155,46 @@ func writePmacctEntry(t *testing.T, name, version string) {
 	rec := newRecorder(t)
 	runPmacctd(t, in, "nfprobe", version, rec.addr(),
 		"aggregate: src_host, dst_host, src_port, dst_port, proto, tos, src_mac, dst_mac, vlan, mpls_label_top")
+	return recorded(t, rec, "pmacctd")
+}
+
+// runNfreplayEntry stores softflowd's NetFlow v9 capture with nfcapd and
+// returns what nfreplay sends of it.
+func runNfreplayEntry(t *testing.T) [][]byte {
+	testenv.Command(t, "nfcapd", "nfreplay")
+	dir := t.TempDir()
+	port := strconv.Itoa(int(freeUDPPort(t)))
+	capd := exec.Command("nfcapd", "-w", dir, "-p", port, "-t", "3600")
+	if err := capd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := newSender(t, netip.MustParseAddrPort("127.0.0.1:"+port))
+	time.Sleep(time.Second) // nfcapd binds its socket
+	s.send(t, loadCapture(t, "softflowd-v9")...)
+	time.Sleep(time.Second)
+	_ = capd.Process.Signal(os.Interrupt) // flushes the file
+	if err := capd.Wait(); err != nil {
+		t.Fatalf("nfcapd: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "nfcapd.*"))
+	if len(files) != 1 {
+		t.Fatalf("nfcapd wrote %v", files)
+	}
+	rec := newRecorder(t)
+	to := netip.MustParseAddrPort(rec.addr())
+	if out, err := exec.Command("nfreplay", "-r", files[0], "-v", "9", "-H", "127.0.0.1", "-p", strconv.Itoa(int(to.Port()))).CombinedOutput(); err != nil {
+		t.Fatalf("nfreplay: %v\n%s", err, out)
+	}
+	got := recorded(t, rec, "nfreplay")
+	return got[:min(len(got), 8)] // each holds its template: a few cover the shape
+}
+
+func recorded(t *testing.T, rec *recorder, exporter string) [][]byte {
 	got := rec.settle(2 * time.Second)
 	if len(got) == 0 {
-		t.Fatal("pmacctd sent nothing")
+		t.Fatalf("%s sent nothing", exporter)
 	}
-	writeCapture(t, filepath.Join("testdata", "corpus", name+".pcap"), got, 4739)
+	return got
 }
 
 // corpusObject is one expected flow in the corpus's JSON: numbers as
