@@ -45,6 +45,7 @@ type Component struct {
 	explain   explainer // nil: alerts carry no verdict
 	receivers []*receiver
 	election  election
+	exp       *exporter // nil unless alerting.exporter.enable
 
 	conn    atomic.Pointer[driver.Conn]
 	active  atomic.Bool
@@ -78,6 +79,11 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	}
 	if cfg.API.URL != "" {
 		c.explain = newAPIExplainer(cfg.API)
+	}
+	if cfg.Exporter.Enable {
+		if c.exp, err = newExporter(r, cfg.Exporter); err != nil {
+			return nil, fmt.Errorf("alerting: exporter: %w", err)
+		}
 	}
 	hc := &http.Client{Timeout: cfg.Delivery.Timeout}
 	byFingerprint := func(a *Alert) string { return a.Fingerprint }
@@ -207,6 +213,9 @@ func (c *Component) lose() {
 	}
 	c.states = nil
 	c.m.leader.Set(0)
+	if c.exp != nil {
+		c.exp.clear() // the active replica exports, no other
+	}
 }
 
 // tick evaluates every rule once if this replica is active.
@@ -261,6 +270,13 @@ func (c *Component) evaluate(ctx context.Context, conn driver.Conn, now time.Tim
 		pending := len(st.active) - len(st.firing())
 		c.m.active.WithLabelValues(r.Name, "pending").Set(float64(pending))
 		c.m.active.WithLabelValues(r.Name, "firing").Set(float64(len(st.active) - pending))
+	}
+	if c.exp != nil {
+		qctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
+		if err := c.exp.refresh(qctx, db, now); err != nil {
+			c.m.warn.Warn("exporter", "exported series not refreshed", "error", err)
+		}
+		cancel()
 	}
 	return fired, resolved
 }

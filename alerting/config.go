@@ -44,6 +44,9 @@ type Configuration struct {
 	Webhooks []string `yaml:"webhooks"`
 	// Delivery bounds each receiver's queue and retries.
 	Delivery DeliveryConfiguration `yaml:"delivery"`
+	// Exporter serves interface rates and service health as Prometheus
+	// series (off by default).
+	Exporter ExporterConfiguration `yaml:"exporter"`
 }
 
 // APIConfiguration points at the netstrata API.
@@ -91,6 +94,7 @@ func DefaultConfiguration() Configuration {
 			RetryFor:       time.Hour,
 			ResendInterval: time.Minute,
 		},
+		Exporter: ExporterConfiguration{MaxSeries: 2000},
 	}
 }
 
@@ -109,6 +113,7 @@ func (c Configuration) Validate() error {
 			"alerting.delivery.min_backoff", "must be positive and at most max_backoff"),
 		config.Check(c.Delivery.RetryFor > 0, "alerting.delivery.retry_for", "must be positive"),
 		config.Check(c.Delivery.ResendInterval > 0, "alerting.delivery.resend_interval", "must be positive"),
+		config.Check(c.Exporter.MaxSeries > 0 && c.Exporter.MaxSeries <= 100_000, "alerting.exporter.max_series", "must be 1 to 100000"),
 		checkURL("alerting.api.url", c.API.URL, true),
 		checkURL("alerting.console_url", c.ConsoleURL, true),
 	}

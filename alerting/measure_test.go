@@ -3,6 +3,7 @@ package alerting
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,50 @@ func TestUtilisationAndSilenceOfInterfacesAndDevices(t *testing.T) {
 	ss := measure(t, conn, silent, now)
 	if len(ss) != 2 || ss[0].labels["device"] == "" || ss[0].value < 590 || ss[0].value > 620 {
 		t.Fatalf("silence: %+v", ss)
+	}
+}
+
+func TestExporterServesInterfaceRatesAndServiceHealthBounded(t *testing.T) {
+	conn, _ := schematest.Open(t, schema.DefaultOptions())
+	now := time.Now().UTC().Truncate(time.Second)
+	schematest.InsertIfStats(t, conn, schematest.IfLoad{Devices: 2, Interfaces: 3, From: now.Add(-3 * time.Minute), Step: time.Minute,
+		Steps: 3, SpeedBps: 1e9, Utilisation: 0.5})
+	slow := frontends(now.Add(-2*time.Minute), 60, 1_448_000)
+	slow.RTTUs = 150_000
+	schematest.InsertSockets(t, conn, slow)
+	r := testReporter()
+	e, err := newExporter(r, ExporterConfiguration{Enable: true, MaxSeries: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.refresh(context.Background(), &database{conn: conn, limit: 1000, cache: map[string]any{}}, now); err != nil {
+		t.Fatal(err)
+	}
+	families, err := r.Gatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	var rtt float64
+	for _, f := range families {
+		got[f.GetName()] = len(f.GetMetric())
+		if f.GetName() == "netstrata_export_service_rtt_p95_seconds" {
+			rtt = f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	// 4 of the 6 interfaces (max_series), in and out; the one service.
+	if got["netstrata_export_interface_bits_per_second"] != 8 || got["netstrata_export_interface_utilization_ratio"] != 8 {
+		t.Errorf("interface series %v", got)
+	}
+	if got["netstrata_export_service_retransmit_ratio"] != 1 || rtt < 0.14 || rtt > 0.16 {
+		t.Errorf("service series %v, RTT p95 %v s", got, rtt)
+	}
+	e.clear()
+	if families, _ := r.Gatherer.Gather(); len(families) > 0 {
+		for _, f := range families {
+			if strings.HasPrefix(f.GetName(), "netstrata_export_") {
+				t.Errorf("%s still exported after clear", f.GetName())
+			}
+		}
 	}
 }
