@@ -178,3 +178,24 @@ func (c Configuration) EffectiveRules() []Rule {
 	}
 	return kept
 }
+
+// Redacted is the configuration with its secrets masked, for printing:
+// the API token, and the path, query and user of every receiver URL (a
+// webhook's path often is its secret).
+func (c Configuration) Redacted() Configuration {
+	if c.API.Token != "" {
+		c.API.Token = "********"
+	}
+	mask := func(urls []string) []string {
+		out := make([]string, len(urls))
+		for i, s := range urls {
+			out[i] = redactURL(s)
+			if u, err := url.Parse(s); err == nil && (u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil) {
+				out[i] += "/********"
+			}
+		}
+		return out
+	}
+	c.Alertmanagers, c.Webhooks = mask(c.Alertmanagers), mask(c.Webhooks)
+	return c
+}

@@ -77,12 +77,14 @@ func TestConfigPrintsEffectiveValuesWithSecretsMasked(t *testing.T) {
 	t.Setenv("NETSTRATA_CLICKHOUSE_PASSWORD", "hunter2")
 	t.Setenv("NETSTRATA_KAFKA_BROKERS", "k1:9092,k2:9092")
 	t.Setenv("NETSTRATA_API_TOKENS", "token-0123456789abcdef")
+	t.Setenv("NETSTRATA_ALERTING_WEBHOOKS", "https://hooks.example.com/services/T0/B0/secret")
 	var out, errb bytes.Buffer
 	if code := run([]string{"config"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
-	if strings.Contains(s, "hunter2") || strings.Contains(s, "token-0123456789abcdef") {
+	// alerting.api.token is the API's first token here (same process).
+	if strings.Contains(s, "hunter2") || strings.Contains(s, "token-0123456789abcdef") || strings.Contains(s, "secret") {
 		t.Fatal("secret printed")
 	}
 	if !strings.Contains(s, "k1:9092") || !strings.Contains(s, "k2:9092") {

@@ -108,9 +108,7 @@ func (c *Config) maskSecrets() {
 	for i := range c.API.Tokens {
 		c.API.Tokens[i] = "********"
 	}
-	if c.Alerting.API.Token != "" {
-		c.Alerting.API.Token = "********"
-	}
+	c.Alerting.Configuration = c.Alerting.Redacted()
 }
 
 func checkHTTP(field, addr string) error {
