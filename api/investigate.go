@@ -29,6 +29,9 @@ type scope struct {
 	flows   *query
 	snmp    *query
 	primary []string // layers whose series is searched for the spike, in order
+	// prepareFlows, when set, sets flows; the window step runs it beside
+	// the other layers' queries, before the flows layer's.
+	prepareFlows func(ctx context.Context) error
 }
 
 // Thresholds of the analysis.
@@ -85,7 +88,13 @@ func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 		sc.subject = Subject{Kind: "node", Node: node, Label: "node " + node}
 		sc.sockets = &query{}
 		sc.sockets.and("node = " + sc.sockets.bind("String", node))
-		sc.flows = nodeFlows(node, from, to)
+		// The node's addresses are read alongside the sockets layer's
+		// series, before its flows are.
+		sc.prepareFlows = func(ctx context.Context) error {
+			ips, err := c.nodeIPs(ctx, sc.sockets, from, to)
+			sc.flows = nodeFlows(node, ips)
+			return err
+		}
 		sc.primary = []string{"sockets", "flows"}
 	case p.has("ip"):
 		a, _, err := p.ip("ip")
@@ -188,15 +197,33 @@ func layerMissingNote(layer string, sc *scope) string {
 }
 
 // nodeFlows selects a node's flows: through its pods' enrichment, or by
-// the addresses its agent saw as local over the range and the range
-// before (host-network and pod IPs alike). The addresses are a subquery
-// of each flows query rather than a query of their own: no round trip
-// before the flows can be read.
-func nodeFlows(node string, from, to time.Time) *query {
+// the addresses its agent saw as local (host-network and pod IPs alike).
+func nodeFlows(node string, ips []string) *query {
 	q := &query{}
 	ph := q.bind("String", node)
-	t0, t1 := q.bind("DateTime64(3, 'UTC')", chTime(from.Add(-to.Sub(from)))), q.bind("DateTime64(3, 'UTC')", chTime(to))
-	ips := `(SELECT DISTINCT local_ip FROM sockets_1m WHERE node = ` + ph + ` AND time >= ` + t0 + ` AND time < ` + t1 + ` ORDER BY local_ip LIMIT 256)`
-	q.and("src_node = " + ph + " OR dst_node = " + ph + " OR src_ip IN " + ips + " OR dst_ip IN " + ips)
+	cond := "src_node = " + ph + " OR dst_node = " + ph
+	if len(ips) > 0 {
+		a := q.bind("Array(IPv6)", ips)
+		cond += " OR src_ip IN " + a + " OR dst_ip IN " + a
+	}
+	q.and(cond)
 	return q
+}
+
+// nodeIPs are the addresses a node's agent saw as local over the range
+// and the range before.
+func (c *Component) nodeIPs(ctx context.Context, sockets *query, from, to time.Time) ([]string, error) {
+	q := sockets.clone()
+	timeCond(q, "time", from.Add(-to.Sub(from)), to)
+	var ips []string
+	err := c.run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.where()+` LIMIT 256`, q.args,
+		func(rows driver.Rows) error {
+			var ip net.IP
+			if err := rows.Scan(&ip); err != nil {
+				return err
+			}
+			ips = append(ips, ipString16(ip))
+			return nil
+		})
+	return ips, err
 }

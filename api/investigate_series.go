@@ -38,32 +38,38 @@ func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[stri
 	ext := from.Add(-to.Sub(from))
 	layers := []struct {
 		layer string
-		scope *query
-	}{{"sockets", sc.sockets}, {"flows", sc.flows}, {"snmp", sc.snmp}}
+		scope func() *query
+	}{{"sockets", func() *query { return sc.sockets }}, {"flows", func() *query { return sc.flows }}, {"snmp", func() *query { return sc.snmp }}}
 	pts := make([][]map[int64]float64, len(layers))
 	widths := make([]time.Duration, len(layers))
-	var steps []func() error
-	for i, l := range layers {
-		if l.scope == nil {
-			continue
+	read := func(i int) error {
+		l := layers[i]
+		if l.layer == "flows" && sc.prepareFlows != nil {
+			if err := sc.prepareFlows(ctx); err != nil {
+				return layerError(l.layer, err)
+			}
+		}
+		scope := l.scope()
+		if scope == nil {
+			return nil
 		}
 		values := []string{"bytes"}
 		if l.layer == "sockets" {
 			values = append(values, "retransmits")
 		}
-		steps = append(steps, func() (err error) {
-			pts[i], err = c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], l.scope, ext, to, step, values...)
-			return layerError(l.layer, err)
+		return layerError(l.layer, concurrently(func() (err error) {
+			pts[i], err = c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
+			return err
 		}, func() (err error) {
-			widths[i], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], l.scope, from, to)
-			return layerError(l.layer, err)
-		})
+			widths[i], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], scope, from, to)
+			return err
+		}))
 	}
-	if err := concurrently(steps...); err != nil {
+	if err := concurrently(func() error { return read(0) }, func() error { return read(1) }, func() error { return read(2) }); err != nil {
 		return out, err
 	}
 	for i, l := range layers {
-		if l.scope == nil {
+		if pts[i] == nil {
 			continue
 		}
 		out.bytes[l.layer] = fillSeries(pts[i][0], ext, to, step)
