@@ -74,7 +74,8 @@ func (e *kafkaElection) Start(ctx context.Context) error {
 	return c.Start(ctx)
 }
 
-// Stop leaves the group (handing the role over at once) after losing it.
+// Stop gives the role up, then leaves the group so that another replica
+// takes it over at once.
 func (e *kafkaElection) Stop() error {
 	e.mu.Lock()
 	c := e.consumer
@@ -82,9 +83,10 @@ func (e *kafkaElection) Stop() error {
 	if c == nil {
 		return nil
 	}
-	err := c.Stop()
+	// Passive first (after the evaluation in progress), then leave: the
+	// next holder cannot start while this one still evaluates.
 	e.Revoked(context.Background(), map[string][]int32{LeaderTopic: {0}})
-	return err
+	return c.Stop()
 }
 
 // Handle is never called with records: nothing is written to the topic.

@@ -147,3 +147,24 @@ func TestExporterServesInterfaceRatesAndServiceHealthBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowSNMPMismatchFindsAnExporterUnderCountingTenfold(t *testing.T) {
+	conn, _ := schematest.Open(t, schema.DefaultOptions())
+	now := time.Now().UTC().Truncate(time.Minute)
+	from := now.Add(-45 * time.Minute)
+	// sw0 (10.0.0.1) eth1 and eth2 at 40% of 1 Gb/s: 3 GB a minute in on each.
+	schematest.InsertIfStats(t, conn, schematest.IfLoad{Devices: 1, Interfaces: 2, From: from, Step: time.Minute, Steps: 45,
+		SpeedBps: 1e9, Utilisation: 0.4})
+	// Its flows through eth1 count a tenth of it (a wrong sampling rate).
+	l := alertingtest.Frontends(from, time.Minute, 45, 300_000_000)
+	l.Clients = 1
+	schematest.InsertFlows(t, conn, schematest.FlowLoad{SocketLoad: l, Exporter: "10.0.0.1", InIf: 1, OutIf: 0, Sampling: 1})
+	r := Rule{Name: "Mismatch", Kind: KindFlowSNMP, Threshold: 2, ResolveThreshold: 1.5, Min: 1e6, Window: 30 * time.Minute}
+	ss := measure(t, conn, r, now)
+	if len(ss) != 1 || ss[0].labels["device"] != "sw0" || ss[0].labels["if_index"] != "1" || ss[0].info["direction"] != "in" {
+		t.Fatalf("series %+v", ss)
+	}
+	if v := ss[0].value; v < 9 || v > 11 {
+		t.Errorf("flows and SNMP %.2f× apart, want 10×", v)
+	}
+}
