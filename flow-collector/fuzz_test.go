@@ -1,6 +1,7 @@
 package flowcollector
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -66,13 +67,51 @@ func fuzzDatagrams(f *testing.F, captures []string, kind listenerKind) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d.handle(kind, data, testExporter, time.Unix(1700000100, 0))
 		pub.mu.Lock()
-		pub.flows, pub.keys = pub.flows[:0], pub.keys[:0]
+		flows := pub.flows
+		pub.flows, pub.keys = nil, nil
 		bad := pub.bad
 		pub.mu.Unlock()
 		if bad != 0 {
 			t.Fatal("published a record that does not unmarshal")
 		}
+		for _, fl := range flows {
+			if err := storable(fl); err != nil {
+				t.Fatalf("published a flow no column can hold: %v", err)
+			}
+		}
 	})
+}
+
+// storable checks that every bounded field of a published flow fits its
+// column: an out-of-range optional field is the decoder's to zero, so
+// that no flow is dead-lettered for one.
+func storable(f *record.Flow) error {
+	for _, c := range []struct {
+		name   string
+		v, max uint64
+	}{
+		{"src_port", uint64(f.SrcPort), maxUint16}, {"dst_port", uint64(f.DstPort), maxUint16},
+		{"proto", uint64(f.Proto), maxUint8}, {"ip_tos", uint64(f.IpTos), maxUint8}, {"tcp_flags", uint64(f.TcpFlags), maxUint16},
+		{"src_vlan", uint64(f.SrcVlan), maxVlan}, {"dst_vlan", uint64(f.DstVlan), maxVlan}, {"outer_vlan", uint64(f.OuterVlan), maxVlan},
+		{"src_mask", uint64(f.SrcMask), maxUint8}, {"dst_mask", uint64(f.DstMask), maxUint8}, {"etype", uint64(f.Etype), maxUint16},
+		{"ip_ttl", uint64(f.IpTtl), maxUint8}, {"ipv6_flow_label", uint64(f.Ipv6FlowLabel), maxFlowLabel},
+		{"forwarding_status", uint64(f.ForwardingStatus), maxUint8}, {"icmp_type", uint64(f.IcmpType), maxUint8},
+		{"icmp_code", uint64(f.IcmpCode), maxUint8}, {"nat_src_port", uint64(f.NatSrcPort), maxUint16},
+		{"nat_dst_port", uint64(f.NatDstPort), maxUint16}, {"src_mac", f.SrcMac, 1<<48 - 1}, {"dst_mac", f.DstMac, 1<<48 - 1},
+	} {
+		if c.v > c.max {
+			return fmt.Errorf("%s %d above %d", c.name, c.v, c.max)
+		}
+	}
+	for _, l := range f.MplsLabels {
+		if l > maxMPLSLabel {
+			return fmt.Errorf("MPLS label %d above %d", l, maxMPLSLabel)
+		}
+	}
+	if len(f.MplsLabels) > record.MaxMPLSLabels {
+		return fmt.Errorf("%d MPLS labels", len(f.MplsLabels))
+	}
+	return nil
 }
 
 // FuzzSFlowInterface decodes sFlow interface words, compact and
