@@ -246,6 +246,7 @@ func (c *Component) tick(ctx context.Context) {
 // fired and what resolved.
 func (c *Component) evaluate(ctx context.Context, conn driver.Conn, now time.Time) (fired, resolved []*Alert) {
 	db := &database{conn: conn, limit: c.cfg.MaxSeriesPerRule + 1, queries: c.m.observeQuery, cache: map[string]any{}}
+	verdicts := c.cfg.MaxVerdicts
 	for _, r := range c.rules {
 		st := c.states[r.Name]
 		qctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
@@ -262,7 +263,7 @@ func (c *Component) evaluate(ctx context.Context, conn driver.Conn, now time.Tim
 		}
 		due, res := st.apply(ss, now)
 		for _, a := range due {
-			if c.fire(ctx, r, a, now) {
+			if c.fire(ctx, r, a, now, &verdicts) {
 				fired = append(fired, a)
 			}
 		}
@@ -283,10 +284,15 @@ func (c *Component) evaluate(ctx context.Context, conn driver.Conn, now time.Tim
 
 // fire explains a due alert and marks it firing; a traffic spike that
 // the investigation does not confirm stays pending.
-func (c *Component) fire(ctx context.Context, r Rule, a *Alert, now time.Time) bool {
+// verdicts is what is left of this evaluation's investigations.
+func (c *Component) fire(ctx context.Context, r Rule, a *Alert, now time.Time, verdicts *int) bool {
 	from, to := investigationRange(r, now)
 	a.GeneratorURL = consoleLink(c.cfg.ConsoleURL, r, a.subject, from, to)
-	if c.explain != nil && !a.subject.zero() {
+	if c.explain != nil && !a.subject.zero() && *verdicts <= 0 {
+		c.m.verdictErrors.Inc()
+		a.Annotations["verdict"] = fmt.Sprintf("not asked: more than %d alerts fired in one evaluation (alerting.max_verdicts)", c.cfg.MaxVerdicts)
+	} else if c.explain != nil && !a.subject.zero() {
+		*verdicts--
 		ex, err := c.explain.explain(ctx, a.subject, from, to)
 		switch {
 		case err != nil:

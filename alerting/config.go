@@ -33,6 +33,10 @@ type Configuration struct {
 	// API is the netstrata API that explains a firing alert (its
 	// investigate endpoint); empty URL: alerts carry no verdict.
 	API APIConfiguration `yaml:"api"`
+	// MaxVerdicts bounds the investigations asked for in one evaluation:
+	// when more alerts fire at once, the rest fire without a verdict
+	// (traffic spikes unconfirmed) rather than hold the evaluation up.
+	MaxVerdicts int `yaml:"max_verdicts"`
 	// ConsoleURL is where the console is served: the alerts' generatorURL
 	// and investigate link point at it.
 	ConsoleURL string `yaml:"console_url"`
@@ -85,6 +89,7 @@ func DefaultConfiguration() Configuration {
 		Election:         "kafka",
 		Group:            "netstrata-alerting",
 		API:              APIConfiguration{URL: "http://127.0.0.1:8080", Timeout: 20 * time.Second},
+		MaxVerdicts:      20,
 		ConsoleURL:       "http://127.0.0.1:8080",
 		Delivery: DeliveryConfiguration{
 			QueueSize:      10_000,
@@ -107,6 +112,7 @@ func (c Configuration) Validate() error {
 		config.Check(c.Election == "kafka" || c.Election == "none", "alerting.election", "%q is not kafka or none", c.Election),
 		config.Check(c.Election != "kafka" || c.Group != "", "alerting.group", "empty with election kafka"),
 		config.Check(c.API.URL == "" || c.API.Timeout > 0, "alerting.api.timeout", "must be positive"),
+		config.Check(c.MaxVerdicts >= 0, "alerting.max_verdicts", "must not be negative"),
 		config.Check(c.Delivery.QueueSize > 0, "alerting.delivery.queue_size", "must be positive"),
 		config.Check(c.Delivery.Timeout > 0, "alerting.delivery.timeout", "must be positive"),
 		config.Check(c.Delivery.MinBackoff > 0 && c.Delivery.MaxBackoff >= c.Delivery.MinBackoff,

@@ -2,6 +2,8 @@ package alerting
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -21,10 +23,12 @@ func record(ctx context.Context, conn driver.Conn, instance string, now time.Tim
 	if len(alerts) == 0 {
 		return nil
 	}
-	token := "alerts"
+	// Hashed: a mass event's token must still fit in a request.
+	h := sha256.New()
 	for _, a := range alerts {
-		token += fmt.Sprintf("/%s-%s-%d-%d", a.Fingerprint, a.Status(), a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli())
+		fmt.Fprintf(h, "%s-%s-%d-%d/", a.Fingerprint, a.Status(), a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli())
 	}
+	token := "alerts-" + hex.EncodeToString(h.Sum(nil))
 	return store.Insert(ctx, conn, schema.TableAlerts, historyColumns, token, func(b driver.Batch) error {
 		for _, a := range alerts {
 			if err := b.Append(now, a.Fingerprint, a.Rule, a.Kind, a.Status(), a.StartsAt, a.EndsAt, a.Value,
