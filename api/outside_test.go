@@ -116,3 +116,37 @@ func TestAnInvestigationWithoutFlowsInRangeSaysWhereTheyAre(t *testing.T) {
 		t.Errorf("flows layer %+v outside %+v: want 0 flows of 10.9.9.9 anywhere", l, l.Outside)
 	}
 }
+
+// TestAnEmptyReconciliationSaysWhereTheExporterFlowsAre asks for the
+// reconciliation of a replayed capture's exporter at its own dates:
+// there is no SNMP poll nor flow in the range, and the answer says how
+// many of the exporter's flows were received elsewhere. Interfaces and
+// devices that carried none say 0.
+func TestAnEmptyReconciliationSaysWhereTheExporterFlowsAre(t *testing.T) {
+	a := newTestAPI(t)
+	exported := time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)
+	received := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Millisecond)
+	insertReplayedFlows(t, a.conn, exported, received, 2)
+
+	outside := func(q url.Values) *OutsideRange {
+		t.Helper()
+		var r ReconciliationResponse
+		q.Set("from", "2023-11-14T22:00:00Z")
+		q.Set("to", "2023-11-14T23:00:00Z")
+		if st := a.get(t, "/api/v1/reconciliation", q, &r); st != 200 || len(r.Rows) != 0 {
+			t.Fatalf("status %d, rows %+v: want an empty answer", st, r.Rows)
+		}
+		return r.Outside
+	}
+	if o := outside(url.Values{"device": {"192.0.2.1"}}); o == nil || o.Rows != 2 || o.After != 2 || o.ExporterTimeInRange != 2 {
+		t.Errorf("exporter 192.0.2.1: outside %+v, want its 2 flows received after the range", o)
+	}
+	if o := outside(url.Values{}); o == nil || o.Rows != 2 {
+		t.Errorf("every exporter: outside %+v, want 2 flows", o)
+	}
+	for _, q := range []url.Values{{"device": {"192.0.2.1"}, "if_index": {"7"}}, {"device": {"sw9"}}} {
+		if o := outside(q); o == nil || o.Rows != 0 {
+			t.Errorf("%v: outside %+v, want no flow anywhere", q, o)
+		}
+	}
+}

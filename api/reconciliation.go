@@ -186,7 +186,41 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 			resp.Rows = append(resp.Rows, r)
 		}
 	}
+	if len(rows) == 0 {
+		flows, err := interfaceFlows(p)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Outside, err = c.outsideRange(ctx, flows, from, to); err != nil {
+			return nil, err
+		}
+	}
 	return resp, nil
+}
+
+// interfaceFlows is the flows of the exporter interfaces the device and
+// if_index parameters select: a device named is every address it was
+// polled at.
+func interfaceFlows(p *params) (*query, error) {
+	q := &query{}
+	if a, ok, _ := p.ip("device"); ok {
+		q.and("exporter_ip = " + q.bind("IPv6", ipParam(a)))
+	} else if p.has("device") {
+		name, err := p.name("device")
+		if err != nil {
+			return nil, err
+		}
+		q.and("exporter_ip IN (SELECT device_ip FROM interfaces_latest WHERE device = " + q.bind("String", name) + ")")
+	}
+	n, ok, err := p.uint("if_index", 1<<32-1)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		ph := q.bind("UInt32", uint32(n))
+		q.and("in_if = " + ph + " OR out_if = " + ph)
+	}
+	return q, nil
 }
 
 // reconciliationStatuses are the values of Reconciliation.Status.

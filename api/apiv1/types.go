@@ -198,6 +198,8 @@ type MapEdge struct {
 type ReconciliationResponse struct {
 	Range
 	Rows []Reconciliation `json:"rows"`
+	// Outside is set on an empty answer only.
+	Outside *OutsideRange `json:"outside,omitempty" doc:"On an empty answer: how many flows of the selected exporter interfaces lie outside the range, and where."`
 }
 
 // Reconciliation is one exporter interface: flow bytes × sampling rate
