@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/store"
@@ -68,6 +70,9 @@ func benchAPI(b *testing.B) *testAPI {
 			return
 		}
 		fmt.Fprintf(os.Stderr, "bench: seeded %d flow rows and %d socket rows over 24h in %s\n", flows, sockets, time.Since(began).Round(time.Second))
+		if bench.err = settleMerges(ctx, conn, 15*time.Minute); bench.err != nil {
+			return
+		}
 		c, err := New(testReporter(), testConfig(), Dependencies{Store: schematest.Reader(b, st)})
 		if err != nil {
 			bench.err = err
@@ -136,6 +141,24 @@ FROM (
 			return fmt.Errorf("seed sockets at %d: %w", off, err)
 		}
 	}
+	return nil
+}
+
+// settleMerges waits for the background merges the seeding started:
+// 24 hours of ingest have had them run, minutes of seeding have not.
+func settleMerges(ctx context.Context, conn driver.Conn, limit time.Duration) error {
+	began := time.Now()
+	for time.Since(began) < limit {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.merges WHERE database = currentDatabase()").Scan(&n); err != nil {
+			return fmt.Errorf("wait for merges: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	fmt.Fprintf(os.Stderr, "bench: background merges settled in %s\n", time.Since(began).Round(time.Second))
 	return nil
 }
 

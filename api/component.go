@@ -48,6 +48,10 @@ type Component struct {
 	dbMu  sync.Mutex
 	dbErr error // the last reason the database is unavailable
 
+	// sessionsFrom is the first hour the session rollup is complete
+	// from, once read (sessionsCompleteFrom).
+	sessionsFrom atomic.Pointer[time.Time]
+
 	openapi  openAPIDoc
 	handler  http.Handler
 	patterns []string // every pattern the mux serves, for the OpenAPI test

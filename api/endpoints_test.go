@@ -32,13 +32,13 @@ func TestEndpointsAnswerFromTheSeededLayers(t *testing.T) {
 			t.Errorf("rows %+v, want 4 frontends of 80 MB", r.Rows)
 		}
 	})
-	t.Run("topn over a day reads the rollup", func(t *testing.T) {
+	t.Run("topn over a day reads the rollups", func(t *testing.T) {
 		var r TopNResponse
 		q := url.Values{"by": {"conversation"}, "from": {"-24h"}, "exporter": {"10.0.0.1"}, "in_if": {"3"}}
 		if st := a.get(t, "/api/v1/flows/topn", q, &r); st != 200 {
 			t.Fatalf("status %d", st)
 		}
-		if r.Source != "flows_1m" || len(r.Rows) != 6 || r.Rows[0].Key != "10.0.3.7 <-> 10.1.1.20" {
+		if r.Source != "flows_1h, flows_1m" || len(r.Rows) != 6 || r.Rows[0].Key != "10.0.3.7 <-> 10.1.1.20" {
 			t.Errorf("source %s rows %+v", r.Source, r.Rows)
 		}
 	})

@@ -221,6 +221,15 @@ func timeCond(q *query, col string, from, to time.Time) {
 	q.and(col + " >= " + q.bind("DateTime64(3, 'UTC')", chTime(from)) + " AND " + col + " < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
 }
 
+// flowTable is where a flow query reads: a table, or a subquery of
+// several, with the expressions of sampling-corrected bytes, packets and
+// flow count over it.
+type flowTable struct {
+	from                  string // what FROM reads
+	source                string // its name in the answer (Range.Source)
+	bytes, packets, flows string
+}
+
 // flowSource picks the flow table for a range: raw for narrow ranges (or
 // when a filter needs unfolded ports), the minute rollup up to two days,
 // the hour rollup beyond. It returns the table, its time column, the

@@ -149,12 +149,14 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	for _, name := range by {
 		needRaw = needRaw || topNDimensions[name].raw
 	}
-	table, timeCol, bytes, packets, flows, f, t := c.flowSource(from, to, needRaw)
 	filters := q.clone()
-	timeCond(q, timeCol, f, t)
-	resp := TopNResponse{Range: Range{From: from, To: to, Source: table}, By: strings.Join(by, ","), Dimensions: by,
+	src, err := c.topNSource(ctx, q, by, from, to, needRaw)
+	if err != nil {
+		return nil, err
+	}
+	resp := TopNResponse{Range: Range{From: from, To: to, Source: src.source}, By: strings.Join(by, ","), Dimensions: by,
 		Rows: []TopNRow{}, Total: TopNRow{Key: "total"}, Other: TopNRow{Key: "other"}}
-	sql := topNSQL(q, by, table, bytes, packets, flows, cur, limit)
+	sql := topNSQL(q, by, src, cur, limit)
 	seconds := to.Sub(from).Seconds()
 	err = c.run(ctx, "topn", sql, q.args, func(rows driver.Rows) error {
 		var r TopNRow
@@ -168,7 +170,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 			return err
 		}
 		for i, k := range r.Keys {
-			r.Keys[i] = topNKey(k, by[i], table)
+			r.Keys[i] = topNKey(k, by[i], src.source)
 		}
 		r.Key = strings.Join(r.Keys, " | ")
 		resp.Rows = append(resp.Rows, r)
@@ -196,7 +198,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // costs a sort, not millions of strings. The totals are one more pass
 // over the same rows. One row more than limit tells whether another page
 // follows.
-func topNSQL(q *query, by []string, table, bytes, packets, flows string, cur *cursor, limit int) string {
+func topNSQL(q *query, by []string, src flowTable, cur *cursor, limit int) string {
 	d := groupingSQL(by)
 	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
 	inner := append(append([]string{}, group...), names...)
@@ -219,16 +221,16 @@ func topNSQL(q *query, by []string, table, bytes, packets, flows string, cur *cu
 	where := q.where()
 	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
-	SELECT ` + strings.Join(inner, ", ") + `, sum(` + bytes + `) AS b, sum(` + packets + `) AS p, toUInt64(sum(` + flows + `)) AS n,
+	SELECT ` + strings.Join(inner, ", ") + `, sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
 		` + hash + `
-	FROM ` + table + ` WHERE ` + where + `
+	FROM ` + src.from + ` WHERE ` + where + `
 	GROUP BY ` + groupBy + `
 	` + after + `
 	ORDER BY b DESC, hk
 	LIMIT ` + q.bind("UInt32", uint32(limit+1)) + `
 ) AS r
 CROSS JOIN (
-	SELECT sum(` + bytes + `) AS tb, sum(` + packets + `) AS tp, toUInt64(sum(` + flows + `)) AS tn FROM ` + table + ` WHERE ` + where + `
+	SELECT sum(` + src.bytes + `) AS tb, sum(` + src.packets + `) AS tp, toUInt64(sum(` + src.flows + `)) AS tn FROM ` + src.from + ` WHERE ` + where + `
 ) AS t
 ORDER BY b DESC, hk`
 }
@@ -252,16 +254,22 @@ func groupingSQL(by []string) grouping {
 	return d
 }
 
+// foldsPorts reports whether a source (Range.Source) is the minute or
+// hour rollups, whose client ports are folded to 0.
+func foldsPorts(source string) bool {
+	return strings.HasPrefix(source, "flows_1m") || strings.HasPrefix(source, "flows_1h")
+}
+
 // wideKey is the number of grouping columns from which a group is keyed
 // by their hash.
 const wideKey = 3
 
 // topNKey names an empty key and the rollups' folded client port.
-func topNKey(k, by, table string) string {
+func topNKey(k, by, source string) string {
 	switch {
 	case k == "":
 		return "(none)"
-	case k == "0" && table != "flows" && (by == "src_port" || by == "dst_port"):
+	case k == "0" && foldsPorts(source) && (by == "src_port" || by == "dst_port"):
 		return "ephemeral" // the rollups fold client ports to 0
 	}
 	return k

@@ -51,6 +51,8 @@ func Migrations(o Options) []store.Migration {
 		{Version: 11, Name: "AS name and country of flows", Run: d.upgradeToV11},
 		{Version: 12, Name: "flow fields operators filter on", Statements: []string{flowFields}},
 		{Version: 13, Name: "alert history", Statements: []string{d.alerts()}},
+		{Version: 14, Name: "flow sessions per hour", Statements: []string{d.flows5Tuple1h(), d.flows5Tuple1hMV()},
+			Run: recordFlows5TupleCoverage},
 	}
 }
 

@@ -18,7 +18,7 @@ const Name = "netstrata"
 // Options are the schema's tunables: retention of every table family and
 // the deduplication window that makes retried inserts idempotent.
 type Options struct {
-	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows
+	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows and flows_5tuple_1h
 	IfStatsTTL time.Duration `yaml:"ifstats_ttl"` // raw interface polls and interfaces_latest
 	SocketsTTL time.Duration `yaml:"sockets_ttl"` // raw socket intervals
 	PodsTTL    time.Duration `yaml:"pods_ttl"`    // pod history and pod_ips
@@ -78,6 +78,7 @@ func (o Options) ttlSeconds() map[string]int64 {
 		TableIfStats:          s(o.IfStatsTTL),
 		TableInterfacesLatest: s(o.IfStatsTTL),
 		TableFlows:            s(o.FlowsTTL),
+		TableFlows5Tuple1h:    s(o.FlowsTTL),
 		TableSockets:          s(o.SocketsTTL),
 		TablePods:             s(o.PodsTTL),
 		TablePodIPs:           s(o.PodsTTL),

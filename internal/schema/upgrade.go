@@ -13,8 +13,12 @@ func (d ddl) upgradeToV7(ctx context.Context, conn driver.Conn) error {
 	if err := d.aggregatingRollups(ctx, conn); err != nil {
 		return err
 	}
+	engines, err := tableEngines(ctx, conn)
+	if err != nil {
+		return err
+	}
 	for table := range d.o.ttlSeconds() {
-		if table == TableAlerts {
+		if table == TableAlerts || engines[table] == "" {
 			continue // made after version 7, with compact parts already
 		}
 		if err := conn.Exec(ctx, "ALTER TABLE "+table+" MODIFY SETTING "+compactParts); err != nil {

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/internal/schema"
+)
+
+// topNSource picks where a TopN reads and adds its time condition to q.
+// Where whole hours of the range can come from an hourly table, they do,
+// and the ragged ends (under an hour each) from the finer table: a
+// question the raw table would answer (a session, an unfolded port, a
+// narrow range) reads the session rollup's hours when every dimension
+// and filter reads its columns only; one the minute rollup answers reads
+// the hour rollup's.
+func (c *Component) topNSource(ctx context.Context, q *query, by []string, from, to time.Time, needRaw bool) (flowTable, error) {
+	cols := readColumns(q, by)
+	raw := needRaw || to.Sub(from) <= c.cfg.RawRange
+	switch {
+	case !raw && to.Sub(from) <= 48*time.Hour:
+		edges := flowPart{table: "flows_1m", time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+		hourly := flowPart{table: "flows_1h", time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+		if t, ok := splitHours(q, cols, edges, hourly, from.Truncate(time.Minute), to, time.Time{}); ok {
+			return t, nil
+		}
+	case raw && subset(cols, schema.Flows5TupleColumns):
+		complete, ok, err := c.sessionsCompleteFrom(ctx)
+		if err != nil {
+			return flowTable{}, err
+		}
+		edges := flowPart{table: schema.TableFlows, time: "time_received", bytes: "bytes * sampling_rate", packets: "packets * sampling_rate", flows: "1"}
+		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+		if !ok {
+			break // the schema has no session rollup yet
+		}
+		if t, split := splitHours(q, schema.Flows5TupleColumns, edges, hourly, from, to, complete); split {
+			return t, nil
+		}
+	}
+	table, timeCol, bytes, packets, flows, f, t := c.flowSource(from, to, raw)
+	timeCond(q, timeCol, f, t)
+	return flowTable{from: table, source: table, bytes: bytes, packets: packets, flows: flows}, nil
+}
+
+// flowPart is a table a split source reads.
+type flowPart struct{ table, time, bytes, packets, flows string }
+
+// splitHours reads the whole hours of [from, to) from complete on from
+// hourly, the rest from edges: a subquery of cols and the sums sb, sp and
+// sn. ok is false when the range has no such hour.
+func splitHours(q *query, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
+	h1, h2 := from.Truncate(time.Hour), to.Truncate(time.Hour)
+	if h1.Before(from) {
+		h1 = h1.Add(time.Hour)
+	}
+	if h1.Before(complete) {
+		h1 = complete
+	}
+	if !h1.Before(h2) {
+		return flowTable{}, false
+	}
+	const ms = "DateTime64(3, 'UTC')"
+	f, a, b, t := q.bind(ms, chTime(from)), q.bind(ms, chTime(h1)), q.bind(ms, chTime(h2)), q.bind(ms, chTime(to))
+	list := strings.Join(cols, ", ")
+	if list != "" {
+		list += ", "
+	}
+	part := func(p flowPart, where string) string {
+		return `SELECT ` + list + `toUInt64(` + p.bytes + `) AS sb, toUInt64(` + p.packets + `) AS sp, toUInt64(` + p.flows + `) AS sn
+	FROM ` + p.table + ` WHERE ` + where
+	}
+	e := edges.time
+	return flowTable{from: `(
+	` + part(edges, e+` >= `+f+` AND `+e+` < `+a+` OR `+e+` >= `+b+` AND `+e+` < `+t) + `
+	UNION ALL
+	` + part(hourly, hourly.time+` >= `+a+` AND `+hourly.time+` < `+b) + `
+)`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
+}
+
+// identifier is a name in SQL that is not a function's; bound parameters
+// ({p0:Type}) are removed first.
+var (
+	identifier  = regexp.MustCompile(`[a-z_][a-z0-9_]*\(?`)
+	placeholder = regexp.MustCompile(`\{[^}]*\}`)
+)
+
+// readColumns are the columns the dimensions and the filters of q read.
+func readColumns(q *query, by []string) []string {
+	exprs := slices.Clone(q.conds)
+	for _, name := range by {
+		d := topNDimensions[name]
+		exprs = append(append(exprs, d.cols...), d.names...)
+	}
+	var cols []string
+	for _, e := range exprs {
+		for _, id := range identifier.FindAllString(placeholder.ReplaceAllString(e, ""), -1) {
+			if !strings.HasSuffix(id, "(") && !slices.Contains(cols, id) {
+				cols = append(cols, id)
+			}
+		}
+	}
+	return cols
+}
+
+// subset reports whether every one of cols is in of.
+func subset(cols, of []string) bool {
+	for _, c := range cols {
+		if !slices.Contains(of, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionsCompleteFrom is the first hour the session rollup holds every
+// flow of (a database upgraded to it has only the flows received after),
+// read once from the table's comment; ok is false before the schema has
+// the rollup.
+func (c *Component) sessionsCompleteFrom(ctx context.Context) (from time.Time, ok bool, err error) {
+	if p := c.sessionsFrom.Load(); p != nil {
+		return *p, true, nil
+	}
+	var comment string
+	q := &query{}
+	q.and("database = currentDatabase() AND name = " + q.bind("String", schema.TableFlows5Tuple1h))
+	err = c.run(ctx, "sessions_coverage", "SELECT comment FROM system.tables WHERE "+q.where(), q.args,
+		func(rows driver.Rows) error { return rows.Scan(&comment) })
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if from, ok = schema.Flows5TupleCompleteFrom(comment); ok {
+		c.sessionsFrom.Store(&from)
+	}
+	return from, ok, nil
+}
