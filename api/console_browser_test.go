@@ -22,7 +22,7 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the consol
 
 // consoleBrowser is what the browser test needs: the built console, the
 // system's Chromium and the console's playwright-core (npm ci).
-func consoleBrowser(t *testing.T) (app fs.FS, chromium string) {
+func consoleBrowser(t testing.TB) (app fs.FS, chromium string) {
 	t.Helper()
 	app, ok := console.Assets()
 	if !ok {
@@ -66,6 +66,19 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 	s := newScenario()
 	seedWorker1(t, a, s, true, false)
 
+	// The same API with a token, for the console's token dialog.
+	cfg := testConfig()
+	cfg.AuthDisabled, cfg.Tokens = false, []string{testToken}
+	app, _ := console.Assets()
+	guarded, err := New(testReporter(), cfg, Dependencies{Store: a.c.deps.Store, Console: app})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := guarded.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = guarded.Stop() })
+
 	shots := t.TempDir()
 	if *updateScreenshots {
 		shots, _ = filepath.Abs("../docs/screenshots")
@@ -76,7 +89,7 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 		"spikeStart": s.start.Add(40 * time.Minute).Format("2006-01-02 15:04:05Z"),
 		"spikeEnd":   s.start.Add(50 * time.Minute).Format("2006-01-02 15:04:05Z"),
 		"node":       "worker-1", "port": "8081", "pods": []string{"shop/frontend-0", "shop/frontend-1", "shop/frontend-2", "shop/frontend-3"},
-		"device": "sw1", "ifIndex": 3,
+		"device": "sw1", "ifIndex": 3, "guarded": "http://" + guarded.Addr(), "token": testToken,
 	})
 	if os.Getenv("NETSTRATA_E2E_HOLD") != "" { // to drive the console by hand
 		t.Logf("NETSTRATA_E2E='%s'", facts)

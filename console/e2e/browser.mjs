@@ -38,6 +38,14 @@ async function shot(name) {
   await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: path.join(f.screenshots, name + '.png') })
 }
+// unlabelled lists the controls of the page without an accessible name.
+async function unlabelled(p = page) {
+  return p.evaluate(() =>
+    [...document.querySelectorAll('main input, main select, main button, header a, main [contenteditable]')]
+      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
+      .map((el) => el.outerHTML.slice(0, 80)),
+  )
+}
 const text = (sel) => page.locator(sel).first().innerText()
 const url = (p, q) => f.base + p + (q ? '?' + new URLSearchParams(q).toString() : '')
 const investigateURL = url('/', { node: f.node, from: f.from, to: f.to })
@@ -46,7 +54,7 @@ const investigateURL = url('/', { node: f.node, from: f.from, to: f.to })
 // the page, and returns the milliseconds since navigation started.
 async function drawn(p) {
   await p.locator('[data-testid=verdict]').waitFor()
-  await p.waitForFunction(() => document.querySelectorAll('main canvas').length >= 2 && !document.querySelector('[role=status]'))
+  await p.waitForFunction(() => document.querySelectorAll('main .chart[data-drawn]').length >= 2 && !document.querySelector('[role=status]'))
   return p.evaluate(() => performance.now())
 }
 
@@ -64,6 +72,32 @@ try {
     const pods = await text('section[aria-label=Pods] tbody')
     for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors: ${pods}`)
     await shot('investigate')
+    check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
+  })
+
+  await step('the keyboard reaches the skip link, the pages and the form', async () => {
+    await page.evaluate(() => document.activeElement?.blur())
+    await page.keyboard.press('Tab')
+    check((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content', 'first Tab on the skip link')
+    const order = []
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab')
+      order.push(await page.evaluate(() => document.activeElement?.getAttribute('name') || document.activeElement?.textContent?.trim()))
+    }
+    check(JSON.stringify(order.slice(0, 6)) === JSON.stringify(['netstrata', 'Investigate', 'Explore', 'Interfaces', 'Traffic map', 'Status']) && order.includes('kind'),
+      'tab order ' + JSON.stringify(order))
+  })
+
+  await step('dark theme follows the system', async () => {
+    const dark = watch(await context.newPage())
+    await dark.emulateMedia({ colorScheme: 'dark' })
+    await dark.setViewportSize({ width: 1440, height: 900 })
+    await dark.goto(page.url())
+    await drawn(dark)
+    const bg = await dark.evaluate(() => getComputedStyle(document.body.parentElement).backgroundColor)
+    check(bg === 'rgb(20, 24, 29)', 'dark background ' + bg)
+    await dark.screenshot({ path: path.join(f.screenshots, 'investigate-dark.png') })
+    await dark.close()
   })
 
   await step('the Sankey has source pods, the port and the destination', async () => {
@@ -234,6 +268,25 @@ try {
     const t = await status.innerText()
     for (const want of ['10.0.0.1', 'sw1', f.node, 'clickhouse', 'netstrata.flows.v1']) check(t.includes(want), `status names ${want}: ${t}`)
     await shot('status')
+  })
+
+  await step('a guarded API: the token is asked once, kept for the session, never in the URL', async () => {
+    const guarded = await context.newPage()
+    const own = [] // the refused requests before the token are expected 401s
+    guarded.on('console', (m) => m.type() === 'error' && !m.text().includes('401') && own.push(m.text()))
+    guarded.on('pageerror', (e) => own.push(e.message))
+    await guarded.goto(f.guarded + '/status?since=6h')
+    await guarded.locator('[role=dialog] input[name=token]').fill(f.token)
+    await guarded.keyboard.press('Enter')
+    await guarded.locator('[data-testid=status]').waitFor()
+    check(!guarded.url().includes(f.token), 'token not in the URL')
+    check((await guarded.evaluate(() => sessionStorage.getItem('netstrata.token'))) === f.token, 'token in sessionStorage')
+    check((await guarded.evaluate(() => localStorage.length)) === 0, 'nothing in localStorage')
+    await guarded.getByRole('link', { name: 'Interfaces' }).click()
+    await guarded.locator('[data-testid=interfaces-table] tbody tr').first().waitFor()
+    check((await guarded.locator('[role=dialog]').count()) === 0, 'asked once')
+    check(own.length === 0, 'no other errors: ' + JSON.stringify(own))
+    await guarded.close()
   })
 
   check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))
