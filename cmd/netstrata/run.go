@@ -68,6 +68,18 @@ func (e *env) publisher() (*bus.Producer, error) {
 	return p, nil
 }
 
+// publishing builds a source that publishes through the process's
+// producer (created, and started before the source, on first use).
+func publishing(build func(p bus.Publisher, r *telemetry.Reporter) (service, error)) func(*env, *telemetry.Reporter) (service, error) {
+	return func(e *env, r *telemetry.Reporter) (service, error) {
+		p, err := e.publisher()
+		if err != nil {
+			return nil, err
+		}
+		return build(p, r)
+	}
+}
+
 // component is one runnable piece of a command.
 type component struct {
 	name string

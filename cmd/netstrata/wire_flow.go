@@ -2,6 +2,7 @@ package main
 
 import (
 	flowcollector "github.com/netstrata/netstrata/flow-collector"
+	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -14,13 +15,9 @@ decodes them, classifies applications, and publishes flows to Kafka
 flow_collector.templates_file so a restart decodes at once.`,
 		components: func(cfg *Config) []component {
 			return []component{{name: "flow-collector", http: cfg.FlowCollector.HTTP,
-				build: func(e *env, r *telemetry.Reporter) (service, error) {
-					p, err := e.publisher()
-					if err != nil {
-						return nil, err
-					}
+				build: publishing(func(p bus.Publisher, r *telemetry.Reporter) (service, error) {
 					return flowcollector.New(r, cfg.FlowCollector.Configuration, flowcollector.Dependencies{Publisher: p})
-				}}}
+				})}}
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/telemetry"
 	npmagent "github.com/netstrata/netstrata/npm-agent"
 )
@@ -21,13 +22,9 @@ for kernels that refuse iterators over maps). npm_agent.strategy forces one.
 CAP_PERFMON (plus CAP_SYS_ADMIN for tcp_iter), on Linux 5.12+ with BTF.`,
 		components: func(cfg *Config) []component {
 			return []component{{name: "npm-agent", http: cfg.NPMAgent.HTTP, layer: "sockets",
-				build: func(e *env, r *telemetry.Reporter) (service, error) {
-					p, err := e.publisher()
-					if err != nil {
-						return nil, err
-					}
+				build: publishing(func(p bus.Publisher, r *telemetry.Reporter) (service, error) {
 					return npmagent.New(r, cfg.NPMAgent.Configuration, npmagent.Dependencies{Publisher: p})
-				}}}
+				})}}
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/telemetry"
 	snmppoller "github.com/netstrata/netstrata/snmp-poller"
 )
@@ -14,13 +15,9 @@ netstrata.ifstats.v1, keyed by device. Counter wraps, reboots and
 discontinuities reset the baseline instead of producing absurd rates.`,
 		components: func(cfg *Config) []component {
 			return []component{{name: "snmp-poller", http: cfg.SNMPPoller.HTTP,
-				build: func(e *env, r *telemetry.Reporter) (service, error) {
-					p, err := e.publisher()
-					if err != nil {
-						return nil, err
-					}
+				build: publishing(func(p bus.Publisher, r *telemetry.Reporter) (service, error) {
 					return snmppoller.New(r, cfg.SNMPPoller.Configuration, snmppoller.Dependencies{Publisher: p})
-				}}}
+				})}}
 		},
 	}
 }
