@@ -89,8 +89,9 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	byFingerprint := func(a *Alert) string { return a.Fingerprint }
 	byTransition := func(a *Alert) string { return a.Fingerprint + "/" + a.Status() }
 	for _, u := range cfg.Alertmanagers {
-		c.receivers = append(c.receivers, newReceiver(receiverName("alertmanager", u),
-			alertmanagerSender(hc, u, cfg.Delivery.ResendInterval), 64, byFingerprint, cfg.Delivery, c.m))
+		rc := newReceiver(receiverName("alertmanager", u), alertmanagerSender(hc, u, cfg.Delivery.ResendInterval), 64, byFingerprint, cfg.Delivery, c.m)
+		rc.keepAlive = true
+		c.receivers = append(c.receivers, rc)
 	}
 	for _, u := range cfg.Webhooks {
 		c.receivers = append(c.receivers, newReceiver(receiverName("webhook", u), webhookSender(hc, u), 1, byTransition, cfg.Delivery, c.m))
@@ -356,7 +357,7 @@ func (c *Component) resend(now time.Time) {
 		return
 	}
 	for _, rc := range c.receivers {
-		if rc.batch > 1 { // Alertmanager; webhooks get transitions only
+		if rc.keepAlive { // Alertmanager; webhooks get transitions only
 			rc.enqueue(now, firing...)
 		}
 	}

@@ -27,6 +27,9 @@ type receiver struct {
 	keyOf   func(*Alert) string
 	cfg     DeliveryConfiguration
 	metrics *metrics
+	// keepAlive receivers (Alertmanager) get the firing alerts again every
+	// resend interval; the others only transitions.
+	keepAlive bool
 
 	mu    sync.Mutex
 	order []string
