@@ -132,7 +132,7 @@ func (c *Component) connect(ctx context.Context) error {
 			c.r.SetHealth("clickhouse", err)
 			return err
 		}
-		if err = schema.Ensure(cctx, conn, c.cfg.Schema); err != nil {
+		if err = schema.Ensure(cctx, conn, c.cfg.Schema.For(c.deps.ClickHouse)); err != nil {
 			conn.Close()
 			c.r.SetHealth("clickhouse", fmt.Errorf("schema: %w", err))
 			return err

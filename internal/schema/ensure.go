@@ -24,7 +24,8 @@ func Ensure(ctx context.Context, conn driver.Conn, o Options) error {
 
 // SyncTTL changes the TTL of every table whose stored TTL differs from o,
 // so that retention follows the configuration after the tables exist.
-// The new TTL is materialized on existing parts (a background mutation).
+// The new TTL is materialized on existing parts (a background mutation);
+// on a cluster, of the local tables of every shard.
 func SyncTTL(ctx context.Context, conn driver.Conn, o Options) error {
 	rows, err := conn.Query(ctx, "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase()")
 	if err != nil {
@@ -50,15 +51,16 @@ func SyncTTL(ctx context.Context, conn driver.Conn, o Options) error {
 	}
 	sort.Strings(tables)
 	for _, table := range tables {
-		def, ok := defs[table]
+		local := o.localTable(table)
+		def, ok := defs[local]
 		if !ok {
-			return fmt.Errorf("table %s is missing", table)
+			return fmt.Errorf("table %s is missing", local)
 		}
 		want := fmt.Sprintf("toIntervalSecond(%d)", ttls[table])
 		if strings.Contains(def, want) {
 			continue
 		}
-		if err := conn.Exec(ctx, "ALTER TABLE "+table+" MODIFY "+ttlClause(timeColumn[table], ttls[table])); err != nil {
+		if err := conn.Exec(ctx, "ALTER TABLE "+local+o.onCluster()+" MODIFY "+ttlClause(timeColumn[table], ttls[table])); err != nil {
 			return fmt.Errorf("change TTL of %s: %w", table, err)
 		}
 	}

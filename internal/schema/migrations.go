@@ -16,7 +16,7 @@ import (
 // columns, so that no alias shadows a column of the same name.
 func Migrations(o Options) []store.Migration {
 	d := ddl{o: o}
-	return []store.Migration{
+	single := []store.Migration{
 		{Version: 1, Name: "raw tables", Statements: []string{
 			d.ifstats(), d.flows(), d.sockets(), d.pods(),
 		}},
@@ -54,6 +54,10 @@ func Migrations(o Options) []store.Migration {
 		{Version: 14, Name: "flow sessions per hour", Statements: []string{d.flows5Tuple1h(), d.flows5Tuple1hMV()},
 			Run: recordFlows5TupleCoverage},
 	}
+	if o.Cluster != "" {
+		return d.clusterMigrations(single)
+	}
+	return single
 }
 
 type ddl struct{ o Options }

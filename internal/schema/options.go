@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/netstrata/netstrata/internal/store"
 )
 
 // Name is the schema name under which the migrations are recorded in
@@ -32,6 +34,19 @@ type Options struct {
 	// DeduplicationWindow is non_replicated_deduplication_window: how many
 	// recent insert blocks (tokens) each table remembers.
 	DeduplicationWindow int `yaml:"deduplication_window"`
+
+	// Cluster and Database come from the ClickHouse configuration (see
+	// Options.For): a named cluster renders replicated, sharded DDL
+	// (cluster.go).
+	Cluster  string `yaml:"-"`
+	Database string `yaml:"-"`
+}
+
+// For returns o for the ClickHouse that c points at: its cluster, if it
+// names one, and its database.
+func (o Options) For(c store.Configuration) Options {
+	o.Cluster, o.Database = c.Cluster, c.Database
+	return o
 }
 
 // DefaultOptions keeps raw data a week (interface polls a month),

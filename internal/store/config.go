@@ -23,6 +23,11 @@ type Configuration struct {
 	DialTimeout      time.Duration `yaml:"dial_timeout"`
 	MaxExecutionTime time.Duration `yaml:"max_execution_time"`
 	MaxOpenConns     int           `yaml:"max_open_conns"`
+	// Cluster names the ClickHouse cluster (remote_servers) that holds the
+	// database; empty for one server. With a cluster the schema is
+	// created ON CLUSTER with replicated, sharded tables, and inserts into
+	// Distributed tables return once every shard has its rows.
+	Cluster string `yaml:"cluster"`
 }
 
 // DefaultConfiguration targets the embedded engine.
@@ -49,6 +54,9 @@ func (c Configuration) Validate() error {
 	}
 	if !validIdentifier(c.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse.database: %q is not a plain identifier", c.Database))
+	}
+	if c.Cluster != "" && !validIdentifier(c.Cluster) {
+		errs = append(errs, fmt.Errorf("clickhouse.cluster: %q is not a plain identifier", c.Cluster))
 	}
 	if c.MaxOpenConns <= 0 {
 		errs = append(errs, errors.New("clickhouse.max_open_conns: must be positive"))

@@ -10,7 +10,7 @@ import (
 
 // ensureDatabase creates the database only when it is missing, so that a
 // read-only user (the API's) connects once the writer has made it.
-func ensureDatabase(ctx context.Context, conn driver.Conn, name string) error {
+func ensureDatabase(ctx context.Context, conn driver.Conn, name, cluster string) error {
 	var exists uint8
 	if err := conn.QueryRow(ctx, "EXISTS DATABASE "+name).Scan(&exists); err != nil {
 		return err
@@ -18,7 +18,11 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, name string) error {
 	if exists == 1 {
 		return nil
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+name); err != nil {
+	create := "CREATE DATABASE IF NOT EXISTS " + name
+	if cluster != "" {
+		create += " ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, create); err != nil {
 		return fmt.Errorf("database %s does not exist yet and this user cannot create it (the correlator does): %w", name, err)
 	}
 	return nil
@@ -34,7 +38,7 @@ func Open(ctx context.Context, c Configuration) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %v: %w", c.Addresses, err)
 	}
-	err = ensureDatabase(ctx, boot, c.Database)
+	err = ensureDatabase(ctx, boot, c.Database, c.Cluster)
 	boot.Close()
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %v: create database %s: %w", c.Addresses, c.Database, err)
@@ -58,6 +62,13 @@ func (c Configuration) options(database string) *clickhouse.Options {
 	settings := clickhouse.Settings{}
 	if c.MaxExecutionTime > 0 {
 		settings["max_execution_time"] = int(c.MaxExecutionTime.Seconds())
+	}
+	if c.Cluster != "" {
+		// An insert into a Distributed table returns once each shard has
+		// stored its rows (not when they are queued on this server), so
+		// that a stored batch and its ingest progress are on every shard
+		// and a retried batch is deduplicated there by its token.
+		settings["insert_distributed_sync"] = 1
 	}
 	return &clickhouse.Options{
 		Protocol:     proto,
