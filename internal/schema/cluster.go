@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/netstrata/netstrata/internal/store"
 )
@@ -29,8 +30,10 @@ import (
 //
 // A cluster database is made at the current schema: the steps that
 // convert a single-node database made by an older version (7, 8 and 11)
-// have nothing to do, and the interface tables version 8 re-keys are
-// created in their re-keyed form by versions 2 and 5.
+// have nothing to do, the interface tables version 8 re-keys are
+// created in their re-keyed form by versions 2 and 5, and the steps that
+// read the database are replaced by what they do on an empty one
+// (fresh, in clusterMigrations).
 
 // localSuffix names the shard-local table behind a Distributed one.
 const localSuffix = "_local"
@@ -80,10 +83,13 @@ func (d ddl) clusterMigrations(single []store.Migration) []store.Migration {
 		d.interfaceSNMP5mMV():       d.interfaceSNMP5mByDeviceMV(),
 		interfaceReconciliationView: interfaceReconciliationByDeviceView(),
 	}
+	fresh := map[int][]string{
+		14: {flows5TupleCoverage(time.Unix(0, 0).UTC())}, // no flow before the table: complete from the start
+	}
 	out := make([]store.Migration, 0, len(single))
 	for _, m := range single {
 		c := store.Migration{Version: m.Version, Name: m.Name}
-		for _, s := range m.Statements {
+		for _, s := range append(append([]string(nil), m.Statements...), fresh[m.Version]...) {
 			if r, ok := current[s]; ok {
 				s = r
 			}

@@ -78,11 +78,16 @@ func recordFlows5TupleCoverage(ctx context.Context, conn driver.Conn) error {
 	if flows > 0 {
 		from = time.Now().UTC().Truncate(time.Hour).Add(time.Hour)
 	}
-	stmt := fmt.Sprintf("ALTER TABLE %s MODIFY COMMENT '%s%s'", TableFlows5Tuple1h, completeFrom, from.Format(time.RFC3339))
-	if err := conn.Exec(ctx, stmt); err != nil {
+	if err := conn.Exec(ctx, flows5TupleCoverage(from)); err != nil {
 		return fmt.Errorf("record coverage of %s: %w", TableFlows5Tuple1h, err)
 	}
 	return nil
+}
+
+// flows5TupleCoverage notes that flows_5tuple_1h holds every flow from
+// from on.
+func flows5TupleCoverage(from time.Time) string {
+	return fmt.Sprintf("ALTER TABLE %s MODIFY COMMENT '%s%s'", TableFlows5Tuple1h, completeFrom, from.Format(time.RFC3339))
 }
 
 // Flows5TupleCompleteFrom reads the first hour flows_5tuple_1h holds

@@ -650,3 +650,37 @@ SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_b
 CREATE TABLE IF NOT EXISTS alerts ON CLUSTER netstrata_cluster AS alerts_local
 ENGINE = Distributed(netstrata_cluster, netstrata, alerts_local, cityHash64(fingerprint));
 
+-- Version 14: flow sessions per hour
+CREATE TABLE IF NOT EXISTS flows_5tuple_1h_local ON CLUSTER netstrata_cluster (
+	time DateTime('UTC'),
+	exporter_ip IPv6,
+	in_if UInt32,
+	out_if UInt32,
+	proto UInt8,
+	src_ip IPv6,
+	dst_ip IPv6,
+	src_port UInt16,
+	dst_port UInt16,
+	bytes SimpleAggregateFunction(sum, UInt64),
+	packets SimpleAggregateFunction(sum, UInt64),
+	flows SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/flows_5tuple_1h_local', '{replica}')
+ORDER BY (time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port)
+PARTITION BY toYYYYMMDD(time)
+TTL toDateTime(time) + toIntervalSecond(604800)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS flows_5tuple_1h ON CLUSTER netstrata_cluster AS flows_5tuple_1h_local
+ENGINE = Distributed(netstrata_cluster, netstrata, flows_5tuple_1h_local);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flows_5tuple_1h_mv ON CLUSTER netstrata_cluster TO flows_5tuple_1h_local AS
+SELECT t AS time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS packets, toUInt64(1) AS flows
+FROM (
+	SELECT toStartOfHour(time_received) AS t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, bytes * sampling_rate AS b, packets * sampling_rate AS p
+	FROM flows_local
+);
+
+ALTER TABLE flows_5tuple_1h_local ON CLUSTER netstrata_cluster MODIFY COMMENT 'complete from 1970-01-01T00:00:00Z';
+
+ALTER TABLE flows_5tuple_1h ON CLUSTER netstrata_cluster MODIFY COMMENT 'complete from 1970-01-01T00:00:00Z';
+
