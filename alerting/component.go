@@ -122,6 +122,7 @@ func (c *Component) Start(ctx context.Context) error {
 		}()
 	}
 	c.r.SetHealth("clickhouse", errors.New("not connected yet"))
+	c.r.SetNote("role", "passive: waiting for the election")
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -198,6 +199,7 @@ func (c *Component) gain(context.Context) {
 	c.states = nil
 	c.active.Store(true)
 	c.m.leader.Set(1)
+	c.r.SetNote("role", "active: evaluates and notifies")
 	c.r.Log.Info("active: this replica evaluates and notifies", "instance", c.instance)
 	select { // evaluate at once, not an interval later
 	case c.kick <- struct{}{}:
@@ -214,6 +216,7 @@ func (c *Component) lose() {
 	}
 	c.states = nil
 	c.m.leader.Set(0)
+	c.r.SetNote("role", "passive: another replica of group "+c.cfg.Group+" is active, or none yet")
 	if c.exp != nil {
 		c.exp.clear() // the active replica exports, no other
 	}
