@@ -36,6 +36,7 @@ func ipfixShapes() []exportShape {
 		shapeIpfixprobeBiflow(),
 		shapeV9OptionsSampling(),
 		shapeV9NSEL(),
+		shapeV9NEL(),
 		shapeIPFIXNELAndVRF(),
 		shapeOperatorFields(),
 		shapeOutOfRangeVLAN(),
@@ -161,6 +162,19 @@ func shapeV9NSEL() exportShape {
 		[]byte{10, 1, 1, 6}, v4a, u16(0), u16(0), u8(1), []byte{203, 0, 113, 7}, v4a, u16(0), u16(0), u32(84), u32(1), u8(8), u8(0), u8(1),
 	))
 	return exportShape{"cisco-asa-v9-nsel-nat", [][]byte{v9.bytes()}}
+}
+
+// Cisco IOS NAT event logging over NetFlow v9: the IPFIX NAT elements
+// (225..228, natEvent 230) under the same ids, an event time (323) and
+// a VRF (234).
+func shapeV9NEL() exportShape {
+	v9 := newV9Builder(0)
+	v9.template(271, []field{{8, 4}, {12, 4}, {7, 2}, {11, 2}, {4, 1}, {225, 4}, {226, 4}, {227, 2}, {228, 2}, {230, 1}, {234, 4}, {323, 8}})
+	v9.set(271, rec(
+		[]byte{10, 2, 0, 7}, v4b, u16(51000), u16(53), u8(17), []byte{203, 0, 113, 20}, v4b, u16(1030), u16(53), u8(1), u32(3), u64(1700000000000-3000),
+		[]byte{10, 2, 0, 8}, v4a, u16(51001), u16(443), u8(6), []byte{203, 0, 113, 20}, v4a, u16(1031), u16(443), u8(2), u32(3), u64(1700000000000-2500),
+	))
+	return exportShape{"cisco-v9-nel-nat", [][]byte{v9.bytes()}}
 }
 
 // IPFIX NAT event logging (NEL, RFC 8158 elements 225..228 and 230) with
