@@ -51,6 +51,18 @@ type Component struct {
 	// database (refresh goroutine only).
 	podsLoadedMs int64
 
+	// claims are this member's partitions and their fencing epochs (see
+	// fence.go).
+	claimsMu sync.Mutex
+	claims   map[topicPartition]claim
+	// fenced is the last fencing check, which the INSERTs renew when it
+	// is old (see refence).
+	fenceMu sync.Mutex
+	fenced  fenceCheck
+
+	// beforeFence, when set (by tests), runs after a batch is decoded and
+	// before the fencing check that precedes its INSERTs.
+	beforeFence func()
 	// beforeInsert, when set (by tests), runs before each INSERT with the
 	// table and partition ranges; an error fails the INSERT.
 	beforeInsert func(table string, ranges []string) error
@@ -77,6 +89,7 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		ifs:          newInterfaceCache(cfg.MaxInterfaces),
 		pods:         newPodCache(cfg.MaxPodIPs, cfg.PodHistory.Milliseconds()),
 		failedTokens: map[string]bool{},
+		claims:       map[topicPartition]claim{},
 		types:        map[string][]clickhouse.ColumnNameAndType{},
 	}
 	var err error

@@ -35,7 +35,7 @@ func (e *env) stream(n int, d time.Duration) func() {
 			var recs []*kgo.Record
 			for j := i; j < min(i+chunk, n); j++ {
 				b, _ := proto.Marshal(testFlow(j, now+uint64(j)))
-				recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+				recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % e.partitions), Value: b})
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			err := e.prod.ProduceSync(ctx, recs...).FirstErr()
@@ -56,7 +56,7 @@ func (e *env) produceFlows(n int) {
 	var recs []*kgo.Record
 	for j := range n {
 		b, _ := proto.Marshal(testFlow(j, now+uint64(j)))
-		recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+		recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % e.partitions), Value: b})
 	}
 	e.produceRaw(recs...)
 }
@@ -146,7 +146,7 @@ func TestTheDatabaseGoingAwayStallsConsumptionAndLosesNothing(t *testing.T) {
 		var recs []*kgo.Record
 		for j := 2000; j < 4000; j++ {
 			b, _ := proto.Marshal(testFlow(j, now))
-			recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % testPartitions), Value: b})
+			recs = append(recs, &kgo.Record{Topic: record.TopicFlows, Partition: int32(j % e.partitions), Value: b})
 		}
 		e.produceRaw(recs...)
 		deadline := time.Now().Add(time.Minute)

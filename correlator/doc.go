@@ -13,7 +13,10 @@
 //
 //  1. Every raw row carries its Kafka partition and offset, and a
 //     materialized view on each raw table keeps, in the same INSERT, the
-//     highest stored offset per topic partition (table ingest_progress).
+//     highest stored offset per topic partition and writer group (table
+//     ingest_progress; the INSERT names its consumer group in its
+//     log_comment setting, so groups sharing a database do not skip each
+//     other's offsets).
 //     Before each batch, the correlator reads ingest_progress and skips the
 //     records at or below the stored offset. Within a partition, records
 //     are inserted in offset order, in one INSERT per table, and an
@@ -22,11 +25,30 @@
 //     "offset <= stored maximum" means "stored". This covers redelivery in
 //     any batch shape, after a crash or a rebalance.
 //  2. Each INSERT carries a deterministic insert_deduplication_token made
-//     of the table and the partition offset ranges it holds, and every
+//     of the group, the table and the partition offset ranges it holds, and every
 //     table has non_replicated_deduplication_window (with
 //     deduplicate_blocks_in_dependent_materialized_views for the rollups):
 //     when the bus hands the same batch again after a failed attempt whose
 //     INSERT did land (a lost response, a timeout), ClickHouse drops it.
+//
+// # Fencing
+//
+// A member paused (a stopped process, a long GC or VM pause, a cut
+// network) past its session timeout loses its partitions to another
+// member, but may wake up holding a decoded batch whose progress it read
+// before: inserted now, it would duplicate what the new owner stored
+// meanwhile. Every member claims each partition the first time it
+// handles it in a group generation, by storing in ingest_progress an
+// epoch above every stored one; before its INSERTs (and again before any
+// INSERT that starts more than a second after the check) it verifies
+// that the partitions' highest epoch is still its own. A member that lost
+// a partition drops the batch uncommitted and rewinds
+// (netstrata_correlator_fenced_batches_total,
+// netstrata_kafka_handler_fenced_total); the owner stores it once. The
+// check and the INSERT are separate statements: a member stopped inside
+// its INSERT's request for longer than the session timeout (and shorter
+// than the server's receive timeout) can still race the new owner (see
+// fence.go).
 //
 // Progress beyond a partition's end, or a record stamped well after the
 // progress at an offset below it, means the topic was recreated and the

@@ -83,9 +83,16 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 	if conn == nil {
 		return errors.New("clickhouse is not ready")
 	}
-	floors, err := c.readProgress(ctx, conn)
+	if err := c.claimPartitions(ctx, conn, batches); err != nil {
+		c.r.SetHealth("clickhouse", err)
+		return err
+	}
+	floors, epochs, err := c.readProgress(ctx, conn)
 	if err != nil {
 		c.r.SetHealth("clickhouse", err)
+		return err
+	}
+	if err := c.checkFence(batches, epochs); err != nil {
 		return err
 	}
 	groups := make([]*batch, c.insertGroups(batches))
@@ -132,6 +139,12 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		dead = append(dead, b.dead...)
 	}
 	if err := c.deadLetter(ctx, dead); err != nil {
+		return err
+	}
+	if c.beforeFence != nil {
+		c.beforeFence()
+	}
+	if err := c.fenceBeforeInsert(ctx, conn, batches); err != nil {
 		return err
 	}
 	if err := c.eachGroup(groups, func(b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
@@ -346,16 +359,19 @@ func (c *Component) countLookups(n enrichCounts) {
 
 // token is the deterministic deduplication token of one table's INSERT:
 // the same records always give the same token, so a retried INSERT of a
-// batch that landed is dropped by ClickHouse.
-func token(table string, ranges []string) string {
-	sum := sha256.Sum256([]byte(table + "|" + strings.Join(ranges, "|")))
+// batch that landed is dropped by ClickHouse. The writer group is part of
+// it: another group storing the same offsets of its own Kafka is not a
+// retry.
+func token(group, table string, ranges []string) string {
+	sum := sha256.Sum256([]byte(group + "|" + table + "|" + strings.Join(ranges, "|")))
 	return table + "-" + hex.EncodeToString(sum[:16])
 }
 
 // insertSettings make the INSERT idempotent, including in the
 // materialized views it feeds.
-func insertSettings(tok string) clickhouse.Settings {
+func insertSettings(group, tok string) clickhouse.Settings {
 	return clickhouse.Settings{
+		schema.WriterGroupSetting:                            group,
 		"insert_deduplication_token":                         tok,
 		"insert_deduplicate":                                 1,
 		"deduplicate_blocks_in_dependent_materialized_views": 1,
@@ -363,7 +379,7 @@ func insertSettings(tok string) clickhouse.Settings {
 }
 
 func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, ranges []string, n int, cols []column) error {
-	tok := token(table, ranges)
+	tok := token(c.cfg.Group, table, ranges)
 	c.tokensMu.Lock()
 	if c.failedTokens[tok] {
 		c.m.tokenRetries.WithLabelValues(table).Inc()
@@ -379,9 +395,12 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 		return err
 	}
 	began := time.Now()
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(tok)), clickhouse.WithColumnNamesAndTypes(types))
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(c.cfg.Group, tok)), clickhouse.WithColumnNamesAndTypes(types))
 	if c.beforeInsert != nil {
 		err = c.beforeInsert(table, ranges)
+	}
+	if err == nil {
+		err = c.refence(ctx, conn)
 	}
 	if err == nil {
 		err = store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
@@ -445,28 +464,38 @@ func (c *Component) forgetWireTypes(table string) {
 	}
 }
 
-// readProgress reads the highest stored offset of every partition.
-func (c *Component) readProgress(ctx context.Context, conn driver.Conn) (map[topicPartition]progress, error) {
-	rows, err := conn.Query(ctx, "SELECT topic, partition, max(max_offset), max(updated) FROM "+schema.TableIngestProgress+" GROUP BY topic, partition")
+// readProgress reads the highest stored offset of every partition for
+// this member's writer group (rows from before the groups, group "",
+// count for every group) and the highest epoch its group stored.
+func (c *Component) readProgress(ctx context.Context, conn driver.Conn) (map[topicPartition]progress, map[topicPartition]uint64, error) {
+	rows, err := conn.Query(ctx, `SELECT topic, partition, max(max_offset), max(updated), maxIf(epoch, writer_group = {group:String})
+		FROM `+schema.TableIngestProgress+` WHERE writer_group IN ({group:String}, '') GROUP BY topic, partition`,
+		driver.NamedValue{Name: "group", Value: c.cfg.Group})
 	if err != nil {
-		return nil, fmt.Errorf("read ingest progress: %w", err)
+		return nil, nil, fmt.Errorf("read ingest progress: %w", err)
 	}
 	defer rows.Close()
 	out := map[topicPartition]progress{}
+	epochs := map[topicPartition]uint64{}
 	for rows.Next() {
 		var topic string
 		var partition uint32
-		var offset uint64
+		var offset, epoch uint64
 		var updated time.Time
-		if err := rows.Scan(&topic, &partition, &offset, &updated); err != nil {
-			return nil, fmt.Errorf("read ingest progress: %w", err)
+		if err := rows.Scan(&topic, &partition, &offset, &updated, &epoch); err != nil {
+			return nil, nil, fmt.Errorf("read ingest progress: %w", err)
 		}
-		out[topicPartition{topic, int32(partition)}] = progress{offset: int64(offset), updatedMs: updated.UnixMilli()}
+		tp := topicPartition{topic, int32(partition)}
+		epochs[tp] = epoch
+		if offset == 0 && updated.UnixMilli() <= 0 {
+			continue // a claim only: nothing stored
+		}
+		out[tp] = progress{offset: int64(offset), updatedMs: updated.UnixMilli()}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read ingest progress: %w", err)
+		return nil, nil, fmt.Errorf("read ingest progress: %w", err)
 	}
-	return out, nil
+	return out, epochs, nil
 }
 
 // deadLetter publishes poison records, with their origin and reason in

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +50,12 @@ type childConfig struct {
 	// CrashAfter > 0 kills the process (SIGKILL) right after its
 	// CrashAfter-th batch is stored, before the offsets are committed.
 	CrashAfter int
+	// PauseAt > 0 stops the process (SIGSTOP) in its PauseAt-th batch,
+	// after decoding and before the fencing check, or with PauseInInsert
+	// after that check, before its first INSERT: the test resumes it
+	// (SIGCONT) once the group has moved on.
+	PauseAt       int
+	PauseInInsert bool
 }
 
 // testConfiguration is a correlator configuration that reacts fast.
@@ -83,6 +90,27 @@ func runChild(raw string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "new:", err)
 		return 2
+	}
+	handled := 0
+	pause := func() {
+		log.Info("pausing")
+		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		// The stop takes effect asynchronously: wait for it here.
+		time.Sleep(time.Second)
+		log.Info("resumed")
+	}
+	c.beforeFence = func() {
+		handled++
+		if cc.PauseAt > 0 && handled == cc.PauseAt && !cc.PauseInInsert {
+			pause()
+		}
+	}
+	var once sync.Once
+	c.beforeInsert = func(string, []string) error {
+		if cc.PauseAt > 0 && handled == cc.PauseAt && cc.PauseInInsert {
+			once.Do(pause)
+		}
+		return nil
 	}
 	stored := 0
 	c.afterInsert = func() {
@@ -163,24 +191,29 @@ func tail(s string, n int) string {
 
 // env is one test's Kafka broker, database and producer.
 type env struct {
-	t       testing.TB
-	kafka   *bus.Embedded
-	kcfg    bus.Configuration
-	ch      store.Configuration
-	conn    driver.Conn
-	prod    *kgo.Client
-	brokers []string
+	t          testing.TB
+	partitions int
+	kafka      *bus.Embedded
+	kcfg       bus.Configuration
+	ch         store.Configuration
+	conn       driver.Conn
+	prod       *kgo.Client
+	brokers    []string
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvPartitions(t, testPartitions) }
+
+// newEnvPartitions is newEnv with topics of n partitions.
+func newEnvPartitions(t testing.TB, n int) *env {
 	t.Helper()
-	k, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: testPartitions}, nil)
+	k, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: int32(n)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k.Stop(context.Background()) })
-	e := &env{t: t, kafka: k, brokers: []string{k.Addr()}}
+	e := &env{t: t, partitions: n, kafka: k, brokers: []string{k.Addr()}}
 	e.kcfg = kafkaConfiguration(e.brokers)
+	e.kcfg.Partitions = int32(n)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := bus.EnsureTopics(ctx, e.kcfg, append([]string{record.TopicDeadLetter}, record.Topics...)...); err != nil {

@@ -15,6 +15,8 @@ type metrics struct {
 	insertErrors  *prometheus.CounterVec   // table
 	tokenRetries  *prometheus.CounterVec   // table
 	replayed      *prometheus.CounterVec   // topic
+	claims        prometheus.Counter
+	fenced        *prometheus.CounterVec   // topic
 	deadLetter    *prometheus.CounterVec   // topic, reason, exporter
 	zeroedFields  *prometheus.CounterVec   // exporter, field
 	lookups       *prometheus.CounterVec   // kind, result
@@ -31,6 +33,8 @@ func newMetrics(reg prometheus.Registerer, caches func() (ifs, pods float64)) (*
 		insertSeconds: f.HistogramVec("insert_duration_seconds", "Latency of successful INSERTs.", prometheus.ExponentialBuckets(0.001, 2, 16), "table"),
 		insertErrors:  f.CounterVec("insert_errors_total", "Failed INSERTs (retried with backoff, nothing dropped).", "table"),
 		tokenRetries:  f.CounterVec("dedup_token_retries_total", "INSERTs sent again with the deduplication token of a failed attempt: ClickHouse drops the block if the first attempt landed.", "table"),
+		claims:        f.Counter("partition_claims_total", "Partitions this member claimed (stored a fencing epoch for) on first handling them in a group generation."),
+		fenced:        f.CounterVec("fenced_batches_total", "Batches dropped uncommitted because another member claimed one of their partitions later (this member was paused or cut off past its session timeout).", "topic"),
 		replayed:      f.CounterVec("replayed_records_total", "Records skipped because ingest_progress shows them stored already (redelivery after a crash or rebalance).", "topic"),
 		deadLetter:    f.CounterVec("dead_letter_records_total", "Records sent to the dead-letter topic, by reason; exporter names a flow's exporter (its address, or unknown; empty for other topics).", "topic", "reason", "exporter"),
 		zeroedFields:  f.CounterVec("flow_fields_zeroed_total", "Flows stored with an optional field set to 0 (unknown) because its value was out of range, per exporter and field.", "exporter", "field"),

@@ -119,11 +119,11 @@ func TestConfigurationValidateNamesTheField(t *testing.T) {
 }
 
 func TestTokensAreDeterministicPerTableAndRange(t *testing.T) {
-	a := token("flows", []string{"0:10-20", "1:5-9"})
-	if a != token("flows", []string{"0:10-20", "1:5-9"}) {
+	a := token("g", "flows", []string{"0:10-20", "1:5-9"})
+	if a != token("g", "flows", []string{"0:10-20", "1:5-9"}) {
 		t.Error("same ranges, different tokens")
 	}
-	if a == token("flows", []string{"0:10-21", "1:5-9"}) || a == token("sockets", []string{"0:10-20", "1:5-9"}) {
+	if a == token("g", "flows", []string{"0:10-21", "1:5-9"}) || a == token("g", "sockets", []string{"0:10-20", "1:5-9"}) {
 		t.Error("different ranges or tables share a token")
 	}
 }

@@ -54,7 +54,20 @@ type PartitionBatch struct {
 	// a handler that keeps its own position can tell from it that a
 	// topic was recreated (its position lies beyond the end).
 	HighWatermark int64
+	// Generation is the consumer-group generation the records were
+	// fetched in: a handler that fences stale writers (see ErrFenced)
+	// claims the partition for it.
+	Generation int32
 }
+
+// ErrFenced is what a handler returns (wrapped) when another member
+// owns some of the partitions it was handed, in a later generation:
+// this member was paused or cut off past its session timeout and the
+// group moved on. Nothing of the call is committed; its partitions are
+// rewound to the call's first records, so that what this member still
+// owns is fetched and handled again, and what it lost is left to the
+// new owner.
+var ErrFenced = errors.New("fenced: another member owns the partition in a later generation")
 
 // Handler processes what the group hands this member.
 type Handler interface {
@@ -79,6 +92,7 @@ type Consumer struct {
 	h       Handler
 	r       *telemetry.Reporter
 	retries prometheus.Counter
+	fenced  prometheus.Counter
 	lag     *prometheus.GaugeVec
 	gaps    *gaps
 	done    chan struct{}
@@ -138,6 +152,7 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 	c.adm = kadm.NewClient(c.cl)
 	f := telemetry.NewMetrics(r.Registry, "kafka")
 	c.retries = f.Counter("handler_retries_total", "Batches handed again after the handler failed.")
+	c.fenced = f.Counter("handler_fenced_total", "Batches dropped uncommitted because another member owns their partitions in a later generation.")
 	c.lag = f.GaugeVec("consumer_lag_records", "Records not yet committed by the group, per partition.", "group", "topic", "partition")
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -177,14 +192,21 @@ func (c *Consumer) run(ctx context.Context) {
 			}
 		})
 		var batches []PartitionBatch
+		_, generation := c.cl.GroupMetadata()
 		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) > 0 {
 				c.gaps.check(p.Topic, p.Partition, p.Records)
-				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records, HighWatermark: p.HighWatermark})
+				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records,
+					HighWatermark: p.HighWatermark, Generation: generation})
 			}
 		})
 		if len(batches) > 0 {
-			if err := c.handle(ctx, batches); err != nil {
+			err := c.handle(ctx, batches)
+			if errors.Is(err, ErrFenced) {
+				c.rewind(ctx, batches)
+				continue
+			}
+			if err != nil {
 				// Only a stop interrupts handling; what was not
 				// committed is handed to whoever owns it next.
 				c.cl.AllowRebalance()
@@ -203,8 +225,13 @@ func (c *Consumer) run(ctx context.Context) {
 // handle retries the handler with backoff until it succeeds or ctx ends.
 func (c *Consumer) handle(ctx context.Context, batches []PartitionBatch) error {
 	failing := false
+	var fenced error
 	err := Retry(ctx, func(ctx context.Context) error {
 		err := c.h.Handle(ctx, batches)
+		if errors.Is(err, ErrFenced) {
+			fenced = err
+			return nil
+		}
 		if err != nil && ctx.Err() == nil {
 			c.retries.Inc()
 			if !failing {
@@ -218,7 +245,33 @@ func (c *Consumer) handle(ctx context.Context, batches []PartitionBatch) error {
 	if failing && err == nil {
 		c.r.SetHealth("consume", nil)
 	}
+	if err == nil && fenced != nil {
+		return fenced
+	}
 	return err
+}
+
+// rewind handles a fenced call: nothing of it is committed, and its
+// partitions go back to the call's first records. The pause lets the
+// client notice that its session ended and rejoin; SetOffsets ignores
+// partitions this member no longer has.
+func (c *Consumer) rewind(ctx context.Context, batches []PartitionBatch) {
+	c.fenced.Inc()
+	c.r.Log.Warn("fenced: another member owns partitions of this batch; dropping it uncommitted", "group", c.ccfg.Group)
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	for _, b := range batches {
+		if offsets[b.Topic] == nil {
+			offsets[b.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		first := b.Records[0]
+		offsets[b.Topic][b.Partition] = kgo.EpochOffset{Epoch: first.LeaderEpoch, Offset: first.Offset}
+	}
+	c.cl.SetOffsets(offsets)
+	c.cl.AllowRebalance()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
 }
 
 func (c *Consumer) markHandled(batches []PartitionBatch) {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -83,6 +84,9 @@ func (d ddl) clusterMigrations(single []store.Migration) []store.Migration {
 		d.interfaceSNMP5mMV():       d.interfaceSNMP5mByDeviceMV(),
 		interfaceReconciliationView: interfaceReconciliationByDeviceView(),
 	}
+	// Version 15 alters ingest_progress in place (Run, not rendered
+	// here): a cluster's is made per writer group from the start.
+	maps.Copy(current, d.progressByGroup())
 	fresh := map[int][]string{
 		14: {flows5TupleCoverage(time.Unix(0, 0).UTC())}, // no flow before the table: complete from the start
 	}

@@ -53,6 +53,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 13, Name: "alert history", Statements: []string{d.alerts()}},
 		{Version: 14, Name: "flow sessions per hour", Statements: []string{d.flows5Tuple1h(), d.flows5Tuple1hMV()},
 			Run: recordFlows5TupleCoverage},
+		{Version: 15, Name: "ingest progress per writer group, fencing epoch", Run: d.upgradeToV15},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -254,35 +254,37 @@ CREATE TABLE IF NOT EXISTS ingest_progress_local ON CLUSTER netstrata_cluster (
 	partition UInt32,
 	max_offset SimpleAggregateFunction(max, UInt64),
 	rows SimpleAggregateFunction(sum, UInt64),
-	updated SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
+	updated SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
+	writer_group LowCardinality(String),
+	epoch SimpleAggregateFunction(max, UInt64)
 ) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/ingest_progress_local', '{replica}')
-ORDER BY (topic, partition)
+ORDER BY (topic, partition, writer_group)
 SETTINGS replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS ingest_progress ON CLUSTER netstrata_cluster AS ingest_progress_local
 ENGINE = Distributed(netstrata_cluster, netstrata, ingest_progress_local);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ifstats_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
-SELECT 'netstrata.ifstats.v1' AS topic, toUInt32(kafka_partition) AS partition, max(kafka_offset) AS max_offset,
-	toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
+SELECT 'netstrata.ifstats.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
+	max(kafka_offset) AS max_offset, toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
 FROM ifstats_local
 GROUP BY kafka_partition;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS flows_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
-SELECT 'netstrata.flows.v1' AS topic, toUInt32(kafka_partition) AS partition, max(kafka_offset) AS max_offset,
-	toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
+SELECT 'netstrata.flows.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
+	max(kafka_offset) AS max_offset, toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
 FROM flows_local
 GROUP BY kafka_partition;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sockets_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
-SELECT 'netstrata.sockets.v1' AS topic, toUInt32(kafka_partition) AS partition, max(kafka_offset) AS max_offset,
-	toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
+SELECT 'netstrata.sockets.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
+	max(kafka_offset) AS max_offset, toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
 FROM sockets_local
 GROUP BY kafka_partition;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS pods_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
-SELECT 'netstrata.pods.v1' AS topic, toUInt32(kafka_partition) AS partition, max(kafka_offset) AS max_offset,
-	toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
+SELECT 'netstrata.pods.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
+	max(kafka_offset) AS max_offset, toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
 FROM pods_local
 GROUP BY kafka_partition;
 
@@ -684,3 +686,5 @@ ALTER TABLE flows_5tuple_1h_local ON CLUSTER netstrata_cluster MODIFY COMMENT 'c
 
 ALTER TABLE flows_5tuple_1h ON CLUSTER netstrata_cluster MODIFY COMMENT 'complete from 1970-01-01T00:00:00Z';
 
+-- Version 15: ingest progress per writer group, fencing epoch
+-- (nothing to do on a cluster: it is created at the current schema)
