@@ -78,6 +78,11 @@
 // group is stored; a failed group fails the batch, and the redelivery
 // skips what the other groups stored.
 //
+// Nothing here needs one exporter's flows in order or on one partition:
+// the flow collector spreads each exporter's flows over the partitions,
+// batch by batch (its sequence accounting and templates are done before
+// publishing), so one big exporter loads every member, not one.
+//
 // # Enrichment
 //
 // Flows get the exporter's device name and the in/out interface name,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/internal/bus"
+	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -50,6 +51,9 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 	}
 	if deps.Publisher == nil {
 		return nil, errors.New("flow collector: no publisher")
+	}
+	if s, ok := deps.Publisher.(spreader); ok && !cfg.PartitionByExporter {
+		s.Spread(record.TopicFlows)
 	}
 	apps, err := newClassifier(cfg.Applications)
 	if err != nil {
@@ -251,3 +255,7 @@ func (c *Component) Stop() error {
 	})
 	return nil
 }
+
+// spreader is a publisher that can spread a topic's records over its
+// partitions regardless of their key (bus.Producer).
+type spreader interface{ Spread(topic string) }

@@ -1,6 +1,7 @@
 // Package flowcollector receives NetFlow v5/v9, IPFIX and sFlow v5
 // datagrams, decodes them with goflow2's decoders, maps them to
-// record.Flow and publishes them to netstrata.flows.v1 keyed by exporter.
+// record.Flow and publishes them to netstrata.flows.v1 keyed by exporter
+// (see Configuration.PartitionByExporter for how they are partitioned).
 package flowcollector
 
 import (
@@ -55,6 +56,15 @@ type Configuration struct {
 	// MetricsMaxExporters bounds the exporters that get their own label
 	// in per-exporter metrics: the busiest ones; the rest share "other".
 	MetricsMaxExporters int `yaml:"metrics_max_exporters"`
+	// PartitionByExporter keeps each exporter's flows on one Kafka
+	// partition, in order (the record key, the exporter's address, is
+	// hashed): for an outside consumer that needs them in order. One busy
+	// exporter then loads one partition and one correlator member. By
+	// default each produce batch goes whole to one partition and the next
+	// to another, so one exporter spreads over every partition; the
+	// ordering that matters (sequence accounting, templates) is done in
+	// the collector before publishing, and the correlator needs none.
+	PartitionByExporter bool `yaml:"partition_by_exporter"`
 
 	// Template budgets. A template is kept and persisted, so what
 	// exporters may declare is bounded; when a count or the bytes are

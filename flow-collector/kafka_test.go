@@ -11,39 +11,14 @@ import (
 
 	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
 // TestFlowsReachKafkaKeyedByExporter runs the collector against the
 // embedded broker with the real producer and reads the records back.
 func TestFlowsReachKafkaKeyedByExporter(t *testing.T) {
-	broker, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: 2}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer broker.Stop(context.Background())
-	r := testReporter(t)
-	kcfg := bus.DefaultConfiguration()
-	kcfg.Brokers = []string{broker.Addr()}
-	prod, err := bus.NewProducer(kcfg, r, record.TopicFlows)
-	if err != nil {
-		t.Fatal(err)
-	}
+	broker, prod, r := startKafka(t, 2)
 	ctx := context.Background()
-	if err := prod.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Stop()
-	// Records produced before the topic exists fail at once (see the
-	// report on internal/bus): wait for the producer to create it.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, checks := r.Health.Status(); checks["kafka"] == "ok" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the producer did not create the topic within 30 s")
-		}
-	}
-
 	c, err := New(r, testConfig(t), Dependencies{Publisher: prod})
 	if err != nil {
 		t.Fatal(err)
@@ -88,4 +63,38 @@ func TestFlowsReachKafkaKeyedByExporter(t *testing.T) {
 			got++
 		})
 	}
+}
+
+// startKafka starts an embedded broker with topics of the given
+// partitions and a real producer that has created the flows topic.
+func startKafka(t *testing.T, partitions int32) (*bus.Embedded, *bus.Producer, *telemetry.Reporter) {
+	t.Helper()
+	broker, err := bus.StartEmbedded(bus.EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: partitions}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = broker.Stop(context.Background()) })
+	r := testReporter(t)
+	kcfg := bus.DefaultConfiguration()
+	kcfg.Brokers = []string{broker.Addr()}
+	kcfg.Partitions = partitions
+	prod, err := bus.NewProducer(kcfg, r, record.TopicFlows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prod.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = prod.Stop() })
+	// Records produced before the topic exists fail at once (see the
+	// report on internal/bus): wait for the producer to create it.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, checks := r.Health.Status(); checks["kafka"] == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the producer did not create the topic within 30 s")
+		}
+	}
+	return broker, prod, r
 }

@@ -42,6 +42,33 @@ type Producer struct {
 	// counted caches the per-topic acknowledged counter: looking a label
 	// up for every record showed in the flow collector's profile.
 	counted sync.Map // topic -> prometheus.Counter
+	// spread holds the topics whose records ignore their key for
+	// partitioning (see Spread).
+	spread *sync.Map // topic -> struct{}
+}
+
+// Spread makes topic's records ignore their key when choosing a
+// partition: each produce batch goes, whole, to one partition, and the
+// next batch to another (kgo's sticky partitioner). One busy key (an
+// exporter sending 400k flows/s) then spreads over every partition, and
+// so over every consumer, instead of loading one; produce batches stay
+// as large as with keys. Records of one key lose their order across
+// partitions: a source calls it only for a topic whose consumers need
+// no order per key. It must be called before the topic's first record.
+func (p *Producer) Spread(topic string) { p.spread.Store(topic, struct{}{}) }
+
+// spreadPartitioner partitions the topics in spread with sticky and the
+// others with keyed.
+type spreadPartitioner struct {
+	keyed, sticky kgo.Partitioner
+	spread        *sync.Map
+}
+
+func (s spreadPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	if _, ok := s.spread.Load(topic); ok {
+		return s.sticky.ForTopic(topic)
+	}
+	return s.keyed.ForTopic(topic)
 }
 
 // NewProducer builds a producer for the given topics (created in the
@@ -55,6 +82,7 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 	if err != nil {
 		return nil, err
 	}
+	spread := &sync.Map{}
 	opts = append(opts,
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence needs acks=all
 		kgo.ProducerLinger(cfg.Linger),
@@ -62,8 +90,9 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedRecords(cfg.MaxBufferedRecords),
 		// Keys keep order per device/exporter/node: hash them the way
-		// the Java client does so other clients agree on partitions.
-		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		// the Java client does so other clients agree on partitions;
+		// except for the topics a source spreads (see Spread).
+		kgo.RecordPartitioner(spreadPartitioner{keyed: kgo.StickyKeyPartitioner(nil), sticky: kgo.StickyPartitioner(), spread: spread}),
 		// A source may publish before its topics exist (they are created
 		// in the background): wait for them rather than fail records.
 		kgo.UnknownTopicRetries(-1),
@@ -72,7 +101,7 @@ func NewProducer(cfg Configuration, r *telemetry.Reporter, topics ...string) (*P
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
-	p := &Producer{cl: cl, cfg: cfg, r: r, topics: topics, dropLog: telemetry.NewRateLimited(r.Log, time.Minute)}
+	p := &Producer{cl: cl, cfg: cfg, r: r, topics: topics, spread: spread, dropLog: telemetry.NewRateLimited(r.Log, time.Minute)}
 	f := telemetry.NewMetrics(r.Registry, "kafka")
 	p.produced = f.CounterVec("produced_records_total", "Records acknowledged by the brokers.", "topic")
 	p.dropped = f.CounterVec("dropped_records_total", "Records dropped because the producer buffer was full (should stay 0).", "topic")
