@@ -8,8 +8,15 @@ import (
 )
 
 // BenchmarkProducerZstd measures records/s from Publish to acknowledged
-// by the embedded broker, with zstd batches of flow-sized records.
-func BenchmarkProducerZstd(b *testing.B) {
+// by the embedded broker, with zstd batches of flow-sized records keyed by
+// four exporters.
+func BenchmarkProducerZstd(b *testing.B) { benchProducer(b, false) }
+
+// BenchmarkProducerZstdSpread is the same with the topic spread (see
+// Producer.Spread), as the flow collector publishes flows.
+func BenchmarkProducerZstdSpread(b *testing.B) { benchProducer(b, true) }
+
+func benchProducer(b *testing.B, spread bool) {
 	e, err := StartEmbedded(EmbeddedConfiguration{Listen: "127.0.0.1:0", Partitions: 2}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -25,6 +32,9 @@ func BenchmarkProducerZstd(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Stop()
+	if spread {
+		p.Spread(topic)
+	}
 	// ~120-byte values, half random so zstd has realistic work.
 	vals := make([][]byte, 1024)
 	for i := range vals {

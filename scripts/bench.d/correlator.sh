@@ -19,3 +19,13 @@ go test -run '^$' -bench 'BenchmarkDecodeFlows' -timeout 10m ./correlator/
 echo "# 16 concurrent heavy queries while ingesting 100k flows/s"
 NETSTRATA_BENCH_FLOWS=${NETSTRATA_BENCH_FLOWS:-3000000} NETSTRATA_BENCH_CONVERSATIONS=5000 NETSTRATA_BENCH_STEADY_RATE=100000 NETSTRATA_BENCH_QUERIES=16 \
 	go test -run '^$' -bench 'BenchmarkIngestFlows' -benchtime 1x -timeout 60m ./correlator/
+# One exporter's 1M flows over 12 partitions, drained by 2 and 4 members
+# in one group: keyed by exporter (one partition) against spread batch by
+# batch as the flow collector publishes them.
+for members in 2 4; do
+	for keyed in 1 0; do
+		echo "# one exporter, $members members, keyed=$keyed"
+		NETSTRATA_BENCH_FLOWS=1000000 NETSTRATA_BENCH_MEMBERS=$members NETSTRATA_BENCH_KEYED=$keyed \
+			go test -run '^$' -bench 'BenchmarkOneExporterMembers' -benchtime 1x -timeout 30m ./correlator/
+	done
+done
