@@ -134,13 +134,26 @@ try {
     await drawn(page)
   })
 
+  await step('the unit is in the URL and only redraws', async () => {
+    let investigations = 0
+    const count = (r) => r.url().includes('/api/v1/investigate') && investigations++
+    page.on('request', count)
+    await page.getByRole('button', { name: 'packets/s' }).click()
+    await page.waitForURL(/unit=pps/)
+    await page.locator('main .chart[data-drawn]').first().waitFor()
+    page.off('request', count)
+    check(investigations === 0, 'no new investigation for a unit: ' + investigations)
+    await page.getByRole('button', { name: 'bits/s' }).click()
+    await page.waitForURL((u) => !u.searchParams.has('unit'))
+  })
+
   await step('a contributor links into Explore with its filter', async () => {
     await page.locator('section[aria-label=Ports] tbody a').first().click()
     await page.waitForURL(/\/explore/)
     const q = new URL(page.url()).searchParams
     check(q.get('filter') === 'DstPort = ' + f.port, 'filter ' + q.get('filter'))
     await page.goBack()
-    await page.waitForURL(investigateURL)
+    await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('node') === f.node && u.searchParams.get('from') === f.from)
     await drawn(page)
   })
 

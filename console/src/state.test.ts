@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseLocation, viewURL, param, type View } from './state'
+import { parseLocation, viewURL, viewKey, param, type View } from './state'
 
 describe('URL ⇄ state', () => {
   it('round-trips every page with its parameters', () => {
@@ -41,5 +41,12 @@ describe('URL ⇄ state', () => {
     const q = { filter: 'App = "a&b=c" OR SrcIP = 2001:db8::1' }
     const url = new URL(viewURL({ page: 'explore', q }), 'http://x')
     expect(parseLocation(url.pathname, url.search).q.filter).toBe(q.filter)
+  })
+
+  it('keys a view apart from its display-only parameters, whatever the order', () => {
+    const a = parseLocation('/', '?to=now&node=n1&from=-6h&unit=pps')
+    const b = parseLocation('/', '?from=-6h&node=n1')
+    expect(viewKey(a, 'unit')).toBe(viewKey(b, 'unit'))
+    expect(viewKey(a)).not.toBe(viewKey(b))
   })
 })

@@ -24,10 +24,10 @@ const paths: Record<Exclude<Page, 'interface'>, string> = {
 // Defaults of every page's parameters: a parameter at its default is
 // left out of the URL, so that the same view has one URL.
 export const defaults: Record<Page, Record<string, string>> = {
-  investigate: { kind: 'node', from: '-1h', to: 'now' },
+  investigate: { kind: 'node', from: '-1h', to: 'now', unit: 'bps' },
   explore: { by: 'dst_port', metric: 'bps', from: '-1h', to: 'now', limit: '10' },
   interfaces: { sort: 'in_bps', dir: 'desc', from: '-1h', to: 'now' },
-  interface: { from: '-1h', to: 'now' },
+  interface: { from: '-1h', to: 'now', unit: 'bps' },
   status: {},
   map: { from: '-15m', to: 'now' },
 }
@@ -71,4 +71,12 @@ export function viewURL(v: View): string {
 // param is a page parameter or its default.
 export function param(v: View, name: string): string {
   return v.q[name] ?? defaults[v.page][name] ?? ''
+}
+
+// viewKey identifies a view but for some parameters: pages reload when
+// it changes, and only redraw for the parameters left out.
+export function viewKey(v: View, ...except: string[]): string {
+  const q = { ...v.q }
+  for (const k of except) delete q[k]
+  return viewURL({ page: v.page, q })
 }
