@@ -25,8 +25,8 @@ func (p *countingPublisher) Publish(string, []byte, []byte) { p.n.Add(1) }
 
 // startSimFleet re-executes the test binary as a fleet of n simulated
 // switches of ifaces ports on loopback ports; the child is stopped at
-// cleanup and its CPU time returned by the stop function.
-func startSimFleet(b *testing.B, n, ifaces int) (ports []uint16, stop func() time.Duration) {
+// cleanup. The returned function reads the CPU time the fleet used.
+func startSimFleet(b *testing.B, n, ifaces int) (targets []Target, fleetCPU func() time.Duration) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simFleetEnv, n), fmt.Sprintf("%s=%d", simInterfacesEnv, ifaces))
@@ -42,30 +42,37 @@ func startSimFleet(b *testing.B, n, ifaces int) (ports []uint16, stop func() tim
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "PORTS ") {
 		_ = cmd.Process.Kill()
 		b.Fatalf("simulated fleet did not start: %q %v", line, err)
 	}
-	for _, p := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "PORTS ")), ",") {
+	for i, p := range strings.Split(strings.TrimSpace(strings.TrimPrefix(line, "PORTS ")), ",") {
 		v, _ := strconv.Atoi(p)
-		ports = append(ports, uint16(v))
+		targets = append(targets, Target{Name: fmt.Sprintf("sim-%05d", i), Address: "127.0.0.1", Port: uint16(v)})
 	}
-	var cpu time.Duration
-	stopped := false
-	stop = func() time.Duration {
-		if !stopped {
-			stopped = true
-			stdin.Close()
-			_ = cmd.Wait()
-			if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				cpu = time.Duration(u.Utime.Nano() + u.Stime.Nano())
-			}
-		}
-		return cpu
+	return targets, func() time.Duration { return processCPU(cmd.Process.Pid) }
+}
+
+// startFleet starts the fleet BENCH_SNMP_FLEET names: "go" (default), the
+// test binary's own agents, light enough to simulate 10,000 devices on a
+// small machine; or "snmpsim", snmpsimd processes, a real agent
+// implementation that costs far more CPU per answer than the poller per
+// request.
+func startFleet(b *testing.B, devices, ifaces int) (targets []Target, fleetCPU func() time.Duration) {
+	switch f := os.Getenv("BENCH_SNMP_FLEET"); f {
+	case "", "go":
+		return startSimFleet(b, devices, ifaces)
+	case "snmpsim":
+		return startSnmpsimFleet(b, devices, ifaces)
+	default:
+		b.Fatalf("BENCH_SNMP_FLEET: %q is not go or snmpsim", f)
+		return nil, nil
 	}
-	b.Cleanup(func() { stop() })
-	return ports, stop
 }
 
 func selfCPU() time.Duration {
@@ -138,16 +145,14 @@ func BenchmarkFleet(b *testing.B) {
 }
 
 func benchFleet(b *testing.B, devices, ifaces int, iv time.Duration) {
-	ports, stopSim := startSimFleet(b, devices, ifaces)
+	targets, fleetCPU := startFleet(b, devices, ifaces)
 	cfg := DefaultConfiguration()
 	cfg.Defaults.Interval = iv
 	cfg.Defaults.Timeout = 2 * time.Second
 	if v, err := strconv.Atoi(os.Getenv("BENCH_SNMP_WORKERS")); err == nil && v > 0 {
 		cfg.Workers = v
 	}
-	for i, p := range ports {
-		cfg.Targets = append(cfg.Targets, Target{Name: fmt.Sprintf("sim-%04d", i), Address: "127.0.0.1", Port: p})
-	}
+	cfg.Targets = targets
 	pub := &countingPublisher{}
 	c, err := New(testReporter(), cfg, Dependencies{Publisher: pub})
 	if err != nil {
@@ -161,7 +166,7 @@ func benchFleet(b *testing.B, devices, ifaces int, iv time.Duration) {
 	}
 	time.Sleep(iv)
 	b.ResetTimer()
-	cpu0, recs0, wall0 := selfCPU(), pub.n.Load(), time.Now()
+	cpu0, sim0, recs0, wall0 := selfCPU(), fleetCPU(), pub.n.Load(), time.Now()
 	var m0 dto.Metric
 	_ = c.metrics.duration.Write(&m0)
 	rss := []float64{}
@@ -169,20 +174,18 @@ func benchFleet(b *testing.B, devices, ifaces int, iv time.Duration) {
 		time.Sleep(iv)
 		rss = append(rss, rssMB())
 	}
-	wall, cpu, recs := time.Since(wall0), selfCPU()-cpu0, pub.n.Load()-recs0
+	wall, cpu, simCPU, recs := time.Since(wall0), selfCPU()-cpu0, fleetCPU()-sim0, pub.n.Load()-recs0
 	var m1 dto.Metric
 	_ = c.metrics.duration.Write(&m1)
 	b.StopTimer()
 	_ = c.Stop()
-	simCPU := stopSim()
 
 	polls := float64(m1.GetHistogram().GetSampleCount() - m0.GetHistogram().GetSampleCount())
 	failures, skipped := 0.0, 0.0
-	for i := range ports {
+	for _, t := range targets {
 		var fm, sm dto.Metric
-		name := fmt.Sprintf("sim-%04d", i)
-		_ = c.metrics.failures.WithLabelValues(name).Write(&fm)
-		_ = c.metrics.skipped.WithLabelValues(name).Write(&sm)
+		_ = c.metrics.failures.WithLabelValues(t.Name).Write(&fm)
+		_ = c.metrics.skipped.WithLabelValues(t.Name).Write(&sm)
 		failures += fm.GetCounter().GetValue()
 		skipped += sm.GetCounter().GetValue()
 	}
@@ -191,7 +194,8 @@ func benchFleet(b *testing.B, devices, ifaces int, iv time.Duration) {
 
 	cpuPct := 100 * cpu.Seconds() / wall.Seconds()
 	b.ReportMetric(cpuPct, "cpu_%core")
-	b.ReportMetric(100*simCPU.Seconds()/(wall.Seconds()+iv.Seconds()), "sim_cpu_%core")
+	simPct := 100 * simCPU.Seconds() / wall.Seconds()
+	b.ReportMetric(simPct, "sim_cpu_%core")
 	b.ReportMetric(polls/wall.Seconds(), "polls/s")
 	b.ReportMetric(float64(recs)/wall.Seconds(), "records/s")
 	b.ReportMetric(1e6*cpu.Seconds()/max(polls, 1), "cpu_us/poll")
@@ -202,7 +206,12 @@ func benchFleet(b *testing.B, devices, ifaces int, iv time.Duration) {
 	b.ReportMetric(failures, "failed_polls")
 	b.ReportMetric(skipped, "skipped_slots")
 	want := float64(devices) * wall.Seconds() / iv.Seconds()
+	// A poll is on time when it ran in its slot and succeeded: the share
+	// of the slots of the measured cycles that got one.
+	onTime := 100 * min(1, max(polls-failures, 0)/want)
+	b.ReportMetric(onTime, "on_time_%")
+	b.ReportMetric(1024*rss[len(rss)-1]/float64(devices), "rss_KB/device")
 	sustained := failures == 0 && skipped == 0 && polls >= 0.95*want
-	b.Logf("%d devices × %d interfaces every %s: %.0f polls in %.1fs (%.0f expected), cpu %.1f%% of a core, sim %.1f%%, rss %v MB, sustained=%v",
-		devices, ifaces, iv, polls, wall.Seconds(), want, cpuPct, 100*simCPU.Seconds()/(wall.Seconds()+iv.Seconds()), rss, sustained)
+	b.Logf("%d devices × %d interfaces every %s: %.0f polls in %.1fs (%.0f expected, %.1f%% on time), cpu %.1f%% of a core, fleet %.1f%%, rss %v MB, sustained=%v",
+		devices, ifaces, iv, polls, wall.Seconds(), want, onTime, cpuPct, simPct, rss, sustained)
 }

@@ -13,7 +13,7 @@ import (
 // stops it at cleanup (showing the output when the test failed) and
 // waits until ready succeeds, failing if the agent exits first or is not
 // ready within the given time.
-func runPeer(t *testing.T, cmd *exec.Cmd, within time.Duration, ready func() error) error {
+func runPeer(t testing.TB, cmd *exec.Cmd, within time.Duration, ready func() error) error {
 	name := cmd.Path
 	var mu sync.Mutex
 	var out bytes.Buffer

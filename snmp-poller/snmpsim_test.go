@@ -49,7 +49,7 @@ func firstKey(m map[string]string) string {
 
 // snmpsimDir writes the recordings where snmpsimd can read them: as root
 // it must drop to nobody, which cannot enter a test's private temp dir.
-func snmpsimDir(t *testing.T, recordings map[string]string) string {
+func snmpsimDir(t testing.TB, recordings map[string]string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "netstrata-snmpsim-")
 	if err != nil {
@@ -95,13 +95,7 @@ func trySnmpsim(t *testing.T, bin, dir, community string, extra []string) (*snmp
 	}
 	args := append([]string{"--data-dir=" + filepath.Join(dir, "data"), "--cache-dir=" + filepath.Join(dir, "cache"),
 		fmt.Sprintf("--agent-udpv4-endpoint=127.0.0.1:%d", port), "--logging-method=stderr"}, extra...)
-	if os.Geteuid() == 0 { // snmpsimd refuses to run as root
-		g, err := user.LookupGroupId(groupOfNobody())
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, "--process-user=nobody", "--process-group="+g.Name)
-	}
+	args = append(args, snmpsimUser(t)...)
 	s := &snmpsim{port: port}
 	// Ready when it answers (it indexes the recordings first).
 	err = runPeer(t, exec.Command(bin, args...), 60*time.Second, func() error { return s.ping(community) })
@@ -119,8 +113,11 @@ func groupOfNobody() string {
 	return u.Gid
 }
 
-func (s *snmpsim) ping(community string) error {
-	g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: s.port, Community: community,
+func (s *snmpsim) ping(community string) error { return s.pingAt("127.0.0.1", community) }
+
+// pingAt asks the agent at address for sysUpTime.
+func (s *snmpsim) pingAt(address, community string) error {
+	g := &gosnmp.GoSNMP{Target: address, Port: s.port, Community: community,
 		Version: gosnmp.Version2c, Timeout: 500 * time.Millisecond, Retries: 0}
 	if err := g.Connect(); err != nil {
 		return err
