@@ -29,7 +29,7 @@ func TestInvestigateReportWithEachLayerMissing(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			a := newTestAPI(t)
-			s := newScenario()
+			s := fixedScenario() // a range across midnight prints dates
 			seedWorker1(t, a, s, true, false, missing)
 			var out bytes.Buffer
 			args := []string{"--api", a.url, "--node", "worker-1", "--from", s.start.Format(time.RFC3339), "--to", s.end.Format(time.RFC3339)}
