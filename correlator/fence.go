@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/bus"
@@ -62,6 +63,9 @@ func (c *Component) claimPartitions(ctx context.Context, conn driver.Conn, batch
 	if err != nil {
 		return err
 	}
+	// On a cluster, the claim is stored on its shard before the INSERT
+	// returns, not queued by the Distributed table.
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_foreground_insert": 1}))
 	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+schema.TableIngestProgress+" (writer_group, topic, partition, epoch)")
 	if err != nil {
 		return fmt.Errorf("claim partitions: %w", err)

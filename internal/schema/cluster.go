@@ -48,6 +48,9 @@ var shardingKeys = map[string]string{
 	TableIfStats: "cityHash64(device_ip)",
 	TablePods:    "cityHash64(uid)",
 	TableAlerts:  "cityHash64(fingerprint)",
+	// The correlator inserts its fencing claims; its progress rows are
+	// written by views on each shard, and readers take the max over all.
+	TableIngestProgress: "cityHash64(writer_group, topic, partition)",
 }
 
 // clusterTables are every table that has a local and a Distributed form.

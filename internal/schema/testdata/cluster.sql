@@ -262,7 +262,7 @@ ORDER BY (topic, partition, writer_group)
 SETTINGS replicated_deduplication_window = 10000;
 
 CREATE TABLE IF NOT EXISTS ingest_progress ON CLUSTER netstrata_cluster AS ingest_progress_local
-ENGINE = Distributed(netstrata_cluster, netstrata, ingest_progress_local);
+ENGINE = Distributed(netstrata_cluster, netstrata, ingest_progress_local, cityHash64(writer_group, topic, partition));
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ifstats_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
 SELECT 'netstrata.ifstats.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
