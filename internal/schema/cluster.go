@@ -30,7 +30,7 @@ import (
 //     (queries sum across shards, as they already sum across parts).
 //
 // A cluster database is made at the current schema: the steps that
-// convert a single-node database made by an older version (7, 8 and 11)
+// convert a single-node database made by an older version (7, 8, 11, 15)
 // have nothing to do, the interface tables version 8 re-keys are
 // created in their re-keyed form by versions 2 and 5, and the steps that
 // read the database are replaced by what they do on an empty one
@@ -79,6 +79,11 @@ func (o Options) onCluster() string {
 	return " ON CLUSTER " + o.Cluster
 }
 
+// convertsOldDatabases are the migrations whose step (Run) converts a
+// single-server database made by an older version, which a cluster
+// database never is.
+var convertsOldDatabases = map[int]bool{7: true, 8: true, 11: true, 15: true}
+
 // clusterMigrations renders single-node migrations for o.Cluster.
 func (d ddl) clusterMigrations(single []store.Migration) []store.Migration {
 	current := map[string]string{
@@ -95,6 +100,9 @@ func (d ddl) clusterMigrations(single []store.Migration) []store.Migration {
 	}
 	out := make([]store.Migration, 0, len(single))
 	for _, m := range single {
+		if _, ok := fresh[m.Version]; m.Run != nil && !ok && !convertsOldDatabases[m.Version] {
+			panic(fmt.Sprintf("schema: migration %d reads the database; give it a cluster form in cluster.go", m.Version))
+		}
 		c := store.Migration{Version: m.Version, Name: m.Name}
 		for _, s := range append(append([]string(nil), m.Statements...), fresh[m.Version]...) {
 			if r, ok := current[s]; ok {
