@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"flag"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/netstrata/netstrata/console"
 	"github.com/netstrata/netstrata/internal/schema"
@@ -65,6 +68,7 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 	a, chromium := browserAPI(t)
 	s := newScenario()
 	seedWorker1(t, a, s, true, false)
+	alertURL := seedFiringAlert(t, a, s)
 
 	// The same API with a token, for the console's token dialog.
 	cfg := testConfig()
@@ -90,6 +94,7 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 		"spikeEnd":   s.start.Add(50 * time.Minute).Format("2006-01-02 15:04:05Z"),
 		"node":       "worker-1", "port": "8081", "pods": []string{"shop/frontend-0", "shop/frontend-1", "shop/frontend-2", "shop/frontend-3"},
 		"device": "sw1", "ifIndex": 3, "guarded": "http://" + guarded.Addr(), "token": testToken,
+		"alertURL": alertURL,
 	})
 	if os.Getenv("NETSTRATA_E2E_HOLD") != "" { // to drive the console by hand
 		t.Logf("NETSTRATA_E2E='%s'", facts)
@@ -107,4 +112,26 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser checks failed: %v", err)
 	}
+}
+
+// seedFiringAlert records the alert the alerting component would have
+// fired on the scenario's spike, with its verdict and console link, and
+// returns that link.
+func seedFiringAlert(t *testing.T, a *testAPI, s scenario) string {
+	t.Helper()
+	at := s.start.Add(50 * time.Minute)
+	link := "http://netstrata.example/?" + url.Values{"kind": {"node"}, "node": {"worker-1"},
+		"from": {s.start.Format(time.RFC3339)}, "to": {s.end.Format(time.RFC3339)}}.Encode()
+	err := a.conn.Exec(context.Background(), `INSERT INTO alerts
+		(time, fingerprint, rule, kind, status, starts_at, ends_at, value, labels, annotations, generator_url, instance) VALUES
+		({t:DateTime64(3)}, 'f1', 'NodeTrafficSpike', 'traffic_spike', 'firing', {t:DateTime64(3)}, 0, 3.1,
+			{'alertname': 'NodeTrafficSpike', 'severity': 'warning', 'node': 'worker-1', 'subject': 'node worker-1'},
+			{'summary': 'traffic of node worker-1 3.1× its baseline', 'verdict': 'traffic spike on worker-1 to :8081',
+			 'top_ports': '8081 (97%)', 'top_pods': 'shop/frontend-0 (25%), shop/frontend-1 (25%), shop/frontend-2 (25%)',
+			 'session_health': 'healthy', 'investigate_url': '`+link+`'}, '`+link+`', 'a')`, // a link has no quote
+		clickhouse.Named("t", chTime(at)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
 }

@@ -80,11 +80,11 @@ try {
     await page.keyboard.press('Tab')
     check((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content', 'first Tab on the skip link')
     const order = []
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 9; i++) {
       await page.keyboard.press('Tab')
       order.push(await page.evaluate(() => document.activeElement?.getAttribute('name') || document.activeElement?.textContent?.trim()))
     }
-    check(JSON.stringify(order.slice(0, 6)) === JSON.stringify(['netstrata', 'Investigate', 'Explore', 'Interfaces', 'Traffic map', 'Status']) && order.includes('kind'),
+    check(JSON.stringify(order.slice(0, 7)) === JSON.stringify(['netstrata', 'Investigate', 'Explore', 'Interfaces', 'Traffic map', 'Alerts', 'Status']) && order.includes('kind'),
       'tab order ' + JSON.stringify(order))
   })
 
@@ -281,6 +281,24 @@ try {
     const t = await status.innerText()
     for (const want of ['10.0.0.1', 'sw1', f.node, 'clickhouse', 'netstrata.flows.v1']) check(t.includes(want), `status names ${want}: ${t}`)
     await shot('status')
+  })
+
+  await step('the alerts page lists the firing alert with its verdict and opens its investigation', async () => {
+    await page.goto(url('/alerts', { from: f.from, to: f.to }))
+    const firing = page.locator('[data-testid=alerts-firing] tbody tr')
+    await firing.first().waitFor()
+    const row = await firing.first().innerText()
+    for (const want of ['NodeTrafficSpike', 'warning', 'node=' + f.node, 'firing', ':' + f.port, '8081 (97%)', 'shop/frontend-0']) check(row.includes(want), `firing alert shows ${want}: ${row}`)
+    check((await page.locator('[data-testid=alerts-history] tbody tr').count()) === 1, 'the firing transition in the history')
+    check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
+    await shot('alerts')
+    await page.getByRole('link', { name: /^Investigate NodeTrafficSpike/ }).first().click()
+    await drawn(page)
+    const want = new URL(f.alertURL)
+    const got = new URL(page.url())
+    for (const k of ['node', 'from', 'to']) check(got.searchParams.get(k) === want.searchParams.get(k), `investigate ${k} from the alert link: ${page.url()}`)
+    await page.goBack()
+    await page.locator('[data-testid=alerts-firing] tbody tr').first().waitFor()
   })
 
   await step('a guarded API: the token is asked once, kept for the session, never in the URL', async () => {

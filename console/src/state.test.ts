@@ -10,6 +10,7 @@ describe('URL ⇄ state', () => {
       { page: 'interfaces', q: { sort: 'name', dir: 'asc', search: 'Gi0' } },
       { page: 'status', q: {} },
       { page: 'map', q: { port: '8081' } },
+      { page: 'alerts', q: { rule: 'NodeTrafficSpike', from: '-7d' } },
     ]
     for (const v of views) {
       const url = new URL(viewURL(v), 'http://x')

@@ -3,7 +3,7 @@
 // browser's back button walks back through views. The token never goes
 // here (see api.ts).
 
-export type Page = 'investigate' | 'explore' | 'interfaces' | 'interface' | 'status' | 'map'
+export type Page = 'investigate' | 'explore' | 'interfaces' | 'interface' | 'status' | 'map' | 'alerts'
 
 export interface View {
   page: Page
@@ -19,6 +19,7 @@ const paths: Record<Exclude<Page, 'interface'>, string> = {
   interfaces: '/interfaces',
   status: '/status',
   map: '/map',
+  alerts: '/alerts',
 }
 
 // Defaults of every page's parameters: a parameter at its default is
@@ -30,6 +31,7 @@ export const defaults: Record<Page, Record<string, string>> = {
   interface: { from: '-1h', to: 'now', unit: 'bps' },
   status: {},
   map: { from: '-15m', to: 'now' },
+  alerts: { from: '-24h', to: 'now' },
 }
 
 // parseLocation reads a view from a path and query string.
