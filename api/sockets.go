@@ -13,13 +13,14 @@ var socketSorts = map[string]string{
 	"bytes":           "bytes_total",
 	"retransmits":     "retr",
 	"rtt_avg":         "rtt_avg",
+	"rtt_p95":         "rtt_p95",
 	"rtt_p99":         "rtt_p99",
 	"jitter":          "jitter",
 	"connect_latency": "connect_latency",
 	"last_seen":       "last_seen",
 }
 
-var socketSortNames = []string{"bytes", "connect_latency", "jitter", "last_seen", "retransmits", "rtt_avg", "rtt_p99"}
+var socketSortNames = []string{"bytes", "connect_latency", "jitter", "last_seen", "retransmits", "rtt_avg", "rtt_p95", "rtt_p99"}
 
 func (c *Component) socketsParams() []paramSpec {
 	return append([]paramSpec{paramFrom, paramTo, paramLimit(c.cfg.MaxLimit),
@@ -29,7 +30,9 @@ func (c *Component) socketsParams() []paramSpec {
 
 // handleSockets lists sessions: one row per connection from the raw
 // table over narrow ranges, one row per service endpoint (client ports
-// folded) from sockets_1m over wide ones.
+// folded) from sockets_1m over wide ones. The rollup keeps t-digest
+// states, whose levels are only read at merge time: p95 is merged from
+// the same states as p50 and p99.
 func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
 	if err != nil {
@@ -55,7 +58,7 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 		sql = `SELECT node, any(local_namespace), any(local_pod), any(comm), any(pid),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
 	sum(bytes_sent), sum(bytes_received), toUInt64(sum(retransmits)) AS retr,
-	avg(srtt_us) AS rtt_avg, quantile(0.5)(srtt_us), quantile(0.99)(srtt_us) AS rtt_p99,
+	avg(srtt_us) AS rtt_avg, quantile(0.5)(srtt_us), quantile(0.95)(srtt_us) AS rtt_p95, quantile(0.99)(srtt_us) AS rtt_p99,
 	avg(jitter_us) AS jitter, toFloat64(maxIf(connect_latency_us, connect_latency_us > 0)) AS connect_latency,
 	min(time), max(time) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
 FROM sockets WHERE ` + q.where() + `
@@ -66,9 +69,9 @@ GROUP BY node, netns, socket_id, local_ip, local_port, remote_ip, remote_port, d
 		sql = `SELECT node, local_namespace, local_pod, comm, toUInt32(0),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
 	sum(bytes_sent), sum(bytes_received), sum(retransmits) AS retr,
-	quantilesTDigestMerge(0.5, 0.9, 0.99)(srtt_us)[1] AS rtt_avg, rtt_avg, quantilesTDigestMerge(0.5, 0.9, 0.99)(srtt_us)[3] AS rtt_p99,
-	quantilesTDigestMerge(0.5, 0.9, 0.99)(jitter_us)[1] AS jitter,
-	if(sum(connects) > 0, quantilesTDigestMerge(0.5, 0.9, 0.99)(connect_latency_us)[1], 0) AS connect_latency,
+	toFloat64((quantilesTDigestMerge(0.5, 0.95, 0.99)(srtt_us) AS rtt_q)[1]) AS rtt_avg, rtt_avg, toFloat64(rtt_q[2]) AS rtt_p95, toFloat64(rtt_q[3]) AS rtt_p99,
+	toFloat64(quantilesTDigestMerge(0.5, 0.9, 0.99)(jitter_us)[1]) AS jitter,
+	toFloat64(if(sum(connects) > 0, quantilesTDigestMerge(0.5, 0.9, 0.99)(connect_latency_us)[1], 0)) AS connect_latency,
 	toDateTime64(min(time), 3), toDateTime64(max(time), 3) + toIntervalMinute(1) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
 FROM sockets_1m WHERE ` + q.where() + `
 GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port, direction`
@@ -80,7 +83,7 @@ GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip
 		var lip, rip net.IP
 		var total uint64
 		if err := rows.Scan(&s.Node, &s.Namespace, &s.Pod, &s.Process, &s.PID, &lip, &s.LocalPort, &rip, &s.RemotePort, &s.Direction,
-			&s.BytesSent, &s.BytesReceived, &s.Retransmits, &s.RTTAvgUs, &s.RTTP50Us, &s.RTTP99Us, &s.JitterUs, &s.ConnectLatencyUs,
+			&s.BytesSent, &s.BytesReceived, &s.Retransmits, &s.RTTAvgUs, &s.RTTP50Us, &s.RTTP95Us, &s.RTTP99Us, &s.JitterUs, &s.ConnectLatencyUs,
 			&s.FirstSeen, &s.LastSeen, &total); err != nil {
 			return err
 		}

@@ -149,6 +149,7 @@ type Session struct {
 	Retransmits      uint64    `json:"retransmits"`
 	RTTAvgUs         float64   `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the mean over the socket's intervals when the response's source is the raw sockets table (narrow ranges); the median (t-digest) when it is the sockets_1m rollup (wide ranges), which keeps RTT quantiles only."`
 	RTTP50Us         float64   `json:"rtt_p50_us"`
+	RTTP95Us         float64   `json:"rtt_p95_us" doc:"Smoothed RTT p95, µs, over the socket's intervals (t-digest merge from sockets_1m over wide ranges)."`
 	RTTP99Us         float64   `json:"rtt_p99_us"`
 	JitterUs         float64   `json:"jitter_us"`
 	ConnectLatencyUs float64   `json:"connect_latency_us"`

@@ -32,6 +32,6 @@ export interface Interface extends Rates { device: string; device_ip: string; sy
 export interface SeriesResponse { from: string; to: string; source: string; device: string; if_index: number; step_seconds: number; points: ({ time: string } & Rates)[] }
 export interface Session {
   node: string; namespace: string; pod: string; process: string; pid: number; local_ip: string; local_port: number; remote_ip: string; remote_port: number
-  direction: string; bytes_sent: number; bytes_received: number; retransmits: number; rtt_avg_us: number; rtt_p50_us: number; rtt_p99_us: number; jitter_us: number
+  direction: string; bytes_sent: number; bytes_received: number; retransmits: number; rtt_avg_us: number; rtt_p50_us: number; rtt_p95_us: number; rtt_p99_us: number; jitter_us: number
 }
 export interface TopNRow { key: string; keys?: string[]; bytes: number; packets: number; flows: number; bps: number; share: number }
