@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,11 @@ func TestSocketsReportRTTP50P95AndP99(t *testing.T) {
 		if !(s.RTTP50Us < s.RTTP95Us && s.RTTP95Us < s.RTTP99Us) {
 			t.Errorf("from %s: quantiles out of order %+v", c.from, s)
 		}
+	}
+}
+
+func TestSocketsRTTP95IsInTheOpenAPIDocument(t *testing.T) {
+	if d := openAPIProperties(t)["Session"]["rtt_p95_us"]; !strings.Contains(d, "p95") {
+		t.Errorf("Session.rtt_p95_us description %q", d)
 	}
 }
