@@ -57,11 +57,7 @@ func (c *Component) exploreRoute() route {
 }
 
 func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
-	by, err := readBy(p)
-	if err != nil {
-		return nil, err
-	}
-	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	by, from, to, err := c.readByOverRange(p)
 	if err != nil {
 		return nil, err
 	}

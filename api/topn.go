@@ -121,12 +121,18 @@ func readBy(p *params) ([]string, error) {
 	return by, nil
 }
 
-func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
-	by, err := readBy(p)
-	if err != nil {
-		return nil, err
+// readByOverRange reads what /flows/topn and /flows/explore both rank:
+// the dimensions of `by` over the range (an hour by default).
+func (c *Component) readByOverRange(p *params) (by []string, from, to time.Time, err error) {
+	if by, err = readBy(p); err != nil {
+		return nil, from, to, err
 	}
-	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
+	from, to, err = p.timeRange(time.Hour, c.cfg.MaxRange)
+	return by, from, to, err
+}
+
+func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
+	by, from, to, err := c.readByOverRange(p)
 	if err != nil {
 		return nil, err
 	}
