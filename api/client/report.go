@@ -82,32 +82,18 @@ func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 		tw.Flush()
 	}
 
-	if len(inv.Interfaces) > 0 {
-		b.WriteString("\nInterfaces on the path\n")
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		for _, i := range inv.Interfaces {
-			fmt.Fprintf(tw, "  %s (ifIndex %d)\t%s\t%s\n", strings.TrimSpace(i.Device+" "+i.Name), i.IfIndex, i.Role, interfaceRates(i))
-		}
-		tw.Flush()
-	}
-
-	if len(inv.Reconciliation) > 0 {
-		b.WriteString("\nReconciliation (flows × sampling vs SNMP)\n")
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		for _, r := range inv.Reconciliation {
-			fmt.Fprintf(tw, "  %s ifIndex %d %s\t%s\tratio %.3f\t1:%d\t%s\n", r.Exporter, r.IfIndex, r.Direction, r.Status, r.Ratio, r.SamplingRate, r.Hint)
-		}
-		tw.Flush()
-	}
-
-	if len(inv.Pods) > 0 {
-		b.WriteString("\nPod status\n")
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		for _, p := range inv.Pods {
-			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\trestarts %d (+%d)\t%s\n", p.Namespace, p.Name, p.Node, p.Phase, p.Restarts, p.RestartsInWindow, p.Workload)
-		}
-		tw.Flush()
-	}
+	writeTable(b, "Interfaces on the path", len(inv.Interfaces), func(tw io.Writer, n int) {
+		i := inv.Interfaces[n]
+		fmt.Fprintf(tw, "  %s (ifIndex %d)\t%s\t%s\n", strings.TrimSpace(i.Device+" "+i.Name), i.IfIndex, i.Role, interfaceRates(i))
+	})
+	writeTable(b, "Reconciliation (flows × sampling vs SNMP)", len(inv.Reconciliation), func(tw io.Writer, n int) {
+		r := inv.Reconciliation[n]
+		fmt.Fprintf(tw, "  %s ifIndex %d %s\t%s\tratio %.3f\t1:%d\t%s\n", r.Exporter, r.IfIndex, r.Direction, r.Status, r.Ratio, r.SamplingRate, r.Hint)
+	})
+	writeTable(b, "Pod status", len(inv.Pods), func(tw io.Writer, n int) {
+		p := inv.Pods[n]
+		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\trestarts %d (+%d)\t%s\n", p.Namespace, p.Name, p.Node, p.Phase, p.Restarts, p.RestartsInWindow, p.Workload)
+	})
 
 	b.WriteString("\nLayers  ")
 	for i, l := range inv.Layers {
@@ -183,4 +169,18 @@ func windowSource(w *apiv1.Window) string {
 		src += "; " + w.Note
 	}
 	return "(" + src + ")"
+}
+
+// writeTable prints a titled table of rows aligned in columns, row
+// writing the n-th; nothing at all when there are no rows.
+func writeTable(b *strings.Builder, title string, rows int, row func(tw io.Writer, n int)) {
+	if rows == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s\n", title)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for n := range rows {
+		row(tw, n)
+	}
+	tw.Flush()
 }
