@@ -25,34 +25,51 @@ func FreePorts() (Ports, error) {
 	var p Ports
 	seen := map[int]bool{}
 	for _, f := range []*int{&p.Kafka, &p.ClickHouse, &p.API, &p.SNMPPoller, &p.FlowCollector, &p.NPMAgent, &p.Correlator, &p.Alerting} {
-		for {
-			l, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				return p, fmt.Errorf("free port: %w", err)
-			}
-			*f = l.Addr().(*net.TCPAddr).Port
-			l.Close()
-			if !seen[*f] {
-				seen[*f] = true
-				break
-			}
+		if err := pickPort(f, seen, "tcp4"); err != nil {
+			return p, err
 		}
 	}
 	for _, f := range []*int{&p.NetFlow, &p.SNMP} {
-		for {
-			c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-			if err != nil {
-				return p, fmt.Errorf("free port: %w", err)
-			}
-			*f = c.LocalAddr().(*net.UDPAddr).Port
-			c.Close()
-			if !seen[*f] {
-				seen[*f] = true
-				break
-			}
+		if err := pickPort(f, seen, "udp4"); err != nil {
+			return p, err
 		}
 	}
 	return p, nil
+}
+
+// pickPort sets *f to a free loopback port of network ("tcp4" or "udp4")
+// that no other of the run has (a peer's config may name either kind).
+func pickPort(f *int, seen map[int]bool, network string) error {
+	for {
+		port, err := loopbackPort(network)
+		if err != nil {
+			return fmt.Errorf("free port: %w", err)
+		}
+		if !seen[port] {
+			seen[port] = true
+			*f = port
+			return nil
+		}
+	}
+}
+
+// loopbackPort is a port that could be listened on (TCP) or bound (UDP)
+// a moment ago.
+func loopbackPort(network string) (int, error) {
+	if network == "udp4" {
+		c, err := net.ListenPacket(network, "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port, nil
+	}
+	l, err := net.Listen(network, "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Settings make one netstrata configuration for the lab.

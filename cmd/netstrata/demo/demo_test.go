@@ -89,3 +89,17 @@ func TestProfileValidateNamesTheFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestFreePortsAreDistinct(t *testing.T) {
+	p, err := FreePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, port := range []int{p.Kafka, p.ClickHouse, p.API, p.NetFlow, p.SNMP, p.SNMPPoller, p.FlowCollector, p.NPMAgent, p.Correlator, p.Alerting} {
+		if port <= 0 || seen[port] {
+			t.Fatalf("port %d is unset or picked twice: %+v", port, p)
+		}
+		seen[port] = true
+	}
+}
