@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/telemetry"
 	"github.com/netstrata/netstrata/internal/testenv"
 )
@@ -101,10 +102,10 @@ func TestTemplateBytesEvictTheLargestExporter(t *testing.T) {
 }
 
 // loggedComponent is a collector whose log the test reads.
-func loggedComponent(t *testing.T, cfg Configuration) (*Component, *capturePublisher, *testenv.LogBuffer) {
+func loggedComponent(t *testing.T, cfg Configuration) (*Component, *bustest.Publisher, *testenv.LogBuffer) {
 	t.Helper()
 	logs := &testenv.LogBuffer{}
-	pub := &capturePublisher{}
+	pub := &bustest.Publisher{}
 	c, err := New(telemetry.NewReporter(slog.New(slog.NewTextHandler(logs, nil))), cfg, Dependencies{Publisher: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +138,7 @@ func TestRefusedTemplatesAreCountedAndLoggedOnce(t *testing.T) {
 		t.Errorf("%d log lines for 30 refusals, want 1 per rate-limit window", n)
 	}
 	decodeFrom(c, kindNetFlow, "192.0.2.5", now, templateDatagram(0, 256, 8), dataDatagram(0, 256, 8))
-	if len(pub.snapshot()) != 1 {
-		t.Errorf("%d records decoded after the refusals, want 1", len(pub.snapshot()))
+	if len(published(pub)) != 1 {
+		t.Errorf("%d records decoded after the refusals, want 1", len(published(pub)))
 	}
 }

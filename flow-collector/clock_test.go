@@ -5,17 +5,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/record"
 )
 
 // decodeAt decodes datagrams as if each arrived at at.
-func decodeAt(c *Component, pub *capturePublisher, kind listenerKind, datagrams [][]byte, at time.Time) []*record.Flow {
+func decodeAt(c *Component, pub *bustest.Publisher, kind listenerKind, datagrams [][]byte, at time.Time) []*record.Flow {
 	d := newDecoder(c)
-	before := len(pub.snapshot())
+	before := len(pub.Messages())
 	for _, dg := range datagrams {
 		d.handle(kind, dg, testExporter, at)
 	}
-	return pub.snapshot()[before:]
+	return publishedSince(pub, before)
 }
 
 // TestReplayedCaptureIsPlacedByTheMeasuredSkew replays real exports of

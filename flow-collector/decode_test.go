@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/record"
 )
 
 // newTestComponent builds a collector that is not listening, to drive its
 // decoder directly.
-func newTestComponent(t testing.TB, cfg Configuration) (*Component, *capturePublisher) {
+func newTestComponent(t testing.TB, cfg Configuration) (*Component, *bustest.Publisher) {
 	t.Helper()
-	pub := &capturePublisher{}
+	pub := &bustest.Publisher{}
 	c, err := New(testReporter(t), cfg, Dependencies{Publisher: pub})
 	if err != nil {
 		t.Fatal(err)
@@ -25,13 +26,13 @@ var testExporter = netip.MustParseAddrPort("192.0.2.1:40000")
 
 // decodeEach decodes datagrams in order and returns the flows each one
 // produced.
-func decodeEach(c *Component, pub *capturePublisher, kind listenerKind, datagrams [][]byte) [][]*record.Flow {
+func decodeEach(c *Component, pub *bustest.Publisher, kind listenerKind, datagrams [][]byte) [][]*record.Flow {
 	d := newDecoder(c)
 	var out [][]*record.Flow
 	for _, dg := range datagrams {
-		before := len(pub.snapshot())
+		before := len(pub.Messages())
 		d.handle(kind, dg, testExporter, time.Unix(1700000100, 0))
-		out = append(out, pub.snapshot()[before:])
+		out = append(out, publishedSince(pub, before))
 	}
 	return out
 }
@@ -124,7 +125,7 @@ func TestDataBeforeTemplateIsBufferedThenDecoded(t *testing.T) {
 			reordered := append(append([][]byte{}, datagrams[first+1:]...), datagrams[:first+1]...)
 			c, pub := newTestComponent(t, testConfig(t))
 			decodeEach(c, pub, kindNetFlow, reordered)
-			compareTotals(t, want, totals(pub.snapshot()))
+			compareTotals(t, want, totals(published(pub)))
 			if n := metricSum(t, c.r, "netstrata_flow_pending_sets_total", "outcome", "decoded"); n == 0 {
 				t.Error("no set went through the pending buffer")
 			}
@@ -173,7 +174,7 @@ func TestUnknownTemplateDataExpires(t *testing.T) {
 	datagrams := loadCapture(t, "softflowd-v9")
 	first := firstWithTemplate(t, datagrams)
 	decodeEach(c, pub, kindNetFlow, datagrams[first+1:])
-	if len(pub.snapshot()) != 0 {
+	if len(published(pub)) != 0 {
 		t.Fatal("decoded data without its template")
 	}
 	e, _ := c.exporters.get(testExporter.Addr(), time.Now())

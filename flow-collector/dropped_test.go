@@ -54,7 +54,7 @@ func TestNoRecordIsDroppedSilently(t *testing.T) {
 	}
 	// tshark reads no record in the bytes of a cut one: that one is
 	// counted apart, as truncated.
-	published := len(pub.snapshot())
+	published := len(published(pub))
 	dropped := int(metricSum(t, c.r, "netstrata_flow_records_dropped_total", "", "") -
 		metricSum(t, c.r, "netstrata_flow_records_dropped_total", "reason", reasonTruncated))
 	if published+dropped != want {

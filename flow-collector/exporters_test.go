@@ -72,7 +72,7 @@ func TestForgedExportersOutsideTheAllowlistAreRefused(t *testing.T) {
 		t.Errorf("%v datagrams refused, want %d", n, 3000+len(good))
 	}
 	var fromGood []*record.Flow
-	for _, f := range pub.snapshot() {
+	for _, f := range published(pub) {
 		if a := record.IPFromBytes(f.ExporterIp).String(); a == "127.0.0.2" {
 			fromGood = append(fromGood, f)
 		} else if a != "192.0.2.7" {
@@ -120,9 +120,9 @@ func TestForgedSourcesCannotPushOutActiveExporters(t *testing.T) {
 	}
 	// Two minutes on, the real agent spoke again and the forged did not.
 	t1 := t0.Add(2 * time.Minute)
-	before := len(pub.snapshot())
+	before := len(published(pub))
 	decodeFrom(c, kindSFlow, "127.0.0.1", t1, sf[1])
-	if len(pub.snapshot()) == before {
+	if len(published(pub)) == before {
 		t.Fatal("the real agent's datagram was not decoded")
 	}
 	for i := 0; i < 10; i++ {

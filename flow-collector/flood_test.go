@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/record"
 )
 
@@ -76,14 +77,13 @@ func TestHelperFloodCollector(t *testing.T) {
 		// The sentinels first: what the rest reports then includes at
 		// least everything sent before the latest sentinel counted.
 		s.Sentinels = metricSum(t, r, "netstrata_flow_decode_errors_total", "kind", errKindVersion)
-		pub.mu.Lock()
-		for i, k := range pub.keys {
-			a := record.IPFromBytes(k).String()
+		msgs := pub.Messages()
+		for i, f := range bustest.Decode[record.Flow](msgs, "") {
+			a := record.IPFromBytes(msgs[i].Key).String()
 			s.Flows[a]++
-			s.Bytes[a] += pub.flows[i].Bytes
-			s.Packets[a] += pub.flows[i].Packets
+			s.Bytes[a] += f.Bytes
+			s.Packets[a] += f.Packets
 		}
-		pub.mu.Unlock()
 		for _, e := range c.exporters.all() {
 			s.Datagrams[e.addr.String()] = metricSum(t, r, "netstrata_flow_datagrams_total", "exporter", e.addr.String())
 		}

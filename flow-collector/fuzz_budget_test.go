@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
@@ -23,7 +24,7 @@ func budgetComponent(t testing.TB) *Component {
 	cfg.ExporterNetworks = []string{"192.0.2.0/29", "2001:db8::/125"}
 	// Logs are discarded: a fuzz worker's stderr is a pipe nobody reads
 	// until it fails, and a component per input would fill it.
-	c, err := New(telemetry.NewReporter(slog.New(slog.DiscardHandler)), cfg, Dependencies{Publisher: &capturePublisher{}})
+	c, err := New(telemetry.NewReporter(slog.New(slog.DiscardHandler)), cfg, Dependencies{Publisher: &bustest.Publisher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

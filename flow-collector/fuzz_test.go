@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/record"
 )
 
@@ -41,7 +42,7 @@ func fuzzComponent(f *testing.F, captures []string, kind listenerKind) *decoder 
 			}
 		}
 	}
-	pub.flows = nil
+	pub.Take()
 	return d
 }
 
@@ -63,18 +64,17 @@ func FuzzSFlowDatagram(f *testing.F) {
 // captures: decoding never panics, and every published record unmarshals.
 func fuzzDatagrams(f *testing.F, captures []string, kind listenerKind) {
 	d := fuzzComponent(f, captures, kind)
-	pub := d.c.pub.(*capturePublisher)
+	pub := d.c.pub.(*bustest.Publisher)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d.handle(kind, data, testExporter, time.Unix(1700000100, 0))
-		pub.mu.Lock()
-		flows := pub.flows
-		pub.flows, pub.keys = nil, nil
-		bad := pub.bad
-		pub.mu.Unlock()
-		if bad != 0 {
-			t.Fatal("published a record that does not unmarshal")
+		// A record that does not unmarshal panics in Decode: a failure.
+		msgs := pub.Take()
+		for _, m := range msgs {
+			if m.Topic != record.TopicFlows {
+				t.Fatalf("published to topic %q", m.Topic)
+			}
 		}
-		for _, fl := range flows {
+		for _, fl := range bustest.Decode[record.Flow](msgs, record.TopicFlows) {
 			if err := storable(fl); err != nil {
 				t.Fatalf("published a flow no column can hold: %v", err)
 			}

@@ -1,48 +1,28 @@
 package flowcollector
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/netstrata/netstrata/internal/bus/bustest"
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
 
-// capturePublisher keeps what the collector publishes, decoded.
-type capturePublisher struct {
-	mu    sync.Mutex
-	flows []*record.Flow
-	keys  [][]byte
-	bad   int
-}
+// published are the flows the collector published so far, decoded.
+func published(pub *bustest.Publisher) []*record.Flow { return publishedSince(pub, 0) }
 
-func (p *capturePublisher) Publish(topic string, key, value []byte) {
-	f := &record.Flow{}
-	err := proto.Unmarshal(value, f)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err != nil || topic != record.TopicFlows {
-		p.bad++
-		return
-	}
-	p.flows = append(p.flows, f)
-	p.keys = append(p.keys, bytes.Clone(key))
-}
-
-func (p *capturePublisher) snapshot() []*record.Flow {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]*record.Flow(nil), p.flows...)
+// publishedSince are the flows of the messages published after the
+// first n, decoded.
+func publishedSince(pub *bustest.Publisher, n int) []*record.Flow {
+	return bustest.Decode[record.Flow](pub.Messages()[n:], record.TopicFlows)
 }
 
 func testReporter(t testing.TB) *telemetry.Reporter {
@@ -64,10 +44,10 @@ func testConfig(t testing.TB) Configuration {
 	return cfg
 }
 
-// startCollector runs a collector publishing into a capturePublisher.
-func startCollector(t testing.TB, cfg Configuration) (*Component, *capturePublisher, *telemetry.Reporter) {
+// startCollector runs a collector publishing into a bustest.Publisher.
+func startCollector(t testing.TB, cfg Configuration) (*Component, *bustest.Publisher, *telemetry.Reporter) {
 	t.Helper()
-	pub := &capturePublisher{}
+	pub := &bustest.Publisher{}
 	r := testReporter(t)
 	c, err := New(r, cfg, Dependencies{Publisher: pub})
 	if err != nil {

@@ -55,8 +55,8 @@ func TestHostileDatagramsAreCountedNotFatal(t *testing.T) {
 			if n := metricSum(t, c.r, "netstrata_flow_decode_errors_total", "", ""); n == 0 {
 				t.Error("not counted as a decode error")
 			}
-			if len(pub.snapshot()) != 0 {
-				t.Errorf("published %d flows", len(pub.snapshot()))
+			if len(published(pub)) != 0 {
+				t.Errorf("published %d flows", len(published(pub)))
 			}
 		})
 	}

@@ -265,13 +265,13 @@ func TestRealExportersTotalsMatchTraffic(t *testing.T) {
 				}
 				want[k] = v
 			}
-			got := totals(pub.snapshot())
+			got := totals(published(pub))
 			if ec.kind == kindSFlow {
 				// pmacctd does not sample every packet of a fast pcap
 				// even at 1/1: check the samples it sent against tshark's
 				// reading of the same datagrams, and that every decoded
 				// sample belongs to the traffic.
-				checkSFlowAgainstTshark(t, datagrams, pub.snapshot())
+				checkSFlowAgainstTshark(t, datagrams, published(pub))
 				subsetTotals(t, want, got)
 			} else {
 				compareTotals(t, want, got)
@@ -280,7 +280,7 @@ func TestRealExportersTotalsMatchTraffic(t *testing.T) {
 				t.Errorf("%v decode errors besides the sentinel", errs-1)
 			}
 			t.Logf("%d datagrams, %d flow records, %d 5-tuples, %v export units lost by sequence numbers",
-				len(datagrams), len(pub.snapshot()), len(got), metricSum(t, r, "netstrata_flow_sequence_lost_total", "", ""))
+				len(datagrams), len(published(pub)), len(got), metricSum(t, r, "netstrata_flow_sequence_lost_total", "", ""))
 		})
 	}
 }

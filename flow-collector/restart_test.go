@@ -89,7 +89,7 @@ func TestTemplatesSurviveKill(t *testing.T) {
 			s = newSender(t, c.Addrs(kindNetFlow)[0])
 			s.send(t, rest[0])
 			s.sync(t, r, kindNetFlow)
-			if len(pub.snapshot()) == 0 {
+			if len(published(pub)) == 0 {
 				t.Fatal("the first data datagram after the restart did not decode")
 			}
 			s.send(t, rest[1:]...)
@@ -105,7 +105,7 @@ func TestTemplatesSurviveKill(t *testing.T) {
 					want += len(per[first+1+i])
 				}
 			}
-			if got := len(pub.snapshot()); got != want {
+			if got := len(published(pub)); got != want {
 				t.Errorf("%d flows after the restart, want %d", got, want)
 			}
 		})

@@ -48,7 +48,7 @@ func TestForgedSamplingRatesAreRefused(t *testing.T) {
 		}
 	}
 	var rates []uint64
-	for _, f := range pub.snapshot() {
+	for _, f := range published(pub) {
 		if f.SamplingRate > DefaultConfiguration().MaxSamplingRate || mulSat(f.Bytes, f.SamplingRate) > maxScaled {
 			t.Errorf("published a flow of %d bytes at 1:%d", f.Bytes, f.SamplingRate)
 		}

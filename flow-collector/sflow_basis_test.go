@@ -89,7 +89,7 @@ func TestSFlowCountsIPBytesAsTsharkReadsThem(t *testing.T) {
 			}
 			got, want = got+n, want+w
 		}
-		t.Logf("%s basis: %d bytes in %d samples, tshark %d", basis, got, len(pub.snapshot()), want)
+		t.Logf("%s basis: %d bytes in %d samples, tshark %d", basis, got, len(published(pub)), want)
 	}
 }
 
