@@ -87,10 +87,9 @@ var convertsOldDatabases = map[int]bool{7: true, 8: true, 11: true, 15: true}
 // clusterMigrations renders single-node migrations for o.Cluster.
 func (d ddl) clusterMigrations(single []store.Migration) []store.Migration {
 	current := map[string]string{
-		d.interfacesLatest():        d.interfacesLatestByDevice(),
-		d.interfaceSNMP5m():         d.interfaceSNMP5mByDevice(),
-		d.interfaceSNMP5mMV():       d.interfaceSNMP5mByDeviceMV(),
-		interfaceReconciliationView: interfaceReconciliationByDeviceView(),
+		d.interfacesLatest():  d.interfacesLatestByDevice(),
+		d.interfaceSNMP5m():   d.interfaceSNMP5mByDevice(),
+		d.interfaceSNMP5mMV(): d.interfaceSNMP5mByDeviceMV(),
 	}
 	// Version 15 alters ingest_progress in place (Run, not rendered
 	// here): a cluster's is made per writer group from the start.

@@ -47,15 +47,6 @@ func (d ddl) interfaceSNMP5mByDeviceMV() string {
 	return rewrite(d.interfaceSNMP5mMV(), "any(dev) AS device", "dev AS device", "GROUP BY t, dip, ifx", "GROUP BY t, dip, dev, ifx")
 }
 
-// interfaceReconciliationByDeviceView gives a row per device and
-// interface. Flows name their exporter by address only, so devices
-// sharing one address are compared with the same flows.
-func interfaceReconciliationByDeviceView() string {
-	return rewrite(interfaceReconciliationView,
-		"SELECT time, device_ip, if_index, any(device) AS device, any(if_name)", "SELECT time, device_ip, device, if_index, any(if_name)",
-		"GROUP BY time, device_ip, if_index\n) AS s", "GROUP BY time, device_ip, device, if_index\n) AS s")
-}
-
 // Columns copied from a table of the old key into its new form.
 const (
 	interfacesLatestColumns = "time, device_ip, if_index, device, sys_name, if_name, if_alias, if_descr, speed_bps, oper_status, admin_status"
@@ -98,7 +89,7 @@ func (d ddl) upgradeToV8(ctx context.Context, conn driver.Conn) error {
 				"DROP TABLE "+old)
 		}
 	}
-	stmts = append(stmts, d.interfacesLatestMV(), d.interfaceSNMP5mByDeviceMV(), interfaceReconciliationByDeviceView())
+	stmts = append(stmts, d.interfacesLatestMV(), d.interfaceSNMP5mByDeviceMV(), interfaceReconciliationView)
 	for _, s := range stmts {
 		if err := conn.Exec(ctx, s); err != nil {
 			return fmt.Errorf("key interface tables by device: %w", err)

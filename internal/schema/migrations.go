@@ -591,8 +591,13 @@ FROM (
 GROUP BY t, dip, ifx`
 }
 
-// interfaceReconciliationView compares, per interface and 5 minutes, the
-// SNMP octets with the flow bytes x sampling rate of the same interface.
+// interfaceReconciliationView compares, per device, interface and 5
+// minutes, the SNMP octets with the flow bytes x sampling rate of the
+// same interface. Flows name their exporter by address only, so devices
+// sharing one address are compared with the same flows. Version 5 made
+// it keyed by address alone; version 8 replaces it by this form, which
+// a new database gets from version 5 on (interface_snmp_5m has a device
+// column from the start).
 const interfaceReconciliationView = `CREATE VIEW IF NOT EXISTS interface_reconciliation AS
 SELECT s.time AS time, s.device_ip AS device_ip, s.if_index AS if_index, s.device AS device, s.if_name AS if_name,
 	s.speed_bps AS speed_bps, s.polls AS polls, s.covered_ms AS covered_ms,
@@ -601,11 +606,11 @@ SELECT s.time AS time, s.device_ip AS device_ip, s.if_index AS if_index, s.devic
 	if(s.in_oct > 0, f.in_b / s.in_oct, nan) AS in_ratio,
 	if(s.out_oct > 0, f.out_b / s.out_oct, nan) AS out_ratio
 FROM (
-	SELECT time, device_ip, if_index, any(device) AS device, any(if_name) AS if_name, max(speed_bps) AS speed_bps,
+	SELECT time, device_ip, device, if_index, any(if_name) AS if_name, max(speed_bps) AS speed_bps,
 		sum(in_octets) AS in_oct, sum(out_octets) AS out_oct, sum(polls) AS polls, sum(covered_ms) AS covered_ms
 	FROM interface_snmp_5m
 	WHERE time >= {from:DateTime} AND time < {to:DateTime}
-	GROUP BY time, device_ip, if_index
+	GROUP BY time, device_ip, device, if_index
 ) AS s
 LEFT JOIN (
 	SELECT time, exporter_ip, if_index, sumIf(bytes, direction = 'in') AS in_b, sumIf(bytes, direction = 'out') AS out_b, sum(flows) AS n
