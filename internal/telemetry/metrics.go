@@ -1,6 +1,11 @@
 package telemetry
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics makes a component's collectors, each registered as it is made,
 // named netstrata_<subsystem>_<name>. When the registry already holds
@@ -61,8 +66,16 @@ func (m *Metrics) HistogramVec(name, help string, buckets []float64, labels ...s
 // register registers c, or hands back the collector already registered
 // in its place.
 func register[C prometheus.Collector](m *Metrics, c C) C {
-	if err := Register(m.reg, &c); err != nil && m.err == nil {
-		m.err = err
+	err := m.reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+		err = fmt.Errorf("%T is registered where a %T is asked for", are.ExistingCollector, c)
+	}
+	if err != nil && m.err == nil {
+		m.err = fmt.Errorf("register metrics: %w", err)
 	}
 	return c
 }

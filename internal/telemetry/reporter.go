@@ -3,10 +3,7 @@
 package telemetry
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"reflect"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -59,38 +56,4 @@ func (r *Reporter) SetNote(check, detail string) { r.Health.Note(r.prefix+check,
 // the project sorts together.
 func Name(subsystem, name string) string {
 	return "netstrata_" + subsystem + "_" + name
-}
-
-// Register registers collectors. Each argument is a collector, or a
-// pointer to a variable holding one: when a collector of that name is
-// already registered (a process that builds two Kafka producers, a test
-// that builds a component twice), the variable is set to the registered
-// one, so that both instances count into the series /metrics shows. A
-// plain collector that is already registered is tolerated but its counts
-// are lost: pass a pointer.
-func Register(reg prometheus.Registerer, cs ...any) error {
-	for _, x := range cs {
-		slot := reflect.ValueOf(x) // a collector, not settable
-		if _, plain := x.(prometheus.Collector); !plain && slot.Kind() == reflect.Pointer {
-			slot = slot.Elem() // the variable holding one
-		}
-		c, ok := slot.Interface().(prometheus.Collector)
-		if !ok {
-			return fmt.Errorf("register metrics: %T is not a collector or a pointer to one", x)
-		}
-		err := reg.Register(c)
-		var are prometheus.AlreadyRegisteredError
-		switch {
-		case err == nil:
-		case !errors.As(err, &are):
-			return fmt.Errorf("register metrics: %w", err)
-		case slot.CanSet():
-			existing := reflect.ValueOf(are.ExistingCollector)
-			if !existing.Type().AssignableTo(slot.Type()) {
-				return fmt.Errorf("register metrics: %T is registered where a %s is asked for", are.ExistingCollector, slot.Type())
-			}
-			slot.Set(existing)
-		}
-	}
-	return nil
 }

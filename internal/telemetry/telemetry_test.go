@@ -92,21 +92,17 @@ func TestRateLimitedLogsOncePerIntervalAndCountsTheRest(t *testing.T) {
 func TestRegisterHandsTheSecondInstanceTheRegisteredCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	newVec := func() *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netstrata_test_dropped_total", Help: "x"}, []string{"topic"})
+		return NewMetrics(reg, "test").CounterVec("dropped_total", "x", "topic")
 	}
 	first, second := newVec(), newVec()
-	if err := Register(reg, &first); err != nil {
-		t.Fatal(err)
-	}
-	if err := Register(reg, &second); err != nil {
-		t.Fatal(err)
-	}
 	second.WithLabelValues("flows").Add(3)
 	if got := testutil.ToFloat64(first.WithLabelValues("flows")); got != 3 {
 		t.Fatalf("the second instance counted into an unregistered duplicate: registered series = %v", got)
 	}
-	if err := Register(reg, 42); err == nil {
-		t.Error("a non-collector was accepted")
+	m := NewMetrics(reg, "test")
+	m.Counter("dropped_total", "x") // the same name as a CounterVec
+	if m.Err() == nil {
+		t.Error("a collector of another type under a registered name was accepted")
 	}
 }
 
