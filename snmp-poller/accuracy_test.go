@@ -88,8 +88,10 @@ func TestPolledCountersMatchTrafficSentThroughAVethForV2cAndV3(t *testing.T) {
 			check("out", after.DeltaOutOctets, tc.outN, tc.outSize)
 			checkPkts("in", after.DeltaInPkts, tc.inN)
 			checkPkts("out", after.DeltaOutPkts, tc.outN)
+			// The rate's window is measured on the monotonic clock, the
+			// record's times on the wall clock, which may be slewed.
 			secs := float64(after.TimeNs-after.PrevTimeNs) / 1e9
-			if want := float64(after.DeltaInOctets) * 8 / secs; math.Abs(after.InBps-want) > want*1e-3 {
+			if want := float64(after.DeltaInOctets) * 8 / secs; math.Abs(after.InBps-want) > want*1e-2 {
 				t.Errorf("in_bps %g, want %g (delta over the poll window)", after.InBps, want)
 			}
 			t.Logf("%s: in %d octets / %d pkts, out %d octets / %d pkts over %.3fs (%s, speed %d)", tc.name,
