@@ -259,7 +259,7 @@ func sessionHealth(groups []socketGroup) []SessionHealth {
 		pods  map[string]bool
 		nodes map[string]bool
 		w     [2]windowStats
-		rtt   [2][2]float64 // byte-weighted sums of p50 and p99
+		rtt   [2][3]float64 // byte-weighted sums of p50, p95 and p99
 		jit   [2]float64
 	}
 	paths := map[string]*acc{}
@@ -287,7 +287,8 @@ func sessionHealth(groups []socketGroup) []SessionHealth {
 				weight = 0
 			}
 			a.rtt[wi][0] += s.RTTP50 * weight
-			a.rtt[wi][1] += s.RTTP99 * weight
+			a.rtt[wi][1] += s.RTTP95 * weight
+			a.rtt[wi][2] += s.RTTP99 * weight
 			a.jit[wi] += s.Jitter * weight
 			a.w[wi].Conns += uint64(weight) // total weight, reused as the divisor
 		}
@@ -303,7 +304,8 @@ func sessionHealth(groups []socketGroup) []SessionHealth {
 			}
 			if w.Conns > 0 {
 				d := float64(w.Conns)
-				hs.RTTAvgUs, hs.RTTP99Us, hs.JitterUs = round(a.rtt[wi][0]/d, 1), round(a.rtt[wi][1]/d, 1), round(a.jit[wi]/d, 1)
+				hs.RTTAvgUs, hs.RTTP95Us, hs.RTTP99Us = round(a.rtt[wi][0]/d, 1), round(a.rtt[wi][1]/d, 1), round(a.rtt[wi][2]/d, 1)
+				hs.RTTP50Us, hs.JitterUs = hs.RTTAvgUs, round(a.jit[wi]/d, 1)
 			}
 		}
 		if len(a.pods) == 1 {

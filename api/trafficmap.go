@@ -22,7 +22,7 @@ func (w window) dur() time.Duration { return w.End.Sub(w.Start) }
 // windowStats is one socket group's activity within a window.
 type windowStats struct {
 	Bytes, Sent, Segs, Retr, Conns uint64
-	RTTP50, RTTP99, Jitter         float64
+	RTTP50, RTTP95, RTTP99, Jitter float64
 }
 
 // socketGroup is the traffic between one local endpoint (pod/process on
@@ -83,9 +83,9 @@ func (c *Component) socketGroups(ctx context.Context, sp span, q *query, base, e
 	}
 	src := sp.rows(q, lo, event.End)
 	// The rollup keeps connections and RTT as aggregate states.
-	conns, rtt, jit, lport, rport := "uniqMergeIf(sockets, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(srtt_us, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %s)", "local_port", "remote_port"
+	conns, rtt, jit, lport, rport := "uniqMergeIf(sockets, %s)", "quantilesTDigestMergeIf(0.5, 0.95, 0.99)(srtt_us, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %s)", "local_port", "remote_port"
 	if sp.isRaw() {
-		conns, rtt, jit = "uniqIf(netns, socket_id, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(srtt_us, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(jitter_us, %s)"
+		conns, rtt, jit = "uniqIf(netns, socket_id, %s)", "quantilesTDigestIf(0.5, 0.95, 0.99)(srtt_us, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(jitter_us, %s)"
 		lport, rport = "if(direction = 'client', 0, local_port)", "if(direction = 'server', 0, remote_port)"
 	}
 	cols := ""
@@ -112,7 +112,7 @@ LIMIT ` + q.bind("UInt32", uint32(limit))
 			return err
 		}
 		for i := range 2 {
-			g.W[i].RTTP50, g.W[i].RTTP99, g.W[i].Jitter = quantileAt(rtt[i], 0), quantileAt(rtt[i], 2), quantileAt(jit[i], 0)
+			g.W[i].RTTP50, g.W[i].RTTP95, g.W[i].RTTP99, g.W[i].Jitter = quantileAt(rtt[i], 0), quantileAt(rtt[i], 1), quantileAt(rtt[i], 2), quantileAt(jit[i], 0)
 		}
 		out = append(out, g)
 		return nil

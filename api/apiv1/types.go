@@ -321,6 +321,8 @@ type HealthStats struct {
 	Retransmits    uint64  `json:"retransmits"`
 	RetransmitRate float64 `json:"retransmit_rate"` // retransmits per segment sent
 	RTTAvgUs       float64 `json:"rtt_avg_us" doc:"Smoothed RTT, µs: the byte-weighted mean of the median (t-digest) RTT of the path's sessions in the window."`
+	RTTP50Us       float64 `json:"rtt_p50_us" doc:"Byte-weighted mean of the sessions' median RTT, µs (rtt_avg_us, under the name the percentiles share)."`
+	RTTP95Us       float64 `json:"rtt_p95_us" doc:"Byte-weighted mean of the sessions' 95th-percentile RTT, µs."`
 	RTTP99Us       float64 `json:"rtt_p99_us"`
 	JitterUs       float64 `json:"jitter_us"`
 }

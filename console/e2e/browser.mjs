@@ -71,6 +71,8 @@ try {
     check(ports.startsWith(':' + f.port), 'first port ' + ports)
     const pods = await text('section[aria-label=Pods] tbody')
     for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors: ${pods}`)
+    const health = await text('section[aria-label="Session health"] thead')
+    check(health.includes('RTT p50') && health.includes('RTT p95'), 'session health with RTT p50 and p95: ' + health)
     await shot('investigate')
     check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
   })

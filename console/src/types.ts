@@ -5,7 +5,7 @@ export interface Contributor { key: string; node?: string; baseline_bytes: numbe
 export interface MapNode { id: string; kind: string; label: string; node?: string; namespace?: string; pod?: string; process?: string; ip?: string; port?: number }
 export interface MapEdge { source: string; target: string; port: number; bytes: number; connections: number | null; rtt_avg_us: number | null; retransmits: number | null }
 export interface TrafficMap { nodes: MapNode[]; edges: MapEdge[] }
-export interface HealthStats { bytes: number; segments: number; retransmits: number; retransmit_rate: number; rtt_avg_us: number; rtt_p99_us: number; jitter_us: number }
+export interface HealthStats { bytes: number; segments: number; retransmits: number; retransmit_rate: number; rtt_avg_us: number; rtt_p50_us: number; rtt_p95_us: number; rtt_p99_us: number; jitter_us: number }
 export interface SessionHealth { path: string; node?: string; pod?: string; remote_ip: string; port: number; spike: HealthStats; baseline: HealthStats; degraded: boolean; reason?: string }
 export interface PathInterface {
   device: string; if_index: number; name: string; role: string; oper_status: string; flow_bytes: number
