@@ -93,6 +93,8 @@ func TestImportRulesForbidWhatTheArchitectureForbids(t *testing.T) {
 		{"alerting", "api/client", true},
 		{"alerting", "api/apiv1", true},
 		{"api", "api/apiv1", true},
+		{"api", "api/query", true},
+		{"alerting", "api/query", false},
 		{"cmd", "flow-collector", true},
 		{"alerting", "api", false},
 		{"correlator", "flow-collector/decoder", false},

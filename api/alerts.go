@@ -8,6 +8,8 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/internal/schema"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 func (c *Component) alertsParams() []paramSpec {
@@ -36,29 +38,29 @@ func (c *Component) handleAlerts(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	if p.has("rule") {
 		rule, err := p.name("rule")
 		if err != nil {
 			return nil, err
 		}
-		q.and("rule = " + q.bind("String", rule))
+		q.And("rule = " + q.Bind("String", rule))
 	}
 	var sql string
 	if state == "firing" {
 		// The latest transition of each alert, when it is "firing".
 		sql = `SELECT ` + alertColumns + ` FROM ` + schema.TableAlerts + `
-WHERE ` + q.where() + `
+WHERE ` + q.Where() + `
 ORDER BY time DESC LIMIT 1 BY fingerprint`
-		sql = `SELECT * FROM (` + sql + `) WHERE state = 'firing' ORDER BY starts_at DESC LIMIT ` + q.bind("UInt32", uint32(limit))
+		sql = `SELECT * FROM (` + sql + `) WHERE state = 'firing' ORDER BY starts_at DESC LIMIT ` + q.Bind("UInt32", uint32(limit))
 	} else {
-		timeCond(q, "time", from, to)
+		query.TimeCond(q, "time", from, to)
 		sql = `SELECT ` + alertColumns + ` FROM ` + schema.TableAlerts + `
-WHERE ` + q.where() + `
-ORDER BY time DESC, fingerprint LIMIT ` + q.bind("UInt32", uint32(limit))
+WHERE ` + q.Where() + `
+ORDER BY time DESC, fingerprint LIMIT ` + q.Bind("UInt32", uint32(limit))
 	}
 	resp := apiv1.AlertsResponse{Range: Range{From: from, To: to, Source: schema.TableAlerts}, State: state, Alerts: []apiv1.Alert{}}
-	err = c.run(ctx, "alerts", sql, q.args, func(rows driver.Rows) error {
+	err = c.run(ctx, "alerts", sql, q.Args, func(rows driver.Rows) error {
 		var a apiv1.Alert
 		var ends time.Time
 		if err := rows.Scan(&a.Time, &a.Fingerprint, &a.Rule, &a.Kind, &a.Status, &a.StartsAt, &ends, &a.Value,

@@ -9,6 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 func TestAlertsListsTheHistoryAndWhatFiresNow(t *testing.T) {
@@ -23,7 +25,7 @@ func TestAlertsListsTheHistoryAndWhatFiresNow(t *testing.T) {
 			{'alertname': 'NodeTrafficSpike', 'node': 'worker-1'}, {}, 'http://console/?node=worker-1', 'b'),
 		({t3:DateTime64(3)}, 'f2', 'AgentSilent', 'silence', 'firing', {t3:DateTime64(3)}, 0, 600,
 			{'alertname': 'AgentSilent', 'node': 'worker-3'}, {}, '', 'b')`,
-		clickhouse.Named("t1", chTime(now.Add(-30*time.Minute))), clickhouse.Named("t2", chTime(now.Add(-20*time.Minute))), clickhouse.Named("t3", chTime(now.Add(-10*time.Minute))))
+		clickhouse.Named("t1", query.Time(now.Add(-30*time.Minute))), clickhouse.Named("t2", query.Time(now.Add(-20*time.Minute))), clickhouse.Named("t3", query.Time(now.Add(-10*time.Minute))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/testenv"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the console's screenshots to docs/screenshots")
@@ -129,7 +131,7 @@ func seedFiringAlert(t *testing.T, a *testAPI, s scenario) string {
 			{'summary': 'traffic of node worker-1 3.1× its baseline', 'verdict': 'traffic spike on worker-1 to :8081',
 			 'top_ports': '8081 (97%)', 'top_pods': 'shop/frontend-0 (25%), shop/frontend-1 (25%), shop/frontend-2 (25%)',
 			 'session_health': 'healthy', 'investigate_url': '`+link+`'}, '`+link+`', 'a')`, // a link has no quote
-		clickhouse.Named("t", chTime(at)))
+		clickhouse.Named("t", query.Time(at)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // flowGroup is one conversation on one exporter interface pair in the
@@ -53,7 +55,7 @@ func endpointLabel(ip net.IP, ns, pod string) string {
 	if pod != "" {
 		return podLabel(ns, pod)
 	}
-	return ipString(ip)
+	return query.IPString(ip)
 }
 
 // session is a flow's client → server:port label.
@@ -70,24 +72,24 @@ func (f *flowGroup) session() string {
 // largest first, each flow's bytes shared between the windows by how
 // much of its life fell in each. Client ports are folded as in the
 // rollups (see SCHEMA.md).
-func (c *Component) flowGroups(ctx context.Context, sp span, scope *query, base, event window) ([]flowGroup, error) {
-	q := scope.clone()
-	src := sp.rows(q, base.Start, event.End)
-	bytes := sp.values["bytes"]
+func (c *Component) flowGroups(ctx context.Context, sp query.Span, scope *query.Builder, base, event query.Window) ([]flowGroup, error) {
+	q := scope.Clone()
+	src := sp.Rows(q, base.Start, event.End)
+	bytes := sp.Values["bytes"]
 	sport, dport := "src_port", "dst_port"
-	if sp.isRaw() {
+	if sp.IsRaw() {
 		sport = "if(src_port >= 32768 AND dst_port < 32768, 0, src_port)"
 		dport = "if(dst_port >= 32768 AND src_port < 32768, 0, dst_port)"
 	}
 	sql := `SELECT exporter_ip, in_if, out_if, src_ip, dst_ip, ` + sport + ` AS sport, ` + dport + ` AS dport, proto, any(application),
 	any(src_pod), any(src_namespace), any(src_node), any(dst_pod), any(dst_namespace), any(dst_node),
-	toUInt64(` + windowSum(q, bytes, base) + `), toUInt64(` + windowSum(q, bytes, event) + `)
-FROM ` + src + ` WHERE ` + q.where() + `
+	toUInt64(` + query.WindowSum(q, bytes, base) + `), toUInt64(` + query.WindowSum(q, bytes, event) + `)
+FROM ` + src + ` WHERE ` + q.Where() + `
 GROUP BY exporter_ip, in_if, out_if, src_ip, dst_ip, sport, dport, proto
 ORDER BY sum(` + bytes + `) DESC
-LIMIT ` + q.bind("UInt32", uint32(maxGroups))
+LIMIT ` + q.Bind("UInt32", uint32(maxGroups))
 	var out []flowGroup
-	err := c.run(ctx, "flow_groups", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "flow_groups", sql, q.Args, func(rows driver.Rows) error {
 		var f flowGroup
 		if err := rows.Scan(&f.Exporter, &f.InIf, &f.OutIf, &f.SrcIP, &f.DstIP, &f.SrcPort, &f.DstPort, &f.Proto, &f.App,
 			&f.SrcPod, &f.SrcNS, &f.SrcNode, &f.DstPod, &f.DstNS, &f.DstNode, &f.W[0], &f.W[1]); err != nil {
@@ -101,19 +103,19 @@ LIMIT ` + q.bind("UInt32", uint32(maxGroups))
 
 // socketGroupsForFlows reads the agents' view of the largest flow
 // conversations: the sockets between the same two addresses.
-func (c *Component) socketGroupsForFlows(ctx context.Context, sp span, flows []flowGroup, base, event window) ([]socketGroup, error) {
+func (c *Component) socketGroupsForFlows(ctx context.Context, sp query.Span, flows []flowGroup, base, event query.Window) ([]socketGroup, error) {
 	seen := map[string]bool{}
 	var pairs []string
 	for _, f := range flows {
-		for _, k := range []string{ipString16(f.SrcIP) + "|" + ipString16(f.DstIP), ipString16(f.DstIP) + "|" + ipString16(f.SrcIP)} {
+		for _, k := range []string{query.IPString16(f.SrcIP) + "|" + query.IPString16(f.DstIP), query.IPString16(f.DstIP) + "|" + query.IPString16(f.SrcIP)} {
 			if !seen[k] && len(pairs) < 400 {
 				seen[k] = true
 				pairs = append(pairs, k)
 			}
 		}
 	}
-	q := &query{}
-	q.and("has(" + q.bind("Array(String)", pairs) + ", concat(toString(local_ip), '|', toString(remote_ip)))")
+	q := &query.Builder{}
+	q.And("has(" + q.Bind("Array(String)", pairs) + ", concat(toString(local_ip), '|', toString(remote_ip)))")
 	return c.socketGroups(ctx, sp, q, base, event, maxGroups)
 }
 
@@ -204,9 +206,9 @@ func (g *socketGroup) sessionKey() string {
 // socket, local ip:port of a server socket.
 func (g *socketGroup) pathKey() (string, net.IP, uint16) {
 	if g.Direction == "server" {
-		return fmt.Sprintf("%s:%d", ipString(g.LocalIP), g.LocalPort), g.LocalIP, g.LocalPort
+		return fmt.Sprintf("%s:%d", query.IPString(g.LocalIP), g.LocalPort), g.LocalIP, g.LocalPort
 	}
-	return fmt.Sprintf("%s:%d", ipString(g.RemoteIP), g.RemotePort), g.RemoteIP, g.RemotePort
+	return fmt.Sprintf("%s:%d", query.IPString(g.RemoteIP), g.RemotePort), g.RemoteIP, g.RemotePort
 }
 
 func bytesOf(g *socketGroup) [2]uint64 { return [2]uint64{g.W[0].Bytes, g.W[1].Bytes} }
@@ -269,7 +271,7 @@ func sessionHealth(groups []socketGroup) []SessionHealth {
 		key, ip, port := g.pathKey()
 		a := paths[key]
 		if a == nil {
-			a = &acc{h: SessionHealth{Path: key, RemoteIP: ipString(ip), Port: port}, pods: map[string]bool{}, nodes: map[string]bool{}}
+			a = &acc{h: SessionHealth{Path: key, RemoteIP: query.IPString(ip), Port: port}, pods: map[string]bool{}, nodes: map[string]bool{}}
 			paths[key] = a
 			order = append(order, key)
 		}
@@ -426,7 +428,7 @@ func contributorMap(groups []socketGroup, flows []flowGroup, ct Contributors, he
 
 func flowEndpoint(ip net.IP, ns, pod, node string) MapNode {
 	if pod != "" {
-		return MapNode{ID: "pod:" + ns + "/" + pod, Kind: "pod", Label: ns + "/" + pod, Namespace: ns, Pod: pod, Node: node, IP: ipString(ip)}
+		return MapNode{ID: "pod:" + ns + "/" + pod, Kind: "pod", Label: ns + "/" + pod, Namespace: ns, Pod: pod, Node: node, IP: query.IPString(ip)}
 	}
 	g := socketGroup{RemoteIP: ip}
 	n := g.remoteEntity()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // /flows/explore: the console's Explore page. The top values of one or
@@ -73,19 +75,19 @@ func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	f, err := parseFilter(p.str("filter"), q)
 	if err != nil {
 		return nil, &paramError{Param: "filter", Message: err.Error()}
 	}
-	q.and(f.cond)
+	q.And(f.cond)
 	needRaw := f.needRaw
 	for _, name := range by {
 		needRaw = needRaw || topNDimensions[name].raw
 	}
 	table, timeCol, bytes, packets, flows, fromT, toT := c.flowSource(from, to, needRaw)
-	filters := q.clone()
-	timeCond(q, timeCol, fromT, toT)
+	filters := q.Clone()
+	query.TimeCond(q, timeCol, fromT, toT)
 	step := exploreStep(table, toT.Sub(fromT), int(cmp(points, 120)))
 	start := fromT.Truncate(step)
 	resp := ExploreResponse{Range: Range{From: from, To: to, Source: table}, By: strings.Join(by, ","), Dimensions: by,
@@ -139,7 +141,7 @@ func exploreStep(table string, span time.Duration, points int) time.Duration {
 }
 
 type exploreQuery struct {
-	q                             *query
+	q                             *query.Builder
 	by                            []string
 	table, timeCol                string
 	bytes, packets, flows, metric string
@@ -160,26 +162,26 @@ func (x exploreQuery) rank() string {
 }
 
 // bucket is the step a row falls in, as a bound interval.
-func (x exploreQuery) bucket(q *query) string {
-	return "toStartOfInterval(" + x.timeCol + ", toIntervalSecond(" + q.bind("UInt32", uint32(x.step/time.Second)) + "))"
+func (x exploreQuery) bucket(q *query.Builder) string {
+	return "toStartOfInterval(" + x.timeCol + ", toIntervalSecond(" + q.Bind("UInt32", uint32(x.step/time.Second)) + "))"
 }
 
 // exploreRows reads the series of the top values: the values are ranked
 // once by the hash of their columns, then only their rows are grouped
 // per step and named.
 func (c *Component) exploreRows(ctx context.Context, x exploreQuery) ([]ExploreRow, error) {
-	q := x.q.clone()
+	q := x.q.Clone()
 	d := groupingSQL(x.by)
 	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
 	hash := "cityHash64(" + strings.Join(exprs, ", ") + ")"
-	where := q.where()
-	top := "SELECT " + hash + " AS hk FROM " + x.table + " WHERE " + where + " GROUP BY hk ORDER BY sum(" + x.rank() + ") DESC, hk LIMIT " + q.bind("UInt32", uint32(x.limit))
+	where := q.Where()
+	top := "SELECT " + hash + " AS hk FROM " + x.table + " WHERE " + where + " GROUP BY hk ORDER BY sum(" + x.rank() + ") DESC, hk LIMIT " + q.Bind("UInt32", uint32(x.limit))
 	sql := "SELECT " + strings.Join(keys, ", ") + ", t, b, p, n FROM (SELECT " + strings.Join(append(append(group, names...), x.bucket(q)+" AS t"), ", ") +
 		", sum(" + x.bytes + ") AS b, sum(" + x.packets + ") AS p, toUInt64(sum(" + x.flows + ")) AS n FROM " + x.table +
 		" WHERE " + where + " AND " + hash + " IN (" + top + ") GROUP BY " + strings.Join(append(aliases, "t"), ", ") + ")"
 	byKey := map[string]*ExploreRow{}
 	var order []*ExploreRow
-	err := c.run(ctx, "explore", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "explore", sql, q.Args, func(rows driver.Rows) error {
 		ks := make([]string, len(x.by))
 		var t time.Time
 		var b, pk, n uint64
@@ -218,11 +220,11 @@ func (c *Component) exploreRows(ctx context.Context, x exploreQuery) ([]ExploreR
 
 // exploreTotal reads every matching flow's totals and series.
 func (c *Component) exploreTotal(ctx context.Context, x exploreQuery) (ExploreRow, error) {
-	q := x.q.clone()
+	q := x.q.Clone()
 	total := ExploreRow{TopNRow: TopNRow{Key: "total"}, Series: make([]float64, x.n)}
 	sql := "SELECT " + x.bucket(q) + " AS t, sum(" + x.bytes + "), sum(" + x.packets + "), toUInt64(sum(" + x.flows + ")) FROM " + x.table +
-		" WHERE " + q.where() + " GROUP BY t"
-	err := c.run(ctx, "explore_total", sql, q.args, func(rows driver.Rows) error {
+		" WHERE " + q.Where() + " GROUP BY t"
+	err := c.run(ctx, "explore_total", sql, q.Args, func(rows driver.Rows) error {
 		var t time.Time
 		var b, p, n uint64
 		if err := rows.Scan(&t, &b, &p, &n); err != nil {

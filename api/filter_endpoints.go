@@ -8,6 +8,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // The filter endpoints behind the console's editor: validate says where a
@@ -72,7 +74,7 @@ func (c *Component) filterRoutes() []route {
 
 func (c *Component) handleFilterValidate(_ context.Context, p *params) (any, error) {
 	text := p.str("filter")
-	f, err := parseFilter(text, &query{})
+	f, err := parseFilter(text, &query.Builder{})
 	var fe *filterError
 	if errors.As(err, &fe) {
 		return FilterValidation{Error: &FilterProblem{Message: fe.Message, From: utf16Len(text[:fe.Start]), To: utf16Len(text[:fe.End])}, Dimensions: []string{}}, nil
@@ -181,15 +183,15 @@ func (c *Component) completeValues(ctx context.Context, d filterDim, prefix stri
 		expr = "toString(" + d.col + ")"
 	}
 	table, timeCol, bytes, _, _, f, t := c.flowSource(from, to, false)
-	q := &query{}
-	timeCond(q, timeCol, f, t)
-	q.and(expr + " != ''")
+	q := &query.Builder{}
+	query.TimeCond(q, timeCol, f, t)
+	q.And(expr + " != ''")
 	if prefix != "" {
-		q.and("startsWith(lower(" + expr + "), " + q.bind("String", strings.ToLower(prefix)) + ")")
+		q.And("startsWith(lower(" + expr + "), " + q.Bind("String", strings.ToLower(prefix)) + ")")
 	}
-	sql := "SELECT v FROM (SELECT " + expr + " AS v, sum(" + bytes + ") AS b FROM " + table + " WHERE " + q.where() +
-		" GROUP BY v ORDER BY b DESC, v LIMIT " + q.bind("UInt32", uint32(maxCompletions)) + ")"
-	err := c.run(ctx, "filter_complete", sql, q.args, func(rows driver.Rows) error {
+	sql := "SELECT v FROM (SELECT " + expr + " AS v, sum(" + bytes + ") AS b FROM " + table + " WHERE " + q.Where() +
+		" GROUP BY v ORDER BY b DESC, v LIMIT " + q.Bind("UInt32", uint32(maxCompletions)) + ")"
+	err := c.run(ctx, "filter_complete", sql, q.Args, func(rows driver.Rows) error {
 		var v string
 		if err := rows.Scan(&v); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // The filter language of the console's Explore page, e.g.
@@ -172,7 +174,7 @@ type compiledFilter struct {
 }
 
 // parseFilter compiles a filter into q's parameters; "" is no filter.
-func parseFilter(s string, q *query) (*compiledFilter, error) {
+func parseFilter(s string, q *query.Builder) (*compiledFilter, error) {
 	toks, err := lex(s, false)
 	if err != nil {
 		return nil, err
@@ -194,7 +196,7 @@ func parseFilter(s string, q *query) (*compiledFilter, error) {
 type filterParser struct {
 	toks    []token
 	i       int
-	q       *query
+	q       *query.Builder
 	end     int
 	needRaw bool
 	dims    []string
@@ -363,7 +365,7 @@ func (p *filterParser) like(d filterDim, negate bool) (string, error) {
 	if negate {
 		op = " NOT LIKE "
 	}
-	return d.col + op + p.q.bind("String", v.text), nil
+	return d.col + op + p.q.Bind("String", v.text), nil
 }
 
 func (p *filterParser) compare(d filterDim, op, v token) (string, error) {
@@ -376,7 +378,7 @@ func (p *filterParser) compare(d filterDim, op, v token) (string, error) {
 		if err != nil {
 			return "", &filterError{fmt.Sprintf("%q is not an address prefix", v.text), v.start, v.end}
 		}
-		cond := "isIPAddressInRange(toString(" + d.col + "), " + p.q.bind("String", mappedPrefix(pfx.Masked())) + ")"
+		cond := "isIPAddressInRange(toString(" + d.col + "), " + p.q.Bind("String", mappedPrefix(pfx.Masked())) + ")"
 		if op.text == "!=" {
 			cond = "NOT " + cond
 		}
@@ -411,31 +413,31 @@ func (p *filterParser) bindValue(d filterDim, v token, ordered bool) (string, er
 		if len(v.text) > 253 {
 			return "", &filterError{"longer than 253 characters", v.start, v.end}
 		}
-		return p.q.bind("String", v.text), nil
+		return p.q.Bind("String", v.text), nil
 	case kindCountry:
 		if len(v.text) != 2 || !isLetters(v.text) {
 			return "", bad("a two-letter country code")
 		}
-		return p.q.bind("String", strings.ToUpper(v.text)), nil
+		return p.q.Bind("String", strings.ToUpper(v.text)), nil
 	case kindIP:
 		a, err := netip.ParseAddr(v.text)
 		if err != nil || a.Zone() != "" {
 			return "", bad("an IP address")
 		}
-		return p.q.bind("IPv6", ipParam(a)), nil
+		return p.q.Bind("IPv6", query.IPParam(a)), nil
 	case kindPort:
 		n, err := strconv.ParseUint(v.text, 10, 16)
 		if err != nil {
 			return "", bad("a port (0-65535)")
 		}
 		p.needRaw = p.needRaw || ordered || n == 0 || n >= ephemeralPort
-		return p.q.bind("UInt16", uint16(n)), nil
+		return p.q.Bind("UInt16", uint16(n)), nil
 	case kindUint32:
 		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v.text), "AS"), 10, 32)
 		if err != nil {
 			return "", bad("an integer from 0 to 4294967295")
 		}
-		return p.q.bind("UInt32", uint32(n)), nil
+		return p.q.Bind("UInt32", uint32(n)), nil
 	case kindProto:
 		n, known := protoNumbers[strings.ToLower(v.text)]
 		if !known {
@@ -445,7 +447,7 @@ func (p *filterParser) bindValue(d filterDim, v token, ordered bool) (string, er
 			}
 			n = m
 		}
-		return p.q.bind("UInt8", uint8(n)), nil
+		return p.q.Bind("UInt8", uint8(n)), nil
 	}
 	return "", bad("a value")
 }

@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // boundValues lists q's parameter values in order.
-func boundValues(q *query) []any {
+func boundValues(q *query.Builder) []any {
 	var out []any
-	for _, a := range q.args {
+	for _, a := range q.Args {
 		out = append(out, a.(driver.NamedValue).Value)
 	}
 	return out
@@ -36,7 +38,7 @@ func TestFilterCompilesToConditionsWithBoundValues(t *testing.T) {
 		{`SrcPod LIKE "front%" AND SrcPort = 51000`, "(src_pod LIKE {p0:String}) AND (src_port = {p1:UInt16})", []any{"front%", uint16(51000)}, true},
 		{``, "1", nil, false},
 	} {
-		q := &query{}
+		q := &query.Builder{}
 		f, err := parseFilter(c.in, q)
 		if err != nil {
 			t.Errorf("%q: %v", c.in, err)
@@ -68,7 +70,7 @@ func TestFilterInjectionAttemptsNeverReachTheSQL(t *testing.T) {
 		strings.Repeat("(", 40) + `SrcPod = a` + strings.Repeat(")", 40),
 		`DstPort IN (` + strings.Repeat("1, ", 70) + `1)`,
 	} {
-		q := &query{}
+		q := &query.Builder{}
 		f, err := parseFilter(in, q)
 		if err != nil {
 			var fe *filterError
@@ -99,7 +101,7 @@ func TestFilterErrorsPointAtTheirText(t *testing.T) {
 		{`SrcPod = a & b`, "&", "unexpected character"},
 		{`DstPort LIKE "8%"`, `"8%"`, "names only"},
 	} {
-		_, err := parseFilter(c.in, &query{})
+		_, err := parseFilter(c.in, &query.Builder{})
 		var fe *filterError
 		if !errors.As(err, &fe) {
 			t.Errorf("%q: %v, want an error", c.in, err)
@@ -149,7 +151,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		q := &query{}
+		q := &query.Builder{}
 		fc, err := parseFilter(s, q)
 		var fe *filterError
 		if err != nil && (!errors.As(err, &fe) || fe.Start > fe.End || fe.End > len(s)) {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // Parameters shared by several routes.
@@ -71,16 +73,16 @@ const ephemeralPort = 32768
 // flowFilters turns the flow filter parameters into conditions on a flows
 // table (raw or rollup: the columns are the same). needRaw reports a
 // filter the rollups cannot answer.
-func flowFilters(p *params, q *query) (needRaw bool, err error) {
+func flowFilters(p *params, q *query.Builder) (needRaw bool, err error) {
 	if v := p.str("exporter"); v != "" {
 		if a, ok, _ := p.ip("exporter"); ok {
-			q.and("exporter_ip = " + q.bind("IPv6", ipParam(a)))
+			q.And("exporter_ip = " + q.Bind("IPv6", query.IPParam(a)))
 		} else {
 			name, err := p.name("exporter")
 			if err != nil {
 				return false, err
 			}
-			q.and("exporter_name = " + q.bind("String", name))
+			q.And("exporter_name = " + q.Bind("String", name))
 		}
 	}
 	for _, f := range []filter{{"in_if", "in_if = %s"}, {"out_if", "out_if = %s"}} {
@@ -89,7 +91,7 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 			return false, err
 		}
 		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt32", uint32(n))))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("UInt32", uint32(n))))
 		}
 	}
 	if err := ipFilters(p, q, []filter{{"src_ip", "src_ip = %s"}, {"dst_ip", "dst_ip = %s"}, {"ip", "src_ip = %s OR dst_ip = %s"}}); err != nil {
@@ -107,7 +109,7 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 				return false, &paramError{Param: "proto", Message: "not a protocol number (0-255) or name", Valid: []string{"tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp"}}
 			}
 		}
-		q.and("proto = " + q.bind("UInt8", uint8(n)))
+		q.And("proto = " + q.Bind("UInt8", uint8(n)))
 	}
 	err = nameFilters(p, q, []filter{{"app", "application = %s"}, {"node", "src_node = %s OR dst_node = %s"},
 		{"pod", "src_pod = %s OR dst_pod = %s"}, {"namespace", "src_namespace = %s OR dst_namespace = %s"}})
@@ -122,14 +124,14 @@ func flowFilters(p *params, q *query) (needRaw bool, err error) {
 }
 
 // networkFilters adds the AS and country filters.
-func networkFilters(p *params, q *query) error {
+func networkFilters(p *params, q *query.Builder) error {
 	for _, f := range []filter{{"as", "src_as = %s OR dst_as = %s"}, {"src_as", "src_as = %s"}, {"dst_as", "dst_as = %s"}} {
 		n, ok, err := p.uint(f.param, 1<<32-1)
 		if err != nil {
 			return err
 		}
 		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt32", uint32(n))))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("UInt32", uint32(n))))
 		}
 	}
 	for _, f := range []filter{{"country", "src_country = %s OR dst_country = %s"}, {"src_country", "src_country = %s"}, {"dst_country", "dst_country = %s"}} {
@@ -138,7 +140,7 @@ func networkFilters(p *params, q *query) error {
 			return err
 		}
 		if v != "" {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", strings.ToUpper(v))))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("String", strings.ToUpper(v))))
 		}
 	}
 	return nil
@@ -147,7 +149,7 @@ func networkFilters(p *params, q *query) error {
 // socketFilters turns the socket filter parameters into conditions on
 // sockets or sockets_1m. needRaw reports a filter on a client's
 // ephemeral port, which the rollup folds to 0.
-func socketFilters(p *params, q *query) (needRaw bool, err error) {
+func socketFilters(p *params, q *query.Builder) (needRaw bool, err error) {
 	if err := nameFilters(p, q, []filter{{"node", "node = %s"}, {"pod", "local_pod = %s"}, {"namespace", "local_namespace = %s"}, {"process", "comm = %s"}}); err != nil {
 		return false, err
 	}
@@ -163,7 +165,7 @@ func socketFilters(p *params, q *query) (needRaw bool, err error) {
 		return false, err
 	}
 	if dir != "" {
-		q.and("direction = " + q.bind("String", dir))
+		q.And("direction = " + q.Bind("String", dir))
 	}
 	return needRaw, nil
 }
@@ -173,28 +175,28 @@ func socketFilters(p *params, q *query) (needRaw bool, err error) {
 type filter struct{ param, cond string }
 
 // nameFilters adds conditions for validated name parameters.
-func nameFilters(p *params, q *query, fs []filter) error {
+func nameFilters(p *params, q *query.Builder, fs []filter) error {
 	for _, f := range fs {
 		v, err := p.name(f.param)
 		if err != nil {
 			return err
 		}
 		if v != "" {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("String", v)))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("String", v)))
 		}
 	}
 	return nil
 }
 
 // ipFilters adds conditions for IP address parameters.
-func ipFilters(p *params, q *query, fs []filter) error {
+func ipFilters(p *params, q *query.Builder, fs []filter) error {
 	for _, f := range fs {
 		a, ok, err := p.ip(f.param)
 		if err != nil {
 			return err
 		}
 		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("IPv6", ipParam(a))))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("IPv6", query.IPParam(a))))
 		}
 	}
 	return nil
@@ -202,23 +204,18 @@ func ipFilters(p *params, q *query, fs []filter) error {
 
 // portFilters adds conditions for port parameters; needRaw reports a port
 // the rollups fold to 0 (ephemeral, or 0 itself).
-func portFilters(p *params, q *query, fs []filter) (needRaw bool, err error) {
+func portFilters(p *params, q *query.Builder, fs []filter) (needRaw bool, err error) {
 	for _, f := range fs {
 		n, ok, err := p.uint(f.param, 65535)
 		if err != nil {
 			return false, err
 		}
 		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt16", uint16(n))))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("UInt16", uint16(n))))
 			needRaw = needRaw || n == 0 || n >= ephemeralPort
 		}
 	}
 	return needRaw, nil
-}
-
-// timeCond restricts col to [from, to) with bound DateTime64 parameters.
-func timeCond(q *query, col string, from, to time.Time) {
-	q.and(col + " >= " + q.bind("DateTime64(3, 'UTC')", chTime(from)) + " AND " + col + " < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
 }
 
 // flowTable is where a flow query reads: a table, or a subquery of

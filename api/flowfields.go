@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // The flow fields operators filter on (schema version 12): dimensions of
@@ -148,7 +150,7 @@ var flowFieldFilterParams = func() []paramSpec {
 
 // flowFieldFilters adds the conditions of the fields' filters; any of
 // them needs the raw table.
-func flowFieldFilters(p *params, q *query) (needRaw bool, err error) {
+func flowFieldFilters(p *params, q *query.Builder) (needRaw bool, err error) {
 	for _, name := range []string{"mac", "src_mac", "dst_mac"} {
 		mac, ok, err := p.mac(paramMAC(name, ""))
 		if err != nil {
@@ -156,7 +158,7 @@ func flowFieldFilters(p *params, q *query) (needRaw bool, err error) {
 		}
 		if ok {
 			cond := map[string]string{"mac": "src_mac = %s OR dst_mac = %s", "src_mac": "src_mac = %s", "dst_mac": "dst_mac = %s"}[name]
-			q.and(strings.ReplaceAll(cond, "%s", q.bind("UInt64", mac)))
+			q.And(strings.ReplaceAll(cond, "%s", q.Bind("UInt64", mac)))
 			needRaw = true
 		}
 	}
@@ -173,7 +175,7 @@ func flowFieldFilters(p *params, q *query) (needRaw bool, err error) {
 			return false, err
 		}
 		if ok {
-			q.and(strings.ReplaceAll(f.cond, "%s", q.bind("UInt64", n)))
+			q.And(strings.ReplaceAll(f.cond, "%s", q.Bind("UInt64", n)))
 			needRaw = true
 		}
 	}
@@ -186,7 +188,7 @@ func flowFieldFilters(p *params, q *query) (needRaw bool, err error) {
 		return false, err
 	}
 	if typ != "" {
-		q.and("tunnel_type = " + q.bind("String", typ))
+		q.And("tunnel_type = " + q.Bind("String", typ))
 		needRaw = true
 	}
 	return needRaw || status, nil
@@ -194,7 +196,7 @@ func flowFieldFilters(p *params, q *query) (needRaw bool, err error) {
 
 // forwardingFilter adds the forwarding_status condition: a status name
 // matches its top 2 bits, a number the whole octet.
-func forwardingFilter(p *params, q *query) (set bool, err error) {
+func forwardingFilter(p *params, q *query.Builder) (set bool, err error) {
 	spec := paramForwardingStatus
 	v, err := p.matching(spec)
 	if err != nil || v == "" {
@@ -202,7 +204,7 @@ func forwardingFilter(p *params, q *query) (set bool, err error) {
 	}
 	for i, name := range forwardingStatuses {
 		if v == name {
-			q.and("bitShiftRight(forwarding_status, 6) = " + q.bind("UInt8", uint8(i)))
+			q.And("bitShiftRight(forwarding_status, 6) = " + q.Bind("UInt8", uint8(i)))
 			return true, nil
 		}
 	}
@@ -210,7 +212,7 @@ func forwardingFilter(p *params, q *query) (set bool, err error) {
 	if err != nil {
 		return false, badParam(spec.Name, "%q is not forwarded, dropped, consumed or a number from 0 to 255", v)
 	}
-	q.and("forwarding_status = " + q.bind("UInt8", uint8(n)))
+	q.And("forwarding_status = " + q.Bind("UInt8", uint8(n)))
 	return true, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name, or its IP address (every device polled at that address)."}
@@ -31,7 +33,7 @@ func (c *Component) seriesParams() []paramSpec {
 }
 
 // deviceFilter restricts an ifstats-family table to device (name or IP).
-func deviceFilter(p *params, q *query, required bool) error {
+func deviceFilter(p *params, q *query.Builder, required bool) error {
 	if !p.has("device") {
 		if required {
 			return badParam("device", "required")
@@ -39,20 +41,20 @@ func deviceFilter(p *params, q *query, required bool) error {
 		return nil
 	}
 	if a, ok, _ := p.ip("device"); ok {
-		q.and("device_ip = " + q.bind("IPv6", ipParam(a)))
+		q.And("device_ip = " + q.Bind("IPv6", query.IPParam(a)))
 		return nil
 	}
 	name, err := p.name("device")
 	if err != nil {
 		return err
 	}
-	q.and("device = " + q.bind("String", name))
+	q.And("device = " + q.Bind("String", name))
 	return nil
 }
 
 // interfaceFilter restricts an ifstats-family table to the optional
 // device and if_index parameters.
-func interfaceFilter(p *params, q *query) error {
+func interfaceFilter(p *params, q *query.Builder) error {
 	if err := deviceFilter(p, q, false); err != nil {
 		return err
 	}
@@ -61,7 +63,7 @@ func interfaceFilter(p *params, q *query) error {
 		return err
 	}
 	if ok {
-		q.and("if_index = " + q.bind("UInt32", uint32(n)))
+		q.And("if_index = " + q.Bind("UInt32", uint32(n)))
 	}
 	return nil
 }
@@ -85,7 +87,7 @@ func operStatus(s uint8) string {
 }
 
 func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error) {
-	q := &query{}
+	q := &query.Builder{}
 	if err := interfaceFilter(p, q); err != nil {
 		return nil, err
 	}
@@ -101,7 +103,7 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	if err != nil {
 		return nil, err
 	}
-	timeCond(q, "time", p.now.Add(-since), p.now.Add(time.Minute))
+	query.TimeCond(q, "time", p.now.Add(-since), p.now.Add(time.Minute))
 	// One row per device and ifIndex: two devices reached through one
 	// address (a proxy, NAT, contexts of a chassis) are listed apart.
 	sql := `SELECT device, argMax(device_ip, time), argMax(sys_name, time), argMax(snmp_engine_id, time), if_index,
@@ -112,12 +114,12 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	argMaxIf(delta_in_errors, time, rate_valid), argMaxIf(delta_out_errors, time, rate_valid),
 	argMaxIf(delta_in_discards, time, rate_valid), argMaxIf(delta_out_discards, time, rate_valid),
 	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid)
-FROM ifstats WHERE ` + q.where() + `
+FROM ifstats WHERE ` + q.Where() + `
 GROUP BY device, if_index
 ORDER BY device, if_index
-LIMIT ` + q.bind("UInt32", uint32(limit))
+LIMIT ` + q.Bind("UInt32", uint32(limit))
 	resp := InterfacesResponse{Interfaces: []Interface{}}
-	err = c.run(ctx, "interfaces", sql, q.args, func(rows driver.Rows) error {
+	err = c.run(ctx, "interfaces", sql, q.Args, func(rows driver.Rows) error {
 		var i Interface
 		var ip net.IP
 		var oper, admin uint8
@@ -125,7 +127,7 @@ LIMIT ` + q.bind("UInt32", uint32(limit))
 			&oper, &admin, &i.Time}, rateTargets(&i.Rates)...)...); err != nil {
 			return err
 		}
-		i.DeviceIP, i.OperStatus, i.AdminStatus = ipString(ip), operStatus(oper), operStatus(admin)
+		i.DeviceIP, i.OperStatus, i.AdminStatus = query.IPString(ip), operStatus(oper), operStatus(admin)
 		i.Time = i.Time.UTC()
 		resp.Interfaces = append(resp.Interfaces, i)
 		return nil
@@ -157,7 +159,7 @@ func (c *Component) step(p *params, from, to time.Time) (time.Duration, error) {
 }
 
 func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
-	q := &query{}
+	q := &query.Builder{}
 	if err := deviceFilter(p, q, true); err != nil {
 		return nil, err
 	}
@@ -168,7 +170,7 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	if !ok {
 		return nil, badParam("if_index", "required")
 	}
-	q.and("if_index = " + q.bind("UInt32", uint32(idx)))
+	q.And("if_index = " + q.Bind("UInt32", uint32(idx)))
 	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
 	if err != nil {
 		return nil, err
@@ -177,20 +179,20 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeCond(q, "time", from, to)
-	q.and("rate_valid")
+	query.TimeCond(q, "time", from, to)
+	q.And("rate_valid")
 	// Grouped by device too: an address may reach several devices, whose
 	// series must not be averaged together.
-	sql := `SELECT toStartOfInterval(time, toIntervalSecond(` + q.bind("UInt32", uint32(step/time.Second)) + `)) AS t,
+	sql := `SELECT toStartOfInterval(time, toIntervalSecond(` + q.Bind("UInt32", uint32(step/time.Second)) + `)) AS t,
 	device, avg(in_bps), avg(out_bps), avg(in_pps), avg(out_pps),
 	sum(delta_in_errors), sum(delta_out_errors), sum(delta_in_discards), sum(delta_out_discards),
 	avg(in_utilization), avg(out_utilization)
-FROM ifstats WHERE ` + q.where() + `
+FROM ifstats WHERE ` + q.Where() + `
 GROUP BY t, device ORDER BY t, device`
 	resp := SeriesResponse{Range: Range{From: from, To: to, Source: "ifstats"}, IfIndex: uint32(idx),
 		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
 	var devices []string
-	err = c.run(ctx, "interfaces_series", sql, q.args, func(rows driver.Rows) error {
+	err = c.run(ctx, "interfaces_series", sql, q.Args, func(rows driver.Rows) error {
 		var pt SeriesPoint
 		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, rateTargets(&pt.Rates)...)...); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // /interfaces/summary: every interface over a range for the console's
@@ -59,11 +61,11 @@ func (c *Component) handleInterfacesSummary(ctx context.Context, p *params) (any
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	if err := deviceFilter(p, q, false); err != nil {
 		return nil, err
 	}
-	timeCond(q, "time", from, to)
+	query.TimeCond(q, "time", from, to)
 	step := max(time.Minute, (to.Sub(from)/time.Duration(cmp(points, 40)) + time.Minute - 1).Truncate(time.Minute))
 	start := from.Truncate(step)
 	n := int((to.Sub(start) + step - 1) / step)
@@ -79,9 +81,9 @@ func (c *Component) handleInterfacesSummary(ctx context.Context, p *params) (any
 	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid),
 	quantileIf(0.95)(in_bps, rate_valid), quantileIf(0.95)(out_bps, rate_valid), maxIf(in_bps, rate_valid), maxIf(out_bps, rate_valid),
 	sumIf(delta_in_errors + delta_out_errors, rate_valid), sumIf(delta_in_discards + delta_out_discards, rate_valid)
-FROM ifstats WHERE ` + q.where() + `
-GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.bind("UInt32", uint32(c.cfg.MaxLimit))
-	err = c.run(ctx, "interfaces_summary", sql, q.args, func(rows driver.Rows) error {
+FROM ifstats WHERE ` + q.Where() + `
+GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.Bind("UInt32", uint32(c.cfg.MaxLimit))
+	err = c.run(ctx, "interfaces_summary", sql, q.Args, func(rows driver.Rows) error {
 		var s InterfaceSummary
 		var ip net.IP
 		var oper uint8
@@ -89,7 +91,7 @@ GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.bind("UInt32", u
 			&s.InBps, &s.OutBps, &s.InUtilization, &s.OutUtilization, &s.P95InBps, &s.P95OutBps, &s.MaxInBps, &s.MaxOutBps, &s.Errors, &s.Discards); err != nil {
 			return err
 		}
-		s.DeviceIP, s.OperStatus, s.LastPoll = ipString(ip), operStatus(oper), s.LastPoll.UTC()
+		s.DeviceIP, s.OperStatus, s.LastPoll = query.IPString(ip), operStatus(oper), s.LastPoll.UTC()
 		for _, f := range []*float64{&s.P95InBps, &s.P95OutBps, &s.MaxInBps, &s.MaxOutBps} {
 			*f = nanZero(*f) // no valid poll in the range
 		}
@@ -101,10 +103,10 @@ GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.bind("UInt32", u
 	if err != nil {
 		return nil, err
 	}
-	spark := `SELECT device, if_index, toStartOfInterval(time, toIntervalSecond(` + q.bind("UInt32", uint32(step/time.Second)) + `)) AS t,
+	spark := `SELECT device, if_index, toStartOfInterval(time, toIntervalSecond(` + q.Bind("UInt32", uint32(step/time.Second)) + `)) AS t,
 	avgIf(in_bps, rate_valid), avgIf(out_bps, rate_valid)
-FROM ifstats WHERE ` + q.where() + ` GROUP BY device, if_index, t`
-	err = c.run(ctx, "interfaces_spark", spark, q.args, func(rows driver.Rows) error {
+FROM ifstats WHERE ` + q.Where() + ` GROUP BY device, if_index, t`
+	err = c.run(ctx, "interfaces_spark", spark, q.Args, func(rows driver.Rows) error {
 		var k key
 		var t time.Time
 		var in, out float64

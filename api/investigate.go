@@ -9,6 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 func (c *Component) investigateParams() []paramSpec {
@@ -25,9 +27,9 @@ func (c *Component) investigateParams() []paramSpec {
 // nil means the layer cannot be restricted to the subject (yet).
 type scope struct {
 	subject Subject
-	sockets *query
-	flows   *query
-	snmp    *query
+	sockets *query.Builder
+	flows   *query.Builder
+	snmp    *query.Builder
 	primary []string // layers whose series is searched for the spike, in order
 	// prepareFlows, when set, sets flows; the window step runs it beside
 	// the other layers' queries, before the flows layer's.
@@ -86,8 +88,8 @@ func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 			return nil, err
 		}
 		sc.subject = Subject{Kind: "node", Node: node, Label: "node " + node}
-		sc.sockets = &query{}
-		sc.sockets.and("node = " + sc.sockets.bind("String", node))
+		sc.sockets = &query.Builder{}
+		sc.sockets.And("node = " + sc.sockets.Bind("String", node))
 		// The node's addresses are read alongside the sockets layer's
 		// series, before its flows are.
 		sc.prepareFlows = func(ctx context.Context) error {
@@ -102,12 +104,12 @@ func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 			return nil, err
 		}
 		sc.subject = Subject{Kind: "ip", IP: a.Unmap().String(), Label: a.Unmap().String()}
-		sc.sockets = &query{}
-		ph := sc.sockets.bind("IPv6", ipParam(a))
-		sc.sockets.and("local_ip = " + ph + " OR remote_ip = " + ph)
-		sc.flows = &query{}
-		ph = sc.flows.bind("IPv6", ipParam(a))
-		sc.flows.and("src_ip = " + ph + " OR dst_ip = " + ph)
+		sc.sockets = &query.Builder{}
+		ph := sc.sockets.Bind("IPv6", query.IPParam(a))
+		sc.sockets.And("local_ip = " + ph + " OR remote_ip = " + ph)
+		sc.flows = &query.Builder{}
+		ph = sc.flows.Bind("IPv6", query.IPParam(a))
+		sc.flows.And("src_ip = " + ph + " OR dst_ip = " + ph)
 		sc.primary = []string{"flows", "sockets"}
 	default:
 		idx, ok, err := p.uint("if_index", 1<<32-1)
@@ -118,11 +120,11 @@ func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 			return nil, badParam("if_index", "required with device")
 		}
 		sc.subject = Subject{Kind: "interface", Device: p.str("device"), IfIndex: uint32(idx)}
-		sc.snmp = &query{}
+		sc.snmp = &query.Builder{}
 		if err := deviceFilter(p, sc.snmp, true); err != nil {
 			return nil, err
 		}
-		sc.snmp.and("if_index = " + sc.snmp.bind("UInt32", uint32(idx)))
+		sc.snmp.And("if_index = " + sc.snmp.Bind("UInt32", uint32(idx)))
 		sc.primary = []string{"snmp", "flows"}
 		// flows are scoped once the device's IP is known (resolveDevice).
 	}
@@ -132,12 +134,12 @@ func (c *Component) parseScope(p *params, from, to time.Time) (*scope, error) {
 // resolveDevice finds the exporter address of an interface subject, so
 // that its flows can be selected, and names the interface.
 func (c *Component) resolveDevice(ctx context.Context, sc *scope, from, to time.Time) error {
-	q := sc.snmp.clone()
-	timeCond(q, "time", from.Add(-24*time.Hour), to)
+	q := sc.snmp.Clone()
+	query.TimeCond(q, "time", from.Add(-24*time.Hour), to)
 	var ip net.IP
 	var device, name string
 	found := false
-	err := c.run(ctx, "investigate_device", `SELECT device_ip, argMax(device, time), argMax(if_name, time) FROM ifstats WHERE `+q.where()+` GROUP BY device_ip LIMIT 1`, q.args,
+	err := c.run(ctx, "investigate_device", `SELECT device_ip, argMax(device, time), argMax(if_name, time) FROM ifstats WHERE `+q.Where()+` GROUP BY device_ip LIMIT 1`, q.Args,
 		func(rows driver.Rows) error {
 			found = true
 			return rows.Scan(&ip, &device, &name)
@@ -159,24 +161,16 @@ func (c *Component) resolveDevice(ctx context.Context, sc *scope, from, to time.
 	if name != "" {
 		sc.subject.Label = fmt.Sprintf("%s %s (ifIndex %d)", sc.subject.Device, name, sc.subject.IfIndex)
 	}
-	sc.flows = &query{}
-	ph := sc.flows.bind("UInt32", sc.subject.IfIndex)
-	sc.flows.and("exporter_ip = " + sc.flows.bind("IPv6", ipString16(ip)))
-	sc.flows.and("in_if = " + ph + " OR out_if = " + ph)
+	sc.flows = &query.Builder{}
+	ph := sc.flows.Bind("UInt32", sc.subject.IfIndex)
+	sc.flows.And("exporter_ip = " + sc.flows.Bind("IPv6", query.IPString16(ip)))
+	sc.flows.And("in_if = " + ph + " OR out_if = " + ph)
 	return nil
 }
 
 func parseIP(s string) (net.IP, bool) {
 	ip := net.ParseIP(s)
 	return ip, ip != nil
-}
-
-// ipString16 is the IPv6 parameter text of a net.IP.
-func ipString16(ip net.IP) string {
-	if v4 := ip.To4(); v4 != nil {
-		return "::ffff:" + v4.String()
-	}
-	return ip.String()
 }
 
 func emptyContributors() Contributors {
@@ -198,31 +192,31 @@ func layerMissingNote(layer string, sc *scope) string {
 
 // nodeFlows selects a node's flows: through its pods' enrichment, or by
 // the addresses its agent saw as local (host-network and pod IPs alike).
-func nodeFlows(node string, ips []string) *query {
-	q := &query{}
-	ph := q.bind("String", node)
+func nodeFlows(node string, ips []string) *query.Builder {
+	q := &query.Builder{}
+	ph := q.Bind("String", node)
 	cond := "src_node = " + ph + " OR dst_node = " + ph
 	if len(ips) > 0 {
-		a := q.bind("Array(IPv6)", ips)
+		a := q.Bind("Array(IPv6)", ips)
 		cond += " OR src_ip IN " + a + " OR dst_ip IN " + a
 	}
-	q.and(cond)
+	q.And(cond)
 	return q
 }
 
 // nodeIPs are the addresses a node's agent saw as local over the range
 // and the range before.
-func (c *Component) nodeIPs(ctx context.Context, sockets *query, from, to time.Time) ([]string, error) {
-	q := sockets.clone()
-	timeCond(q, "time", from.Add(-to.Sub(from)), to)
+func (c *Component) nodeIPs(ctx context.Context, sockets *query.Builder, from, to time.Time) ([]string, error) {
+	q := sockets.Clone()
+	query.TimeCond(q, "time", from.Add(-to.Sub(from)), to)
 	var ips []string
-	err := c.run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.where()+` LIMIT 256`, q.args,
+	err := c.run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.Where()+` LIMIT 256`, q.Args,
 		func(rows driver.Rows) error {
 			var ip net.IP
 			if err := rows.Scan(&ip); err != nil {
 				return err
 			}
-			ips = append(ips, ipString16(ip))
+			ips = append(ips, query.IPString16(ip))
 			return nil
 		})
 	return ips, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // contributorGroups reads the subject's socket and flow groups, each
@@ -11,7 +13,7 @@ import (
 // against a baseline clear of them, and brings both windows to the
 // event's duration, so that a share or a "3× more" is a rate. baseRetr
 // is the baseline's own retransmits (nil without agent data).
-func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[string]span, ls layerSeries, w spikeWindows,
+func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[string]query.Span, ls layerSeries, w spikeWindows,
 	from, to time.Time, step time.Duration) (groups []socketGroup, flows []flowGroup, baseRetr *uint64, err error) {
 	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
 	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
@@ -36,11 +38,11 @@ func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[
 		}
 	}
 	baseRetr = retransmitsIn(groups, 0)
-	if w.blur.dur() > 0 {
+	if w.blur.Dur() > 0 {
 		excessOverBaseline(groups, nil, socketsBase, socketsAt, w.event)
 		excessOverBaseline(nil, flows, flowsBase, flowsAt, w.event)
 	} else {
-		scaleWindow(groups, flows, 0, w.event.dur().Seconds()/w.base.dur().Seconds())
+		scaleWindow(groups, flows, 0, w.event.Dur().Seconds()/w.base.Dur().Seconds())
 	}
 	return groups, flows, baseRetr, nil
 }
@@ -65,8 +67,8 @@ func retransmitsIn(groups []socketGroup, wi int) *uint64 {
 // spike is in measured wherever the spreading of the edge intervals put
 // it, so each contributor's increase is exact when its level before and
 // after the spike is its baseline (or it stops with the data).
-func excessOverBaseline(groups []socketGroup, flows []flowGroup, base, measured, event window) {
-	b, m, d := base.dur().Seconds(), measured.dur().Seconds(), event.dur().Seconds()
+func excessOverBaseline(groups []socketGroup, flows []flowGroup, base, measured, event query.Window) {
+	b, m, d := base.Dur().Seconds(), measured.Dur().Seconds(), event.Dur().Seconds()
 	if b <= 0 || m <= 0 {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // TestInvestigateFindsShortSpikeInDataStartingMidRange reproduces the
@@ -54,7 +56,7 @@ func TestInvestigateFindsShortSpikeInDataStartingMidRange(t *testing.T) {
 	// At the agent's resolution the spike is its last three intervals,
 	// and the baseline three before, ending an interval before the spike
 	// so that no interval of it holds a byte of the spike.
-	spike := window{to.Add(-46 * time.Second), to.Add(-time.Second)}
+	spike := query.Window{Start: to.Add(-46 * time.Second), End: to.Add(-time.Second)}
 	if inv.Spike == nil || !inv.Spike.Start.Equal(spike.Start) || !inv.Spike.End.Equal(spike.End) {
 		t.Errorf("spike %+v, want %v–%v", inv.Spike, spike.Start, spike.End)
 	}

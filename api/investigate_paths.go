@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 func ifKey(deviceIP string, ifIndex uint32) string { return fmt.Sprintf("%s/%d", deviceIP, ifIndex) }
@@ -26,7 +28,7 @@ func countSNMP(ifs []PathInterface) int {
 // pathInterfaces lists the interfaces the subject's traffic crossed in
 // the event window (from the flows' exporter and interface indexes), the
 // subject interface first, with their SNMP rates and utilisation.
-func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowGroup, event window) ([]PathInterface, error) {
+func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowGroup, event query.Window) ([]PathInterface, error) {
 	type cand struct {
 		ip    string
 		idx   uint32
@@ -39,7 +41,7 @@ func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowG
 		if idx == 0 || ip == nil {
 			return
 		}
-		s := ipString16(ip)
+		s := query.IPString16(ip)
 		k := ifKey(s, idx)
 		if cands[k] == nil {
 			cands[k] = &cand{ip: s, idx: idx, role: role}
@@ -81,21 +83,21 @@ func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowG
 	for i, cd := range list {
 		keys[i] = ifKey(cd.ip, cd.idx)
 	}
-	q := &query{}
-	q.and("has(" + q.bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
-	timeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
-	e0, e1 := q.bind("DateTime64(3, 'UTC')", chTime(event.Start)), q.bind("DateTime64(3, 'UTC')", chTime(event.End.Add(2*time.Minute)))
+	q := &query.Builder{}
+	q.And("has(" + q.Bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
+	query.TimeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
+	e0, e1 := q.Bind("DateTime64(3, 'UTC')", query.Time(event.Start)), q.Bind("DateTime64(3, 'UTC')", query.Time(event.End.Add(2*time.Minute)))
 	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
 	sql := `SELECT toString(device_ip), if_index, device, argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
 	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
 	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
 	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
-FROM ifstats WHERE ` + q.where() + `
+FROM ifstats WHERE ` + q.Where() + `
 GROUP BY device_ip, device, if_index`
 	// Devices behind one address (an SNMP proxy) share a key: flows
 	// cannot tell them apart, so each is listed.
 	found := map[string][]PathInterface{}
-	err := c.run(ctx, "investigate_interfaces", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "investigate_interfaces", sql, q.Args, func(rows driver.Rows) error {
 		p := PathInterface{SNMP: &PathSNMP{}}
 		var ip string
 		var oper uint8
@@ -120,7 +122,7 @@ GROUP BY device_ip, device, if_index`
 			// Flows name it but SNMP does not poll it.
 			p := PathInterface{Device: cd.ip, IfIndex: cd.idx}
 			if ip := net.ParseIP(cd.ip); ip != nil {
-				p.Device = ipString(ip)
+				p.Device = query.IPString(ip)
 			}
 			polled = []PathInterface{p}
 		}
@@ -135,9 +137,9 @@ GROUP BY device_ip, device, if_index`
 // subjectDeviceIP is the address of an interface subject's device: as
 // SNMP last saw it, else the device as given when it is an address.
 func (c *Component) subjectDeviceIP(ctx context.Context, sc *scope) (net.IP, bool, error) {
-	q := sc.snmp.clone()
+	q := sc.snmp.Clone()
 	var ip net.IP
-	err := c.run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.where()+` LIMIT 1`, q.args,
+	err := c.run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.Where()+` LIMIT 1`, q.Args,
 		func(rows driver.Rows) error { return rows.Scan(&ip) })
 	if err != nil {
 		return nil, false, err
@@ -160,12 +162,12 @@ func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
 	if len(inv.Interfaces) == 0 {
 		return nil
 	}
-	q := &query{}
+	q := &query.Builder{}
 	tuples := make([]string, 0, len(inv.Interfaces))
 	for _, i := range inv.Interfaces {
-		tuples = append(tuples, "("+q.bind("IPv6", i.DeviceIP)+", "+q.bind("UInt32", i.IfIndex)+")")
+		tuples = append(tuples, "("+q.Bind("IPv6", i.DeviceIP)+", "+q.Bind("UInt32", i.IfIndex)+")")
 	}
-	q.and("(device_ip, if_index) IN (" + strings.Join(tuples, ", ") + ")")
+	q.And("(device_ip, if_index) IN (" + strings.Join(tuples, ", ") + ")")
 	inv.Reconciliation, err = r.c.reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
 	return layerError("snmp", err)
 }

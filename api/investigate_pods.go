@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // contributorPods are the pods among the contributors, and the local
@@ -37,21 +39,21 @@ func (c *Component) podStatus(ctx context.Context, pods []string, since, to time
 	if len(pods) == 0 {
 		return out, nil
 	}
-	q := &query{}
+	q := &query.Builder{}
 	tuples := make([]string, 0, len(pods))
 	for _, p := range pods {
 		ns, name, _ := strings.Cut(p, "/")
-		tuples = append(tuples, "("+q.bind("String", ns)+", "+q.bind("String", name)+")")
+		tuples = append(tuples, "("+q.Bind("String", ns)+", "+q.Bind("String", name)+")")
 	}
-	q.and("(namespace, name) IN (" + strings.Join(tuples, ", ") + ")")
-	q.and("time < " + q.bind("DateTime64(3, 'UTC')", chTime(to)))
-	sincePh := q.bind("DateTime64(3, 'UTC')", chTime(since))
+	q.And("(namespace, name) IN (" + strings.Join(tuples, ", ") + ")")
+	q.And("time < " + q.Bind("DateTime64(3, 'UTC')", query.Time(to)))
+	sincePh := q.Bind("DateTime64(3, 'UTC')", query.Time(since))
 	sql := `SELECT namespace, name, argMax(node, time), argMax(owner_kind, time), argMax(owner_name, time), argMax(phase, time),
 	argMax(restarts, time), argMaxIf(restarts, time, time < ` + sincePh + `), countIf(time < ` + sincePh + `) > 0, argMax(deleted, time)
-FROM pods WHERE ` + q.where() + `
+FROM pods WHERE ` + q.Where() + `
 GROUP BY namespace, name
 ORDER BY namespace, name`
-	err := c.run(ctx, "investigate_pods", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "investigate_pods", sql, q.Args, func(rows driver.Rows) error {
 		var p PodStatus
 		var kind, owner string
 		var before uint32

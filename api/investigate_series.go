@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // maxSeriesBuckets bounds a fine series: a 1-hour range is read per
@@ -33,13 +35,13 @@ type layerSeries struct {
 
 // seriesByLayer reads the subject's series from each layer it can be
 // restricted to.
-func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]span, from, to time.Time, step time.Duration) (layerSeries, error) {
+func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]query.Span, from, to time.Time, step time.Duration) (layerSeries, error) {
 	out := layerSeries{bytes: map[string][]bucket{}, from: from, width: map[string]time.Duration{}}
 	ext := from.Add(-to.Sub(from))
 	layers := []struct {
 		layer string
-		scope func() *query
-	}{{"sockets", func() *query { return sc.sockets }}, {"flows", func() *query { return sc.flows }}, {"snmp", func() *query { return sc.snmp }}}
+		scope func() *query.Builder
+	}{{"sockets", func() *query.Builder { return sc.sockets }}, {"flows", func() *query.Builder { return sc.flows }}, {"snmp", func() *query.Builder { return sc.snmp }}}
 	pts := make([][]map[int64]float64, len(layers))
 	widths := make([]time.Duration, len(layers))
 	read := func(i int) error {
@@ -58,10 +60,10 @@ func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[stri
 			values = append(values, "retransmits")
 		}
 		return layerError(l.layer, concurrently(func() (err error) {
-			pts[i], err = c.series(ctx, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
+			pts[i], err = query.Series(ctx, c.run, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
 			return err
 		}, func() (err error) {
-			widths[i], err = c.width(ctx, "investigate_width_"+l.layer, spans[l.layer], scope, from, to)
+			widths[i], err = query.Width(ctx, c.run, "investigate_width_"+l.layer, spans[l.layer], scope, from, to)
 			return err
 		}))
 	}
@@ -94,7 +96,7 @@ func (ls layerSeries) inRange(s []bucket, step time.Duration) []bucket {
 }
 
 // sum is a layer's total within w (bucket-aligned).
-func (ls layerSeries) sum(layer string, w window) uint64 {
+func (ls layerSeries) sum(layer string, w query.Window) uint64 {
 	var v float64
 	for _, b := range ls.bytes[layer] {
 		if !b.T.Before(w.Start) && b.T.Before(w.End) {
@@ -106,7 +108,7 @@ func (ls layerSeries) sum(layer string, w window) uint64 {
 
 // covers is true when a layer has data in most of w: a level to compare
 // with, not the edge of a row reaching into it.
-func (ls layerSeries) covers(layer string, w window) bool {
+func (ls layerSeries) covers(layer string, w query.Window) bool {
 	n, with := 0, 0
 	for _, b := range ls.bytes[layer] {
 		if !b.T.Before(w.Start) && b.T.Before(w.End) {
@@ -121,8 +123,8 @@ func (ls layerSeries) covers(layer string, w window) bool {
 
 // spikeWindows are the windows an investigation compares.
 type spikeWindows struct {
-	event, base window
-	blur        window // the event with its blurred edges (zero: the event)
+	event, base query.Window
+	blur        query.Window // the event with its blurred edges (zero: the event)
 	dataStart   time.Time
 	rate        float64 // bytes per second of the spike's plateau (0: use the event's sum)
 	layer       string  // the layer whose series gave them
@@ -147,7 +149,7 @@ func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Durati
 		if r, ok := detectSpike(s, from, to, step, spikeFactor, minSeriesBytesFloor/60.0); ok {
 			w.event, w.base, w.blur, w.rate, dataStart = r.Event, r.Base, r.Blur, r.Rate, r.DataStart
 			w.layer, w.found, w.dataStart = layer, true, dataStart
-			w.base = w.base.before(w.event.Start.Add(-ls.width[layer]).Truncate(step), dataStart)
+			w.base = before(w.base, w.event.Start.Add(-ls.width[layer]).Truncate(step), dataStart)
 			return w
 		}
 	}
@@ -163,16 +165,16 @@ func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Durati
 	if w.layer != "" && dataStart.IsZero() {
 		// A rise covering the whole range (or most of it, when the level
 		// before it is not in the range): against the window before.
-		prev := window{from.Add(-to.Sub(from)), from}
-		if wb, we := ls.sum(w.layer, prev), ls.sum(w.layer, window{from, to}); ls.covers(w.layer, prev) &&
+		prev := query.Window{Start: from.Add(-to.Sub(from)), End: from}
+		if wb, we := ls.sum(w.layer, prev), ls.sum(w.layer, query.Window{Start: from, End: to}); ls.covers(w.layer, prev) &&
 			float64(we) > spikeFactor*float64(wb) && float64(we) > minSeriesBytesFloor*to.Sub(from).Minutes() {
-			w.event, w.base, w.found = window{from, to}, prev, true
+			w.event, w.base, w.found = query.Window{Start: from, End: to}, prev, true
 			return w
 		}
 	}
 	// No spike: compare the last quarter of the range with the quarter before.
 	q := max((to.Sub(from) / 4).Truncate(step), step)
-	w.event = window{to.Add(-q), to}
+	w.event = query.Window{Start: to.Add(-q), End: to}
 	w.base = baselineBefore(w.event, dataStart)
 	return w
 }
@@ -191,8 +193,8 @@ func hasData(s []bucket) bool {
 // baseline as long as the spike layer's that ends before that blur
 // begins (and starts no earlier than the data). Without a shaped spike
 // they are the spike layer's windows.
-func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.Time, step time.Duration) (base, measure window) {
-	if w.blur.dur() == 0 {
+func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.Time, step time.Duration) (base, measure query.Window) {
+	if w.blur.Dur() == 0 {
 		return w.base, w.event
 	}
 	m := w.blur
@@ -210,7 +212,7 @@ func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.T
 	if clear := w.event.Start.Add(-ls.width[layer]); clear.Before(end) {
 		end = clear
 	}
-	return w.base.before(end, w.dataStart), m
+	return before(w.base, end, w.dataStart), m
 }
 
 // measure is the two windows with the spike layer's bytes and rates, and
@@ -219,12 +221,12 @@ func (w spikeWindows) measure(ls layerSeries) (spike, base *Window, growth float
 	spike = &Window{Start: w.event.Start, End: w.event.End, Source: w.layer}
 	base = &Window{Start: w.base.Start, End: w.base.End, Source: w.layer}
 	base.Bytes, spike.Bytes = ls.sum(w.layer, w.base), ls.sum(w.layer, w.event)
-	base.Bps, spike.Bps = float64(base.Bytes)*8/w.base.dur().Seconds(), float64(spike.Bytes)*8/w.event.dur().Seconds()
+	base.Bps, spike.Bps = float64(base.Bytes)*8/w.base.Dur().Seconds(), float64(spike.Bytes)*8/w.event.Dur().Seconds()
 	if w.rate > 0 {
 		// The plateau's rate over the event's edges: the series' own sum
 		// in the event misses the part of the edge intervals' bytes that
 		// their spreading put outside it.
-		spike.Bytes, spike.Bps = uint64(w.rate*w.event.dur().Seconds()+0.5), w.rate*8
+		spike.Bytes, spike.Bps = uint64(w.rate*w.event.Dur().Seconds()+0.5), w.rate*8
 	}
 	if base.Bytes > 0 {
 		// Rates, not sums: the windows may differ in length.
@@ -236,15 +238,15 @@ func (w spikeWindows) measure(ls layerSeries) (spike, base *Window, growth float
 // before is the window moved earlier, if need be, to end by end, as long
 // but starting no earlier than dataStart; unchanged when that leaves
 // nothing.
-func (b window) before(end, dataStart time.Time) window {
+func before(b query.Window, end, dataStart time.Time) query.Window {
 	if !end.Before(b.End) {
 		return b
 	}
-	moved := window{end.Add(-b.dur()), end}
+	moved := query.Window{Start: end.Add(-b.Dur()), End: end}
 	if !dataStart.IsZero() && moved.Start.Before(dataStart) {
 		moved.Start = dataStart
 	}
-	if moved.dur() <= 0 {
+	if moved.Dur() <= 0 {
 		return b
 	}
 	return moved

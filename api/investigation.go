@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // investigation is one run of the analysis of a subject over a range:
@@ -26,7 +28,7 @@ type investigation struct {
 	c        *Component
 	sc       *scope
 	from, to time.Time
-	spans    map[string]span
+	spans    map[string]query.Span
 	step     time.Duration
 	rows     map[string]uint64 // what each layer contributed
 	inv      *Investigation
@@ -53,7 +55,7 @@ func (c *Component) investigate(ctx context.Context, sc *scope, from, to time.Ti
 		}
 	}
 	r := &investigation{c: c, sc: sc, from: from, to: to, rows: map[string]uint64{},
-		spans: spansFor(from, to, c.cfg.RawRange), step: seriesStep(from, to, c.cfg.RawRange),
+		spans: query.SpansFor(from, to, c.cfg.RawRange), step: seriesStep(from, to, c.cfg.RawRange),
 		inv: &Investigation{Subject: sc.subject, From: from, To: to, Contributors: emptyContributors(),
 			TrafficMap: TrafficMap{Nodes: []MapNode{}, Edges: []MapEdge{}}, Health: []SessionHealth{},
 			Interfaces: []PathInterface{}, Reconciliation: []Reconciliation{}, Pods: []PodStatus{}, Missing: []string{}}}

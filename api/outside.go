@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // exporterTime is a raw flow's end or start as its exporter stamped it.
@@ -13,17 +15,17 @@ const exporterTime = "%s - toIntervalMillisecond(exporter_clock_skew_ms)"
 
 // outsideRange counts the raw flows that q's filters (without a time
 // condition) match outside [from, to).
-func (c *Component) outsideRange(ctx context.Context, filters *query, from, to time.Time) (*OutsideRange, error) {
-	q := filters.clone()
-	f, t := q.bind("DateTime64(3, 'UTC')", chTime(from)), q.bind("DateTime64(3, 'UTC')", chTime(to))
-	q.and("NOT (time_received >= " + f + " AND time_received < " + t + ")")
+func (c *Component) outsideRange(ctx context.Context, filters *query.Builder, from, to time.Time) (*OutsideRange, error) {
+	q := filters.Clone()
+	f, t := q.Bind("DateTime64(3, 'UTC')", query.Time(from)), q.Bind("DateTime64(3, 'UTC')", query.Time(to))
+	q.And("NOT (time_received >= " + f + " AND time_received < " + t + ")")
 	sql := `SELECT count(), countIf(time_received < ` + f + `), countIf(time_received >= ` + t + `),
 	min(time_received), max(time_received),
 	countIf(` + fmt.Sprintf(exporterTime, "time_flow_end") + ` >= ` + f + ` AND ` + fmt.Sprintf(exporterTime, "time_flow_start") + ` < ` + t + `)
-FROM flows WHERE ` + q.where()
+FROM flows WHERE ` + q.Where()
 	var o OutsideRange
 	var earliest, latest time.Time
-	err := c.run(ctx, "outside_range", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "outside_range", sql, q.Args, func(rows driver.Rows) error {
 		return rows.Scan(&o.Rows, &o.Before, &o.After, &earliest, &latest, &o.ExporterTimeInRange)
 	})
 	if err != nil {

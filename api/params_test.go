@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/client"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 var testNow = time.Date(2026, 3, 4, 14, 5, 0, 0, time.UTC)
@@ -130,9 +132,9 @@ func FuzzParams(f *testing.F) {
 		_, _ = p.limit(10, 1000)
 		_, _, _ = p.uint("port", 65535)
 		_, _ = p.enum("by", "", dimensionNames())
-		qq := &query{}
+		qq := &query.Builder{}
 		_, _ = flowFilters(p, qq)
-		for _, c := range qq.conds {
+		for _, c := range qq.Conds {
 			if strings.ContainsAny(c, "'\"") && !strings.Contains(c, "'UTC'") {
 				t.Errorf("condition holds a quote: %s", c)
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // flowSidesSQL sums flow bytes × sampling rate per exporter interface and
@@ -164,7 +166,7 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	if err := interfaceFilter(p, q); err != nil {
 		return nil, err
 	}
@@ -201,24 +203,24 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 // interfaceFlows is the flows of the exporter interfaces the device and
 // if_index parameters select: a device named is every address it was
 // polled at.
-func interfaceFlows(p *params) (*query, error) {
-	q := &query{}
+func interfaceFlows(p *params) (*query.Builder, error) {
+	q := &query.Builder{}
 	if a, ok, _ := p.ip("device"); ok {
-		q.and("exporter_ip = " + q.bind("IPv6", ipParam(a)))
+		q.And("exporter_ip = " + q.Bind("IPv6", query.IPParam(a)))
 	} else if p.has("device") {
 		name, err := p.name("device")
 		if err != nil {
 			return nil, err
 		}
-		q.and("exporter_ip IN (SELECT device_ip FROM interfaces_latest WHERE device = " + q.bind("String", name) + ")")
+		q.And("exporter_ip IN (SELECT device_ip FROM interfaces_latest WHERE device = " + q.Bind("String", name) + ")")
 	}
 	n, ok, err := p.uint("if_index", 1<<32-1)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
-		ph := q.bind("UInt32", uint32(n))
-		q.and("in_if = " + ph + " OR out_if = " + ph)
+		ph := q.Bind("UInt32", uint32(n))
+		q.And("in_if = " + ph + " OR out_if = " + ph)
 	}
 	return q, nil
 }
@@ -233,15 +235,15 @@ const minReconcileBytes = 1 << 20
 // reconcile compares, per interface and direction, SNMP octets with flow
 // bytes × sampling rate over the 5-minute buckets SNMP covered; filter is
 // a condition on device_ip/if_index. Problems sort first.
-func (c *Component) reconcile(ctx context.Context, filter *query, from, to time.Time) ([]Reconciliation, error) {
-	q := filter.clone()
-	f0, f1 := q.bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.bind("DateTime('UTC')", to.Format(time.DateTime))
+func (c *Component) reconcile(ctx context.Context, filter *query.Builder, from, to time.Time) ([]Reconciliation, error) {
+	q := filter.Clone()
+	f0, f1 := q.Bind("DateTime('UTC')", from.Truncate(5*time.Minute).Format(time.DateTime)), q.Bind("DateTime('UTC')", to.Format(time.DateTime))
 	sql := `SELECT toString(s.device_ip), s.if_index, s.device, any(s.if_name), sum(s.in_oct), sum(s.out_oct), sum(f.in_b), sum(f.out_b),
 	sum(f.cap_in_b), sum(f.cap_out_b), sum(f.cap_either_b), any(sr.rate)
 FROM (
 	SELECT time, device_ip, device, if_index, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
 	FROM interface_snmp_5m
-	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.where() + `
+	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.Where() + `
 	GROUP BY time, device_ip, device, if_index
 ) AS s
 LEFT JOIN (` + flowSidesSQL(f0, f1) + `) AS f ON s.time = f.t5 AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
@@ -253,7 +255,7 @@ LEFT JOIN (
 ) AS sr ON s.device_ip = sr.exporter_ip
 GROUP BY s.device_ip, s.device, s.if_index`
 	var out []Reconciliation
-	err := c.run(ctx, "reconciliation", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "reconciliation", sql, q.Args, func(rows driver.Rows) error {
 		var ip, device, name string
 		var idx uint32
 		var sides ifSides
@@ -262,7 +264,7 @@ GROUP BY s.device_ip, s.device, s.if_index`
 		}
 		exporter := ip
 		if a := net.ParseIP(ip); a != nil {
-			exporter = ipString(a)
+			exporter = query.IPString(a)
 		}
 		out = append(out, sides.rows(Reconciliation{Exporter: exporter, Device: device, IfIndex: idx, Interface: name, SamplingRate: sides.rate})...)
 		return nil

@@ -10,6 +10,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/schema"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // topNSource picks where a TopN reads and adds its time condition to q.
@@ -19,7 +21,7 @@ import (
 // narrow range) reads the session rollup's hours when every dimension
 // and filter reads its columns only; one the minute rollup answers reads
 // the hour rollup's.
-func (c *Component) topNSource(ctx context.Context, q *query, by []string, from, to time.Time, needRaw bool) (flowTable, error) {
+func (c *Component) topNSource(ctx context.Context, q *query.Builder, by []string, from, to time.Time, needRaw bool) (flowTable, error) {
 	cols := readColumns(q, by)
 	raw := needRaw || to.Sub(from) <= c.cfg.RawRange
 	switch {
@@ -44,7 +46,7 @@ func (c *Component) topNSource(ctx context.Context, q *query, by []string, from,
 		}
 	}
 	table, timeCol, bytes, packets, flows, f, t := c.flowSource(from, to, raw)
-	timeCond(q, timeCol, f, t)
+	query.TimeCond(q, timeCol, f, t)
 	return flowTable{from: table, source: table, bytes: bytes, packets: packets, flows: flows}, nil
 }
 
@@ -54,7 +56,7 @@ type flowPart struct{ table, time, bytes, packets, flows string }
 // splitHours reads the whole hours of [from, to) from complete on from
 // hourly, the rest from edges: a subquery of cols and the sums sb, sp and
 // sn. ok is false when the range has no such hour.
-func splitHours(q *query, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
+func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
 	h1, h2 := from.Truncate(time.Hour), to.Truncate(time.Hour)
 	if h1.Before(from) {
 		h1 = h1.Add(time.Hour)
@@ -66,7 +68,7 @@ func splitHours(q *query, cols []string, edges, hourly flowPart, from, to, compl
 		return flowTable{}, false
 	}
 	const ms = "DateTime64(3, 'UTC')"
-	f, a, b, t := q.bind(ms, chTime(from)), q.bind(ms, chTime(h1)), q.bind(ms, chTime(h2)), q.bind(ms, chTime(to))
+	f, a, b, t := q.Bind(ms, query.Time(from)), q.Bind(ms, query.Time(h1)), q.Bind(ms, query.Time(h2)), q.Bind(ms, query.Time(to))
 	list := strings.Join(cols, ", ")
 	if list != "" {
 		list += ", "
@@ -91,8 +93,8 @@ var (
 )
 
 // readColumns are the columns the dimensions and the filters of q read.
-func readColumns(q *query, by []string) []string {
-	exprs := slices.Clone(q.conds)
+func readColumns(q *query.Builder, by []string) []string {
+	exprs := slices.Clone(q.Conds)
 	for _, name := range by {
 		d := topNDimensions[name]
 		exprs = append(append(exprs, d.cols...), d.names...)
@@ -127,9 +129,9 @@ func (c *Component) sessionsCompleteFrom(ctx context.Context) (from time.Time, o
 		return *p, true, nil
 	}
 	var comment string
-	q := &query{}
-	q.and("database = currentDatabase() AND name = " + q.bind("String", schema.TableFlows5Tuple1h))
-	err = c.run(ctx, "sessions_coverage", "SELECT comment FROM system.tables WHERE "+q.where(), q.args,
+	q := &query.Builder{}
+	q.And("database = currentDatabase() AND name = " + q.Bind("String", schema.TableFlows5Tuple1h))
+	err = c.run(ctx, "sessions_coverage", "SELECT comment FROM system.tables WHERE "+q.Where(), q.Args,
 		func(rows driver.Rows) error { return rows.Scan(&comment) })
 	if err != nil {
 		return time.Time{}, false, err

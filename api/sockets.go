@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // socketSorts maps each `sort` value to the column alias it orders by.
@@ -46,7 +48,7 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	needRaw, err := socketFilters(p, q)
 	if err != nil {
 		return nil, err
@@ -54,18 +56,18 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	var sql, table string
 	if needRaw || to.Sub(from) <= c.cfg.RawRange {
 		table = "sockets"
-		timeCond(q, "time", from, to)
+		query.TimeCond(q, "time", from, to)
 		sql = `SELECT node, any(local_namespace), any(local_pod), any(comm), any(pid),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
 	sum(bytes_sent), sum(bytes_received), toUInt64(sum(retransmits)) AS retr,
 	avg(srtt_us) AS rtt_avg, quantile(0.5)(srtt_us), quantile(0.95)(srtt_us) AS rtt_p95, quantile(0.99)(srtt_us) AS rtt_p99,
 	avg(jitter_us) AS jitter, toFloat64(maxIf(connect_latency_us, connect_latency_us > 0)) AS connect_latency,
 	min(time), max(time) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
-FROM sockets WHERE ` + q.where() + `
+FROM sockets WHERE ` + q.Where() + `
 GROUP BY node, netns, socket_id, local_ip, local_port, remote_ip, remote_port, direction`
 	} else {
 		table = "sockets_1m"
-		timeCond(q, "time", from.Truncate(time.Minute), to)
+		query.TimeCond(q, "time", from.Truncate(time.Minute), to)
 		sql = `SELECT node, local_namespace, local_pod, comm, toUInt32(0),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
 	sum(bytes_sent), sum(bytes_received), sum(retransmits) AS retr,
@@ -73,12 +75,12 @@ GROUP BY node, netns, socket_id, local_ip, local_port, remote_ip, remote_port, d
 	toFloat64(quantilesTDigestMerge(0.5, 0.9, 0.99)(jitter_us)[1]) AS jitter,
 	toFloat64(if(sum(connects) > 0, quantilesTDigestMerge(0.5, 0.9, 0.99)(connect_latency_us)[1], 0)) AS connect_latency,
 	toDateTime64(min(time), 3), toDateTime64(max(time), 3) + toIntervalMinute(1) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
-FROM sockets_1m WHERE ` + q.where() + `
+FROM sockets_1m WHERE ` + q.Where() + `
 GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port, direction`
 	}
-	sql += "\nORDER BY " + socketSorts[sortBy] + " DESC\nLIMIT " + q.bind("UInt32", uint32(limit))
+	sql += "\nORDER BY " + socketSorts[sortBy] + " DESC\nLIMIT " + q.Bind("UInt32", uint32(limit))
 	resp := SocketsResponse{Range: Range{From: from, To: to, Source: table}, Sort: sortBy, Session: []Session{}}
-	err = c.run(ctx, "sockets", sql, q.args, func(rows driver.Rows) error {
+	err = c.run(ctx, "sockets", sql, q.Args, func(rows driver.Rows) error {
 		var s Session
 		var lip, rip net.IP
 		var total uint64
@@ -87,7 +89,7 @@ GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip
 			&s.FirstSeen, &s.LastSeen, &total); err != nil {
 			return err
 		}
-		s.LocalIP, s.RemoteIP = ipString(lip), ipString(rip)
+		s.LocalIP, s.RemoteIP = query.IPString(lip), query.IPString(rip)
 		s.FirstSeen, s.LastSeen = s.FirstSeen.UTC(), s.LastSeen.UTC()
 		resp.Session = append(resp.Session, s)
 		return nil

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // bucket is one step of a series.
@@ -88,12 +90,12 @@ func median(v []float64) float64 {
 // no later than the range), the baseline window before it (starting no
 // earlier than the first fully covered bucket of data) and their rates.
 type spikeResult struct {
-	Event, Base window
+	Event, Base query.Window
 	// Rate is the mean rate of the spike's plateau (value units per
 	// second), Blur the event with its blurred edges; zero when the
 	// event is a whole range compared with the range before it.
 	Rate float64
-	Blur window
+	Blur query.Window
 	// DataStart is the start of the first fully covered bucket when the
 	// range begins before the data; zero when data precede the range.
 	DataStart time.Time
@@ -158,8 +160,8 @@ func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor
 	open := rates[len(rates)-1].T.Add(step).Before(to) // the data ended inside the range
 	sh := shapeSpike(rates, i, j, level, open, step)
 	r := spikeResult{DataStart: dataStart, Event: sh.event, Rate: sh.rate, Blur: sh.blur}
-	whole := (r.Event.dur() + step - 1) / step * step // the baseline is whole buckets
-	r.Base = baselineBefore(window{sh.blur.Start, sh.blur.Start.Add(whole)}, dataStart)
+	whole := (r.Event.Dur() + step - 1) / step * step // the baseline is whole buckets
+	r.Base = baselineBefore(query.Window{Start: sh.blur.Start, End: sh.blur.Start.Add(whole)}, dataStart)
 	if r.Event.End.After(to) {
 		r.Event.End = to
 	}
@@ -168,8 +170,8 @@ func detectSpike(series []bucket, from, to time.Time, step time.Duration, factor
 
 // baselineBefore is the window of the event's whole-bucket length right
 // before it, cut at the start of the data.
-func baselineBefore(event window, dataStart time.Time) window {
-	b := window{event.Start.Add(-event.dur()), event.Start}
+func baselineBefore(event query.Window, dataStart time.Time) query.Window {
+	b := query.Window{Start: event.Start.Add(-event.Dur()), End: event.Start}
 	if !dataStart.IsZero() && b.Start.Before(dataStart) && dataStart.Before(b.End) {
 		b.Start = dataStart
 	}

@@ -3,15 +3,17 @@ package api
 import (
 	"sort"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // spikeShape is where a spike's edges are once the blur of the layer is
 // accounted for.
 type spikeShape struct {
-	event   window  // the step's edges
-	plateau window  // the part of the event clear of the blur
-	rate    float64 // mean rate over the plateau
-	blur    window  // from where the rate leaves the level to where it is back
+	event   query.Window // the step's edges
+	plateau query.Window // the part of the event clear of the blur
+	rate    float64      // mean rate over the plateau
+	blur    query.Window // from where the rate leaves the level to where it is back
 }
 
 // How close to the spike's rate, as a share of the step from the level,
@@ -75,8 +77,8 @@ func shapeSpike(r []bucket, i, j int, level float64, open bool, step time.Durati
 	for _, b := range r[p0 : p1+1] {
 		sum += b.V
 	}
-	sh := spikeShape{rate: sum / float64(p1-p0+1), blur: window{r[g].T, r[h].T.Add(step)},
-		plateau: window{r[p0].T, r[p1].T.Add(step)}}
+	sh := spikeShape{rate: sum / float64(p1-p0+1), blur: query.Window{Start: r[g].T, End: r[h].T.Add(step)},
+		plateau: query.Window{Start: r[p0].T, End: r[p1].T.Add(step)}}
 	sh.event = sh.plateau
 	if d := sh.rate - level; d > 0 {
 		sh.event.Start = sh.plateau.Start.Add(-excess(r[g:p0], level, d, step))
@@ -123,7 +125,7 @@ func quantile(v []float64, q float64) float64 {
 // event while its rate is not yet back near its level before (and
 // after) the event, so that contributors read from that layer are
 // measured over all of their spike's bytes, and only over those.
-func blurAround(r []bucket, event window, step time.Duration) window {
+func blurAround(r []bucket, event query.Window, step time.Duration) query.Window {
 	i := sort.Search(len(r), func(k int) bool { return !r[k].T.Before(event.Start.Truncate(step)) })
 	j := sort.Search(len(r), func(k int) bool { return !r[k].T.Before(event.End) }) - 1
 	if i >= len(r) || j < i {
@@ -144,7 +146,7 @@ func blurAround(r []bucket, event window, step time.Duration) window {
 	for hi := backToLevel(r[j+1:min(len(r), j+1+d)], after, peak); j+1 < len(r) && r[j+1].V > hi; {
 		j++
 	}
-	w := window{r[i].T, r[j].T.Add(step)}
+	w := query.Window{Start: r[i].T, End: r[j].T.Add(step)}
 	if event.Start.Before(w.Start) {
 		w.Start = event.Start
 	}

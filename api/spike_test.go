@@ -46,7 +46,7 @@ func TestDetectSpikeComparesThePartialLastMinuteAsARate(t *testing.T) {
 	if !r.Event.Start.Equal(end.Truncate(time.Minute)) || !r.Event.End.Equal(end) {
 		t.Errorf("event %v–%v, want the last 20 s", r.Event.Start, r.Event.End)
 	}
-	if r.Base.dur() != time.Minute || !r.Base.End.Equal(r.Event.Start) {
+	if r.Base.Dur() != time.Minute || !r.Base.End.Equal(r.Event.Start) {
 		t.Errorf("baseline %v–%v, want the whole minute before", r.Base.Start, r.Base.End)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/client"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // burst is a known traffic profile on one switch port: senders pods on
@@ -56,8 +58,8 @@ func (b burst) bytes(from, to time.Time) float64 {
 func (b burst) end() time.Time { return b.start.Add(b.base + b.spike + b.after) }
 
 // spikeWindow is the truth.
-func (b burst) spikeWindow() window {
-	return window{b.start.Add(b.base), b.start.Add(b.base + b.spike)}
+func (b burst) spikeWindow() query.Window {
+	return query.Window{Start: b.start.Add(b.base), End: b.start.Add(b.base + b.spike)}
 }
 
 func (b burst) seed(t *testing.T, a *testAPI) {
@@ -126,12 +128,12 @@ func checkTruth(t *testing.T, inv Investigation, b burst, tol time.Duration, bas
 	within(t, "spike rate (bps)", inv.Spike.Bps, n*b.rate*b.factor*basis*8)
 	within(t, "baseline rate (bps)", inv.Baseline.Bps, n*b.rate*basis*8)
 	within(t, "growth", inv.Growth, b.factor)
-	within(t, "spike bytes", float64(inv.Spike.Bytes), n*b.rate*b.factor*basis*truth.dur().Seconds())
+	within(t, "spike bytes", float64(inv.Spike.Bytes), n*b.rate*b.factor*basis*truth.Dur().Seconds())
 	if len(inv.Contributors.Ports) == 0 || inv.Contributors.Ports[0].Key != ":8081" {
 		t.Fatalf("ports %+v, want :8081", inv.Contributors.Ports)
 	}
 	p := inv.Contributors.Ports[0]
-	wantDelta := n * b.rate * (b.factor - 1) * (1 + ackShare) * truth.dur().Seconds()
+	wantDelta := n * b.rate * (b.factor - 1) * (1 + ackShare) * truth.Dur().Seconds()
 	within(t, "port :8081 byte delta", float64(p.DeltaBytes), wantDelta)
 }
 

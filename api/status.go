@@ -9,6 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // /status: each layer's health as the database sees it, for the
@@ -94,9 +96,9 @@ func (c *Component) handleStatus(ctx context.Context, p *params) (any, error) {
 // recent runs a status query over the rows of its table from a time on:
 // sql has "{recent}" where the condition goes.
 func (c *Component) recent(ctx context.Context, name, sql, timeCol string, from time.Time, scan func(driver.Rows) error) error {
-	q := &query{}
-	q.and(timeCol + " >= " + q.bind("DateTime64(3, 'UTC')", chTime(from)))
-	return c.run(ctx, name, strings.Replace(sql, "{recent}", q.where(), 1), q.args, scan)
+	q := &query.Builder{}
+	q.And(timeCol + " >= " + q.Bind("DateTime64(3, 'UTC')", query.Time(from)))
+	return c.run(ctx, name, strings.Replace(sql, "{recent}", q.Where(), 1), q.Args, scan)
 }
 
 func (c *Component) exporterStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
@@ -108,7 +110,7 @@ FROM flows WHERE {recent} GROUP BY exporter_ip ORDER BY exporter_ip LIMIT 1000`
 		if err := rows.Scan(&ip, &e.Name, &e.LastSeen, &e.MinSamplingRate, &e.MaxSamplingRate, &e.Flows, &e.Interfaces); err != nil {
 			return err
 		}
-		e.IP, e.LastSeen = ipString(ip), e.LastSeen.UTC()
+		e.IP, e.LastSeen = query.IPString(ip), e.LastSeen.UTC()
 		r.Exporters = append(r.Exporters, e)
 		return nil
 	})
@@ -124,7 +126,7 @@ FROM ifstats WHERE {recent} GROUP BY device ORDER BY device LIMIT 10000`
 		if err := rows.Scan(&d.Device, &ip, &d.LastPoll, &d.Interfaces, &d.Polls, &d.InvalidRates, &d.CounterResets, &d.ErrorsDiscards); err != nil {
 			return err
 		}
-		d.IP, d.LastPoll = ipString(ip), d.LastPoll.UTC()
+		d.IP, d.LastPoll = query.IPString(ip), d.LastPoll.UTC()
 		r.Devices = append(r.Devices, d)
 		return nil
 	})

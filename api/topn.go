@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // ipText renders an IPv6 column as users write addresses (IPv4-mapped as
@@ -140,7 +142,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	needRaw, err := flowFilters(p, q)
 	if err != nil {
 		return nil, err
@@ -155,7 +157,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	for _, name := range by {
 		needRaw = needRaw || topNDimensions[name].raw
 	}
-	filters := q.clone()
+	filters := q.Clone()
 	src, err := c.topNSource(ctx, q, by, from, to, needRaw)
 	if err != nil {
 		return nil, err
@@ -164,7 +166,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		Rows: []TopNRow{}, Total: TopNRow{Key: "total"}, Other: TopNRow{Key: "other"}}
 	sql := topNSQL(q, by, src, cur, limit)
 	seconds := to.Sub(from).Seconds()
-	err = c.run(ctx, "topn", sql, q.args, func(rows driver.Rows) error {
+	err = c.run(ctx, "topn", sql, q.Args, func(rows driver.Rows) error {
 		var r TopNRow
 		r.Keys = make([]string, len(by))
 		dest := make([]any, 0, len(by)+6)
@@ -204,7 +206,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // costs a sort, not millions of strings. The totals are one more pass
 // over the same rows. One row more than limit tells whether another page
 // follows.
-func topNSQL(q *query, by []string, src flowTable, cur *cursor, limit int) string {
+func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
 	d := groupingSQL(by)
 	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
 	inner := append(append([]string{}, group...), names...)
@@ -221,10 +223,10 @@ func topNSQL(q *query, by []string, src flowTable, cur *cursor, limit int) strin
 	}
 	after := ""
 	if cur != nil {
-		b, h := q.bind("UInt64", cur.Bytes), q.bind("UInt64", cur.Hash)
+		b, h := q.Bind("UInt64", cur.Bytes), q.Bind("UInt64", cur.Hash)
 		after = "HAVING b < " + b + " OR (b = " + b + " AND hk > " + h + ")"
 	}
-	where := q.where()
+	where := q.Where()
 	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
 	SELECT ` + strings.Join(inner, ", ") + `, sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
@@ -233,7 +235,7 @@ FROM (
 	GROUP BY ` + groupBy + `
 	` + after + `
 	ORDER BY b DESC, hk
-	LIMIT ` + q.bind("UInt32", uint32(limit+1)) + `
+	LIMIT ` + q.Bind("UInt32", uint32(limit+1)) + `
 ) AS r
 CROSS JOIN (
 	SELECT sum(` + src.bytes + `) AS tb, sum(` + src.packets + `) AS tp, toUInt64(sum(` + src.flows + `)) AS tn FROM ` + src.from + ` WHERE ` + where + `

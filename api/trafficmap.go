@@ -12,12 +12,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
+
+	"github.com/netstrata/netstrata/api/query"
 )
-
-// window is a half-open time range [Start, End).
-type window struct{ Start, End time.Time }
-
-func (w window) dur() time.Duration { return w.End.Sub(w.Start) }
 
 // windowStats is one socket group's activity within a window.
 type windowStats struct {
@@ -48,14 +45,14 @@ func (g *socketGroup) servicePort() uint16 {
 func (g *socketGroup) localEntity() MapNode {
 	if g.LocalPod != "" {
 		return MapNode{ID: "pod:" + g.LocalNS + "/" + g.LocalPod, Kind: "pod", Label: g.LocalNS + "/" + g.LocalPod,
-			Node: g.Node, Namespace: g.LocalNS, Pod: g.LocalPod, Process: g.Comm, IP: ipString(g.LocalIP)}
+			Node: g.Node, Namespace: g.LocalNS, Pod: g.LocalPod, Process: g.Comm, IP: query.IPString(g.LocalIP)}
 	}
 	return MapNode{ID: "process:" + g.Node + "/" + g.Comm, Kind: "process", Label: g.Comm + "@" + g.Node,
-		Node: g.Node, Process: g.Comm, IP: ipString(g.LocalIP)}
+		Node: g.Node, Process: g.Comm, IP: query.IPString(g.LocalIP)}
 }
 
 func (g *socketGroup) remoteEntity() MapNode {
-	ip := ipString(g.RemoteIP)
+	ip := query.IPString(g.RemoteIP)
 	if g.RemotePod != "" {
 		return MapNode{ID: "pod:" + g.RemoteNS + "/" + g.RemotePod, Kind: "pod", Label: g.RemoteNS + "/" + g.RemotePod,
 			Node: g.RemoteNode, Namespace: g.RemoteNS, Pod: g.RemotePod, IP: ip}
@@ -75,34 +72,34 @@ func (g *socketGroup) remoteEntity() MapNode {
 // the two windows, largest first: byte counts shared between the windows
 // by how much of each agent interval fell in them, connections and RTT
 // quantiles of the intervals touching them.
-func (c *Component) socketGroups(ctx context.Context, sp span, q *query, base, event window, limit int) ([]socketGroup, error) {
-	q = q.clone()
+func (c *Component) socketGroups(ctx context.Context, sp query.Span, q *query.Builder, base, event query.Window, limit int) ([]socketGroup, error) {
+	q = q.Clone()
 	lo := base.Start
-	if base.dur() == 0 {
+	if base.Dur() == 0 {
 		lo = event.Start
 	}
-	src := sp.rows(q, lo, event.End)
+	src := sp.Rows(q, lo, event.End)
 	// The rollup keeps connections and RTT as aggregate states.
 	conns, rtt, jit, lport, rport := "uniqMergeIf(sockets, %s)", "quantilesTDigestMergeIf(0.5, 0.95, 0.99)(srtt_us, %s)", "quantilesTDigestMergeIf(0.5, 0.9, 0.99)(jitter_us, %s)", "local_port", "remote_port"
-	if sp.isRaw() {
+	if sp.IsRaw() {
 		conns, rtt, jit = "uniqIf(netns, socket_id, %s)", "quantilesTDigestIf(0.5, 0.95, 0.99)(srtt_us, %s)", "quantilesTDigestIf(0.5, 0.9, 0.99)(jitter_us, %s)"
 		lport, rport = "if(direction = 'client', 0, local_port)", "if(direction = 'server', 0, remote_port)"
 	}
 	cols := ""
-	for _, w := range []window{base, event} {
-		in := inWindow(q, w)
+	for _, w := range []query.Window{base, event} {
+		in := query.InWindow(q, w)
 		cols += fmt.Sprintf(`,
 	toUInt64(%s), toUInt64(%s), toUInt64(%s), toUInt64(%s), `+conns+`, `+rtt+`, `+jit,
-			windowSum(q, "bytes_sent + bytes_received", w), windowSum(q, "bytes_sent", w), windowSum(q, "segs_out", w), windowSum(q, "retransmits", w), in, in, in)
+			query.WindowSum(q, "bytes_sent + bytes_received", w), query.WindowSum(q, "bytes_sent", w), query.WindowSum(q, "segs_out", w), query.WindowSum(q, "retransmits", w), in, in, in)
 	}
 	sql := `SELECT toString(direction), node, local_namespace, local_pod, comm, local_ip, ` + lport + ` AS lport, remote_ip, ` + rport + ` AS rport,
 	any(remote_namespace), any(remote_pod), any(remote_node)` + cols + `
-FROM ` + src + ` WHERE ` + q.where() + `
+FROM ` + src + ` WHERE ` + q.Where() + `
 GROUP BY direction, node, local_namespace, local_pod, comm, local_ip, lport, remote_ip, rport
 ORDER BY sum(bytes_sent + bytes_received) DESC
-LIMIT ` + q.bind("UInt32", uint32(limit))
+LIMIT ` + q.Bind("UInt32", uint32(limit))
 	var out []socketGroup
-	err := c.run(ctx, "socket_groups", sql, q.args, func(rows driver.Rows) error {
+	err := c.run(ctx, "socket_groups", sql, q.Args, func(rows driver.Rows) error {
 		var g socketGroup
 		var rtt, jit [2][]float64
 		if err := rows.Scan(&g.Direction, &g.Node, &g.LocalNS, &g.LocalPod, &g.Comm, &g.LocalIP, &g.LocalPort, &g.RemoteIP, &g.RemotePort,
@@ -206,11 +203,11 @@ func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error
 	if err != nil {
 		return nil, err
 	}
-	q := &query{}
+	q := &query.Builder{}
 	if n, ok, err := p.uint("port", 65535); err != nil {
 		return nil, err
 	} else if ok {
-		q.and("if(direction = 'server', local_port, remote_port) = " + q.bind("UInt16", uint16(n)))
+		q.And("if(direction = 'server', local_port, remote_port) = " + q.Bind("UInt16", uint16(n)))
 	}
 	for _, f := range []struct{ param, cond string }{
 		{"node", "node = %[1]s"}, {"namespace", "local_namespace = %[1]s OR remote_namespace = %[1]s"},
@@ -221,18 +218,18 @@ func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error
 			return nil, err
 		}
 		if v != "" {
-			q.and(fmt.Sprintf(f.cond, q.bind("String", v)))
+			q.And(fmt.Sprintf(f.cond, q.Bind("String", v)))
 		}
 	}
 	if a, ok, err := p.ip("ip"); err != nil {
 		return nil, err
 	} else if ok {
-		ph := q.bind("IPv6", ipParam(a))
-		q.and("local_ip = " + ph + " OR remote_ip = " + ph)
+		ph := q.Bind("IPv6", query.IPParam(a))
+		q.And("local_ip = " + ph + " OR remote_ip = " + ph)
 	}
 	// Whole minutes of the rollup, as the range's minutes are.
 	end := to.Add(time.Minute - time.Nanosecond).Truncate(time.Minute)
-	groups, err := c.socketGroups(ctx, minuteSockets, q, window{from, from}, window{from.Truncate(time.Minute), end}, limit)
+	groups, err := c.socketGroups(ctx, query.MinuteSockets, q, query.Window{Start: from, End: from}, query.Window{Start: from.Truncate(time.Minute), End: end}, limit)
 	if err != nil {
 		return nil, err
 	}
