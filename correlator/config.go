@@ -120,4 +120,7 @@ func (c Configuration) consumerConfiguration() bus.ConsumerConfiguration {
 type Dependencies struct {
 	Kafka      bus.Configuration
 	ClickHouse store.Configuration
+	// Stored, when set, is called after every INSERT of flows with when
+	// they went through each stage (benchmarks; see StoredFlows).
+	Stored func(StoredFlows)
 }

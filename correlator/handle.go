@@ -57,6 +57,8 @@ type batch struct {
 	stamps  map[string][]int64  // table -> Kafka timestamps (ms), for freshness
 	dead    []deadRecord
 	enrich  enrichCounts
+	// flowsBegan and flowsStored bracket the flows' INSERT.
+	flowsBegan, flowsStored time.Time
 }
 
 // deadRecord is a poison record and why.
@@ -170,6 +172,7 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 	if c.onFreshness != nil {
 		c.onFreshness(ages)
 	}
+	c.reportStored(groups, batches)
 	c.r.SetHealth("clickhouse", nil)
 	if c.afterInsert != nil {
 		c.afterInsert()
@@ -220,8 +223,12 @@ func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch)
 		if t.rows.len() == 0 {
 			continue
 		}
+		began := time.Now()
 		if err := c.insert(ctx, conn, t.table, b.ranges[t.table], t.rows.len(), t.rows.columns()); err != nil {
 			return err
+		}
+		if t.table == schema.TableFlows {
+			b.flowsBegan, b.flowsStored = began, time.Now()
 		}
 	}
 	return nil

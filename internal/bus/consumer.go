@@ -58,6 +58,10 @@ type PartitionBatch struct {
 	// fetched in: a handler that fences stale writers (see ErrFenced)
 	// claims the partition for it.
 	Generation int32
+	// Polled is when the poll that returned the records ended: what
+	// came before is the producer's and the fetch's share of a record's
+	// freshness, what comes after the handler's.
+	Polled time.Time
 }
 
 // ErrFenced is what a handler returns (wrapped) when another member
@@ -183,6 +187,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 func (c *Consumer) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		fetches := c.cl.PollRecords(ctx, c.ccfg.MaxPollRecords)
+		polled := time.Now()
 		if fetches.IsClientClosed() {
 			return
 		}
@@ -197,7 +202,7 @@ func (c *Consumer) run(ctx context.Context) {
 			if len(p.Records) > 0 {
 				c.gaps.check(p.Topic, p.Partition, p.Records)
 				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records,
-					HighWatermark: p.HighWatermark, Generation: generation})
+					HighWatermark: p.HighWatermark, Generation: generation, Polled: polled})
 			}
 		})
 		if len(batches) > 0 {
