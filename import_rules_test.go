@@ -95,6 +95,8 @@ func TestImportRulesForbidWhatTheArchitectureForbids(t *testing.T) {
 		{"api", "api/apiv1", true},
 		{"api", "api/query", true},
 		{"alerting", "api/query", false},
+		{"api", "api/investigation", true},
+		{"alerting", "api/investigation", false},
 		{"cmd", "flow-collector", true},
 		{"alerting", "api", false},
 		{"correlator", "flow-collector/decoder", false},

@@ -7,9 +7,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
-	"github.com/netstrata/netstrata/internal/schema"
-
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 func (c *Component) alertsParams() []paramSpec {

@@ -9,7 +9,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/netstrata/netstrata/api/apiv1"
-
 	"github.com/netstrata/netstrata/api/query"
 )
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/investigation"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
 )
@@ -43,6 +44,9 @@ type Component struct {
 	admission *admission // bounds the queries running at once
 	warn      *telemetry.RateLimited
 	tls       *tls.Config
+	// investigator runs the investigation and the reads the endpoints
+	// share with it, through run.
+	investigator *investigation.Investigator
 
 	conn  atomic.Pointer[driver.Conn]
 	dbMu  sync.Mutex
@@ -73,6 +77,7 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	c := &Component{r: r, cfg: cfg, deps: deps, now: time.Now, warn: telemetry.NewRateLimited(r.Log, time.Minute)}
+	c.investigator = &investigation.Investigator{Run: c.run, RawRange: cfg.RawRange, LayersOff: deps.LayersOff}
 	if cfg.TLSCert != "" {
 		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

@@ -15,12 +15,11 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/netstrata/netstrata/api/query"
 	"github.com/netstrata/netstrata/console"
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/testenv"
-
-	"github.com/netstrata/netstrata/api/query"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write the console's screenshots to docs/screenshots")

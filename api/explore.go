@@ -105,7 +105,7 @@ func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
 	}
 	resp.finish(to.Sub(from).Seconds(), step)
 	if resp.Total.Flows == 0 {
-		if resp.Outside, err = c.outsideRange(ctx, filters, from, to); err != nil {
+		if resp.Outside, err = c.investigator.OutsideRange(ctx, filters, from, to); err != nil {
 			return nil, err
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
-
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -68,24 +67,6 @@ func interfaceFilter(p *params, q *query.Builder) error {
 	return nil
 }
 
-func operStatus(s uint8) string {
-	switch s {
-	case 1:
-		return "up"
-	case 2:
-		return "down"
-	case 3:
-		return "testing"
-	case 5:
-		return "dormant"
-	case 6:
-		return "notPresent"
-	case 7:
-		return "lowerLayerDown"
-	}
-	return "unknown"
-}
-
 func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error) {
 	q := &query.Builder{}
 	if err := interfaceFilter(p, q); err != nil {
@@ -127,7 +108,7 @@ LIMIT ` + q.Bind("UInt32", uint32(limit))
 			&oper, &admin, &i.Time}, rateTargets(&i.Rates)...)...); err != nil {
 			return err
 		}
-		i.DeviceIP, i.OperStatus, i.AdminStatus = query.IPString(ip), operStatus(oper), operStatus(admin)
+		i.DeviceIP, i.OperStatus, i.AdminStatus = query.IPString(ip), apiv1.OperStatus(oper), apiv1.OperStatus(admin)
 		i.Time = i.Time.UTC()
 		resp.Interfaces = append(resp.Interfaces, i)
 		return nil

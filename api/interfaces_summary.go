@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -91,7 +92,7 @@ GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.Bind("UInt32", u
 			&s.InBps, &s.OutBps, &s.InUtilization, &s.OutUtilization, &s.P95InBps, &s.P95OutBps, &s.MaxInBps, &s.MaxOutBps, &s.Errors, &s.Discards); err != nil {
 			return err
 		}
-		s.DeviceIP, s.OperStatus, s.LastPoll = query.IPString(ip), operStatus(oper), s.LastPoll.UTC()
+		s.DeviceIP, s.OperStatus, s.LastPoll = query.IPString(ip), apiv1.OperStatus(oper), s.LastPoll.UTC()
 		for _, f := range []*float64{&s.P95InBps, &s.P95OutBps, &s.MaxInBps, &s.MaxOutBps} {
 			*f = nanZero(*f) // no valid poll in the range
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -45,8 +46,8 @@ func TestInvestigateFindsShortSpikeInDataStartingMidRange(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	t.Logf("verdict: %s\nevidence: %q", inv.Verdict.Summary, inv.Verdict.Evidence)
-	if inv.Verdict.Kind != verdictLoad {
-		t.Fatalf("verdict %q (%s), want %q", inv.Verdict.Kind, inv.Verdict.Summary, verdictLoad)
+	if inv.Verdict.Kind != apiv1.VerdictLoad {
+		t.Fatalf("verdict %q (%s), want %q", inv.Verdict.Kind, inv.Verdict.Summary, apiv1.VerdictLoad)
 	}
 	for _, want := range []string{"4 pods on worker-1", ":8081", "sessions healthy"} {
 		if !strings.Contains(inv.Verdict.Summary, want) {
@@ -106,7 +107,7 @@ func TestInvestigateFindsRiseCoveringTheWholeRange(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	t.Logf("verdict: %s\nevidence: %q", inv.Verdict.Summary, inv.Verdict.Evidence)
-	if inv.Verdict.Kind != verdictLoad || !strings.Contains(inv.Verdict.Summary, "3.0× more to :8081") {
+	if inv.Verdict.Kind != apiv1.VerdictLoad || !strings.Contains(inv.Verdict.Summary, "3.0× more to :8081") {
 		t.Errorf("verdict %q (%s), want load growth 3.0× to :8081", inv.Verdict.Kind, inv.Verdict.Summary)
 	}
 	if inv.Baseline == nil || !inv.Baseline.End.Equal(s.start) || !inv.Baseline.Start.Equal(s.start.Add(-time.Hour)) {

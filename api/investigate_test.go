@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/client"
 )
 
@@ -127,8 +128,8 @@ func TestInvestigateNodeFindsLoadGrowthOfFourPodsToPort8081(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	t.Logf("verdict: %s\nevidence: %q", inv.Verdict.Summary, inv.Verdict.Evidence)
-	if inv.Verdict.Kind != verdictLoad {
-		t.Fatalf("verdict %q, want %q", inv.Verdict.Kind, verdictLoad)
+	if inv.Verdict.Kind != apiv1.VerdictLoad {
+		t.Fatalf("verdict %q, want %q", inv.Verdict.Kind, apiv1.VerdictLoad)
 	}
 	for _, want := range []string{"4 pods", "worker-1", ":8081", "3.0× more", "sessions healthy"} {
 		if !strings.Contains(inv.Verdict.Summary, want) {
@@ -216,8 +217,8 @@ func TestInvestigateNodeFindsRetransmitStormOnDatabasePath(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	t.Logf("verdict: %s\nevidence: %q", inv.Verdict.Summary, inv.Verdict.Evidence)
-	if inv.Verdict.Kind != verdictDegradation {
-		t.Fatalf("verdict %q, want %q", inv.Verdict.Kind, verdictDegradation)
+	if inv.Verdict.Kind != apiv1.VerdictDegradation {
+		t.Fatalf("verdict %q, want %q", inv.Verdict.Kind, apiv1.VerdictDegradation)
 	}
 	for _, want := range []string{"retransmits 12× baseline", "10.0.3.7:5432"} {
 		if !strings.Contains(inv.Verdict.Summary, want) {
@@ -242,15 +243,15 @@ func TestInvestigateNodeWithoutChangeSaysSo(t *testing.T) {
 	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}}), &inv); st != 200 {
 		t.Fatalf("status %d", st)
 	}
-	if inv.Verdict.Kind != verdictNone {
-		t.Errorf("verdict %q (%s), want %q", inv.Verdict.Kind, inv.Verdict.Summary, verdictNone)
+	if inv.Verdict.Kind != apiv1.VerdictNone {
+		t.Errorf("verdict %q (%s), want %q", inv.Verdict.Kind, inv.Verdict.Summary, apiv1.VerdictNone)
 	}
 	// An unknown node has no data in any layer.
 	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-9"}}), &inv); st != 200 {
 		t.Fatalf("status %d", st)
 	}
-	if inv.Verdict.Kind != verdictNoData || len(inv.Missing) != 4 {
-		t.Errorf("verdict %q, missing %q; want %q and all four layers missing", inv.Verdict.Kind, inv.Missing, verdictNoData)
+	if inv.Verdict.Kind != apiv1.VerdictNoData || len(inv.Missing) != 4 {
+		t.Errorf("verdict %q, missing %q; want %q and all four layers missing", inv.Verdict.Kind, inv.Missing, apiv1.VerdictNoData)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/client"
-
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -72,34 +72,9 @@ func TestParamsRefuseUnknownRepeatedAndControlCharacters(t *testing.T) {
 	}
 }
 
-func TestFindSpikeLocatesTheRunAboveTheMedian(t *testing.T) {
-	var s []bucket
-	for i := 0; i < 60; i++ {
-		v := 100.0 + float64(i%3)
-		if i >= 40 && i < 50 {
-			v = 300
-		}
-		if i == 45 {
-			v = 120 // one quiet bucket inside the spike is bridged
-		}
-		s = append(s, bucket{T: testNow.Add(time.Duration(i) * time.Minute), V: v})
-	}
-	i, j, level, ok := findSpike(s, 1.5, 1)
-	if !ok || i != 40 || j != 49 || level < 100 || level > 102 {
-		t.Errorf("findSpike = %d..%d level %v ok %v; want 40..49", i, j, level, ok)
-	}
-	flat := make([]bucket, 60)
-	for k := range flat {
-		flat[k].V = 100
-	}
-	if _, _, _, ok := findSpike(flat, 1.5, 1); ok {
-		t.Error("spike found in a flat series")
-	}
-}
-
 func TestRenderReportOfAnEmptyInvestigation(t *testing.T) {
 	var b strings.Builder
-	inv := &Investigation{Subject: Subject{Label: "node x"}, Verdict: Verdict{Kind: verdictNoData, Summary: "no data"},
+	inv := &Investigation{Subject: Subject{Label: "node x"}, Verdict: Verdict{Kind: apiv1.VerdictNoData, Summary: "no data"},
 		Layers: []LayerStatus{{Layer: "snmp", Note: "none"}}}
 	if err := client.RenderReport(&b, inv); err != nil || !strings.Contains(b.String(), "VERDICT  no data") || !strings.Contains(b.String(), "snmp ✗") {
 		t.Errorf("%v\n%s", err, b.String())

@@ -24,23 +24,3 @@ func TestReportDatesTheWindowsOfAMultiDayRange(t *testing.T) {
 		}
 	}
 }
-
-func TestReportOfNoDataNamesNoLayer(t *testing.T) {
-	from := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	inv := &Investigation{Subject: Subject{Label: "node worker-9"}, From: from, To: from.Add(time.Hour),
-		Spike:    &Window{Start: from.Add(45 * time.Minute), End: from.Add(time.Hour), Note: "no spike found: the last quarter of the range against the quarter before"},
-		Baseline: &Window{Start: from.Add(30 * time.Minute), End: from.Add(45 * time.Minute)},
-		Layers:   []LayerStatus{{Layer: "snmp"}, {Layer: "flows"}, {Layer: "sockets"}, {Layer: "pods"}}}
-	inv.Verdict = verdict(inv, nil, false)
-	var b strings.Builder
-	if err := client.RenderReport(&b, inv); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	if strings.Contains(out, "( (") || strings.Contains(out, "((") || !strings.Contains(out, "(no layer has data; no spike found") {
-		t.Errorf("report of no data:\n%s", out)
-	}
-	if strings.Contains(out, "healthy") || strings.Contains(out, "0 retransmits") {
-		t.Errorf("report claims health it never measured:\n%s", out)
-	}
-}

@@ -9,9 +9,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/netstrata/netstrata/internal/schema"
-
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // topNSource picks where a TopN reads and adds its time condition to q.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/client"
-
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -258,7 +258,7 @@ func TestInvestigateFindsAShortBurstAcrossAMinuteBoundary(t *testing.T) {
 			if st := a.get(t, "/api/v1/investigate", c.q, &inv); st != 200 {
 				t.Fatalf("status %d", st)
 			}
-			if inv.Verdict.Kind != verdictLoad || inv.Spike == nil || inv.Spike.Source != c.source {
+			if inv.Verdict.Kind != apiv1.VerdictLoad || inv.Spike == nil || inv.Spike.Source != c.source {
 				t.Fatalf("verdict %q, spike %+v: want load growth found in %s", inv.Verdict.Summary, inv.Spike, c.source)
 			}
 			checkTruth(t, inv, b, c.tol, c.basis)

@@ -9,7 +9,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/apiv1"
-
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -88,7 +87,7 @@ func (c *Component) handleStatus(ctx context.Context, p *params) (any, error) {
 		}
 	}
 	for i := range resp.Ingest {
-		resp.Ingest[i].AgeSeconds = round(p.now.Sub(resp.Ingest[i].Updated).Seconds(), 1)
+		resp.Ingest[i].AgeSeconds = apiv1.Round(p.now.Sub(resp.Ingest[i].Updated).Seconds(), 1)
 	}
 	return resp, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -193,7 +194,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	}
 	finishTopN(&resp, seconds)
 	if resp.Total.Flows == 0 && cur == nil {
-		if resp.Outside, err = c.outsideRange(ctx, filters, from, to); err != nil {
+		if resp.Outside, err = c.investigator.OutsideRange(ctx, filters, from, to); err != nil {
 			return nil, err
 		}
 	}
@@ -302,7 +303,7 @@ func finishTopN(r *TopNResponse, seconds float64) {
 func rowRate(row *TopNRow, seconds float64, total uint64) {
 	row.Bps = float64(row.Bytes) * 8 / seconds
 	if total > 0 {
-		row.Share = round(float64(row.Bytes)/float64(total), 4)
+		row.Share = apiv1.Round(float64(row.Bytes)/float64(total), 4)
 	}
 }
 

@@ -1,6 +1,8 @@
 package api
 
-import "github.com/netstrata/netstrata/api/apiv1"
+import (
+	"github.com/netstrata/netstrata/api/apiv1"
+)
 
 // The JSON shapes the handlers encode live in package apiv1, which the
 // clients share without importing the server; the handlers name them

@@ -85,3 +85,29 @@ func Finite(x float64) float64 {
 	}
 	return x
 }
+
+// Round rounds x to digits decimals, a non-finite x to 0: the figures of
+// an answer carry no more precision than they mean.
+func Round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(Finite(x)*p) / p
+}
+
+// OperStatus names an IF-MIB ifOperStatus value.
+func OperStatus(s uint8) string {
+	switch s {
+	case 1:
+		return "up"
+	case 2:
+		return "down"
+	case 3:
+		return "testing"
+	case 5:
+		return "dormant"
+	case 6:
+		return "notPresent"
+	case 7:
+		return "lowerLayerDown"
+	}
+	return "unknown"
+}

@@ -368,10 +368,19 @@ type PodStatus struct {
 
 // Verdict is the answer in plain words with the evidence behind it.
 type Verdict struct {
-	Kind     string   `json:"kind"` // load growth, degradation, load growth with degradation, no significant change, insufficient data
+	Kind     string   `json:"kind"` // one of the Verdict kinds below
 	Summary  string   `json:"summary"`
 	Evidence []string `json:"evidence"`
 }
+
+// Verdict kinds.
+const (
+	VerdictLoad        = "load growth"
+	VerdictDegradation = "degradation"
+	VerdictBoth        = "load growth with degradation"
+	VerdictNone        = "no significant change"
+	VerdictNoData      = "insufficient data"
+)
 
 // OutsideRange is where the rows an empty answer's filters match lie:
 // a range that misses them (a replayed capture queried at its own dates,

@@ -1,6 +1,8 @@
-package api
+package investigation
 
-import "sync"
+import (
+	"sync"
+)
 
 // concurrently runs fns at once and waits for them all. The error is the
 // first in fns' order, so that a request whose queries fail answers the

@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
 func ifKey(deviceIP string, ifIndex uint32) string { return fmt.Sprintf("%s/%d", deviceIP, ifIndex) }
 
-func countSNMP(ifs []PathInterface) int {
+func countSNMP(ifs []apiv1.PathInterface) int {
 	n := 0
 	for _, i := range ifs {
 		if i.OperStatus != "" {
@@ -28,7 +29,7 @@ func countSNMP(ifs []PathInterface) int {
 // pathInterfaces lists the interfaces the subject's traffic crossed in
 // the event window (from the flows' exporter and interface indexes), the
 // subject interface first, with their SNMP rates and utilisation.
-func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowGroup, event query.Window) ([]PathInterface, error) {
+func (c *Investigator) pathInterfaces(ctx context.Context, sc *Scope, flows []flowGroup, event query.Window) ([]apiv1.PathInterface, error) {
 	type cand struct {
 		ip    string
 		idx   uint32
@@ -77,7 +78,7 @@ func (c *Component) pathInterfaces(ctx context.Context, sc *scope, flows []flowG
 		list = list[:maxPathInterfaces]
 	}
 	if len(list) == 0 {
-		return []PathInterface{}, nil
+		return []apiv1.PathInterface{}, nil
 	}
 	keys := make([]string, len(list))
 	for i, cd := range list {
@@ -96,9 +97,9 @@ FROM ifstats WHERE ` + q.Where() + `
 GROUP BY device_ip, device, if_index`
 	// Devices behind one address (an SNMP proxy) share a key: flows
 	// cannot tell them apart, so each is listed.
-	found := map[string][]PathInterface{}
-	err := c.run(ctx, "investigate_interfaces", sql, q.Args, func(rows driver.Rows) error {
-		p := PathInterface{SNMP: &PathSNMP{}}
+	found := map[string][]apiv1.PathInterface{}
+	err := c.Run(ctx, "investigate_interfaces", sql, q.Args, func(rows driver.Rows) error {
+		p := apiv1.PathInterface{SNMP: &apiv1.PathSNMP{}}
 		var ip string
 		var oper uint8
 		n := p.SNMP
@@ -106,25 +107,25 @@ GROUP BY device_ip, device, if_index`
 			&n.InUtilization, &n.OutUtilization, &n.MaxUtilization, &n.Errors, &n.Discards); err != nil {
 			return err
 		}
-		p.OperStatus = operStatus(oper)
-		n.InBps, n.OutBps = round(n.InBps, 0), round(n.OutBps, 0)
-		n.InUtilization, n.OutUtilization, n.MaxUtilization = round(n.InUtilization, 4), round(n.OutUtilization, 4), round(n.MaxUtilization, 4)
+		p.OperStatus = apiv1.OperStatus(oper)
+		n.InBps, n.OutBps = apiv1.Round(n.InBps, 0), apiv1.Round(n.OutBps, 0)
+		n.InUtilization, n.OutUtilization, n.MaxUtilization = apiv1.Round(n.InUtilization, 4), apiv1.Round(n.OutUtilization, 4), apiv1.Round(n.MaxUtilization, 4)
 		found[ifKey(ip, p.IfIndex)] = append(found[ifKey(ip, p.IfIndex)], p)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PathInterface, 0, len(list))
+	out := make([]apiv1.PathInterface, 0, len(list))
 	for _, cd := range list {
 		polled := found[ifKey(cd.ip, cd.idx)]
 		if len(polled) == 0 {
 			// Flows name it but SNMP does not poll it.
-			p := PathInterface{Device: cd.ip, IfIndex: cd.idx}
+			p := apiv1.PathInterface{Device: cd.ip, IfIndex: cd.idx}
 			if ip := net.ParseIP(cd.ip); ip != nil {
 				p.Device = query.IPString(ip)
 			}
-			polled = []PathInterface{p}
+			polled = []apiv1.PathInterface{p}
 		}
 		for _, p := range polled {
 			p.Role, p.FlowBytes, p.DeviceIP = cd.role, cd.bytes, cd.ip
@@ -136,10 +137,10 @@ GROUP BY device_ip, device, if_index`
 
 // subjectDeviceIP is the address of an interface subject's device: as
 // SNMP last saw it, else the device as given when it is an address.
-func (c *Component) subjectDeviceIP(ctx context.Context, sc *scope) (net.IP, bool, error) {
+func (c *Investigator) subjectDeviceIP(ctx context.Context, sc *Scope) (net.IP, bool, error) {
 	q := sc.snmp.Clone()
 	var ip net.IP
-	err := c.run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.Where()+` LIMIT 1`, q.Args,
+	err := c.Run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.Where()+` LIMIT 1`, q.Args,
 		func(rows driver.Rows) error { return rows.Scan(&ip) })
 	if err != nil {
 		return nil, false, err
@@ -168,6 +169,6 @@ func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
 		tuples = append(tuples, "("+q.Bind("IPv6", i.DeviceIP)+", "+q.Bind("UInt32", i.IfIndex)+")")
 	}
 	q.And("(device_ip, if_index) IN (" + strings.Join(tuples, ", ") + ")")
-	inv.Reconciliation, err = r.c.reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
+	inv.Reconciliation, err = r.c.Reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
 	return layerError("snmp", err)
 }

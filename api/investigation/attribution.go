@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // against a baseline clear of them, and brings both windows to the
 // event's duration, so that a share or a "3× more" is a rate. baseRetr
 // is the baseline's own retransmits (nil without agent data).
-func (c *Component) contributorGroups(ctx context.Context, sc *scope, spans map[string]query.Span, ls layerSeries, w spikeWindows,
+func (c *Investigator) contributorGroups(ctx context.Context, sc *Scope, spans map[string]query.Span, ls layerSeries, w spikeWindows,
 	from, to time.Time, step time.Duration) (groups []socketGroup, flows []flowGroup, baseRetr *uint64, err error) {
 	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
 	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)

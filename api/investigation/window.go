@@ -1,9 +1,10 @@
-package api
+package investigation
 
 import (
 	"context"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
@@ -35,7 +36,7 @@ type layerSeries struct {
 
 // seriesByLayer reads the subject's series from each layer it can be
 // restricted to.
-func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[string]query.Span, from, to time.Time, step time.Duration) (layerSeries, error) {
+func (c *Investigator) seriesByLayer(ctx context.Context, sc *Scope, spans map[string]query.Span, from, to time.Time, step time.Duration) (layerSeries, error) {
 	out := layerSeries{bytes: map[string][]bucket{}, from: from, width: map[string]time.Duration{}}
 	ext := from.Add(-to.Sub(from))
 	layers := []struct {
@@ -60,10 +61,10 @@ func (c *Component) seriesByLayer(ctx context.Context, sc *scope, spans map[stri
 			values = append(values, "retransmits")
 		}
 		return layerError(l.layer, concurrently(func() (err error) {
-			pts[i], err = query.Series(ctx, c.run, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
+			pts[i], err = query.Series(ctx, c.Run, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
 			return err
 		}, func() (err error) {
-			widths[i], err = query.Width(ctx, c.run, "investigate_width_"+l.layer, spans[l.layer], scope, from, to)
+			widths[i], err = query.Width(ctx, c.Run, "investigate_width_"+l.layer, spans[l.layer], scope, from, to)
 			return err
 		}))
 	}
@@ -134,7 +135,7 @@ type spikeWindows struct {
 // findWindows looks for a spike in each primary layer in turn, then for
 // a retransmit spike, then for a rise covering the whole range; without
 // any, it compares the last quarter of the range with the quarter before.
-func findWindows(sc *scope, ls layerSeries, from, to time.Time, step time.Duration) spikeWindows {
+func findWindows(sc *Scope, ls layerSeries, from, to time.Time, step time.Duration) spikeWindows {
 	var w spikeWindows
 	var dataStart time.Time // start of the spike layer's data when the range begins before it
 	for _, layer := range sc.primary {
@@ -217,9 +218,9 @@ func (w spikeWindows) layerWindows(ls layerSeries, layer string, from, to time.T
 
 // measure is the two windows with the spike layer's bytes and rates, and
 // the growth from one to the other (0 without a baseline).
-func (w spikeWindows) measure(ls layerSeries) (spike, base *Window, growth float64) {
-	spike = &Window{Start: w.event.Start, End: w.event.End, Source: w.layer}
-	base = &Window{Start: w.base.Start, End: w.base.End, Source: w.layer}
+func (w spikeWindows) measure(ls layerSeries) (spike, base *apiv1.Window, growth float64) {
+	spike = &apiv1.Window{Start: w.event.Start, End: w.event.End, Source: w.layer}
+	base = &apiv1.Window{Start: w.base.Start, End: w.base.End, Source: w.layer}
 	base.Bytes, spike.Bytes = ls.sum(w.layer, w.base), ls.sum(w.layer, w.event)
 	base.Bps, spike.Bps = float64(base.Bytes)*8/w.base.Dur().Seconds(), float64(spike.Bytes)*8/w.event.Dur().Seconds()
 	if w.rate > 0 {

@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"fmt"
@@ -10,28 +10,19 @@ import (
 	"github.com/netstrata/netstrata/api/apiv1"
 )
 
-// Verdict kinds.
-const (
-	verdictLoad        = "load growth"
-	verdictDegradation = "degradation"
-	verdictBoth        = "load growth with degradation"
-	verdictNone        = "no significant change"
-	verdictNoData      = "insufficient data"
-)
-
 // verdict states the answer in plain words with its evidence.
-func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict {
-	v := Verdict{Evidence: []string{}}
+func verdict(inv *apiv1.Investigation, groups []socketGroup, spikeFound bool) apiv1.Verdict {
+	v := apiv1.Verdict{Evidence: []string{}}
 	anyData := false
 	for _, l := range inv.Layers {
 		anyData = anyData || l.Available
 	}
 	if !anyData {
-		v.Kind = verdictNoData
+		v.Kind = apiv1.VerdictNoData
 		v.Summary = fmt.Sprintf("no data for %s %s in any layer", inv.Subject.Label, between(inv.From, inv.To))
 		return v
 	}
-	var degraded []SessionHealth
+	var degraded []apiv1.SessionHealth
 	for _, h := range inv.Health {
 		if h.Degraded {
 			degraded = append(degraded, h)
@@ -51,14 +42,14 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 	}
 	switch {
 	case load != "" && deg != "":
-		v.Kind, v.Summary = verdictBoth, fmt.Sprintf("%s: %s; %s", verdictBoth, load, deg)
+		v.Kind, v.Summary = apiv1.VerdictBoth, fmt.Sprintf("%s: %s; %s", apiv1.VerdictBoth, load, deg)
 	case load != "":
-		v.Kind, v.Summary = verdictLoad, fmt.Sprintf("%s: %s; %s", verdictLoad, load, healthWords(inv))
+		v.Kind, v.Summary = apiv1.VerdictLoad, fmt.Sprintf("%s: %s; %s", apiv1.VerdictLoad, load, healthWords(inv))
 	case deg != "":
-		v.Kind, v.Summary = verdictDegradation, fmt.Sprintf("%s: %s", verdictDegradation, deg)
+		v.Kind, v.Summary = apiv1.VerdictDegradation, fmt.Sprintf("%s: %s", apiv1.VerdictDegradation, deg)
 	default:
-		v.Kind = verdictNone
-		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", verdictNone, inv.Subject.Label,
+		v.Kind = apiv1.VerdictNone
+		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", apiv1.VerdictNone, inv.Subject.Label,
 			between(inv.From, inv.To), apiv1.HumanBytes(minSeriesBytesFloor), healthWords(inv))
 	}
 
@@ -79,7 +70,7 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 	if spikeFound {
 		for _, side := range []struct {
 			what string
-			of   []Contributor
+			of   []apiv1.Contributor
 		}{{"sent by", inv.Contributors.Senders}, {"received by", inv.Contributors.Receivers}} {
 			if e := sharesOf(side.what, side.of); e != "" {
 				v.Evidence = append(v.Evidence, e)
@@ -134,7 +125,7 @@ func verdict(inv *Investigation, groups []socketGroup, spikeFound bool) Verdict 
 
 // healthWords says how the sessions fared, or that nothing measured
 // them: without the agents' sockets there is no RTT nor retransmit.
-func healthWords(inv *Investigation) string {
+func healthWords(inv *apiv1.Investigation) string {
 	if len(inv.Health) == 0 {
 		return "session health unknown (no agent data)"
 	}
@@ -143,7 +134,7 @@ func healthWords(inv *Investigation) string {
 
 // sharesOf lists the significant shares of the increase: "sent by
 // shop/pod-a 25%, shop/pod-b 25%".
-func sharesOf(what string, cs []Contributor) string {
+func sharesOf(what string, cs []apiv1.Contributor) string {
 	var parts []string
 	for _, c := range cs {
 		if c.Share >= significantShare {
@@ -158,7 +149,7 @@ func sharesOf(what string, cs []Contributor) string {
 
 // loadSentence names who grew towards which port: "4 pods on worker-1
 // sent 3.1× more to :8081".
-func loadSentence(inv *Investigation, groups []socketGroup) string {
+func loadSentence(inv *apiv1.Investigation, groups []socketGroup) string {
 	ports := inv.Contributors.Ports
 	if len(ports) == 0 {
 		return fmt.Sprintf("traffic of %s grew %s×", inv.Subject.Label, apiv1.TrimFloat(inv.Growth))

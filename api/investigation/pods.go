@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
 // contributorPods are the pods among the contributors, and the local
 // pods of the sockets they come from.
-func contributorPods(ct Contributors, groups []socketGroup) []string {
+func contributorPods(ct apiv1.Contributors, groups []socketGroup) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range ct.Pods {
@@ -34,8 +35,8 @@ func contributorPods(ct Contributors, groups []socketGroup) []string {
 
 // podStatus reads the latest state of pods ("namespace/name") and their
 // restarts since since.
-func (c *Component) podStatus(ctx context.Context, pods []string, since, to time.Time) ([]PodStatus, error) {
-	out := []PodStatus{}
+func (c *Investigator) podStatus(ctx context.Context, pods []string, since, to time.Time) ([]apiv1.PodStatus, error) {
+	out := []apiv1.PodStatus{}
 	if len(pods) == 0 {
 		return out, nil
 	}
@@ -53,8 +54,8 @@ func (c *Component) podStatus(ctx context.Context, pods []string, since, to time
 FROM pods WHERE ` + q.Where() + `
 GROUP BY namespace, name
 ORDER BY namespace, name`
-	err := c.run(ctx, "investigate_pods", sql, q.Args, func(rows driver.Rows) error {
-		var p PodStatus
+	err := c.Run(ctx, "investigate_pods", sql, q.Args, func(rows driver.Rows) error {
+		var p apiv1.PodStatus
 		var kind, owner string
 		var before uint32
 		var hadBefore, deleted bool

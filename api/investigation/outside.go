@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
 
 // exporterTime is a raw flow's end or start as its exporter stamped it.
 const exporterTime = "%s - toIntervalMillisecond(exporter_clock_skew_ms)"
 
-// outsideRange counts the raw flows that q's filters (without a time
+// OutsideRange counts the raw flows that q's filters (without a time
 // condition) match outside [from, to).
-func (c *Component) outsideRange(ctx context.Context, filters *query.Builder, from, to time.Time) (*OutsideRange, error) {
+func (c *Investigator) OutsideRange(ctx context.Context, filters *query.Builder, from, to time.Time) (*apiv1.OutsideRange, error) {
 	q := filters.Clone()
 	f, t := q.Bind("DateTime64(3, 'UTC')", query.Time(from)), q.Bind("DateTime64(3, 'UTC')", query.Time(to))
 	q.And("NOT (time_received >= " + f + " AND time_received < " + t + ")")
@@ -23,9 +24,9 @@ func (c *Component) outsideRange(ctx context.Context, filters *query.Builder, fr
 	min(time_received), max(time_received),
 	countIf(` + fmt.Sprintf(exporterTime, "time_flow_end") + ` >= ` + f + ` AND ` + fmt.Sprintf(exporterTime, "time_flow_start") + ` < ` + t + `)
 FROM flows WHERE ` + q.Where()
-	var o OutsideRange
+	var o apiv1.OutsideRange
 	var earliest, latest time.Time
-	err := c.run(ctx, "outside_range", sql, q.Args, func(rows driver.Rows) error {
+	err := c.Run(ctx, "outside_range", sql, q.Args, func(rows driver.Rows) error {
 		return rows.Scan(&o.Rows, &o.Before, &o.After, &earliest, &latest, &o.ExporterTimeInRange)
 	})
 	if err != nil {

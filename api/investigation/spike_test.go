@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"testing"
@@ -80,5 +80,30 @@ func TestDetectSpikeLeavesSteadyTrafficAlone(t *testing.T) {
 		if r, ok := detectSpike(minuteSeries(start, vals...), start, start.Add(10*time.Minute), time.Minute, spikeFactor, minSeriesBytesFloor); ok {
 			t.Errorf("%s: spike %v–%v found in %v", name, r.Event.Start, r.Event.End, vals)
 		}
+	}
+}
+func TestFindSpikeLocatesTheRunAboveTheMedian(t *testing.T) {
+	testNow := time.Date(2026, 3, 4, 14, 5, 0, 0, time.UTC)
+	var s []bucket
+	for i := 0; i < 60; i++ {
+		v := 100.0 + float64(i%3)
+		if i >= 40 && i < 50 {
+			v = 300
+		}
+		if i == 45 {
+			v = 120 // one quiet bucket inside the spike is bridged
+		}
+		s = append(s, bucket{T: testNow.Add(time.Duration(i) * time.Minute), V: v})
+	}
+	i, j, level, ok := findSpike(s, 1.5, 1)
+	if !ok || i != 40 || j != 49 || level < 100 || level > 102 {
+		t.Errorf("findSpike = %d..%d level %v ok %v; want 40..49", i, j, level, ok)
+	}
+	flat := make([]bucket, 60)
+	for k := range flat {
+		flat[k].V = 100
+	}
+	if _, _, _, ok := findSpike(flat, 1.5, 1); ok {
+		t.Error("spike found in a flat series")
 	}
 }

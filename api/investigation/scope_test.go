@@ -1,4 +1,4 @@
-package api
+package investigation
 
 import (
 	"strings"
@@ -6,16 +6,16 @@ import (
 )
 
 func TestMissingLayerNoteSaysWhyTheProcessKnowsItIsOff(t *testing.T) {
-	c := &Component{deps: Dependencies{LayersOff: func() map[string]string {
+	c := &Investigator{LayersOff: func() map[string]string {
 		return map[string]string{"sockets": "npm-agent is off: no eBPF strategy can run on this kernel"}
-	}}}
+	}}
 	if n := c.missingNote("sockets", nil); !strings.Contains(n, "no eBPF agent data") || !strings.Contains(n, "no eBPF strategy can run") {
 		t.Errorf("sockets note %q lacks the data and the reason", n)
 	}
 	if n := c.missingNote("flows", nil); strings.Contains(n, "npm-agent") {
 		t.Errorf("flows note %q carries the agent's reason", n)
 	}
-	if n := (&Component{}).missingNote("sockets", nil); n != layerMissingNote("sockets", nil) {
+	if n := (&Investigator{}).missingNote("sockets", nil); n != layerMissingNote("sockets", nil) {
 		t.Errorf("without LayersOff: %q", n)
 	}
 }
