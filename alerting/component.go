@@ -51,6 +51,7 @@ type Component struct {
 	active  atomic.Bool
 	evalMu  sync.Mutex            // held by an evaluation and by a loss of the active role
 	states  map[string]*ruleState // by rule name; nil until restored after gaining the role
+	pending map[string]*Alert     // the pending alerts as last saved to alert_pending, by fingerprint
 	resent  time.Time             // last re-send of the firing alerts to Alertmanager
 	kick    chan struct{}         // an evaluation now (the role was gained)
 	cancel  context.CancelFunc
@@ -94,7 +95,10 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		c.receivers = append(c.receivers, rc)
 	}
 	for _, u := range cfg.Webhooks {
-		c.receivers = append(c.receivers, newReceiver(receiverName("webhook", u), webhookSender(hc, u), 1, byTransition, cfg.Delivery, c.m))
+		rc := newReceiver(receiverName("webhook", u), webhookSender(hc, u), 1, byTransition, cfg.Delivery, c.m)
+		rc.outbox = outboxID(u)
+		rc.delivered = c.delivered(rc.outbox)
+		c.receivers = append(c.receivers, rc)
 	}
 	if cfg.Election == "kafka" {
 		if err := deps.Kafka.Validate(); err != nil {
@@ -149,17 +153,19 @@ func (c *Component) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop hands the active role over (after the evaluation in progress),
-// then delivers what is queued for a few seconds and closes.
+// Stop turns passive (after the evaluation in progress), delivers what
+// is queued for up to 5 s, then hands the active role over: the next
+// holder, which sends again what no webhook acknowledged, starts after
+// the last delivery of this one.
 func (c *Component) Stop() error {
 	var err error
 	c.stopped.Do(func() {
-		err = c.election.Stop()
 		c.lose()
 		if c.cancel != nil {
 			c.cancel()
 		}
 		c.wg.Wait()
+		err = c.election.Stop()
 		if conn := c.conn.Swap(nil); conn != nil {
 			_ = (*conn).Close()
 		}
@@ -231,7 +237,7 @@ func (c *Component) tick(ctx context.Context) {
 		return
 	}
 	conn := *p
-	now := c.now()
+	now := c.now().Truncate(time.Millisecond) // as ClickHouse stores it: StartsAt is part of a transition's key
 	if c.states == nil {
 		if err := c.restore(ctx, conn, now); err != nil {
 			c.r.SetHealth("history", err)
@@ -241,6 +247,7 @@ func (c *Component) tick(ctx context.Context) {
 	began := time.Now()
 	fired, resolved := c.evaluate(ctx, conn, now)
 	c.commit(ctx, conn, now, fired, resolved)
+	c.persistPending(ctx, conn, now)
 	c.resend(now)
 	c.m.evaluations.Inc()
 	c.m.evalSeconds.Observe(time.Since(began).Seconds())
@@ -369,10 +376,21 @@ func (c *Component) resend(now time.Time) {
 // restore rebuilds the rules' state from the history: alerts the last
 // active replica notified as firing are firing here, and are not
 // notified again; those of rules that no longer exist resolve now.
+// Pending alerts keep the time their condition became true. Webhook
+// notifications the history holds but no webhook acknowledged are sent
+// again (the outbox).
 func (c *Component) restore(ctx context.Context, conn driver.Conn, now time.Time) error {
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.QueryTimeout)
 	defer cancel()
 	alerts, err := restore(rctx, conn)
+	if err != nil {
+		return err
+	}
+	pending, err := restorePending(rctx, conn)
+	if err != nil {
+		return err
+	}
+	redeliver, err := c.undelivered(rctx, conn, now)
 	if err != nil {
 		return err
 	}
@@ -391,8 +409,17 @@ func (c *Component) restore(ctx context.Context, conn driver.Conn, now time.Time
 		a.LastActive = now
 		st.active[a.Fingerprint] = a
 	}
+	c.pending = map[string]*Alert{}
+	for _, a := range pending {
+		st, ok := c.states[a.Rule]
+		if ok && st.active[a.Fingerprint] == nil {
+			st.active[a.Fingerprint] = a
+		}
+		c.pending[a.Fingerprint] = a // those of removed rules are saved as stopped next
+	}
 	c.r.SetHealth("history", nil)
-	c.r.Log.Info("alert state restored", "firing", len(alerts)-len(gone), "resolved_removed_rules", len(gone))
+	c.r.Log.Info("alert state restored", "firing", len(alerts)-len(gone), "pending", len(pending),
+		"resolved_removed_rules", len(gone), "webhook_notifications_resent", redeliver)
 	c.commit(ctx, conn, now, nil, gone)
 	c.resent = time.Time{} // re-post the restored alerts to Alertmanager at once
 	return nil

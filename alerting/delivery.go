@@ -30,6 +30,11 @@ type receiver struct {
 	// keepAlive receivers (Alertmanager) get the firing alerts again every
 	// resend interval; the others only transitions.
 	keepAlive bool
+	// outbox names a webhook in alert_deliveries ("" for Alertmanager,
+	// which gets the firing alerts again anyway); delivered records its
+	// acknowledgements there.
+	outbox    string
+	delivered func([]*Alert)
 
 	mu    sync.Mutex
 	order []string
@@ -146,6 +151,9 @@ func (rc *receiver) attempt(ctx context.Context, backoff time.Duration) time.Dur
 	cancel()
 	if err == nil {
 		rc.metrics.sent.WithLabelValues(rc.name).Add(float64(len(batch)))
+		if rc.delivered != nil {
+			rc.delivered(alerts)
+		}
 		rc.remove(batch)
 		if len(rc.head()) > 0 {
 			select {

@@ -33,18 +33,20 @@ func testDelivery() DeliveryConfiguration {
 }
 
 // webhookSink records the messages a webhook receives; it answers 503
-// while down is set.
+// while down is set (and counts those refused).
 type webhookSink struct {
-	srv  *httptest.Server
-	down atomic.Bool
-	mu   sync.Mutex
-	got  []webhookMessage
+	srv     *httptest.Server
+	down    atomic.Bool
+	refused atomic.Int64
+	mu      sync.Mutex
+	got     []webhookMessage
 }
 
 func newWebhookSink(t *testing.T) *webhookSink {
 	s := &webhookSink{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.down.Load() {
+			s.refused.Add(1)
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}

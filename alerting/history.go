@@ -43,25 +43,37 @@ func record(ctx context.Context, conn driver.Conn, instance string, now time.Tim
 // restore reads the alerts whose latest transition is "firing": what the
 // previous active instance had notified and not yet resolved.
 func restore(ctx context.Context, conn driver.Conn) ([]*Alert, error) {
-	rows, err := conn.Query(ctx, `SELECT fingerprint, argMax(rule, time), argMax(kind, time), argMax(starts_at, time),
+	return queryAlerts(ctx, conn, "restore alerts", `SELECT fingerprint, argMax(rule, time), argMax(kind, time), argMax(starts_at, time),
 			argMax(value, time), argMax(labels, time), argMax(annotations, time), argMax(generator_url, time)
 		FROM `+schema.TableAlerts+`
 		GROUP BY fingerprint
-		HAVING argMax(status, time) = 'firing'`)
+		HAVING argMax(status, time) = 'firing'`, nil, func(rows driver.Rows, a *Alert) error {
+		err := rows.Scan(&a.Fingerprint, &a.Rule, &a.Kind, &a.StartsAt, &a.Value, &a.Labels, &a.Annotations, &a.GeneratorURL)
+		a.ActiveAt = a.StartsAt
+		return err
+	})
+}
+
+// queryAlerts runs sql and makes an alert of each row with scan; what
+// names the reading in errors.
+func queryAlerts(ctx context.Context, conn driver.Conn, what, sql string, args []any, scan func(driver.Rows, *Alert) error) ([]*Alert, error) {
+	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("restore alerts: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*Alert
 	for rows.Next() {
 		a := &Alert{}
-		if err := rows.Scan(&a.Fingerprint, &a.Rule, &a.Kind, &a.StartsAt, &a.Value, &a.Labels, &a.Annotations, &a.GeneratorURL); err != nil {
-			return nil, fmt.Errorf("restore alerts: %w", err)
+		if err := scan(rows, a); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		a.ActiveAt = a.StartsAt
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // schemaReady says whether the alert history exists (the correlator

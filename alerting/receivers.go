@@ -41,9 +41,11 @@ func alertmanagerSender(hc *http.Client, base string, resend time.Duration) send
 }
 
 // webhookMessage is the generic webhook's body: one transition of one
-// alert, with a Slack-compatible text.
+// alert, with a Slack-compatible text. Key identifies the transition:
+// delivery is at least once, a receiver drops a key it already has.
 type webhookMessage struct {
 	Version string         `json:"version"`
+	Key     string         `json:"key"`
 	Status  string         `json:"status"`
 	Alerts  []webhookAlert `json:"alerts"`
 	Text    string         `json:"text"`
@@ -70,7 +72,7 @@ func webhookSender(hc *http.Client, endpoint string) sender {
 				e := a.EndsAt.UTC()
 				wa.EndsAt = &e
 			}
-			msg := webhookMessage{Version: "1", Status: a.Status(), Alerts: []webhookAlert{wa}, Text: slackText(a)}
+			msg := webhookMessage{Version: "1", Key: a.key(), Status: a.Status(), Alerts: []webhookAlert{wa}, Text: slackText(a)}
 			if err := postJSON(ctx, hc, endpoint, msg); err != nil {
 				return err
 			}

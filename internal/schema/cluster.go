@@ -43,11 +43,13 @@ const localSuffix = "_local"
 // components insert into; derived tables, written by views on each shard,
 // have none (an insert into their Distributed table is refused).
 var shardingKeys = map[string]string{
-	TableFlows:   "cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip))",
-	TableSockets: "cityHash64(least(local_ip, remote_ip), greatest(local_ip, remote_ip))",
-	TableIfStats: "cityHash64(device_ip)",
-	TablePods:    "cityHash64(uid)",
-	TableAlerts:  "cityHash64(fingerprint)",
+	TableFlows:           "cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip))",
+	TableSockets:         "cityHash64(least(local_ip, remote_ip), greatest(local_ip, remote_ip))",
+	TableIfStats:         "cityHash64(device_ip)",
+	TablePods:            "cityHash64(uid)",
+	TableAlerts:          "cityHash64(fingerprint)",
+	TableAlertPending:    "cityHash64(fingerprint)",
+	TableAlertDeliveries: "cityHash64(fingerprint)",
 	// The correlator inserts its fencing claims; its progress rows are
 	// written by views on each shard, and readers take the max over all.
 	TableIngestProgress: "cityHash64(writer_group, topic, partition)",

@@ -54,6 +54,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 14, Name: "flow sessions per hour", Statements: []string{d.flows5Tuple1h(), d.flows5Tuple1hMV()},
 			Run: recordFlows5TupleCoverage},
 		{Version: 15, Name: "ingest progress per writer group, fencing epoch", Run: d.upgradeToV15},
+		{Version: 16, Name: "pending alerts and webhook deliveries", Statements: []string{d.alertPending(), d.alertDeliveries()}},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -103,5 +103,7 @@ func (o Options) ttlSeconds() map[string]int64 {
 		TableInterfaceSNMP5m:  s(o.MinuteRollupTTL),
 		TableFlows1h:          s(o.HourRollupTTL),
 		TableAlerts:           s(o.AlertsTTL),
+		TableAlertPending:     s(o.AlertsTTL),
+		TableAlertDeliveries:  s(o.AlertsTTL),
 	}
 }

@@ -20,7 +20,9 @@ const (
 	TableIngestProgress   = "ingest_progress"    // highest Kafka offset stored per topic partition
 
 	// Written by the alerting component.
-	TableAlerts = "alerts" // alert history: one row per firing and resolution
+	TableAlerts          = "alerts"           // alert history: one row per firing and resolution
+	TableAlertPending    = "alert_pending"    // alerts pending inside their for, by fingerprint
+	TableAlertDeliveries = "alert_deliveries" // webhook notifications acknowledged, by transition
 
 	// Parameterized views (read as name(from='...', to='...')).
 	ViewFlowSocketCorrelation   = "flow_socket_correlation"
@@ -43,4 +45,6 @@ var timeColumn = map[string]string{
 	TableInterfaceFlows5m: "time",
 	TableInterfaceSNMP5m:  "time",
 	TableAlerts:           "time",
+	TableAlertPending:     "time",
+	TableAlertDeliveries:  "time",
 }

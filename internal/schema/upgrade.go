@@ -18,7 +18,7 @@ func (d ddl) upgradeToV7(ctx context.Context, conn driver.Conn) error {
 		return err
 	}
 	for table := range d.o.ttlSeconds() {
-		if table == TableAlerts || engines[table] == "" {
+		if table == TableAlerts || table == TableAlertPending || table == TableAlertDeliveries || engines[table] == "" {
 			continue // made after version 7, with compact parts already
 		}
 		if err := conn.Exec(ctx, "ALTER TABLE "+table+" MODIFY SETTING "+compactParts); err != nil {

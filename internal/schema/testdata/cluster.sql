@@ -688,3 +688,36 @@ ALTER TABLE flows_5tuple_1h ON CLUSTER netstrata_cluster MODIFY COMMENT 'complet
 
 -- Version 15: ingest progress per writer group, fencing epoch
 -- (nothing to do on a cluster: it is created at the current schema)
+-- Version 16: pending alerts and webhook deliveries
+CREATE TABLE IF NOT EXISTS alert_pending_local ON CLUSTER netstrata_cluster (
+	time DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+	fingerprint String,
+	rule LowCardinality(String),
+	kind LowCardinality(String),
+	active_at DateTime64(3, 'UTC'),
+	labels Map(String, String),
+	pending UInt8
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/alert_pending_local', '{replica}', time)
+ORDER BY (rule, fingerprint)
+PARTITION BY toYYYYMM(time)
+TTL toDateTime(time) + toIntervalSecond(31536000)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS alert_pending ON CLUSTER netstrata_cluster AS alert_pending_local
+ENGINE = Distributed(netstrata_cluster, netstrata, alert_pending_local, cityHash64(fingerprint));
+
+CREATE TABLE IF NOT EXISTS alert_deliveries_local ON CLUSTER netstrata_cluster (
+	time DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)),
+	receiver LowCardinality(String),
+	fingerprint String,
+	status Enum8('firing' = 1, 'resolved' = 2),
+	starts_at DateTime64(3, 'UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/alert_deliveries_local', '{replica}', time)
+ORDER BY (receiver, fingerprint, status, starts_at)
+PARTITION BY toYYYYMM(time)
+TTL toDateTime(time) + toIntervalSecond(31536000)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS alert_deliveries ON CLUSTER netstrata_cluster AS alert_deliveries_local
+ENGINE = Distributed(netstrata_cluster, netstrata, alert_deliveries_local, cityHash64(fingerprint));
+
