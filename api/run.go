@@ -2,11 +2,12 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // run executes a SELECT with the query timeout also set on the server,
@@ -24,18 +25,8 @@ func (c *Component) run(ctx context.Context, name, sql string, args []any, scan 
 	}
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
 	began := time.Now()
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("%s: scan: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	if err := query.Select(ctx, conn, name, sql, args, scan); err != nil {
+		return err
 	}
 	took := time.Since(began)
 	c.metrics.queries.WithLabelValues(name).Observe(took.Seconds())

@@ -8,6 +8,35 @@ import (
 	"github.com/netstrata/netstrata/api/query"
 )
 
+// attribute is step 2: who and what account for the increase, their
+// sessions' health and the map between them.
+func (r *investigation) attribute(ctx context.Context) (err error) {
+	inv, w := r.inv, r.windows
+	var baseRetr *uint64
+	r.groups, r.flowGroups, baseRetr, err = r.c.contributorGroups(ctx, r.sc, r.spans, r.series, w, r.from, r.to, r.step)
+	if err != nil {
+		return err
+	}
+	r.rows["sockets"] += uint64(len(r.groups))
+	r.rows["flows"] += uint64(len(r.flowGroups))
+	inv.Spike, inv.Baseline, inv.Growth = w.measure(r.series)
+	inv.Baseline.Retransmits, inv.Spike.Retransmits = baseRetr, retransmitsIn(r.groups, 1)
+	if !w.found && !w.retr {
+		inv.Spike.Note = "no spike found: the last quarter of the range against the quarter before"
+	}
+	if len(r.groups) > 0 && r.sc.subject.Kind != "interface" {
+		inv.Contributors = socketContributors(r.groups, w.found)
+	} else if len(r.flowGroups) > 0 {
+		inv.Contributors = flowContributors(r.flowGroups, w.found)
+		if len(r.groups) > 0 {
+			inv.Contributors.Processes = socketContributors(r.groups, w.found).Processes
+		}
+	}
+	inv.Health = sessionHealth(r.groups)
+	inv.TrafficMap = contributorMap(r.groups, r.flowGroups, inv.Contributors, inv.Health)
+	return nil
+}
+
 // contributorGroups reads the subject's socket and flow groups, each
 // layer over the spike with its blurred edges (see excessOverBaseline)
 // against a baseline clear of them, and brings both windows to the

@@ -72,11 +72,7 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 	if err := c.prepare(ctx, sc, from, to); err != nil {
 		return nil, err
 	}
-	r := &investigation{c: c, sc: sc, from: from, to: to, rows: map[string]uint64{},
-		spans: query.SpansFor(from, to, c.RawRange), step: seriesStep(from, to, c.RawRange),
-		inv: &apiv1.Investigation{Subject: sc.subject, From: from, To: to, Contributors: emptyContributors(),
-			TrafficMap: apiv1.TrafficMap{Nodes: []apiv1.MapNode{}, Edges: []apiv1.MapEdge{}}, Health: []apiv1.SessionHealth{},
-			Interfaces: []apiv1.PathInterface{}, Reconciliation: []apiv1.Reconciliation{}, Pods: []apiv1.PodStatus{}, Missing: []string{}}}
+	r := c.newInvestigation(sc, from, to)
 	if err := r.findWindow(ctx); err != nil {
 		return nil, err
 	}
@@ -96,81 +92,12 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 	return r.inv, nil
 }
 
-// findWindow is step 1: the series of every layer the subject can be
-// restricted to, the rows each holds in the range, and the windows.
-func (r *investigation) findWindow(ctx context.Context) (err error) {
-	if r.series, err = r.c.seriesByLayer(ctx, r.sc, r.spans, r.from, r.to, r.step); err != nil {
-		return err
-	}
-	for layer, s := range r.series.bytes {
-		for _, b := range r.series.inRange(s, r.step) {
-			if b.V > 0 {
-				r.rows[layer]++
-			}
-		}
-	}
-	r.windows = findWindows(r.sc, r.series, r.from, r.to, r.step)
-	return nil
-}
-
-// attribute is step 2: who and what account for the increase, their
-// sessions' health and the map between them.
-func (r *investigation) attribute(ctx context.Context) (err error) {
-	inv, w := r.inv, r.windows
-	var baseRetr *uint64
-	r.groups, r.flowGroups, baseRetr, err = r.c.contributorGroups(ctx, r.sc, r.spans, r.series, w, r.from, r.to, r.step)
-	if err != nil {
-		return err
-	}
-	r.rows["sockets"] += uint64(len(r.groups))
-	r.rows["flows"] += uint64(len(r.flowGroups))
-	inv.Spike, inv.Baseline, inv.Growth = w.measure(r.series)
-	inv.Baseline.Retransmits, inv.Spike.Retransmits = baseRetr, retransmitsIn(r.groups, 1)
-	if !w.found && !w.retr {
-		inv.Spike.Note = "no spike found: the last quarter of the range against the quarter before"
-	}
-	if len(r.groups) > 0 && r.sc.subject.Kind != "interface" {
-		inv.Contributors = socketContributors(r.groups, w.found)
-	} else if len(r.flowGroups) > 0 {
-		inv.Contributors = flowContributors(r.flowGroups, w.found)
-		if len(r.groups) > 0 {
-			inv.Contributors.Processes = socketContributors(r.groups, w.found).Processes
-		}
-	}
-	inv.Health = sessionHealth(r.groups)
-	inv.TrafficMap = contributorMap(r.groups, r.flowGroups, inv.Contributors, inv.Health)
-	return nil
-}
-
-// flowsOutside is where the subject's flows lie when the flows layer has
-// none in the range (nil otherwise).
-func (r *investigation) flowsOutside(ctx context.Context) (*apiv1.OutsideRange, error) {
-	if r.rows["flows"] > 0 || r.sc.flows == nil {
-		return nil, nil
-	}
-	o, err := r.c.OutsideRange(ctx, r.sc.flows, r.from, r.to)
-	return o, layerError("flows", err)
-}
-
-// judge is step 4: each layer's status and the verdict.
-func (r *investigation) judge(outside *apiv1.OutsideRange) {
-	inv := r.inv
-	r.rows["snmp"] += uint64(countSNMP(inv.Interfaces))
-	r.rows["pods"] = uint64(len(inv.Pods))
-	for _, layer := range []string{"snmp", "flows", "sockets", "pods"} {
-		n := r.rows[layer]
-		ls := apiv1.LayerStatus{Layer: layer, Available: n > 0, Rows: n}
-		if !ls.Available {
-			ls.Note = r.c.missingNote(layer, r.sc)
-			inv.Missing = append(inv.Missing, layer)
-			if layer == "flows" && outside != nil {
-				ls.Outside = outside
-				if outside.Rows > 0 {
-					ls.Note += " in the range; " + outside.Note
-				}
-			}
-		}
-		inv.Layers = append(inv.Layers, ls)
-	}
-	inv.Verdict = verdict(inv, r.groups, r.windows.found)
+// newInvestigation is the run of sc over [from, to) before its first
+// step: every list of the answer empty, not null.
+func (c *Investigator) newInvestigation(sc *Scope, from, to time.Time) *investigation {
+	return &investigation{c: c, sc: sc, from: from, to: to, rows: map[string]uint64{},
+		spans: query.SpansFor(from, to, c.RawRange), step: seriesStep(from, to, c.RawRange),
+		inv: &apiv1.Investigation{Subject: sc.subject, From: from, To: to, Contributors: emptyContributors(),
+			TrafficMap: apiv1.TrafficMap{Nodes: []apiv1.MapNode{}, Edges: []apiv1.MapEdge{}}, Health: []apiv1.SessionHealth{},
+			Interfaces: []apiv1.PathInterface{}, Reconciliation: []apiv1.Reconciliation{}, Pods: []apiv1.PodStatus{}, Missing: []string{}}}
 }

@@ -11,6 +11,16 @@ import (
 	"github.com/netstrata/netstrata/api/query"
 )
 
+// flowsOutside is where the subject's flows lie when the flows layer has
+// none in the range (nil otherwise).
+func (r *investigation) flowsOutside(ctx context.Context) (*apiv1.OutsideRange, error) {
+	if r.rows["flows"] > 0 || r.sc.flows == nil {
+		return nil, nil
+	}
+	o, err := r.c.OutsideRange(ctx, r.sc.flows, r.from, r.to)
+	return o, layerError("flows", err)
+}
+
 // exporterTime is a raw flow's end or start as its exporter stamped it.
 const exporterTime = "%s - toIntervalMillisecond(exporter_clock_skew_ms)"
 

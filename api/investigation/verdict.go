@@ -10,6 +10,29 @@ import (
 	"github.com/netstrata/netstrata/api/apiv1"
 )
 
+// judge is step 4: each layer's status and the verdict.
+func (r *investigation) judge(outside *apiv1.OutsideRange) {
+	inv := r.inv
+	r.rows["snmp"] += uint64(countSNMP(inv.Interfaces))
+	r.rows["pods"] = uint64(len(inv.Pods))
+	for _, layer := range []string{"snmp", "flows", "sockets", "pods"} {
+		n := r.rows[layer]
+		ls := apiv1.LayerStatus{Layer: layer, Available: n > 0, Rows: n}
+		if !ls.Available {
+			ls.Note = r.c.missingNote(layer, r.sc)
+			inv.Missing = append(inv.Missing, layer)
+			if layer == "flows" && outside != nil {
+				ls.Outside = outside
+				if outside.Rows > 0 {
+					ls.Note += " in the range; " + outside.Note
+				}
+			}
+		}
+		inv.Layers = append(inv.Layers, ls)
+	}
+	inv.Verdict = verdict(inv, r.groups, r.windows.found)
+}
+
 // verdict states the answer in plain words with its evidence.
 func verdict(inv *apiv1.Investigation, groups []socketGroup, spikeFound bool) apiv1.Verdict {
 	v := apiv1.Verdict{Evidence: []string{}}

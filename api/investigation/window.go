@@ -8,6 +8,23 @@ import (
 	"github.com/netstrata/netstrata/api/query"
 )
 
+// findWindow is step 1: the series of every layer the subject can be
+// restricted to, the rows each holds in the range, and the windows.
+func (r *investigation) findWindow(ctx context.Context) (err error) {
+	if r.series, err = r.c.seriesByLayer(ctx, r.sc, r.spans, r.from, r.to, r.step); err != nil {
+		return err
+	}
+	for layer, s := range r.series.bytes {
+		for _, b := range r.series.inRange(s, r.step) {
+			if b.V > 0 {
+				r.rows[layer]++
+			}
+		}
+	}
+	r.windows = findWindows(r.sc, r.series, r.from, r.to, r.step)
+	return nil
+}
+
 // maxSeriesBuckets bounds a fine series: a 1-hour range is read per
 // second, a 6-hour one per 6 seconds.
 const maxSeriesBuckets = 3600
