@@ -100,17 +100,13 @@ LIMIT ` + q.Bind("UInt32", uint32(maxGroups))
 // socketGroupsForFlows reads the agents' view of the largest flow
 // conversations: the sockets between the same two addresses.
 func (c *Investigator) socketGroupsForFlows(ctx context.Context, sp query.Span, flows []flowGroup, base, event query.Window) ([]socketGroup, error) {
-	seen := map[string]bool{}
-	var pairs []string
+	pairs := firsts[[]any]{limit: 400}
 	for _, f := range flows {
-		for _, k := range []string{query.IPString16(f.SrcIP) + "|" + query.IPString16(f.DstIP), query.IPString16(f.DstIP) + "|" + query.IPString16(f.SrcIP)} {
-			if !seen[k] && len(pairs) < 400 {
-				seen[k] = true
-				pairs = append(pairs, k)
-			}
-		}
+		src, dst := query.IPString16(f.SrcIP), query.IPString16(f.DstIP)
+		pairs.add(src+"|"+dst, []any{src, dst})
+		pairs.add(dst+"|"+src, []any{dst, src})
 	}
 	q := &query.Builder{}
-	q.And("has(" + q.Bind("Array(String)", pairs) + ", concat(toString(local_ip), '|', toString(remote_ip)))")
+	q.TupleIn([]string{"local_ip", "remote_ip"}, []string{"IPv6", "IPv6"}, pairs.list)
 	return c.socketGroups(ctx, sp, q, base, event, maxGroups)
 }

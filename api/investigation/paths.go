@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -13,6 +12,10 @@ import (
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
 )
+
+// interfaceKey is the key of an interface in the SNMP tables, and its
+// types.
+var interfaceKey, interfaceKeyTypes = []string{"device_ip", "if_index"}, []string{"IPv6", "UInt32"}
 
 func ifKey(deviceIP string, ifIndex uint32) string { return fmt.Sprintf("%s/%d", deviceIP, ifIndex) }
 
@@ -80,12 +83,12 @@ func (c *Investigator) pathInterfaces(ctx context.Context, sc *Scope, flows []fl
 	if len(list) == 0 {
 		return []apiv1.PathInterface{}, nil
 	}
-	keys := make([]string, len(list))
+	keys := make([][]any, len(list))
 	for i, cd := range list {
-		keys[i] = ifKey(cd.ip, cd.idx)
+		keys[i] = []any{cd.ip, cd.idx}
 	}
 	q := &query.Builder{}
-	q.And("has(" + q.Bind("Array(String)", keys) + ", concat(toString(device_ip), '/', toString(if_index)))")
+	q.TupleIn(interfaceKey, interfaceKeyTypes, keys)
 	query.TimeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
 	e0, e1 := q.Bind("DateTime64(3, 'UTC')", query.Time(event.Start)), q.Bind("DateTime64(3, 'UTC')", query.Time(event.End.Add(2*time.Minute)))
 	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
@@ -163,12 +166,12 @@ func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
 	if len(inv.Interfaces) == 0 {
 		return nil
 	}
-	q := &query.Builder{}
-	tuples := make([]string, 0, len(inv.Interfaces))
-	for _, i := range inv.Interfaces {
-		tuples = append(tuples, "("+q.Bind("IPv6", i.DeviceIP)+", "+q.Bind("UInt32", i.IfIndex)+")")
+	keys := make([][]any, len(inv.Interfaces))
+	for k, i := range inv.Interfaces {
+		keys[k] = []any{i.DeviceIP, i.IfIndex}
 	}
-	q.And("(device_ip, if_index) IN (" + strings.Join(tuples, ", ") + ")")
+	q := &query.Builder{}
+	q.TupleIn(interfaceKey, interfaceKeyTypes, keys)
 	inv.Reconciliation, err = r.c.Reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
 	return layerError("snmp", err)
 }

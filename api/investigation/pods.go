@@ -14,23 +14,16 @@ import (
 // contributorPods are the pods among the contributors, and the local
 // pods of the sockets they come from.
 func contributorPods(ct apiv1.Contributors, groups []socketGroup) []string {
-	seen := map[string]bool{}
-	var out []string
+	pods := firsts[string]{limit: 2 * maxContributors} // ct.Pods holds up to maxContributors
 	for _, p := range ct.Pods {
-		if !seen[p.Key] {
-			seen[p.Key] = true
-			out = append(out, p.Key)
-		}
+		pods.add(p.Key, p.Key)
 	}
 	for i := range groups {
-		if k := podLabel(groups[i].RemoteNS, groups[i].RemotePod); k != "" && !seen[k] && len(out) < 2*maxContributors {
-			if groups[i].W[1].Bytes > 0 {
-				seen[k] = true
-				out = append(out, k)
-			}
+		if k := podLabel(groups[i].RemoteNS, groups[i].RemotePod); k != "" && groups[i].W[1].Bytes > 0 {
+			pods.add(k, k)
 		}
 	}
-	return out
+	return pods.list
 }
 
 // podStatus reads the latest state of pods ("namespace/name") and their
@@ -41,12 +34,12 @@ func (c *Investigator) podStatus(ctx context.Context, pods []string, since, to t
 		return out, nil
 	}
 	q := &query.Builder{}
-	tuples := make([]string, 0, len(pods))
-	for _, p := range pods {
+	keys := make([][]any, len(pods))
+	for i, p := range pods {
 		ns, name, _ := strings.Cut(p, "/")
-		tuples = append(tuples, "("+q.Bind("String", ns)+", "+q.Bind("String", name)+")")
+		keys[i] = []any{ns, name}
 	}
-	q.And("(namespace, name) IN (" + strings.Join(tuples, ", ") + ")")
+	q.TupleIn([]string{"namespace", "name"}, []string{"String", "String"}, keys)
 	q.And("time < " + q.Bind("DateTime64(3, 'UTC')", query.Time(to)))
 	sincePh := q.Bind("DateTime64(3, 'UTC')", query.Time(since))
 	sql := `SELECT namespace, name, argMax(node, time), argMax(owner_kind, time), argMax(owner_name, time), argMax(phase, time),

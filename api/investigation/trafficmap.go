@@ -126,8 +126,8 @@ func contributorMap(groups []socketGroup, flows []flowGroup, ct apiv1.Contributo
 	if len(sel) > 0 {
 		return buildMap(sel, 1)
 	}
-	m := apiv1.TrafficMap{Nodes: []apiv1.MapNode{}, Edges: []apiv1.MapEdge{}}
-	nodes := map[string]bool{}
+	m := apiv1.TrafficMap{Edges: []apiv1.MapEdge{}}
+	nodes := firsts[apiv1.MapNode]{list: []apiv1.MapNode{}}
 	edges := map[string]int{}
 	for i := range flows {
 		f := &flows[i]
@@ -140,12 +140,8 @@ func contributorMap(groups []socketGroup, flows []flowGroup, ct apiv1.Contributo
 		if !toDst {
 			src, dst = dst, src
 		}
-		for _, n := range []apiv1.MapNode{src, dst} {
-			if !nodes[n.ID] {
-				nodes[n.ID] = true
-				m.Nodes = append(m.Nodes, n)
-			}
-		}
+		nodes.add(src.ID, src)
+		nodes.add(dst.ID, dst)
 		k := fmt.Sprintf("%s|%s|%d", src.ID, dst.ID, port)
 		if i, ok := edges[k]; ok {
 			m.Edges[i].Bytes += f.W[1]
@@ -155,6 +151,7 @@ func contributorMap(groups []socketGroup, flows []flowGroup, ct apiv1.Contributo
 		m.Edges = append(m.Edges, apiv1.MapEdge{Source: src.ID, Target: dst.ID, Port: port, Bytes: f.W[1]})
 	}
 	sortEdges(m.Edges)
+	m.Nodes = nodes.list
 	return m
 }
 

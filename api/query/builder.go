@@ -39,6 +39,24 @@ func (q *Builder) Where() string {
 	return "(" + strings.Join(q.Conds, ") AND (") + ")"
 }
 
+// TupleIn adds the condition that the tuple of cols is one of rows,
+// each value bound with the type of its column; false without rows.
+func (q *Builder) TupleIn(cols, types []string, rows [][]any) {
+	if len(rows) == 0 {
+		q.And("0")
+		return
+	}
+	tuples := make([]string, len(rows))
+	for i, row := range rows {
+		ph := make([]string, len(row))
+		for j, v := range row {
+			ph[j] = q.Bind(types[j], v)
+		}
+		tuples[i] = "(" + strings.Join(ph, ", ") + ")"
+	}
+	q.And("(" + strings.Join(cols, ", ") + ") IN (" + strings.Join(tuples, ", ") + ")")
+}
+
 // Clone copies q so that a variant can add conditions.
 func (q *Builder) Clone() *Builder {
 	return &Builder{Conds: append([]string(nil), q.Conds...), Args: append([]any(nil), q.Args...)}

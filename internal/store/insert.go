@@ -17,13 +17,7 @@ import (
 // materialized views need the window too.
 func Insert(ctx context.Context, conn driver.Conn, table string, columns []string, token string, fill func(driver.Batch) error) error {
 	if token != "" {
-		// Without the second setting ClickHouse drops the repeated block
-		// from the table but still feeds it to the materialized views,
-		// double-counting every rollup.
-		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-			"insert_deduplication_token":                         token,
-			"deduplicate_blocks_in_dependent_materialized_views": 1,
-		}))
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(DedupSettings(token)))
 	}
 	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
 	if err != nil {
@@ -41,6 +35,21 @@ func Insert(ctx context.Context, conn driver.Conn, table string, columns []strin
 		return fmt.Errorf("insert %s (%d rows): %w", table, batch.Rows(), err)
 	}
 	return nil
+}
+
+// DedupSettings make an INSERT idempotent under token: ClickHouse drops
+// a block whose token it has seen within the table's deduplication
+// window. Every writer that retries inserts uses them (the one way rows
+// are deduplicated).
+func DedupSettings(token string) clickhouse.Settings {
+	return clickhouse.Settings{
+		"insert_deduplication_token": token,
+		"insert_deduplicate":         1,
+		// Without it ClickHouse drops the repeated block from the table
+		// but still feeds it to the materialized views, double-counting
+		// every rollup.
+		"deduplicate_blocks_in_dependent_materialized_views": 1,
+	}
 }
 
 // WireTypes returns the types an INSERT into table sends its columns as,
