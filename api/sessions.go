@@ -54,7 +54,10 @@ type flowPart struct{ table, time, bytes, packets, flows string }
 
 // splitHours reads the whole hours of [from, to) from complete on from
 // hourly, the rest from edges: a subquery of cols and the sums sb, sp and
-// sn. ok is false when the range has no such hour.
+// sn. ok is false when the range has no such hour. The hour the range
+// ends in is read from hourly too when edges holds nothing from to to
+// its end (a range up to now): its hourly rows are then exactly the
+// flows of [its start, to), and far fewer than them.
 func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
 	h1, h2 := from.Truncate(time.Hour), to.Truncate(time.Hour)
 	if h1.Before(from) {
@@ -76,11 +79,18 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 		return `SELECT ` + list + `toUInt64(` + p.bytes + `) AS sb, toUInt64(` + p.packets + `) AS sp, toUInt64(` + p.flows + `) AS sn
 	FROM ` + p.table + ` WHERE ` + where
 	}
-	e := edges.time
+	e, h := edges.time, hourly.time
+	end, hours := e+` >= `+b+` AND `+e+` < `+t, h+` >= `+a+` AND `+h+` < `+b
+	if h2.Before(to) {
+		// A scalar subquery: a constant when the parts are chosen, so
+		// only one of the two is read.
+		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
+		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
+	}
 	return flowTable{from: `(
-	` + part(edges, e+` >= `+f+` AND `+e+` < `+a+` OR `+e+` >= `+b+` AND `+e+` < `+t) + `
+	` + part(edges, e+` >= `+f+` AND `+e+` < `+a+` OR `+end) + `
 	UNION ALL
-	` + part(hourly, hourly.time+` >= `+a+` AND `+hourly.time+` < `+b) + `
+	` + part(hourly, hours) + `
 )`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
 }
 

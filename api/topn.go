@@ -204,9 +204,10 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // topNSQL ranks the groups of the dimensions by bytes from after the
 // cursor, equal ones by a hash of their values, on the raw columns: only
 // the rows kept are formatted, so that a ranking of millions of sessions
-// costs a sort, not millions of strings. The totals are one more pass
-// over the same rows. One row more than limit tells whether another page
-// follows.
+// costs a sort, not millions of strings. The totals are window sums over
+// the same groups, in the one pass that ranks them (the cursor is applied
+// after them, so every page has the whole range's totals). One row more
+// than limit tells whether another page follows.
 func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
 	d := groupingSQL(by)
 	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
@@ -222,25 +223,22 @@ func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit in
 			inner = append(inner, "any("+e+") AS "+aliases[i])
 		}
 	}
-	after := ""
+	after := "1"
 	if cur != nil {
 		b, h := q.Bind("UInt64", cur.Bytes), q.Bind("UInt64", cur.Hash)
-		after = "HAVING b < " + b + " OR (b = " + b + " AND hk > " + h + ")"
+		after = "b < " + b + " OR (b = " + b + " AND hk > " + h + ")"
 	}
-	where := q.Where()
 	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
-	SELECT ` + strings.Join(inner, ", ") + `, sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
-		` + hash + `
-	FROM ` + src.from + ` WHERE ` + where + `
-	GROUP BY ` + groupBy + `
-	` + after + `
+	SELECT * FROM (
+		SELECT ` + strings.Join(inner, ", ") + `, sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
+			` + hash + `, sum(b) OVER () AS tb, sum(p) OVER () AS tp, sum(n) OVER () AS tn
+		FROM ` + src.from + ` WHERE ` + q.Where() + `
+		GROUP BY ` + groupBy + `
+	) WHERE ` + after + `
 	ORDER BY b DESC, hk
 	LIMIT ` + q.Bind("UInt32", uint32(limit+1)) + `
 ) AS r
-CROSS JOIN (
-	SELECT sum(` + src.bytes + `) AS tb, sum(` + src.packets + `) AS tp, toUInt64(sum(` + src.flows + `)) AS tn FROM ` + src.from + ` WHERE ` + where + `
-) AS t
 ORDER BY b DESC, hk`
 }
 

@@ -73,6 +73,9 @@ func TestTopNRanksSessionsAndPairsOfDimensionsWithOtherAndPages(t *testing.T) {
 			for _, row := range r.Rows {
 				paged = append(paged, row.Key)
 			}
+			if r.Total.Bytes != all.Total.Bytes || r.Total.Packets != all.Total.Packets || r.Total.Flows != all.Total.Flows {
+				t.Errorf("page %d: total %+v, want the whole ranking's %+v", page, r.Total, all.Total)
+			}
 			if r.NextCursor == "" {
 				break
 			}
