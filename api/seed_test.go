@@ -38,7 +38,7 @@ func insertSockets(t testing.TB, conn driver.Conn, rows []sockRow) {
 	t.Helper()
 	cols := []string{"time", "interval_ms", "node", "netns", "socket_id", "local_ip", "local_port", "remote_ip", "remote_port", "direction",
 		"pid", "comm", "local_pod", "local_namespace", "remote_pod", "remote_namespace", "remote_node",
-		"bytes_sent", "bytes_received", "segs_out", "segs_in", "retransmits", "srtt_us", "srtt_min_us", "srtt_max_us", "jitter_us", "connect_latency_us", "state"}
+		"bytes_sent", "bytes_received", "segs_out", "segs_in", "retransmits", "srtt_us", "srtt_min_us", "srtt_max_us", "jitter_us", "connect_latency_us", "state", "agent_strategy"}
 	err := store.Insert(context.Background(), conn, "sockets", cols, "", func(b driver.Batch) error {
 		for _, r := range rows {
 			interval := r.interval
@@ -47,7 +47,7 @@ func insertSockets(t testing.TB, conn driver.Conn, rows []sockRow) {
 			}
 			if err := b.Append(r.t, uint32(interval.Milliseconds()), r.node, uint64(4026531840), r.id, ip16(r.lip), r.lport, ip16(r.rip), r.rport, r.dir,
 				uint32(1000+r.id%100), r.comm, r.pod, r.ns, r.rpod, r.rns, r.rnode,
-				r.sent, r.recv, r.sent/1448+1, r.recv/1448+1, r.retr, r.srtt, r.srtt*9/10, r.srtt*12/10, r.jitter, r.conn, uint8(1)); err != nil {
+				r.sent, r.recv, r.sent/1448+1, r.recv/1448+1, r.retr, r.srtt, r.srtt*9/10, r.srtt*12/10, r.jitter, r.conn, uint8(1), "tcp_iter"); err != nil {
 				return err
 			}
 		}

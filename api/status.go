@@ -54,6 +54,7 @@ type AgentStatus struct {
 	LastSeen time.Time `json:"last_seen"`
 	Sockets  uint64    `json:"sockets"`
 	Reports  uint64    `json:"reports"`
+	Strategy string    `json:"strategy" doc:"The walk the agent read its latest sockets with (tcp_iter, sk_storage_iter); empty from agents older than the field."`
 }
 
 // IngestStatus is how far the correlator has stored a topic.
@@ -132,10 +133,10 @@ FROM ifstats WHERE {recent} GROUP BY device ORDER BY device LIMIT 10000`
 }
 
 func (c *Component) agentStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
-	sql := `SELECT node, max(time), uniq(socket_id), count() FROM sockets WHERE {recent} GROUP BY node ORDER BY node LIMIT 10000`
+	sql := `SELECT node, max(time), uniq(socket_id), count(), argMax(agent_strategy, time) FROM sockets WHERE {recent} GROUP BY node ORDER BY node LIMIT 10000`
 	return c.recent(ctx, "status_agents", sql, "time", from, func(rows driver.Rows) error {
 		var a AgentStatus
-		if err := rows.Scan(&a.Node, &a.LastSeen, &a.Sockets, &a.Reports); err != nil {
+		if err := rows.Scan(&a.Node, &a.LastSeen, &a.Sockets, &a.Reports, &a.Strategy); err != nil {
 			return err
 		}
 		a.LastSeen = a.LastSeen.UTC()

@@ -19,7 +19,7 @@ func TestStatusNamesEachLayersSources(t *testing.T) {
 	if len(r.Devices) != 1 || r.Devices[0].Device != "sw1" || r.Devices[0].Interfaces != 2 || r.Devices[0].Polls != 120 {
 		t.Errorf("devices %+v", r.Devices)
 	}
-	if len(r.Agents) != 1 || r.Agents[0].Node != "worker-1" || r.Agents[0].Sockets != 6 {
+	if len(r.Agents) != 1 || r.Agents[0].Node != "worker-1" || r.Agents[0].Sockets != 6 || r.Agents[0].Strategy != "tcp_iter" {
 		t.Errorf("agents %+v", r.Agents)
 	}
 	if st := a.get(t, "/api/v1/status", url.Values{"since": {"forever"}}, nil); st != 400 {

@@ -166,7 +166,7 @@ func TestAFlowAndTheSocketsOfBothEndsCorrelate(t *testing.T) {
 	f := testFlow(1, now)
 	f.SrcPort, f.DstPort = 51000, 443
 	client := &record.SocketStats{Node: "node-a", TimeNs: now, SocketId: 1, LocalIp: ip("10.0.0.1"), LocalPort: 51000,
-		RemoteIp: ip("10.0.0.2"), RemotePort: 443, Direction: record.SocketDirection_SOCKET_DIRECTION_CLIENT, Comm: "curl", SrttUs: 1200}
+		RemoteIp: ip("10.0.0.2"), RemotePort: 443, Direction: record.SocketDirection_SOCKET_DIRECTION_CLIENT, Comm: "curl", SrttUs: 1200, AgentStrategy: "sk_storage_iter"}
 	server := &record.SocketStats{Node: "node-b", TimeNs: now, SocketId: 2, LocalIp: ip("10.0.0.2"), LocalPort: 443,
 		RemoteIp: ip("10.0.0.1"), RemotePort: 51000, Direction: record.SocketDirection_SOCKET_DIRECTION_SERVER, Comm: "nginx", SrttUs: 1100}
 	other := &record.SocketStats{Node: "node-a", TimeNs: now, SocketId: 3, LocalIp: ip("10.0.0.1"), LocalPort: 51001,
@@ -175,6 +175,10 @@ func TestAFlowAndTheSocketsOfBothEndsCorrelate(t *testing.T) {
 	e.produce(record.TopicSockets, client, server, other)
 	e.waitRows("SELECT count() FROM flows", 1, time.Minute)
 	e.waitRows("SELECT count() FROM sockets", 3, time.Minute)
+	var strategy string
+	if err := e.conn.QueryRow(context.Background(), "SELECT agent_strategy FROM sockets WHERE socket_id = 1").Scan(&strategy); err != nil || strategy != "sk_storage_iter" {
+		t.Errorf("agent strategy stored %q (%v), want the record's sk_storage_iter", strategy, err)
+	}
 	from := time.Now().Add(-time.Hour).UTC().Format("2006-01-02 15:04:05")
 	to := time.Now().Add(time.Hour).UTC().Format("2006-01-02 15:04:05")
 	rows, err := e.conn.Query(context.Background(), `SELECT node, comm, local_pod, remote_pod, flow_bytes_a_to_b

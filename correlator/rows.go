@@ -286,7 +286,7 @@ type socketRows struct {
 	time, openTime, closeTime                              []int64
 	intervalMs, pid, retransmits, totalRetrans             []uint32
 	srtt, srttMin, srttMax, rttvar, jitter, connectLatency []uint32
-	node, comm, containerID, podUID                        []string
+	node, comm, containerID, podUID, agentStrategy         []string
 	netns, socketID, cgroupID                              []uint64
 	bytesSent, bytesReceived, segsOut, segsIn              []uint64
 	localIP, remoteIP                                      [][16]byte
@@ -365,6 +365,7 @@ func (r *socketRows) add(s *record.SocketStats, o origin, pods podView, n *enric
 	r.state = append(r.state, state)
 	r.openTime = append(r.openTime, open)
 	r.closeTime = append(r.closeTime, closed)
+	r.agentStrategy = append(r.agentStrategy, s.AgentStrategy)
 	r.kafka.add(o)
 	return nil
 }
@@ -385,6 +386,7 @@ func (r *socketRows) columns() []column {
 		column{"srtt_us", r.srtt}, column{"srtt_min_us", r.srttMin}, column{"srtt_max_us", r.srttMax},
 		column{"rttvar_us", r.rttvar}, column{"jitter_us", r.jitter}, column{"connect_latency_us", r.connectLatency},
 		column{"state", r.state}, column{"open_time", r.openTime}, column{"close_time", r.closeTime},
+		column{"agent_strategy", r.agentStrategy},
 	)
 	return append(c, r.kafka.columns()...)
 }

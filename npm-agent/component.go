@@ -286,6 +286,7 @@ func (c *Component) emit() {
 	key := []byte(c.cfg.Node)
 	n := c.tr.emit(emitContext{
 		node:       c.cfg.Node,
+		strategy:   c.k.strat.name,
 		nowNs:      wallNs,
 		intervalNs: uint64(now.Sub(c.lastEmit)),
 		monoToWall: func(ns uint64) uint64 { return wallNs - (monoNs - ns) },

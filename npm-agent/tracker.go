@@ -181,6 +181,7 @@ func (t *tracker) newUnowned() int {
 // emitContext converts kernel times and resolves owners at emit time.
 type emitContext struct {
 	node       string
+	strategy   string // the walk that read the sockets, for the status page
 	nowNs      uint64 // wall clock, end of the interval
 	intervalNs uint64
 	monoToWall func(uint64) uint64
@@ -249,6 +250,7 @@ func (t *tracker) build(r *record.SocketStats, ec emitContext, s *bpf.NpmSockRec
 	cur := payload(s)
 	*r = record.SocketStats{
 		Node:          ec.node,
+		AgentStrategy: ec.strategy,
 		TimeNs:        ec.nowNs,
 		IntervalNs:    ec.intervalNs,
 		Netns:         uint64(s.Netns),

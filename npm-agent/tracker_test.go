@@ -26,7 +26,7 @@ func sample(cookie uint64, acked, received uint64, srttUs uint32) bpf.NpmSockRec
 
 func emitAll(tr *tracker) []*record.SocketStats {
 	var out []*record.SocketStats
-	tr.emit(emitContext{node: "n1", nowNs: 5e9, intervalNs: 1e9, monoToWall: func(ns uint64) uint64 { return ns + 1e9 }},
+	tr.emit(emitContext{node: "n1", strategy: StrategyTCPIter, nowNs: 5e9, intervalNs: 1e9, monoToWall: func(ns uint64) uint64 { return ns + 1e9 }},
 		func(r *record.SocketStats) { out = append(out, proto.Clone(r).(*record.SocketStats)) })
 	return out
 }
@@ -41,7 +41,7 @@ func TestTrackerReportsPayloadDeltasWithoutSynAndFin(t *testing.T) {
 		t.Fatalf("%d records", len(recs))
 	}
 	r := recs[0]
-	if r.BytesSent != 1000 || r.BytesReceived != 300 || r.ConnectLatencyUs != 50 || r.Comm != "curl" || r.Pid != 42 {
+	if r.BytesSent != 1000 || r.BytesReceived != 300 || r.ConnectLatencyUs != 50 || r.Comm != "curl" || r.Pid != 42 || r.AgentStrategy != StrategyTCPIter {
 		t.Errorf("first interval: %+v", r)
 	}
 	if record.IPFromBytes(r.LocalIp).String() != "10.0.0.1" || r.LocalPort != 40000 || r.RemotePort != 443 {

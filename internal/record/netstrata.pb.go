@@ -1340,8 +1340,11 @@ type SocketStats struct {
 	State            uint32 `protobuf:"varint,40,opt,name=state,proto3" json:"state,omitempty"`                                                 // kernel TCP state (1 established, 7 close, ...)
 	OpenTimeNs       uint64 `protobuf:"varint,41,opt,name=open_time_ns,json=openTimeNs,proto3" json:"open_time_ns,omitempty"`
 	CloseTimeNs      uint64 `protobuf:"varint,42,opt,name=close_time_ns,json=closeTimeNs,proto3" json:"close_time_ns,omitempty"` // 0 while open
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The agent's walk that read this socket (tcp_iter, sk_storage_iter):
+	// what the status page shows per node; empty from older agents.
+	AgentStrategy string `protobuf:"bytes,50,opt,name=agent_strategy,json=agentStrategy,proto3" json:"agent_strategy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SocketStats) Reset() {
@@ -1582,6 +1585,13 @@ func (x *SocketStats) GetCloseTimeNs() uint64 {
 		return x.CloseTimeNs
 	}
 	return 0
+}
+
+func (x *SocketStats) GetAgentStrategy() string {
+	if x != nil {
+		return x.AgentStrategy
+	}
+	return ""
 }
 
 type Container struct {
@@ -1973,7 +1983,7 @@ const file_netstrata_proto_rawDesc = "" +
 	"tunnelType\x12\"\n" +
 	"\rtunnel_src_ip\x18? \x01(\fR\vtunnelSrcIp\x12\"\n" +
 	"\rtunnel_dst_ip\x18@ \x01(\fR\vtunnelDstIp\x12\x1b\n" +
-	"\tvxlan_vni\x18A \x01(\rR\bvxlanVni\"\xa7\a\n" +
+	"\tvxlan_vni\x18A \x01(\rR\bvxlanVni\"\xce\a\n" +
 	"\vSocketStats\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x17\n" +
 	"\atime_ns\x18\x02 \x01(\x04R\x06timeNs\x12\x1f\n" +
@@ -2010,7 +2020,8 @@ const file_netstrata_proto_rawDesc = "" +
 	"\x05state\x18( \x01(\rR\x05state\x12 \n" +
 	"\fopen_time_ns\x18) \x01(\x04R\n" +
 	"openTimeNs\x12\"\n" +
-	"\rclose_time_ns\x18* \x01(\x04R\vcloseTimeNs\"\xac\x02\n" +
+	"\rclose_time_ns\x18* \x01(\x04R\vcloseTimeNs\x12%\n" +
+	"\x0eagent_strategy\x182 \x01(\tR\ragentStrategy\"\xac\x02\n" +
 	"\tContainer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fcontainer_id\x18\x02 \x01(\tR\vcontainerId\x12\x14\n" +

@@ -721,3 +721,8 @@ SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_b
 CREATE TABLE IF NOT EXISTS alert_deliveries ON CLUSTER netstrata_cluster AS alert_deliveries_local
 ENGINE = Distributed(netstrata_cluster, netstrata, alert_deliveries_local, cityHash64(fingerprint));
 
+-- Version 17: agent strategy of socket rows
+ALTER TABLE sockets_local ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS agent_strategy LowCardinality(String) DEFAULT '' AFTER close_time;
+
+ALTER TABLE sockets ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS agent_strategy LowCardinality(String) DEFAULT '' AFTER close_time;
+
