@@ -7,9 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -84,34 +82,43 @@ func TestConsoleInBrowserShowsTheInvestigationAndItsViews(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = guarded.Stop() })
 
+	facts := scenarioFacts(t, a, chromium, s)
+	facts["spikeStart"] = s.start.Add(40 * time.Minute).Format("2006-01-02 15:04:05Z")
+	facts["spikeEnd"] = s.start.Add(50 * time.Minute).Format("2006-01-02 15:04:05Z")
+	facts["device"], facts["ifIndex"], facts["guarded"], facts["token"] = "sw1", 3, "http://"+guarded.Addr(), testToken
+	facts["alertURL"] = alertURL
+	if os.Getenv("NETSTRATA_E2E_HOLD") != "" { // to drive the console by hand
+		b, _ := json.Marshal(facts)
+		t.Logf("NETSTRATA_E2E='%s'", b)
+		time.Sleep(10 * time.Minute)
+	}
+	testenv.BrowserScript(t, "../console", "e2e/browser.mjs", facts)
+}
+
+// The investigate page over the seed scenario stored without the agent's
+// sockets and without SNMP: console/e2e/missing.mjs checks that it names
+// both layers and says unknown wherever it needs them, never 0.
+func TestConsoleInBrowserNamesTheMissingLayers(t *testing.T) {
+	a, chromium := browserAPI(t)
+	s := newScenario()
+	seedWorker1(t, a, s, true, false, "sockets", "snmp")
+	facts := scenarioFacts(t, a, chromium, s)
+	facts["missing"] = []string{"snmp", "sockets"}
+	testenv.BrowserScript(t, "../console", "e2e/missing.mjs", facts)
+}
+
+// scenarioFacts are what every browser script over the seed scenario
+// needs: where the console is, the browser, where screenshots go (the
+// committed ones with -update-screenshots), the range and its subject.
+func scenarioFacts(t *testing.T, a *testAPI, chromium string, s scenario) map[string]any {
 	shots := t.TempDir()
 	if *updateScreenshots {
 		shots, _ = filepath.Abs("../docs/screenshots")
 	}
-	facts, _ := json.Marshal(map[string]any{
+	return map[string]any{
 		"base": a.url, "chromium": chromium, "screenshots": shots,
 		"from": s.start.Format(time.RFC3339), "to": s.end.Format(time.RFC3339),
-		"spikeStart": s.start.Add(40 * time.Minute).Format("2006-01-02 15:04:05Z"),
-		"spikeEnd":   s.start.Add(50 * time.Minute).Format("2006-01-02 15:04:05Z"),
-		"node":       "worker-1", "port": "8081", "pods": []string{"shop/frontend-0", "shop/frontend-1", "shop/frontend-2", "shop/frontend-3"},
-		"device": "sw1", "ifIndex": 3, "guarded": "http://" + guarded.Addr(), "token": testToken,
-		"alertURL": alertURL,
-	})
-	if os.Getenv("NETSTRATA_E2E_HOLD") != "" { // to drive the console by hand
-		t.Logf("NETSTRATA_E2E='%s'", facts)
-		time.Sleep(10 * time.Minute)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "e2e/browser.mjs")
-	cmd.Dir = "../console"
-	cmd.Env = append(os.Environ(), "NETSTRATA_E2E="+string(facts))
-	out, err := cmd.CombinedOutput()
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		t.Log(line)
-	}
-	if err != nil {
-		t.Fatalf("browser checks failed: %v", err)
+		"node": "worker-1", "port": "8081", "pods": []string{"shop/frontend-0", "shop/frontend-1", "shop/frontend-2", "shop/frontend-3"},
 	}
 }
 

@@ -33,8 +33,9 @@ var e2eProfile = demo.Profile{Rate: 48 << 10, Baseline: 80 * time.Second, Spike:
 // softflowd on the collector's bridge port, the eBPF agent seeing four
 // pods' namespaces send a baseline then a spike to one port. The
 // correlator is killed with SIGKILL mid-run and restarted. Then every
-// layer must account for the bytes the generator counted, and the
-// investigation of the node must name the port, the senders and the node.
+// layer must account for the bytes the generator counted, the
+// investigation of the node must name the port, the senders and the node,
+// and the console must show it in a browser (console_e2e_test.go).
 func TestEndToEndEveryLayerCountsTheGeneratorsBytesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two minutes of traffic; skipped with -short")
@@ -203,6 +204,9 @@ func TestEndToEndEveryLayerCountsTheGeneratorsBytesOnce(t *testing.T) {
 	_ = client.RenderReport(&report, inv)
 	t.Logf("investigation:\n%s", report.String())
 	checkInvestigation(t, inv, lab.Topo, node, r.sent)
+	t.Run("console in the browser", func(t *testing.T) {
+		checkConsoleInBrowser(t, lab, e2eProfile, begin, r.sent, from, to, sources.Output())
+	})
 }
 
 // checkInvestigation asserts the verdict of the spike.

@@ -3,60 +3,18 @@
 // which starts the API over a seeded scenario and passes its facts in
 // NETSTRATA_E2E. Each check throws on the first thing that does not hold;
 // any error in the browser's console fails the run.
-import { chromium } from 'playwright-core'
 import path from 'node:path'
-import { mkdtempSync } from 'node:fs'
-import os from 'node:os'
+import { facts as f, launch, watch as watchInto, check, step, shot as shotInto, unlabelled as unlabelledOn, drawn, filterEditor, sankeyLinks, badFilter } from './lib.mjs'
 
-const f = JSON.parse(process.env.NETSTRATA_E2E ?? '{}')
-const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-const profile = mkdtempSync(path.join(os.tmpdir(), 'netstrata-chromium-'))
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: f.chromium,
-  headless: true,
-  args,
-  viewport: { width: 1440, height: 900 },
-  colorScheme: 'light',
-})
+const context = await launch()
 const errors = []
-function watch(page) {
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-  page.on('pageerror', (e) => errors.push(e.message))
-  return page
-}
+const watch = (p) => watchInto(p, errors)
 const page = watch(context.pages()[0] ?? (await context.newPage()))
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what)
-}
-async function step(name, fn) {
-  const began = Date.now()
-  await fn()
-  console.log(`ok  ${name} (${Date.now() - began} ms)`)
-}
-async function shot(name) {
-  await page.evaluate(() => window.scrollTo(0, 0))
-  await page.screenshot({ path: path.join(f.screenshots, name + '.png') })
-}
-// unlabelled lists the controls of the page without an accessible name.
-async function unlabelled(p = page) {
-  return p.evaluate(() =>
-    [...document.querySelectorAll('main input, main select, main button, header a, main [contenteditable]')]
-      .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || el.textContent.trim()))
-      .map((el) => el.outerHTML.slice(0, 80)),
-  )
-}
+const shot = (name) => shotInto(page, f.screenshots, name)
+const unlabelled = (p = page) => unlabelledOn(p)
 const text = (sel) => page.locator(sel).first().innerText()
 const url = (p, q) => f.base + p + (q ? '?' + new URLSearchParams(q).toString() : '')
 const investigateURL = url('/', { node: f.node, from: f.from, to: f.to })
-
-// drawn waits until the investigation, its chart and its Sankey are on
-// the page, and returns the milliseconds since navigation started.
-async function drawn(p) {
-  await p.locator('[data-testid=verdict]').waitFor()
-  await p.waitForFunction(() => document.querySelectorAll('main .chart[data-drawn]').length >= 2 && !document.querySelector('[role=status]'))
-  return p.evaluate(() => performance.now())
-}
 
 try {
   await step('investigate shows the spike window, the port and the pods', async () => {
@@ -103,9 +61,7 @@ try {
   })
 
   await step('the Sankey has source pods, the port and the destination', async () => {
-    await page.locator('details summary', { hasText: 'As a table' }).click()
-    const rows = await page.locator('[data-testid=sankey-table] tbody tr').allInnerTexts()
-    const links = rows.map((r) => r.split('\t').slice(0, 2).join(' → '))
+    const links = await sankeyLinks(page)
     for (const p of f.pods) check(links.includes(`${p} → :${f.port}`), `link ${p} → :${f.port} in ${JSON.stringify(links)}`)
     check(links.some((l) => l.startsWith(`:${f.port} → shop/api-0`)), `link :${f.port} → shop/api-0 in ${JSON.stringify(links)}`)
   })
@@ -169,14 +125,9 @@ try {
     await shot('explore')
   })
 
-  const editor = page.locator('[data-testid=filter-input]')
-  async function typeFilter(text) {
-    await editor.click()
-    await page.keyboard.press('Control+A')
-    await page.keyboard.press('Delete')
-    await page.keyboard.type(text, { delay: 15 })
-  }
-  const options = page.locator('.cm-tooltip-autocomplete li')
+  const fe = filterEditor(page)
+  const { editor, options } = fe
+  const typeFilter = fe.type
 
   await step('filter completion offers dimension names and values', async () => {
     await typeFilter('Src')
@@ -195,16 +146,7 @@ try {
   })
 
   await step('a bad filter shows its error at its place', async () => {
-    await typeFilter('SrcPod = "a" AND DstPrt = 80')
-    await page.keyboard.press('Escape')
-    const mark = page.locator('.cm-lintRange-error')
-    await mark.waitFor()
-    check((await mark.innerText()) === 'DstPrt', 'error marked on ' + JSON.stringify(await mark.innerText()))
-    const problem = await text('[data-testid=filter-problem]')
-    check(problem.includes('unknown dimension') && problem.includes('at 18'), 'error message ' + JSON.stringify(problem))
-    await page.keyboard.press('Enter')
-    await page.locator('[data-testid=explore-error]').waitFor()
-    check((await text('[data-testid=explore-error]')).includes('DstPrt'), 'applying it says why, not a result')
+    await badFilter(page, fe, 'SrcPod = "a" AND DstPrt = 80', 'DstPrt', 18) // columns count from 1
   })
 
   await step('two dimensions draw a Sankey; CSV export has the rows', async () => {
@@ -282,6 +224,9 @@ try {
     await status.waitFor()
     const t = await status.innerText()
     for (const want of ['10.0.0.1', 'sw1', f.node, 'clickhouse', 'netstrata.flows.v1']) check(t.includes(want), `status names ${want}: ${t}`)
+    const agent = await page.locator('section[aria-label=Agents] tbody tr').first().innerText()
+    check(agent.startsWith(f.node + '\ttcp_iter'), 'the agent of the node with its strategy: ' + agent)
+    check((await page.locator('[data-testid=exporter-drops]').innerText()).includes('netstrata_flow_sequence_lost_total'), 'says where exporter drops are counted')
     await shot('status')
   })
 

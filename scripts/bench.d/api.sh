@@ -1,3 +1,5 @@
-# investigate and topn latency (and the console in Chromium) over 24 h of 50M flow rows and 10M socket
-# rows in the embedded ClickHouse (NETSTRATA_BENCH_FLOWS/_SOCKETS resize).
+# investigate and topn latency (and the console in Chromium: the investigate page from navigation to
+# every chart drawn, ms-drawn-median, and a 10,000-point chart's frame times) over 24 h of 50M flow
+# rows and 10M socket rows in the embedded ClickHouse (NETSTRATA_BENCH_FLOWS/_SOCKETS resize).
+# The console alone: go test -run '^$' -bench Console -benchtime 1x -timeout 90m ./api/
 go test -run '^$' -bench 'Investigate|TopN|Console' -benchtime 5x -timeout 60m ./api/
