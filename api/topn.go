@@ -165,6 +165,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	}
 	resp := TopNResponse{Range: Range{From: from, To: to, Source: src.source}, By: strings.Join(by, ","), Dimensions: by,
 		Rows: []TopNRow{}, Total: TopNRow{Key: "total"}, Other: TopNRow{Key: "other"}}
+	named := q.Clone()
 	sql := topNSQL(q, by, src, cur, limit)
 	seconds := to.Sub(from).Seconds()
 	err = c.run(ctx, "topn", sql, q.Args, func(rows driver.Rows) error {
@@ -178,15 +179,21 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
+		resp.Rows = append(resp.Rows, r)
+		return nil
+	})
+	if err == nil && wide(by) && len(resp.Rows) > 0 {
+		err = c.nameTopNRows(ctx, named, by, src, resp.Rows)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range resp.Rows {
+		r := &resp.Rows[i]
 		for i, k := range r.Keys {
 			r.Keys[i] = topNKey(k, by[i], src.source)
 		}
 		r.Key = strings.Join(r.Keys, " | ")
-		resp.Rows = append(resp.Rows, r)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(resp.Rows) > limit {
 		resp.Rows = resp.Rows[:limit]
@@ -210,17 +217,17 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // than limit tells whether another page follows.
 func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
 	d := groupingSQL(by)
-	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
-	inner := append(append([]string{}, group...), names...)
-	hash, groupBy := "cityHash64("+strings.Join(aliases, ", ")+") AS hk", strings.Join(aliases, ", ")
-	if len(group) >= wideKey {
+	inner, keys := append(append([]string{}, d.group...), d.names...), d.keys
+	hash, groupBy := "cityHash64("+strings.Join(d.aliases, ", ")+") AS hk", strings.Join(d.aliases, ", ")
+	if wide(by) {
 		// A wide key (a session) is grouped by its 64-bit hash: a hash
 		// table of UInt64 is much faster than one of tuples of addresses
 		// and ports, with a chance of two sessions merging of about 1 in
-		// 10^4 over 50M distinct ones.
-		inner, hash, groupBy = names, "cityHash64("+strings.Join(exprs, ", ")+") AS hk", "hk"
-		for i, e := range exprs {
-			inner = append(inner, "any("+e+") AS "+aliases[i])
+		// 10^4 over 50M distinct ones. Its keys are read afterwards, for
+		// the rows kept (nameTopNRows).
+		inner, hash, groupBy, keys = nil, "cityHash64("+strings.Join(d.exprs, ", ")+") AS hk", "hk", nil
+		for n := range by {
+			keys = append(keys, fmt.Sprintf("'' AS k%d", n))
 		}
 	}
 	after := "1"
@@ -231,7 +238,7 @@ func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit in
 	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
 	SELECT * FROM (
-		SELECT ` + strings.Join(inner, ", ") + `, sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
+		SELECT ` + strings.Join(append(inner, ""), ", ") + `sum(` + src.bytes + `) AS b, sum(` + src.packets + `) AS p, toUInt64(sum(` + src.flows + `)) AS n,
 			` + hash + `, sum(b) OVER () AS tb, sum(p) OVER () AS tp, sum(n) OVER () AS tn
 		FROM ` + src.from + ` WHERE ` + q.Where() + `
 		GROUP BY ` + groupBy + `
@@ -240,6 +247,53 @@ FROM (
 	LIMIT ` + q.Bind("UInt32", uint32(limit+1)) + `
 ) AS r
 ORDER BY b DESC, hk`
+}
+
+// wide reports whether the dimensions group by so many columns that the
+// ranking groups by their hash (wideKey).
+func wide(by []string) bool { return len(groupingSQL(by).group) >= wideKey }
+
+// nameTopNRows sets the keys of the rows of a wide ranking from the first
+// flow of each one's hash: reading on until each is found costs at most
+// one more pass, and usually a few blocks, where any() of every column
+// kept for every session of the ranking cost more than ranking them. A
+// name column (an interface's, an AS's) is the first row's too, which
+// any() also was.
+func (c *Component) nameTopNRows(ctx context.Context, q *query.Builder, by []string, src flowTable, rows []TopNRow) error {
+	d := groupingSQL(by)
+	cols := append([]string{}, d.group...)
+	for _, n := range d.names {
+		cols = append(cols, strings.Replace(strings.TrimPrefix(n, "any("), ") AS ", " AS ", 1))
+	}
+	at := map[uint64][]int{}
+	hashes := make([]uint64, 0, len(rows))
+	for i, r := range rows {
+		if at[r.Hash] == nil {
+			hashes = append(hashes, r.Hash)
+		}
+		at[r.Hash] = append(at[r.Hash], i)
+	}
+	sql := `SELECT ` + strings.Join(d.keys, ", ") + `, hk FROM (
+	SELECT ` + strings.Join(cols, ", ") + `, cityHash64(` + strings.Join(d.exprs, ", ") + `) AS hk
+	FROM ` + src.from + ` WHERE ` + q.Where() + ` AND hk IN ` + q.Bind("Array(UInt64)", hashes) + `
+	LIMIT 1 BY hk
+	LIMIT ` + q.Bind("UInt32", uint32(len(hashes))) + `
+)`
+	return c.run(ctx, "topn_keys", sql, q.Args, func(res driver.Rows) error {
+		keys := make([]string, len(by))
+		dest := make([]any, 0, len(by)+1)
+		for i := range keys {
+			dest = append(dest, &keys[i])
+		}
+		var h uint64
+		if err := res.Scan(append(dest, &h)...); err != nil {
+			return err
+		}
+		for _, i := range at[h] {
+			copy(rows[i].Keys, keys)
+		}
+		return nil
+	})
 }
 
 // grouping is the SQL of a group-by over dimensions: the grouping
