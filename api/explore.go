@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // /flows/explore: the console's Explore page. The top values of one or
@@ -127,7 +128,7 @@ func cmp(v, def int64) int64 {
 // resolution.
 func exploreStep(table string, span time.Duration, points int) time.Duration {
 	min := time.Minute
-	if table == "flows_1h" {
+	if table == schema.TableFlows1h {
 		min = time.Hour
 	}
 	step := (span + time.Duration(points) - 1) / time.Duration(points)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // Parameters shared by several routes.
@@ -235,10 +236,10 @@ type flowTable struct {
 func (c *Component) flowSource(from, to time.Time, needRaw bool) (table, timeCol, bytes, packets, flows string, f, t time.Time) {
 	switch {
 	case needRaw || to.Sub(from) <= c.cfg.RawRange:
-		return "flows", "time_received", "bytes * sampling_rate", "packets * sampling_rate", "1", from, to
+		return schema.TableFlows, schema.TimeColumn(schema.TableFlows), "bytes * sampling_rate", "packets * sampling_rate", "1", from, to
 	case to.Sub(from) <= 48*time.Hour:
-		return "flows_1m", "time", "bytes", "packets", "flows", from.Truncate(time.Minute), to
+		return schema.TableFlows1m, schema.TimeColumn(schema.TableFlows1m), "bytes", "packets", "flows", from.Truncate(time.Minute), to
 	default:
-		return "flows_1h", "time", "bytes", "packets", "flows", from.Truncate(time.Hour), to
+		return schema.TableFlows1h, schema.TimeColumn(schema.TableFlows1h), "bytes", "packets", "flows", from.Truncate(time.Hour), to
 	}
 }

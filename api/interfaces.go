@@ -11,6 +11,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 var paramDevice = paramSpec{Name: "device", Type: "string", Description: "Device: its configured name, or its IP address (every device polled at that address)."}
@@ -95,7 +96,7 @@ func (c *Component) handleInterfaces(ctx context.Context, p *params) (any, error
 	argMaxIf(delta_in_errors, time, rate_valid), argMaxIf(delta_out_errors, time, rate_valid),
 	argMaxIf(delta_in_discards, time, rate_valid), argMaxIf(delta_out_discards, time, rate_valid),
 	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid)
-FROM ifstats WHERE ` + q.Where() + `
+FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + `
 GROUP BY device, if_index
 ORDER BY device, if_index
 LIMIT ` + q.Bind("UInt32", uint32(limit))
@@ -168,9 +169,9 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	device, avg(in_bps), avg(out_bps), avg(in_pps), avg(out_pps),
 	sum(delta_in_errors), sum(delta_out_errors), sum(delta_in_discards), sum(delta_out_discards),
 	avg(in_utilization), avg(out_utilization)
-FROM ifstats WHERE ` + q.Where() + `
+FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + `
 GROUP BY t, device ORDER BY t, device`
-	resp := SeriesResponse{Range: Range{From: from, To: to, Source: "ifstats"}, IfIndex: uint32(idx),
+	resp := SeriesResponse{Range: Range{From: from, To: to, Source: schema.TableIfStats}, IfIndex: uint32(idx),
 		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
 	var devices []string
 	err = c.run(ctx, "interfaces_series", sql, q.Args, func(rows driver.Rows) error {

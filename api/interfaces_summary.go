@@ -9,6 +9,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // /interfaces/summary: every interface over a range for the console's
@@ -70,7 +71,7 @@ func (c *Component) handleInterfacesSummary(ctx context.Context, p *params) (any
 	step := max(time.Minute, (to.Sub(from)/time.Duration(cmp(points, 40)) + time.Minute - 1).Truncate(time.Minute))
 	start := from.Truncate(step)
 	n := int((to.Sub(start) + step - 1) / step)
-	resp := InterfacesSummary{Range: Range{From: from, To: to, Source: "ifstats"}, StepSeconds: int64(step / time.Second), Interfaces: []InterfaceSummary{}}
+	resp := InterfacesSummary{Range: Range{From: from, To: to, Source: schema.TableIfStats}, StepSeconds: int64(step / time.Second), Interfaces: []InterfaceSummary{}}
 	type key struct {
 		device string
 		idx    uint32
@@ -82,7 +83,7 @@ func (c *Component) handleInterfacesSummary(ctx context.Context, p *params) (any
 	argMaxIf(in_utilization, time, rate_valid), argMaxIf(out_utilization, time, rate_valid),
 	quantileIf(0.95)(in_bps, rate_valid), quantileIf(0.95)(out_bps, rate_valid), maxIf(in_bps, rate_valid), maxIf(out_bps, rate_valid),
 	sumIf(delta_in_errors + delta_out_errors, rate_valid), sumIf(delta_in_discards + delta_out_discards, rate_valid)
-FROM ifstats WHERE ` + q.Where() + `
+FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + `
 GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.Bind("UInt32", uint32(c.cfg.MaxLimit))
 	err = c.run(ctx, "interfaces_summary", sql, q.Args, func(rows driver.Rows) error {
 		var s InterfaceSummary
@@ -106,7 +107,7 @@ GROUP BY device, if_index ORDER BY device, if_index LIMIT ` + q.Bind("UInt32", u
 	}
 	spark := `SELECT device, if_index, toStartOfInterval(time, toIntervalSecond(` + q.Bind("UInt32", uint32(step/time.Second)) + `)) AS t,
 	avgIf(in_bps, rate_valid), avgIf(out_bps, rate_valid)
-FROM ifstats WHERE ` + q.Where() + ` GROUP BY device, if_index, t`
+FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + ` GROUP BY device, if_index, t`
 	err = c.run(ctx, "interfaces_spark", spark, q.Args, func(rows driver.Rows) error {
 		var k key
 		var t time.Time

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 func (c *Component) reconciliationParams() []paramSpec {
@@ -35,7 +36,7 @@ func (c *Component) handleReconciliation(ctx context.Context, p *params) (any, e
 	if err != nil {
 		return nil, err
 	}
-	resp := ReconciliationResponse{Range: Range{From: from, To: to, Source: "interface_snmp_5m, interface_flows_5m"}, Rows: []Reconciliation{}}
+	resp := ReconciliationResponse{Range: Range{From: from, To: to, Source: schema.TableInterfaceSNMP5m + ", " + schema.TableInterfaceFlows5m}, Rows: []Reconciliation{}}
 	for _, r := range rows {
 		if (status == "" || r.Status == status) && len(resp.Rows) < limit {
 			resp.Rows = append(resp.Rows, r)
@@ -65,7 +66,7 @@ func interfaceFlows(p *params) (*query.Builder, error) {
 		if err != nil {
 			return nil, err
 		}
-		q.And("exporter_ip IN (SELECT device_ip FROM interfaces_latest WHERE device = " + q.Bind("String", name) + ")")
+		q.And("exporter_ip IN (SELECT device_ip FROM " + schema.TableInterfacesLatest + " WHERE device = " + q.Bind("String", name) + ")")
 	}
 	n, ok, err := p.uint("if_index", 1<<32-1)
 	if err != nil {

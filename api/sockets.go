@@ -8,6 +8,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // socketSorts maps each `sort` value to the column alias it orders by.
@@ -63,10 +64,10 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	avg(srtt_us) AS rtt_avg, quantile(0.5)(srtt_us), quantile(0.95)(srtt_us) AS rtt_p95, quantile(0.99)(srtt_us) AS rtt_p99,
 	avg(jitter_us) AS jitter, toFloat64(maxIf(connect_latency_us, connect_latency_us > 0)) AS connect_latency,
 	min(time), max(time) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
-FROM sockets WHERE ` + q.Where() + `
+FROM ` + schema.TableSockets + ` WHERE ` + q.Where() + `
 GROUP BY node, netns, socket_id, local_ip, local_port, remote_ip, remote_port, direction`
 	} else {
-		table = "sockets_1m"
+		table = schema.TableSockets1m
 		query.TimeCond(q, "time", from.Truncate(time.Minute), to)
 		sql = `SELECT node, local_namespace, local_pod, comm, toUInt32(0),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
@@ -75,7 +76,7 @@ GROUP BY node, netns, socket_id, local_ip, local_port, remote_ip, remote_port, d
 	toFloat64(quantilesTDigestMerge(0.5, 0.9, 0.99)(jitter_us)[1]) AS jitter,
 	toFloat64(if(sum(connects) > 0, quantilesTDigestMerge(0.5, 0.9, 0.99)(connect_latency_us)[1], 0)) AS connect_latency,
 	toDateTime64(min(time), 3), toDateTime64(max(time), 3) + toIntervalMinute(1) AS last_seen, sum(bytes_sent) + sum(bytes_received) AS bytes_total
-FROM sockets_1m WHERE ` + q.Where() + `
+FROM ` + schema.TableSockets1m + ` WHERE ` + q.Where() + `
 GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port, direction`
 	}
 	sql += "\nORDER BY " + socketSorts[sortBy] + " DESC\nLIMIT " + q.Bind("UInt32", uint32(limit))

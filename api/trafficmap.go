@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 func (c *Component) trafficMapParams() []paramSpec {
@@ -56,5 +57,5 @@ func (c *Component) handleTrafficMap(ctx context.Context, p *params) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return TrafficMapResponse{Range: Range{From: from, To: to, Source: "sockets_1m"}, TrafficMap: m}, nil
+	return TrafficMapResponse{Range: Range{From: from, To: to, Source: schema.TableSockets1m}, TrafficMap: m}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // flowsOutside is where the subject's flows lie when the flows layer has
@@ -33,7 +34,7 @@ func (c *Investigator) OutsideRange(ctx context.Context, filters *query.Builder,
 	sql := `SELECT count(), countIf(time_received < ` + f + `), countIf(time_received >= ` + t + `),
 	min(time_received), max(time_received),
 	countIf(` + fmt.Sprintf(exporterTime, "time_flow_end") + ` >= ` + f + ` AND ` + fmt.Sprintf(exporterTime, "time_flow_start") + ` < ` + t + `)
-FROM flows WHERE ` + q.Where()
+FROM ` + schema.TableFlows + ` WHERE ` + q.Where()
 	var o apiv1.OutsideRange
 	var earliest, latest time.Time
 	err := c.Run(ctx, "outside_range", sql, q.Args, func(rows driver.Rows) error {

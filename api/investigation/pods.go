@@ -9,6 +9,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // contributorPods are the pods among the contributors, and the local
@@ -44,7 +45,7 @@ func (c *Investigator) podStatus(ctx context.Context, pods []string, since, to t
 	sincePh := q.Bind("DateTime64(3, 'UTC')", query.Time(since))
 	sql := `SELECT namespace, name, argMax(node, time), argMax(owner_kind, time), argMax(owner_name, time), argMax(phase, time),
 	argMax(restarts, time), argMaxIf(restarts, time, time < ` + sincePh + `), countIf(time < ` + sincePh + `) > 0, argMax(deleted, time)
-FROM pods WHERE ` + q.Where() + `
+FROM ` + schema.TablePods + ` WHERE ` + q.Where() + `
 GROUP BY namespace, name
 ORDER BY namespace, name`
 	err := c.Run(ctx, "investigate_pods", sql, q.Args, func(rows driver.Rows) error {

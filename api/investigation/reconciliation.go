@@ -12,6 +12,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // flowSidesSQL sums flow bytes × sampling rate per exporter interface and
@@ -28,7 +29,7 @@ func flowSidesSQL(f0, f1 string) string {
 	SELECT toStartOfFiveMinutes(time) AS t5, exporter_ip, if_index,
 		sumIf(bytes, side = 'in') AS in_b, sumIf(bytes, side = 'out') AS out_b,
 		sumIf(bytes, side = 'cap_in') AS cap_in_b, sumIf(bytes, side = 'cap_out') AS cap_out_b, sumIf(bytes, side = 'cap_either') AS cap_either_b
-	FROM flows_1m
+	FROM ` + schema.TableFlows1m + `
 	ARRAY JOIN [in_if, out_if] AS if_index,
 		[if(in_if != out_if, 'in', multiIf(direction = 'ingress', 'cap_in', direction = 'egress', 'cap_out', 'cap_either')),
 		 if(in_if != out_if, 'out', '')] AS side
@@ -169,14 +170,14 @@ func (c *Investigator) Reconcile(ctx context.Context, filter *query.Builder, fro
 	sum(f.cap_in_b), sum(f.cap_out_b), sum(f.cap_either_b), any(sr.rate)
 FROM (
 	SELECT time, device_ip, device, if_index, any(if_name) AS if_name, sum(in_octets) AS in_oct, sum(out_octets) AS out_oct
-	FROM interface_snmp_5m
+	FROM ` + schema.TableInterfaceSNMP5m + `
 	WHERE time >= ` + f0 + ` AND time < ` + f1 + ` AND ` + q.Where() + `
 	GROUP BY time, device_ip, device, if_index
 ) AS s
 LEFT JOIN (` + flowSidesSQL(f0, f1) + `) AS f ON s.time = f.t5 AND s.device_ip = f.exporter_ip AND s.if_index = f.if_index
 LEFT JOIN (
 	SELECT exporter_ip, argMax(sampling_rate, time_received) AS rate
-	FROM flows
+	FROM ` + schema.TableFlows + `
 	WHERE time_received >= greatest(` + f0 + `, ` + f1 + ` - toIntervalHour(1)) AND time_received < ` + f1 + `
 	GROUP BY exporter_ip
 ) AS sr ON s.device_ip = sr.exporter_ip

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // Scope is the subject of an investigation as conditions on each layer;
@@ -102,7 +103,7 @@ func (c *Investigator) resolveDevice(ctx context.Context, sc *Scope, from, to ti
 	var ip net.IP
 	var device, name string
 	found := false
-	err := c.Run(ctx, "investigate_device", `SELECT device_ip, argMax(device, time), argMax(if_name, time) FROM ifstats WHERE `+q.Where()+` GROUP BY device_ip LIMIT 1`, q.Args,
+	err := c.Run(ctx, "investigate_device", `SELECT device_ip, argMax(device, time), argMax(if_name, time) FROM `+schema.TableIfStats+` WHERE `+q.Where()+` GROUP BY device_ip LIMIT 1`, q.Args,
 		func(rows driver.Rows) error {
 			found = true
 			return rows.Scan(&ip, &device, &name)
@@ -173,7 +174,7 @@ func (c *Investigator) nodeIPs(ctx context.Context, sockets *query.Builder, from
 	q := sockets.Clone()
 	query.TimeCond(q, "time", from.Add(-to.Sub(from)), to)
 	var ips []string
-	err := c.Run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM sockets_1m WHERE `+q.Where()+` LIMIT 256`, q.Args,
+	err := c.Run(ctx, "investigate_node_ips", `SELECT DISTINCT local_ip FROM `+schema.TableSockets1m+` WHERE `+q.Where()+` LIMIT 256`, q.Args,
 		func(rows driver.Rows) error {
 			var ip net.IP
 			if err := rows.Scan(&ip); err != nil {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/netstrata/netstrata/internal/record"
-
 	"github.com/netstrata/netstrata/api/apiv1"
+	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // Span reads a table's rows as time intervals: each row's values are
@@ -52,27 +52,27 @@ var (
 	// rawFlows spreads each flow over the exporter's start–end (its
 	// bytes were counted then, not when the record arrived: an active
 	// timeout delays them by up to that timeout).
-	rawFlows = Span{table: "flows", timeCol: "time_received", lag: maxExportDelay, lead: maxClockAhead,
+	rawFlows = Span{table: schema.TableFlows, timeCol: schema.TimeColumn(schema.TableFlows), lag: maxExportDelay, lead: maxClockAhead,
 		start:  fmt.Sprintf("if(%s, %s, %s)", flowTimesOK, fmt.Sprintf(msOf, "time_flow_start"), fmt.Sprintf(msOf, "time_received")),
 		end:    fmt.Sprintf("if(%s, %s, %s)", flowTimesOK, fmt.Sprintf(msOf, "time_flow_end"), fmt.Sprintf(msOf, "time_received")),
 		Values: map[string]string{"bytes": "bytes * sampling_rate"}}
 	// rawSockets spreads each agent record over its interval.
-	rawSockets = Span{table: "sockets", timeCol: "time", lag: maxExportDelay,
+	rawSockets = Span{table: schema.TableSockets, timeCol: schema.TimeColumn(schema.TableSockets), lag: maxExportDelay,
 		start:  fmt.Sprintf(msOf, "time") + " - toInt64(interval_ms)",
 		end:    fmt.Sprintf(msOf, "time"),
 		Values: map[string]string{"bytes": "bytes_sent + bytes_received", "retransmits": "retransmits"}}
 	// rawSNMP spreads each poll's deltas over the time since the poll
 	// before it.
-	rawSNMP = Span{table: "ifstats", timeCol: "time", lag: maxExportDelay,
+	rawSNMP = Span{table: schema.TableIfStats, timeCol: schema.TimeColumn(schema.TableIfStats), lag: maxExportDelay,
 		start:  fmt.Sprintf("least(%s, %s)", fmt.Sprintf(msOf, "prev_time"), fmt.Sprintf(msOf, "time")),
 		end:    fmt.Sprintf(msOf, "time"),
 		Values: map[string]string{"bytes": "delta_in_octets + delta_out_octets"}, cond: "rate_valid"}
 	// The minute rollups, for ranges too long to read raw: each row is
 	// its minute.
-	minuteFlows = Span{table: "flows_1m", timeCol: "time", lead: time.Minute,
+	minuteFlows = Span{table: schema.TableFlows1m, timeCol: schema.TimeColumn(schema.TableFlows1m), lead: time.Minute,
 		start: "toInt64(toUnixTimestamp(time)) * 1000", end: "toInt64(toUnixTimestamp(time)) * 1000 + 60000",
 		Values: map[string]string{"bytes": "bytes"}}
-	MinuteSockets = Span{table: "sockets_1m", timeCol: "time", lead: time.Minute,
+	MinuteSockets = Span{table: schema.TableSockets1m, timeCol: schema.TimeColumn(schema.TableSockets1m), lead: time.Minute,
 		start: minuteFlows.start, end: minuteFlows.end,
 		Values: map[string]string{"bytes": "bytes_sent + bytes_received", "retransmits": "retransmits"}}
 )
@@ -88,7 +88,7 @@ func SpansFor(from, to time.Time, rawRange time.Duration) map[string]Span {
 }
 
 // IsRaw is true when the span reads a raw table (second precision).
-func (s Span) IsRaw() bool { return !strings.HasSuffix(s.table, "_1m") }
+func (s Span) IsRaw() bool { return s.table != schema.TableFlows1m && s.table != schema.TableSockets1m }
 
 // Rows restricts q to the rows whose interval overlaps [from, to), using
 // the time column's index, and returns the FROM clause of the intervals:

@@ -29,6 +29,10 @@ const (
 	ViewInterfaceReconciliation = "interface_reconciliation"
 )
 
+// TimeColumn is the time column of a table with a TTL (its TTL,
+// partitioning and the index queries of a range use), "" for others.
+func TimeColumn(table string) string { return timeColumn[table] }
+
 // timeColumn maps every table with a TTL to the time column its TTL and
 // partitioning use.
 var timeColumn = map[string]string{
