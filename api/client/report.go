@@ -13,24 +13,43 @@ import (
 // its evidence first, then the tables behind them.
 func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 	b := &strings.Builder{}
-	dated := apiv1.SpansDays(inv.From, inv.To)
+	for _, section := range []func(*strings.Builder, *apiv1.Investigation){
+		writeVerdict, writeWindows, writeContributors, writeHealth, writeTrafficMap, writePath, writeLayers,
+	} {
+		section(b, inv)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeVerdict is the report's head: the subject, the range, the verdict
+// and its evidence.
+func writeVerdict(b *strings.Builder, inv *apiv1.Investigation) {
 	fmt.Fprintf(b, "Investigation of %s, %s UTC\n\n", inv.Subject.Label, apiv1.TimeSpan(inv.From, inv.To, true))
 	fmt.Fprintf(b, "VERDICT  %s\n", inv.Verdict.Summary)
 	for _, e := range inv.Verdict.Evidence {
 		fmt.Fprintf(b, "  • %s\n", e)
 	}
 	b.WriteString("\n")
+}
 
+// writeWindows is the spike against its baseline.
+func writeWindows(b *strings.Builder, inv *apiv1.Investigation) {
+	if inv.Spike == nil || inv.Baseline == nil {
+		return
+	}
+	dated := apiv1.SpansDays(inv.From, inv.To)
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	if inv.Spike != nil && inv.Baseline != nil {
-		fmt.Fprintf(tw, "Spike\t%s\t%s\t%s\t%s\t%s\n", apiv1.TimeSpan(inv.Spike.Start, inv.Spike.End, dated), apiv1.HumanBytes(inv.Spike.Bytes), apiv1.HumanBps(inv.Spike.Bps), retransmits(inv.Spike.Retransmits), windowSource(inv.Spike))
-		fmt.Fprintf(tw, "Baseline\t%s\t%s\t%s\t%s\t\n", apiv1.TimeSpan(inv.Baseline.Start, inv.Baseline.End, dated), apiv1.HumanBytes(inv.Baseline.Bytes), apiv1.HumanBps(inv.Baseline.Bps), retransmits(inv.Baseline.Retransmits))
-		if inv.Growth > 0 {
-			fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", apiv1.TrimFloat(inv.Growth))
-		}
+	fmt.Fprintf(tw, "Spike\t%s\t%s\t%s\t%s\t%s\n", apiv1.TimeSpan(inv.Spike.Start, inv.Spike.End, dated), apiv1.HumanBytes(inv.Spike.Bytes), apiv1.HumanBps(inv.Spike.Bps), retransmits(inv.Spike.Retransmits), windowSource(inv.Spike))
+	fmt.Fprintf(tw, "Baseline\t%s\t%s\t%s\t%s\t\n", apiv1.TimeSpan(inv.Baseline.Start, inv.Baseline.End, dated), apiv1.HumanBytes(inv.Baseline.Bytes), apiv1.HumanBps(inv.Baseline.Bps), retransmits(inv.Baseline.Retransmits))
+	if inv.Growth > 0 {
+		fmt.Fprintf(tw, "Growth\t%s×\t\t\t\t\n", apiv1.TrimFloat(inv.Growth))
 	}
 	tw.Flush()
+}
 
+// writeContributors is a table per kind of contributor to the increase.
+func writeContributors(b *strings.Builder, inv *apiv1.Investigation) {
 	contributors := []struct {
 		title string
 		rows  []apiv1.Contributor
@@ -48,40 +67,51 @@ func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 		}
 		tw.Flush()
 	}
+}
 
-	if len(inv.Health) > 0 {
-		b.WriteString("\nSession health (spike vs baseline)\n")
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  path\tstate\tretransmits\tretr. rate\tRTT p99 ms\tjitter ms\n")
-		for _, h := range inv.Health {
-			state := "ok"
-			if h.Degraded {
-				state = "DEGRADED"
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d vs %d\t%.2f%% vs %.2f%%\t%.1f vs %.1f\t%.1f vs %.1f\n", h.Path, state,
-				h.Spike.Retransmits, h.Baseline.Retransmits, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100,
-				h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000, h.Spike.JitterUs/1000, h.Baseline.JitterUs/1000)
-		}
-		tw.Flush()
+// writeHealth is the sessions' health, spike against baseline.
+func writeHealth(b *strings.Builder, inv *apiv1.Investigation) {
+	if len(inv.Health) == 0 {
+		return
 	}
-
-	if len(inv.TrafficMap.Edges) > 0 {
-		b.WriteString("\nTraffic map (spike window)\n")
-		labels := map[string]string{}
-		for _, n := range inv.TrafficMap.Nodes {
-			labels[n.ID] = n.Label
-			if n.Kind == "pod" && n.Node != "" {
-				labels[n.ID] += " (" + n.Node + ")"
-			}
+	b.WriteString("\nSession health (spike vs baseline)\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  path\tstate\tretransmits\tretr. rate\tRTT p99 ms\tjitter ms\n")
+	for _, h := range inv.Health {
+		state := "ok"
+		if h.Degraded {
+			state = "DEGRADED"
 		}
-		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		for _, e := range inv.TrafficMap.Edges {
-			fmt.Fprintf(tw, "  %s\t→ %s\t:%d\t%s\t%s\n", label(labels, e.Source), label(labels, e.Target), e.Port,
-				apiv1.HumanBytes(e.Bytes), edgeHealth(e))
-		}
-		tw.Flush()
+		fmt.Fprintf(tw, "  %s\t%s\t%d vs %d\t%.2f%% vs %.2f%%\t%.1f vs %.1f\t%.1f vs %.1f\n", h.Path, state,
+			h.Spike.Retransmits, h.Baseline.Retransmits, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100,
+			h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000, h.Spike.JitterUs/1000, h.Baseline.JitterUs/1000)
 	}
+	tw.Flush()
+}
 
+// writeTrafficMap is the map's edges, pods labelled with their node.
+func writeTrafficMap(b *strings.Builder, inv *apiv1.Investigation) {
+	if len(inv.TrafficMap.Edges) == 0 {
+		return
+	}
+	b.WriteString("\nTraffic map (spike window)\n")
+	labels := map[string]string{}
+	for _, n := range inv.TrafficMap.Nodes {
+		labels[n.ID] = n.Label
+		if n.Kind == "pod" && n.Node != "" {
+			labels[n.ID] += " (" + n.Node + ")"
+		}
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, e := range inv.TrafficMap.Edges {
+		fmt.Fprintf(tw, "  %s\t→ %s\t:%d\t%s\t%s\n", label(labels, e.Source), label(labels, e.Target), e.Port,
+			apiv1.HumanBytes(e.Bytes), edgeHealth(e))
+	}
+	tw.Flush()
+}
+
+// writePath is the path's interfaces, their reconciliation and the pods.
+func writePath(b *strings.Builder, inv *apiv1.Investigation) {
 	writeTable(b, "Interfaces on the path", len(inv.Interfaces), func(tw io.Writer, n int) {
 		i := inv.Interfaces[n]
 		fmt.Fprintf(tw, "  %s (ifIndex %d)\t%s\t%s\n", strings.TrimSpace(i.Device+" "+i.Name), i.IfIndex, i.Role, interfaceRates(i))
@@ -94,7 +124,11 @@ func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 		p := inv.Pods[n]
 		fmt.Fprintf(tw, "  %s/%s\t%s\t%s\trestarts %d (+%d)\t%s\n", p.Namespace, p.Name, p.Node, p.Phase, p.Restarts, p.RestartsInWindow, p.Workload)
 	})
+}
 
+// writeLayers is each layer's status, why a missing one is, and the
+// thresholds of the analysis.
+func writeLayers(b *strings.Builder, inv *apiv1.Investigation) {
 	b.WriteString("\nLayers  ")
 	for i, l := range inv.Layers {
 		if i > 0 {
@@ -115,8 +149,6 @@ func RenderReport(w io.Writer, inv *apiv1.Investigation) error {
 	// The floors that leave things out, said rather than hidden.
 	fmt.Fprintf(b, "Thresholds  a spike is %s× the level and at least %s a minute; tables list the %d largest; the evidence names shares of %.0f%% or more\n",
 		apiv1.TrimFloat(apiv1.SpikeFactor), apiv1.HumanBytes(apiv1.MinSeriesBytesFloor), apiv1.MaxContributors, apiv1.SignificantShare*100)
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func label(labels map[string]string, id string) string {

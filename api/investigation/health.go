@@ -12,72 +12,22 @@ import (
 // sessionHealth compares each service path's TCP health in the event
 // window with its baseline: degraded paths first, then the busiest.
 func sessionHealth(groups []socketGroup) []apiv1.SessionHealth {
-	type acc struct {
-		h     apiv1.SessionHealth
-		pods  map[string]bool
-		nodes map[string]bool
-		w     [2]windowStats
-		rtt   [2][3]float64 // byte-weighted sums of p50, p95 and p99
-		jit   [2]float64
-	}
-	paths := map[string]*acc{}
-	var order []string
+	paths := map[string]*pathHealth{}
+	var order []*pathHealth
 	for i := range groups {
 		g := &groups[i]
 		key, ip, port := g.pathKey()
 		a := paths[key]
 		if a == nil {
-			a = &acc{h: apiv1.SessionHealth{Path: key, RemoteIP: query.IPString(ip), Port: port}, pods: map[string]bool{}, nodes: map[string]bool{}}
+			a = &pathHealth{h: apiv1.SessionHealth{Path: key, RemoteIP: query.IPString(ip), Port: port}, pods: map[string]bool{}, nodes: map[string]bool{}}
 			paths[key] = a
-			order = append(order, key)
+			order = append(order, a)
 		}
-		if g.LocalPod != "" {
-			a.pods[podLabel(g.LocalNS, g.LocalPod)] = true
-		}
-		a.nodes[g.Node] = true
-		for wi := range 2 {
-			s := g.W[wi]
-			a.w[wi].Bytes += s.Bytes
-			a.w[wi].Segs += s.Segs
-			a.w[wi].Retr += s.Retr
-			weight := float64(max(s.Bytes, 1))
-			if s.Conns == 0 && s.Bytes == 0 {
-				weight = 0
-			}
-			a.rtt[wi][0] += s.RTTP50 * weight
-			a.rtt[wi][1] += s.RTTP95 * weight
-			a.rtt[wi][2] += s.RTTP99 * weight
-			a.jit[wi] += s.Jitter * weight
-			a.w[wi].Conns += uint64(weight) // total weight, reused as the divisor
-		}
+		a.add(g)
 	}
-	var out []apiv1.SessionHealth
-	for _, k := range order {
-		a := paths[k]
-		for wi, hs := range []*apiv1.HealthStats{&a.h.Baseline, &a.h.Spike} {
-			w := a.w[wi]
-			hs.Bytes, hs.Segments, hs.Retransmits = w.Bytes, w.Segs, w.Retr
-			if w.Segs > 0 {
-				hs.RetransmitRate = apiv1.Round(float64(w.Retr)/float64(w.Segs), 5)
-			}
-			if w.Conns > 0 {
-				d := float64(w.Conns)
-				hs.RTTAvgUs, hs.RTTP95Us, hs.RTTP99Us = apiv1.Round(a.rtt[wi][0]/d, 1), apiv1.Round(a.rtt[wi][1]/d, 1), apiv1.Round(a.rtt[wi][2]/d, 1)
-				hs.RTTP50Us, hs.JitterUs = hs.RTTAvgUs, apiv1.Round(a.jit[wi]/d, 1)
-			}
-		}
-		if len(a.pods) == 1 {
-			for p := range a.pods {
-				a.h.Pod = p
-			}
-		}
-		if len(a.nodes) == 1 {
-			for n := range a.nodes {
-				a.h.Node = n
-			}
-		}
-		judgeHealth(&a.h)
-		out = append(out, a.h)
+	out := make([]apiv1.SessionHealth, 0, len(order))
+	for _, a := range order {
+		out = append(out, a.health())
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Degraded != out[j].Degraded {
@@ -88,13 +38,68 @@ func sessionHealth(groups []socketGroup) []apiv1.SessionHealth {
 		}
 		return out[i].Path < out[j].Path
 	})
-	if len(out) > 2*maxContributors {
-		out = out[:2*maxContributors]
+	return out[:min(len(out), 2*maxContributors)]
+}
+
+// pathHealth accumulates the socket groups of one service path.
+type pathHealth struct {
+	h     apiv1.SessionHealth
+	pods  map[string]bool
+	nodes map[string]bool
+	w     [2]windowStats
+	rtt   [2][3]float64 // byte-weighted sums of p50, p95 and p99
+	jit   [2]float64
+}
+
+// add counts a group in both windows; its RTT weighs by its bytes.
+func (a *pathHealth) add(g *socketGroup) {
+	if g.LocalPod != "" {
+		a.pods[podLabel(g.LocalNS, g.LocalPod)] = true
 	}
-	if out == nil {
-		out = []apiv1.SessionHealth{}
+	a.nodes[g.Node] = true
+	for wi := range 2 {
+		s := g.W[wi]
+		a.w[wi].Bytes += s.Bytes
+		a.w[wi].Segs += s.Segs
+		a.w[wi].Retr += s.Retr
+		weight := float64(max(s.Bytes, 1))
+		if s.Conns == 0 && s.Bytes == 0 {
+			weight = 0
+		}
+		a.rtt[wi][0] += s.RTTP50 * weight
+		a.rtt[wi][1] += s.RTTP95 * weight
+		a.rtt[wi][2] += s.RTTP99 * weight
+		a.jit[wi] += s.Jitter * weight
+		a.w[wi].Conns += uint64(weight) // total weight, reused as the divisor
 	}
-	return out
+}
+
+// health is the path's figures in both windows, judged.
+func (a *pathHealth) health() apiv1.SessionHealth {
+	for wi, hs := range []*apiv1.HealthStats{&a.h.Baseline, &a.h.Spike} {
+		w := a.w[wi]
+		hs.Bytes, hs.Segments, hs.Retransmits = w.Bytes, w.Segs, w.Retr
+		if w.Segs > 0 {
+			hs.RetransmitRate = apiv1.Round(float64(w.Retr)/float64(w.Segs), 5)
+		}
+		if w.Conns > 0 {
+			d := float64(w.Conns)
+			hs.RTTAvgUs, hs.RTTP95Us, hs.RTTP99Us = apiv1.Round(a.rtt[wi][0]/d, 1), apiv1.Round(a.rtt[wi][1]/d, 1), apiv1.Round(a.rtt[wi][2]/d, 1)
+			hs.RTTP50Us, hs.JitterUs = hs.RTTAvgUs, apiv1.Round(a.jit[wi]/d, 1)
+		}
+	}
+	if len(a.pods) == 1 {
+		for p := range a.pods {
+			a.h.Pod = p
+		}
+	}
+	if len(a.nodes) == 1 {
+		for n := range a.nodes {
+			a.h.Node = n
+		}
+	}
+	judgeHealth(&a.h)
+	return a.h
 }
 
 // judgeHealth marks a path degraded when its retransmit rate rose

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // interfaceKey is the key of an interface in the SNMP tables, and its
@@ -33,89 +34,21 @@ func countSNMP(ifs []apiv1.PathInterface) int {
 // the event window (from the flows' exporter and interface indexes), the
 // subject interface first, with their SNMP rates and utilisation.
 func (c *Investigator) pathInterfaces(ctx context.Context, sc *Scope, flows []flowGroup, event query.Window) ([]apiv1.PathInterface, error) {
-	type cand struct {
-		ip    string
-		idx   uint32
-		bytes uint64
-		role  string
-	}
-	cands := map[string]*cand{}
-	var order []string
-	add := func(ip net.IP, idx uint32, b uint64, role string) {
-		if idx == 0 || ip == nil {
-			return
-		}
-		s := query.IPString16(ip)
-		k := ifKey(s, idx)
-		if cands[k] == nil {
-			cands[k] = &cand{ip: s, idx: idx, role: role}
-			order = append(order, k)
-		}
-		cands[k].bytes += b
-	}
+	var subject net.IP
 	if sc.subject.Kind == "interface" {
 		ip, ok, err := c.subjectDeviceIP(ctx, sc)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			add(ip, sc.subject.IfIndex, 0, "subject")
+			subject = ip
 		}
 	}
-	for i := range flows {
-		f := &flows[i]
-		add(f.Exporter, f.InIf, f.W[1], "path")
-		add(f.Exporter, f.OutIf, f.W[1], "path")
-	}
-	list := make([]*cand, 0, len(order))
-	for _, k := range order {
-		list = append(list, cands[k])
-	}
-	sort.SliceStable(list, func(i, j int) bool {
-		if (list[i].role == "subject") != (list[j].role == "subject") {
-			return list[i].role == "subject"
-		}
-		return list[i].bytes > list[j].bytes
-	})
-	if len(list) > maxPathInterfaces {
-		list = list[:maxPathInterfaces]
-	}
+	list := pathCandidates(subject, sc.subject.IfIndex, flows)
 	if len(list) == 0 {
 		return []apiv1.PathInterface{}, nil
 	}
-	keys := make([][]any, len(list))
-	for i, cd := range list {
-		keys[i] = []any{cd.ip, cd.idx}
-	}
-	q := &query.Builder{}
-	q.TupleIn(interfaceKey, interfaceKeyTypes, keys)
-	query.TimeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
-	e0, e1 := q.Bind("DateTime64(3, 'UTC')", query.Time(event.Start)), q.Bind("DateTime64(3, 'UTC')", query.Time(event.End.Add(2*time.Minute)))
-	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
-	sql := `SELECT toString(device_ip), if_index, device, argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
-	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
-	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
-	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
-FROM ifstats WHERE ` + q.Where() + `
-GROUP BY device_ip, device, if_index`
-	// Devices behind one address (an SNMP proxy) share a key: flows
-	// cannot tell them apart, so each is listed.
-	found := map[string][]apiv1.PathInterface{}
-	err := c.Run(ctx, "investigate_interfaces", sql, q.Args, func(rows driver.Rows) error {
-		p := apiv1.PathInterface{SNMP: &apiv1.PathSNMP{}}
-		var ip string
-		var oper uint8
-		n := p.SNMP
-		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &n.SpeedBps, &oper, &n.InBps, &n.OutBps,
-			&n.InUtilization, &n.OutUtilization, &n.MaxUtilization, &n.Errors, &n.Discards); err != nil {
-			return err
-		}
-		p.OperStatus = apiv1.OperStatus(oper)
-		n.InBps, n.OutBps = apiv1.Round(n.InBps, 0), apiv1.Round(n.OutBps, 0)
-		n.InUtilization, n.OutUtilization, n.MaxUtilization = apiv1.Round(n.InUtilization, 4), apiv1.Round(n.OutUtilization, 4), apiv1.Round(n.MaxUtilization, 4)
-		found[ifKey(ip, p.IfIndex)] = append(found[ifKey(ip, p.IfIndex)], p)
-		return nil
-	})
+	found, err := c.polledInterfaces(ctx, list, event)
 	if err != nil {
 		return nil, err
 	}
@@ -138,12 +71,91 @@ GROUP BY device_ip, device, if_index`
 	return out, nil
 }
 
+// pathCandidate is an exporter interface the subject's flows crossed.
+type pathCandidate struct {
+	ip    string // IPv6 parameter text
+	idx   uint32
+	bytes uint64 // the flows' bytes in the event
+	role  string // "subject" or "path"
+}
+
+// pathCandidates are the interfaces of the flows, by their bytes in the
+// event, after the subject's own (subject nil: none), at most
+// maxPathInterfaces.
+func pathCandidates(subject net.IP, subjectIndex uint32, flows []flowGroup) []*pathCandidate {
+	cands := map[string]*pathCandidate{}
+	var list []*pathCandidate
+	add := func(ip net.IP, idx uint32, b uint64, role string) {
+		if idx == 0 || ip == nil {
+			return
+		}
+		s := query.IPString16(ip)
+		k := ifKey(s, idx)
+		if cands[k] == nil {
+			cands[k] = &pathCandidate{ip: s, idx: idx, role: role}
+			list = append(list, cands[k])
+		}
+		cands[k].bytes += b
+	}
+	add(subject, subjectIndex, 0, "subject")
+	for i := range flows {
+		f := &flows[i]
+		add(f.Exporter, f.InIf, f.W[1], "path")
+		add(f.Exporter, f.OutIf, f.W[1], "path")
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if (list[i].role == "subject") != (list[j].role == "subject") {
+			return list[i].role == "subject"
+		}
+		return list[i].bytes > list[j].bytes
+	})
+	return list[:min(len(list), maxPathInterfaces)]
+}
+
+// polledInterfaces reads the SNMP view of the candidates around the
+// event, by key (ifKey). Devices behind one address (an SNMP proxy)
+// share a key: flows cannot tell them apart, so each is listed.
+func (c *Investigator) polledInterfaces(ctx context.Context, list []*pathCandidate, event query.Window) (map[string][]apiv1.PathInterface, error) {
+	keys := make([][]any, len(list))
+	for i, cd := range list {
+		keys[i] = []any{cd.ip, cd.idx}
+	}
+	q := &query.Builder{}
+	q.TupleIn(interfaceKey, interfaceKeyTypes, keys)
+	query.TimeCond(q, "time", event.Start.Add(-time.Hour), event.End.Add(5*time.Minute))
+	e0, e1 := q.Bind("DateTime64(3, 'UTC')", query.Time(event.Start)), q.Bind("DateTime64(3, 'UTC')", query.Time(event.End.Add(2*time.Minute)))
+	in := "rate_valid AND time >= " + e0 + " AND time < " + e1
+	sql := `SELECT toString(device_ip), if_index, device, argMax(if_name, time), argMax(speed_bps, time), argMax(oper_status, time),
+	avgIf(in_bps, ` + in + `), avgIf(out_bps, ` + in + `), avgIf(in_utilization, ` + in + `), avgIf(out_utilization, ` + in + `),
+	maxIf(greatest(in_utilization, out_utilization), ` + in + `),
+	sumIf(delta_in_errors + delta_out_errors, ` + in + `), sumIf(delta_in_discards + delta_out_discards, ` + in + `)
+FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + `
+GROUP BY device_ip, device, if_index`
+	found := map[string][]apiv1.PathInterface{}
+	err := c.Run(ctx, "investigate_interfaces", sql, q.Args, func(rows driver.Rows) error {
+		p := apiv1.PathInterface{SNMP: &apiv1.PathSNMP{}}
+		var ip string
+		var oper uint8
+		n := p.SNMP
+		if err := rows.Scan(&ip, &p.IfIndex, &p.Device, &p.Name, &n.SpeedBps, &oper, &n.InBps, &n.OutBps,
+			&n.InUtilization, &n.OutUtilization, &n.MaxUtilization, &n.Errors, &n.Discards); err != nil {
+			return err
+		}
+		p.OperStatus = apiv1.OperStatus(oper)
+		n.InBps, n.OutBps = apiv1.Round(n.InBps, 0), apiv1.Round(n.OutBps, 0)
+		n.InUtilization, n.OutUtilization, n.MaxUtilization = apiv1.Round(n.InUtilization, 4), apiv1.Round(n.OutUtilization, 4), apiv1.Round(n.MaxUtilization, 4)
+		found[ifKey(ip, p.IfIndex)] = append(found[ifKey(ip, p.IfIndex)], p)
+		return nil
+	})
+	return found, err
+}
+
 // subjectDeviceIP is the address of an interface subject's device: as
 // SNMP last saw it, else the device as given when it is an address.
 func (c *Investigator) subjectDeviceIP(ctx context.Context, sc *Scope) (net.IP, bool, error) {
 	q := sc.snmp.Clone()
 	var ip net.IP
-	err := c.Run(ctx, "investigate_device_ip", `SELECT device_ip FROM interfaces_latest WHERE `+q.Where()+` LIMIT 1`, q.Args,
+	err := c.Run(ctx, "investigate_device_ip", `SELECT device_ip FROM `+schema.TableInterfacesLatest+` WHERE `+q.Where()+` LIMIT 1`, q.Args,
 		func(rows driver.Rows) error { return rows.Scan(&ip) })
 	if err != nil {
 		return nil, false, err

@@ -51,6 +51,20 @@ func verdict(inv *apiv1.Investigation, groups []socketGroup, spikeFound bool) ap
 			degraded = append(degraded, h)
 		}
 	}
+	v.Kind, v.Summary = summary(inv, groups, spikeFound, degraded)
+	// Evidence, most telling first.
+	v.Evidence = append(v.Evidence, spikeEvidence(inv, spikeFound)...)
+	v.Evidence = append(v.Evidence, healthEvidence(inv, degraded)...)
+	v.Evidence = append(v.Evidence, pathEvidence(inv)...)
+	if len(inv.Missing) > 0 {
+		v.Evidence = append(v.Evidence, "layers without data: "+strings.Join(inv.Missing, ", "))
+	}
+	return v
+}
+
+// summary is the verdict's kind and sentence: load growth (who grew
+// towards which port), degradation (of which path), both, or neither.
+func summary(inv *apiv1.Investigation, groups []socketGroup, spikeFound bool, degraded []apiv1.SessionHealth) (kind, sentence string) {
 	load := ""
 	if spikeFound && inv.Growth >= minGrowthForLoadNote {
 		load = loadSentence(inv, groups)
@@ -65,85 +79,96 @@ func verdict(inv *apiv1.Investigation, groups []socketGroup, spikeFound bool) ap
 	}
 	switch {
 	case load != "" && deg != "":
-		v.Kind, v.Summary = apiv1.VerdictBoth, fmt.Sprintf("%s: %s; %s", apiv1.VerdictBoth, load, deg)
+		return apiv1.VerdictBoth, fmt.Sprintf("%s: %s; %s", apiv1.VerdictBoth, load, deg)
 	case load != "":
-		v.Kind, v.Summary = apiv1.VerdictLoad, fmt.Sprintf("%s: %s; %s", apiv1.VerdictLoad, load, healthWords(inv))
+		return apiv1.VerdictLoad, fmt.Sprintf("%s: %s; %s", apiv1.VerdictLoad, load, healthWords(inv))
 	case deg != "":
-		v.Kind, v.Summary = apiv1.VerdictDegradation, fmt.Sprintf("%s: %s", apiv1.VerdictDegradation, deg)
-	default:
-		v.Kind = apiv1.VerdictNone
-		v.Summary = fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", apiv1.VerdictNone, inv.Subject.Label,
-			between(inv.From, inv.To), apiv1.HumanBytes(minSeriesBytesFloor), healthWords(inv))
+		return apiv1.VerdictDegradation, fmt.Sprintf("%s: %s", apiv1.VerdictDegradation, deg)
 	}
+	return apiv1.VerdictNone, fmt.Sprintf("%s: traffic of %s %s shows no spike (none of at least %s a minute); %s", apiv1.VerdictNone, inv.Subject.Label,
+		between(inv.From, inv.To), apiv1.HumanBytes(minSeriesBytesFloor), healthWords(inv))
+}
 
-	// Evidence, most telling first.
+// spikeEvidence is the spike against its baseline, and with a spike the
+// port and the senders and receivers of the increase.
+func spikeEvidence(inv *apiv1.Investigation, spikeFound bool) []string {
+	var ev []string
 	if inv.Spike != nil && inv.Baseline != nil && inv.Spike.Source != "" {
 		what := "spike"
 		if !spikeFound {
 			what = "window"
 		}
 		dated := apiv1.SpansDays(inv.From, inv.To)
-		v.Evidence = append(v.Evidence, fmt.Sprintf("%s %s UTC: %s (%s) vs baseline %s: %s (%s), from %s",
+		ev = append(ev, fmt.Sprintf("%s %s UTC: %s (%s) vs baseline %s: %s (%s), from %s",
 			what, apiv1.TimeSpan(inv.Spike.Start, inv.Spike.End, dated), apiv1.HumanBytes(inv.Spike.Bytes), apiv1.HumanBps(inv.Spike.Bps),
 			apiv1.TimeSpan(inv.Baseline.Start, inv.Baseline.End, dated), apiv1.HumanBytes(inv.Baseline.Bytes), apiv1.HumanBps(inv.Baseline.Bps), inv.Spike.Source))
 	}
-	if p := inv.Contributors.Ports; len(p) > 0 && spikeFound {
-		v.Evidence = append(v.Evidence, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, apiv1.HumanBytes(p[0].BaselineBytes), apiv1.HumanBytes(p[0].SpikeBytes)))
+	if !spikeFound {
+		return ev
 	}
-	if spikeFound {
-		for _, side := range []struct {
-			what string
-			of   []apiv1.Contributor
-		}{{"sent by", inv.Contributors.Senders}, {"received by", inv.Contributors.Receivers}} {
-			if e := sharesOf(side.what, side.of); e != "" {
-				v.Evidence = append(v.Evidence, e)
-			}
+	if p := inv.Contributors.Ports; len(p) > 0 {
+		ev = append(ev, fmt.Sprintf("port %s accounts for %.0f%% of the increase (%s → %s)", p[0].Key, p[0].Share*100, apiv1.HumanBytes(p[0].BaselineBytes), apiv1.HumanBytes(p[0].SpikeBytes)))
+	}
+	for _, side := range []struct {
+		what string
+		of   []apiv1.Contributor
+	}{{"sent by", inv.Contributors.Senders}, {"received by", inv.Contributors.Receivers}} {
+		if e := sharesOf(side.what, side.of); e != "" {
+			ev = append(ev, e)
 		}
 	}
-	for i, d := range degraded {
-		if i == 3 {
-			break
-		}
+	return ev
+}
+
+// healthEvidence is the first degraded paths, or the busiest one's
+// health when none is.
+func healthEvidence(inv *apiv1.Investigation, degraded []apiv1.SessionHealth) []string {
+	var ev []string
+	for _, d := range degraded[:min(len(degraded), 3)] {
 		who := ""
 		if d.Pod != "" {
 			who = " from " + d.Pod
 		}
-		v.Evidence = append(v.Evidence, fmt.Sprintf("%s%s: %s; RTT p99 %.1f ms vs %.1f ms", d.Path, who, d.Reason, d.Spike.RTTP99Us/1000, d.Baseline.RTTP99Us/1000))
+		ev = append(ev, fmt.Sprintf("%s%s: %s; RTT p99 %.1f ms vs %.1f ms", d.Path, who, d.Reason, d.Spike.RTTP99Us/1000, d.Baseline.RTTP99Us/1000))
 	}
 	if len(degraded) == 0 && len(inv.Health) > 0 {
 		h := inv.Health[0]
-		v.Evidence = append(v.Evidence, fmt.Sprintf("busiest path %s: retransmits %.2f%% vs %.2f%% of segments, RTT p99 %.1f ms vs %.1f ms",
+		ev = append(ev, fmt.Sprintf("busiest path %s: retransmits %.2f%% vs %.2f%% of segments, RTT p99 %.1f ms vs %.1f ms",
 			h.Path, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100, h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000))
 	}
+	return ev
+}
+
+// pathEvidence is what the path's interfaces, their reconciliation and
+// the pods show amiss.
+func pathEvidence(inv *apiv1.Investigation) []string {
+	var ev []string
 	for _, i := range inv.Interfaces {
 		n := i.SNMP
 		if n == nil {
 			continue
 		}
 		if n.MaxUtilization >= 0.7 {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s peaked at %.0f%% utilisation", i.Device, i.Name, n.MaxUtilization*100))
+			ev = append(ev, fmt.Sprintf("interface %s %s peaked at %.0f%% utilisation", i.Device, i.Name, n.MaxUtilization*100))
 		}
 		if n.Errors+n.Discards > 0 {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("interface %s %s: %d errors, %d discards in the window", i.Device, i.Name, n.Errors, n.Discards))
+			ev = append(ev, fmt.Sprintf("interface %s %s: %d errors, %d discards in the window", i.Device, i.Name, n.Errors, n.Discards))
 		}
 	}
 	for _, r := range inv.Reconciliation {
 		if r.Status != "ok" {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("reconciliation %s ifIndex %d %s: %s", r.Exporter, r.IfIndex, r.Direction, r.Hint))
+			ev = append(ev, fmt.Sprintf("reconciliation %s ifIndex %d %s: %s", r.Exporter, r.IfIndex, r.Direction, r.Hint))
 		}
 	}
 	for _, p := range inv.Pods {
 		if p.RestartsInWindow > 0 {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("pod %s/%s restarted %d times", p.Namespace, p.Name, p.RestartsInWindow))
+			ev = append(ev, fmt.Sprintf("pod %s/%s restarted %d times", p.Namespace, p.Name, p.RestartsInWindow))
 		}
 		if p.Phase != "Running" && p.Phase != "" {
-			v.Evidence = append(v.Evidence, fmt.Sprintf("pod %s/%s is %s", p.Namespace, p.Name, p.Phase))
+			ev = append(ev, fmt.Sprintf("pod %s/%s is %s", p.Namespace, p.Name, p.Phase))
 		}
 	}
-	if len(inv.Missing) > 0 {
-		v.Evidence = append(v.Evidence, "layers without data: "+strings.Join(inv.Missing, ", "))
-	}
-	return v
+	return ev
 }
 
 // healthWords says how the sessions fared, or that nothing measured
@@ -179,13 +204,31 @@ func loadSentence(inv *apiv1.Investigation, groups []socketGroup) string {
 	}
 	port := ports[0].Key
 	pn, _ := strconv.Atoi(strings.TrimPrefix(port, ":"))
-	// Pods (else processes) whose traffic to that port grew.
-	type who struct{ w [2]uint64 }
-	pods, procs := map[string]*who{}, map[string]*who{}
-	nodes := map[string]bool{}
+	g := growersTo(groups, pn)
+	if g.n == 0 {
+		// No agent view: the flows' port growth.
+		return fmt.Sprintf("traffic to %s grew %s× (%s → %s)", port, growthText(ports[0].BaselineBytes, ports[0].SpikeBytes), apiv1.HumanBytes(ports[0].BaselineBytes), apiv1.HumanBytes(ports[0].SpikeBytes))
+	}
+	if g.base == 0 {
+		return fmt.Sprintf("%d %s%s started sending %s to %s", g.n, g.noun, g.on, apiv1.HumanBytes(g.spike), port)
+	}
+	return fmt.Sprintf("%d %s%s sent %s× more to %s", g.n, g.noun, g.on, growthText(g.base, g.spike), port)
+}
+
+// growers are the pods (else processes) whose traffic to a port grew:
+// how many, their bytes in both windows, and on which nodes.
+type growers struct {
+	noun        string // "pods", "process", …
+	n           int
+	base, spike uint64
+	on          string // " on worker-1, worker-2", " on 5 nodes" or ""
+}
+
+func growersTo(groups []socketGroup, port int) growers {
+	pods, procs := map[string]*[2]uint64{}, map[string]*[2]uint64{}
 	for i := range groups {
 		g := &groups[i]
-		if int(g.servicePort()) != pn {
+		if int(g.servicePort()) != port {
 			continue
 		}
 		k := podLabel(g.LocalNS, g.LocalPod)
@@ -194,57 +237,51 @@ func loadSentence(inv *apiv1.Investigation, groups []socketGroup) string {
 			k, m = g.Comm+"@"+g.Node, procs
 		}
 		if m[k] == nil {
-			m[k] = &who{}
+			m[k] = &[2]uint64{}
 		}
-		m[k].w[0] += g.W[0].Bytes
-		m[k].w[1] += g.W[1].Bytes
+		m[k][0] += g.W[0].Bytes
+		m[k][1] += g.W[1].Bytes
 	}
-	pick := func(m map[string]*who) (n int, base, spike uint64) {
-		for k, w := range m {
-			if w.w[1] > w.w[0] {
-				n++
-				base += w.w[0]
-				spike += w.w[1]
-				for i := range groups {
-					if podLabel(groups[i].LocalNS, groups[i].LocalPod) == k || groups[i].Comm+"@"+groups[i].Node == k {
-						nodes[groups[i].Node] = true
-					}
-				}
-			}
-		}
-		return
+	nodes := map[string]bool{}
+	g := growers{noun: "pods"}
+	g.n, g.base, g.spike = grown(pods, groups, nodes)
+	if g.n == 0 {
+		g.noun = "processes"
+		g.n, g.base, g.spike = grown(procs, groups, nodes)
 	}
-	noun := "pods"
-	n, base, spike := pick(pods)
-	if n == 0 {
-		noun = "processes"
-		n, base, spike = pick(procs)
-	}
-	if n == 0 {
-		// No agent view: the flows' port growth.
-		return fmt.Sprintf("traffic to %s grew %s× (%s → %s)", port, growthText(ports[0].BaselineBytes, ports[0].SpikeBytes), apiv1.HumanBytes(ports[0].BaselineBytes), apiv1.HumanBytes(ports[0].SpikeBytes))
-	}
-	if n == 1 {
-		noun = strings.TrimSuffix(noun, "s")
-		if noun == "processe" {
-			noun = "process"
-		}
+	if g.n == 1 {
+		g.noun = map[string]string{"pods": "pod", "processes": "process"}[g.noun]
 	}
 	names := make([]string, 0, len(nodes))
 	for nd := range nodes {
 		names = append(names, nd)
 	}
 	sort.Strings(names)
-	on := ""
 	if len(names) > 0 && len(names) <= 3 {
-		on = " on " + strings.Join(names, ", ")
+		g.on = " on " + strings.Join(names, ", ")
 	} else if len(names) > 3 {
-		on = fmt.Sprintf(" on %d nodes", len(names))
+		g.on = fmt.Sprintf(" on %d nodes", len(names))
 	}
-	if base == 0 {
-		return fmt.Sprintf("%d %s%s started sending %s to %s", n, noun, on, apiv1.HumanBytes(spike), port)
+	return g
+}
+
+// grown counts the keys of m whose bytes grew, sums their bytes, and
+// adds the nodes of their groups to nodes.
+func grown(m map[string]*[2]uint64, groups []socketGroup, nodes map[string]bool) (n int, base, spike uint64) {
+	for k, w := range m {
+		if w[1] <= w[0] {
+			continue
+		}
+		n++
+		base += w[0]
+		spike += w[1]
+		for i := range groups {
+			if podLabel(groups[i].LocalNS, groups[i].LocalPod) == k || groups[i].Comm+"@"+groups[i].Node == k {
+				nodes[groups[i].Node] = true
+			}
+		}
 	}
-	return fmt.Sprintf("%d %s%s sent %s× more to %s", n, noun, on, growthText(base, spike), port)
+	return n, base, spike
 }
 
 func growthText(base, spike uint64) string {

@@ -126,6 +126,26 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 			fmt.Fprintf(out, "    cleanup: %v\n", err)
 		}
 	}()
+	describeLab(say, lab)
+	var logw io.Writer
+	if verbose {
+		logw = out
+	}
+	if err := startStandalone(ctx, say, lab, bin, dir, node, logw); err != nil {
+		return err
+	}
+	start, end, total, err := sendTraffic(ctx, say, lab, bin, dir, prof)
+	if err != nil {
+		return err
+	}
+	if err := awaitLayers(ctx, say, lab, start, end, total, out); err != nil {
+		return err
+	}
+	return investigateDemo(ctx, say, lab, node, start, end, out)
+}
+
+// describeLab says what the lab is made of.
+func describeLab(say func(string, ...any), lab *Lab) {
 	t := lab.Topo
 	var pods []string
 	for _, p := range t.Pods {
@@ -139,11 +159,12 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	if lab.Flows != nil {
 		say("softflowd captures on %s and exports NetFlow v9 to 127.0.0.1:%d", t.Collector.HostVeth, lab.Settings.Ports.NetFlow)
 	}
+}
 
-	var logw io.Writer
-	if verbose {
-		logw = out
-	}
+// startStandalone runs netstrata standalone on the lab's configuration
+// until its API is healthy, notes the layers that cannot run here, and
+// publishes the node's pods.
+func startStandalone(ctx context.Context, say func(string, ...any), lab *Lab, bin, dir, node string, logw io.Writer) error {
 	say("starting netstrata standalone (config %s, API %s)", lab.Config, lab.Settings.APIURL())
 	ns, err := StartNetstrata("netstrata standalone", bin, lab.Config, logw, "standalone")
 	if err != nil {
@@ -175,18 +196,27 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 		return err
 	}
 	say("published the pods of node %s to netstrata.pods.v1 (what the agent does in Kubernetes)", node)
+	return nil
+}
 
+// sendTraffic runs the profile's phases from every sender pod.
+func sendTraffic(ctx context.Context, say func(string, ...any), lab *Lab, bin, dir string, prof Profile) (start, end time.Time, total int64, err error) {
+	t := lab.Topo
 	// One SNMP poll before the traffic, so every byte falls in a valid delta.
 	time.Sleep(lab.Settings.SNMPInterval + time.Second)
-	start := time.Now().Add(time.Second)
+	start = time.Now().Add(time.Second)
 	say("traffic: %d pods each send %s/s to %s for %s, then %s/s (×%d) for %s — processes %s",
 		len(t.Senders()), human(prof.Rate), t.CollectorAddr(), prof.Baseline, human(prof.Rate*prof.Factor), prof.Factor, prof.Spike, SenderComm("pod-x"))
 	sent, err := RunSenders(ctx, bin, dir, t, prof.Phases(), start)
 	if err != nil {
-		return err
+		return start, time.Time{}, 0, err
 	}
-	end := time.Now()
-	total := TotalSent(sent)
+	return start, time.Now(), TotalSent(sent), nil
+}
+
+// awaitLayers waits for every layer to hold the traffic and says what
+// each saw of it.
+func awaitLayers(ctx context.Context, say func(string, ...any), lab *Lab, start, end time.Time, total int64, out io.Writer) error {
 	say("generator sent %d B of payload; waiting for every layer to land in ClickHouse", total)
 	if err := lab.FlushFlows(); err != nil {
 		say("softflowd: %v", err)
@@ -204,7 +234,12 @@ func runDemo(ctx context.Context, prof Profile, node string, verbose bool, out i
 	}
 	say("what each layer saw of the traffic to :%d", CollectorPort)
 	fmt.Fprintln(out, tot.Report(total))
+	return nil
+}
 
+// investigateDemo asks the API what happened, prints its report, and
+// names the layers that could not run here.
+func investigateDemo(ctx context.Context, say func(string, ...any), lab *Lab, node string, start, end time.Time, out io.Writer) error {
 	to, from := investigationRange(start, end)
 	say("netstrata investigate --node %s --from %s --to %s", node, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 	c := &client.Client{BaseURL: lab.Settings.APIURL()}
