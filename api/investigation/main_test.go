@@ -41,11 +41,18 @@ const (
 	labService = "10.2.0.5"
 )
 
-func newSpikeLab(t *testing.T) *spikeLab {
+// newTestInvestigator is an investigator on a fresh database, its
+// connection, and the minute that ranges of the test end at.
+func newTestInvestigator(t *testing.T) (*Investigator, driver.Conn, time.Time) {
 	t.Helper()
 	conn, _ := schematest.Open(t, schema.DefaultOptions())
-	to := time.Now().UTC().Truncate(time.Minute)
-	l := &spikeLab{c: &Investigator{Run: runOn(conn), RawRange: 3 * time.Hour}, conn: conn, from: to.Add(-time.Hour), to: to,
+	return &Investigator{Run: runOn(conn), RawRange: 3 * time.Hour}, conn, time.Now().UTC().Truncate(time.Minute)
+}
+
+func newSpikeLab(t *testing.T) *spikeLab {
+	t.Helper()
+	c, conn, to := newTestInvestigator(t)
+	l := &spikeLab{c: c, conn: conn, from: to.Add(-time.Hour), to: to,
 		spike: query.Window{Start: to.Add(-20 * time.Minute), End: to.Add(-10 * time.Minute)}}
 	steady := schematest.SocketLoad{Node: labNode, Namespace: "shop", ClientPrefix: "front-", Subnet: 1, Clients: 4,
 		ServicePod: "api-0", Service: labService, ServiceNode: "worker-2", Port: labPort,

@@ -6,14 +6,11 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/query"
-	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 )
 
 func TestOutsideRangeSaysWhenTheMatchingFlowsArrived(t *testing.T) {
-	conn, _ := schematest.Open(t, schema.DefaultOptions())
-	c := &Investigator{Run: runOn(conn)}
-	to := time.Now().UTC().Truncate(time.Minute)
+	c, conn, to := newTestInvestigator(t)
 	early := schematest.SocketLoad{Node: labNode, Namespace: "shop", ClientPrefix: "front-", Subnet: 1, Clients: 2,
 		Service: labService, Port: labPort, From: to.Add(-3 * time.Hour), Step: time.Minute, Steps: 10, Bytes: 1e3}
 	schematest.InsertFlows(t, conn, schematest.FlowLoad{SocketLoad: early, Exporter: "10.0.0.1", InIf: 1, OutIf: 2})

@@ -8,14 +8,10 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/netstrata/netstrata/api/query"
-	"github.com/netstrata/netstrata/internal/schema"
-	"github.com/netstrata/netstrata/internal/schema/schematest"
 )
 
 func TestPodStatusCountsTheRestartsSinceTheBaseline(t *testing.T) {
-	conn, _ := schematest.Open(t, schema.DefaultOptions())
-	c := &Investigator{Run: runOn(conn)}
-	to := time.Now().UTC().Truncate(time.Minute)
+	c, conn, to := newTestInvestigator(t)
 	for i, restarts := range []uint32{1, 1, 3} {
 		err := conn.Exec(context.Background(), `INSERT INTO pods (time, uid, name, namespace, node, owner_kind, owner_name, phase, restarts)
 			VALUES ({t:DateTime64(3)}, 'u1', 'api-0', 'shop', 'worker-2', 'Deployment', 'api', 'Running', {r:UInt32})`,
