@@ -22,6 +22,13 @@ type Configuration struct {
 	BatchMaxRecords int           `yaml:"batch_max_records"`
 	BatchMinBytes   int32         `yaml:"batch_min_bytes"`
 	BatchMaxWait    time.Duration `yaml:"batch_max_wait"`
+	// BatchCatchUpWait: the consumer fetches while a batch is stored and
+	// keeps one answer, which is as old as that batch's INSERT when it is
+	// taken; what arrived since is fetched at once and joins the next
+	// batch rather than the one after, within this wait. It keeps a
+	// flow's age near one batch's handling at a rate that keeps the
+	// INSERTs busy. 0 disables it.
+	BatchCatchUpWait time.Duration `yaml:"batch_catch_up_wait"`
 	// InsertConcurrency is how many INSERTs of a batch run at once (the
 	// batch's partitions are split into that many groups). ClickHouse
 	// writes one INSERT, with its materialized views, on one core.
@@ -51,7 +58,8 @@ func DefaultConfiguration() Configuration {
 		Group:             "netstrata-correlator",
 		BatchMaxRecords:   400_000,
 		BatchMinBytes:     1 << 20,
-		BatchMaxWait:      time.Second,
+		BatchMaxWait:      500 * time.Millisecond,
+		BatchCatchUpWait:  50 * time.Millisecond,
 		InsertConcurrency: 2,
 		SessionTimeout:    15 * time.Second,
 		EnrichmentRefresh: 10 * time.Second,
@@ -77,6 +85,9 @@ func (c Configuration) Validate() error {
 	}
 	if c.BatchMaxWait < time.Millisecond || c.BatchMaxWait > time.Minute {
 		errs = append(errs, fmt.Errorf("correlator.batch_max_wait: %v is not within 1ms..1m", c.BatchMaxWait))
+	}
+	if c.BatchCatchUpWait < 0 || c.BatchCatchUpWait > c.BatchMaxWait {
+		errs = append(errs, fmt.Errorf("correlator.batch_catch_up_wait: %v is not within 0..batch_max_wait", c.BatchCatchUpWait))
 	}
 	if c.InsertConcurrency < 1 || c.InsertConcurrency > 64 {
 		errs = append(errs, fmt.Errorf("correlator.insert_concurrency: %d is not within 1..64", c.InsertConcurrency))
@@ -111,6 +122,7 @@ func (c Configuration) consumerConfiguration() bus.ConsumerConfiguration {
 	cc.MaxPollRecords = c.BatchMaxRecords
 	cc.FetchMinBytes = c.BatchMinBytes
 	cc.FetchMaxWait = c.BatchMaxWait
+	cc.CatchUpWait = c.BatchCatchUpWait
 	cc.SessionTimeout = c.SessionTimeout
 	return cc
 }

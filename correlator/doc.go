@@ -83,6 +83,21 @@
 // batch by batch (its sequence accounting and templates are done before
 // publishing), so one big exporter loads every member, not one.
 //
+// # Freshness
+//
+// A flow's age when it becomes queryable is the producer's linger and
+// request (kafka.linger), the wait for a fetch (batch_min_bytes or
+// batch_max_wait, whichever comes first), decoding, and the INSERT. The
+// consumer fetches while a batch is being stored and keeps one answer,
+// which is taken when the batch is done: when it had been waiting, what
+// arrived since is fetched at once and joins it (batch_catch_up_wait;
+// counted in netstrata_kafka_consumer_catch_ups_total), so that while
+// the INSERTs are busy a flow waits about one batch's handling, not two.
+// BenchmarkFreshness (cmd/netstrata/benchpipeline,
+// scripts/bench.d/freshness.sh) measures each stage from the datagram
+// received to the row queryable; netstrata_kafka_produce_latency_seconds
+// and netstrata_correlator_freshness_seconds are the same in production.
+//
 // # Enrichment
 //
 // Flows get the exporter's device name and the in/out interface name,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +28,9 @@ type ConsumerConfiguration struct {
 	// larger fetches make larger ClickHouse inserts.
 	FetchMaxPartitionBytes int32         `yaml:"fetch_max_partition_bytes"`
 	SessionTimeout         time.Duration `yaml:"session_timeout"`
+	// CatchUpWait is how long a poll whose records were waiting in the
+	// client waits for what arrived since (see Consumer.poll); 0: never.
+	CatchUpWait time.Duration `yaml:"catch_up_wait"`
 }
 
 // DefaultConsumerConfiguration follows the seed's advice: wait for some
@@ -41,6 +45,7 @@ func DefaultConsumerConfiguration(group string) ConsumerConfiguration {
 		// 10-16k rows, and ClickHouse wants bigger blocks.
 		FetchMaxPartitionBytes: 8 << 20,
 		SessionTimeout:         15 * time.Second,
+		CatchUpWait:            50 * time.Millisecond,
 	}
 }
 
@@ -88,20 +93,21 @@ type Handler interface {
 // Consumer is one member of a consumer group with commit-after-process
 // (at-least-once) semantics.
 type Consumer struct {
-	cl      *kgo.Client
-	adm     *kadm.Client
-	cfg     Configuration
-	ccfg    ConsumerConfiguration
-	topics  []string
-	h       Handler
-	r       *telemetry.Reporter
-	retries prometheus.Counter
-	fenced  prometheus.Counter
-	lag     *prometheus.GaugeVec
-	gaps    *gaps
-	done    chan struct{}
-	cancel  context.CancelFunc
-	once    sync.Once
+	cl       *kgo.Client
+	adm      *kadm.Client
+	cfg      Configuration
+	ccfg     ConsumerConfiguration
+	topics   []string
+	h        Handler
+	r        *telemetry.Reporter
+	retries  prometheus.Counter
+	fenced   prometheus.Counter
+	caughtUp prometheus.Counter
+	lag      *prometheus.GaugeVec
+	gaps     *gaps
+	done     chan struct{}
+	cancel   context.CancelFunc
+	once     sync.Once
 
 	// handled holds the next offset of every partition whose records were
 	// handled: only these are ever committed. kgo's own "uncommitted"
@@ -157,6 +163,7 @@ func NewConsumer(cfg Configuration, ccfg ConsumerConfiguration, topics []string,
 	f := telemetry.NewMetrics(r.Registry, "kafka")
 	c.retries = f.Counter("handler_retries_total", "Batches handed again after the handler failed.")
 	c.fenced = f.Counter("handler_fenced_total", "Batches dropped uncommitted because another member owns their partitions in a later generation.")
+	c.caughtUp = f.Counter("consumer_catch_ups_total", "Polls whose records had waited in the client while the previous batch was handled, joined by what arrived since.")
 	c.lag = f.GaugeVec("consumer_lag_records", "Records not yet committed by the group, per partition.", "group", "topic", "partition")
 	if err := f.Err(); err != nil {
 		return nil, err
@@ -186,25 +193,18 @@ func (c *Consumer) Start(ctx context.Context) error {
 
 func (c *Consumer) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		fetches := c.cl.PollRecords(ctx, c.ccfg.MaxPollRecords)
+		fetches := c.poll(ctx)
 		polled := time.Now()
 		if fetches.IsClientClosed() {
 			return
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				c.r.Log.Warn("fetch", "topic", topic, "partition", p, "error", err)
 			}
 		})
-		var batches []PartitionBatch
 		_, generation := c.cl.GroupMetadata()
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			if len(p.Records) > 0 {
-				c.gaps.check(p.Topic, p.Partition, p.Records)
-				batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records,
-					HighWatermark: p.HighWatermark, Generation: generation, Polled: polled})
-			}
-		})
+		batches := c.partitionBatches(fetches, generation, polled)
 		if len(batches) > 0 {
 			err := c.handle(ctx, batches)
 			if errors.Is(err, ErrFenced) {
@@ -225,6 +225,50 @@ func (c *Consumer) run(ctx context.Context) {
 		}
 		c.cl.AllowRebalance()
 	}
+}
+
+// poll returns what the brokers have for this member. The client fetches
+// while the handler works and keeps one answer: when that answer was
+// waiting already, it is as old as the last batch's handling, and what
+// arrived since would wait for a whole batch more. That is fetched at
+// once (the brokers hold it: the fetch is answered without waiting)
+// and joins this batch, within CatchUpWait.
+func (c *Consumer) poll(ctx context.Context) kgo.Fetches {
+	began := time.Now()
+	fetches := c.cl.PollRecords(ctx, c.ccfg.MaxPollRecords)
+	room := c.ccfg.MaxPollRecords - fetches.NumRecords()
+	if c.ccfg.CatchUpWait <= 0 || room <= 0 || time.Since(began) > 5*time.Millisecond || ctx.Err() != nil {
+		return fetches
+	}
+	c.caughtUp.Inc()
+	cctx, cancel := context.WithTimeout(ctx, c.ccfg.CatchUpWait)
+	defer cancel()
+	return append(fetches, c.cl.PollRecords(cctx, room)...)
+}
+
+// partitionBatches turns fetches into one batch per partition, the
+// records of a partition fetched twice (see poll) joined in offset order.
+func (c *Consumer) partitionBatches(fetches kgo.Fetches, generation int32, polled time.Time) []PartitionBatch {
+	var batches []PartitionBatch
+	index := map[string]map[int32]int{}
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		c.gaps.check(p.Topic, p.Partition, p.Records)
+		if i, ok := index[p.Topic][p.Partition]; ok {
+			batches[i].Records = slices.Concat(batches[i].Records, p.Records)
+			batches[i].HighWatermark = p.HighWatermark
+			return
+		}
+		if index[p.Topic] == nil {
+			index[p.Topic] = map[int32]int{}
+		}
+		index[p.Topic][p.Partition] = len(batches)
+		batches = append(batches, PartitionBatch{Topic: p.Topic, Partition: p.Partition, Records: p.Records,
+			HighWatermark: p.HighWatermark, Generation: generation, Polled: polled})
+	})
+	return batches
 }
 
 // handle retries the handler with backoff until it succeeds or ctx ends.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"gopkg.in/yaml.v3"
 
 	"github.com/netstrata/netstrata/correlator"
 	flowcollector "github.com/netstrata/netstrata/flow-collector"
@@ -33,6 +34,7 @@ type stageAges struct {
 	polled, insertBegan, stored []float64
 	batches                     int
 	rows                        int
+	last                        time.Time // of the latest call
 }
 
 func (s *stageAges) observe(f correlator.StoredFlows) {
@@ -43,6 +45,7 @@ func (s *stageAges) observe(f correlator.StoredFlows) {
 	}
 	s.batches++
 	s.rows += len(f.ReceivedMs)
+	s.last = time.Now()
 	for _, ms := range f.ReceivedMs {
 		received := time.UnixMilli(ms)
 		s.polled = append(s.polled, f.Polled.Sub(received).Seconds())
@@ -78,7 +81,9 @@ func quantile(v []float64, q float64) float64 {
 // from its histogram (netstrata_kafka_produce_latency_seconds,
 // interpolated within buckets). The environment sets the traffic:
 // NETSTRATA_BENCH_RATE flows/s (100,000), NETSTRATA_BENCH_SECONDS measured
-// (20, after 5 s of warm-up) and NETSTRATA_BENCH_CONVERSATIONS (5,000).
+// (20, after 5 s of warm-up) and NETSTRATA_BENCH_CONVERSATIONS (5,000);
+// NETSTRATA_BENCH_CORRELATOR and NETSTRATA_BENCH_KAFKA change settings of
+// the correlator and kafka sections (YAML, see override).
 func BenchmarkFreshness(b *testing.B) {
 	rate := benchEnv(b, "NETSTRATA_BENCH_RATE", 100_000)
 	secs := benchEnv(b, "NETSTRATA_BENCH_SECONDS", 20)
@@ -197,6 +202,7 @@ func startPipeline(b *testing.B) *pipeline {
 	p.stops = append(p.stops, func() error { return k.Stop(ctx) })
 	kcfg := bus.DefaultConfiguration()
 	kcfg.Brokers = []string{k.Addr()}
+	override(b, "NETSTRATA_BENCH_KAFKA", &kcfg)
 	if err := bus.EnsureTopics(ctx, kcfg, append([]string{record.TopicDeadLetter}, record.Topics...)...); err != nil {
 		b.Fatal(err)
 	}
@@ -206,7 +212,9 @@ func startPipeline(b *testing.B) *pipeline {
 		return telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	cr := quiet()
-	c, err := correlator.New(cr, correlator.DefaultConfiguration(), correlator.Dependencies{Kafka: kcfg, ClickHouse: ch, Stored: p.ages.observe})
+	ccfg := correlator.DefaultConfiguration()
+	override(b, "NETSTRATA_BENCH_CORRELATOR", &ccfg)
+	c, err := correlator.New(cr, ccfg, correlator.Dependencies{Kafka: kcfg, ClickHouse: ch, Stored: p.ages.observe})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -251,12 +259,16 @@ func startPipeline(b *testing.B) *pipeline {
 	return p
 }
 
-// waitStored waits until n flows are stored, or d passes.
+// waitStored waits until n flows are stored and no INSERT came for a
+// second, or d passes.
 func (p *pipeline) waitStored(n int64, d time.Duration) {
 	deadline := time.Now().Add(d)
 	for {
 		got, err := p.count()
-		if err == nil && got >= n {
+		p.ages.mu.Lock()
+		quiet := time.Since(p.ages.last) > time.Second
+		p.ages.mu.Unlock()
+		if err == nil && got >= n && quiet {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -317,6 +329,17 @@ func histogramQuantiles(b *testing.B, r *telemetry.Reporter, name string, qs ...
 		}
 	}
 	return out[0], out[1]
+}
+
+// override applies the YAML in the environment variable name, if set,
+// over a configuration section: `NETSTRATA_BENCH_CORRELATOR='{batch_max_wait:
+// 1s}'` measures another setting in the same binary.
+func override(b *testing.B, name string, section any) {
+	if s := os.Getenv(name); s != "" {
+		if err := yaml.Unmarshal([]byte(s), section); err != nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+	}
 }
 
 // benchEnv reads an integer setting of the benchmark from the environment.
