@@ -39,6 +39,10 @@ func checkConsoleInBrowser(t *testing.T, lab *demo.Lab, prof demo.Profile, begin
 	if _, err := os.Stat("../../console/node_modules/playwright-core"); err != nil {
 		testenv.Skip(t, "no playwright-core: cd console && npm ci")
 	}
+	// The range ends after the traffic (to is 15 s past it) and may not
+	// be over yet: rows of that range still arriving between two page
+	// loads would change the view. Wait until every layer is past it.
+	time.Sleep(time.Until(to.Add(2*lab.Settings.AgentInterval + 5*time.Second)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	subject := url.Values{"device": {lab.Settings.Device}, "if_index": {fmt.Sprint(lab.IfIndex)},
