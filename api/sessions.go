@@ -54,10 +54,15 @@ type flowPart struct{ table, time, bytes, packets, flows string }
 
 // splitHours reads the whole hours of [from, to) from complete on from
 // hourly, the rest from edges: a subquery of cols and the sums sb, sp and
-// sn. ok is false when the range has no such hour. The hour the range
-// ends in is read from hourly too when edges holds nothing from to to
-// its end (a range up to now): its hourly rows are then exactly the
-// flows of [its start, to), and far fewer than them.
+// sn. ok is false when the range has no such hour. Two ways read fewer
+// edge rows, with the same sums:
+//   - the hour the range starts in, when more of it is in the range than
+//     not, is its hourly rows less the edge rows before from (negated
+//     sums, which the ranking adds up modulo 2^64, exact as the total is
+//     not negative; a group of nothing but negated rows has no flow);
+//   - the hour it ends in is its hourly rows when edges holds nothing from
+//     to to the hour's end (a range up to now): they are then exactly the
+//     flows of [its start, to).
 func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
 	h1, h2 := from.Truncate(time.Hour), to.Truncate(time.Hour)
 	if h1.Before(from) {
@@ -65,6 +70,11 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 	}
 	if h1.Before(complete) {
 		h1 = complete
+	}
+	h0 := h1.Add(-time.Hour)
+	less := !h0.Before(complete) && h1.Sub(from) > from.Sub(h0)
+	if less {
+		h1 = h0
 	}
 	if !h1.Before(h2) {
 		return flowTable{}, false
@@ -75,22 +85,34 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 	if list != "" {
 		list += ", "
 	}
-	part := func(p flowPart, where string) string {
-		return `SELECT ` + list + `toUInt64(` + p.bytes + `) AS sb, toUInt64(` + p.packets + `) AS sp, toUInt64(` + p.flows + `) AS sn
+	part := func(p flowPart, negate bool, where string) string {
+		sum := func(x string) string {
+			if negate {
+				return "1 + bitNot(toUInt64(" + x + "))" // -x as 2^64 - x: UInt64 sums wrap
+			}
+			return "toUInt64(" + x + ")"
+		}
+		return `SELECT ` + list + sum(p.bytes) + ` AS sb, ` + sum(p.packets) + ` AS sp, ` + sum(p.flows) + ` AS sn
 	FROM ` + p.table + ` WHERE ` + where
 	}
 	e, h := edges.time, hourly.time
-	end, hours := e+` >= `+b+` AND `+e+` < `+t, h+` >= `+a+` AND `+h+` < `+b
+	start, end, hours := e+` >= `+f+` AND `+e+` < `+a, e+` >= `+b+` AND `+e+` < `+t, h+` >= `+a+` AND `+h+` < `+b
 	if h2.Before(to) {
 		// A scalar subquery: a constant when the parts are chosen, so
 		// only one of the two is read.
 		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
 		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
 	}
-	return flowTable{from: `(
-	` + part(edges, e+` >= `+f+` AND `+e+` < `+a+` OR `+end) + `
+	parts := part(edges, false, start+` OR `+end)
+	if less {
+		parts = part(edges, false, end) + `
 	UNION ALL
-	` + part(hourly, hours) + `
+	` + part(edges, true, e+` >= `+a+` AND `+e+` < `+f)
+	}
+	return flowTable{from: `(
+	` + parts + `
+	UNION ALL
+	` + part(hourly, false, hours) + `
 )`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
 }
 

@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/api/query"
 )
 
 // TestTopNReadsWholeHoursFromHourlyRollups ranks sessions over a range
@@ -26,9 +29,11 @@ func TestTopNReadsWholeHoursFromHourlyRollups(t *testing.T) {
 	for _, at := range []time.Time{from.Add(5 * time.Minute), h0.Add(10 * time.Minute), h0.Add(70 * time.Minute), h0.Add(130 * time.Minute), now.Add(-time.Second)} {
 		rows = append(rows, session(at, 40000, 1000, "web-0"), session(at, 40001, 300, "web-1"))
 	}
+	// Before the range: cancelled by the start hour's negated edge rows.
+	rows = append(rows, session(h0.Add(-50*time.Minute), 40000, 7, "web-0"), session(h0.Add(-50*time.Minute), 40002, 9, "web-2"))
 	insertFlows(t, a.conn, rows)
 
-	topNTo := func(q url.Values, to time.Time) TopNResponse {
+	topNRange := func(q url.Values, from, to time.Time) TopNResponse {
 		t.Helper()
 		var r TopNResponse
 		q.Set("from", from.Format(time.RFC3339))
@@ -38,6 +43,7 @@ func TestTopNReadsWholeHoursFromHourlyRollups(t *testing.T) {
 		}
 		return r
 	}
+	topNTo := func(q url.Values, to time.Time) TopNResponse { return topNRange(q, from, to) }
 	topN := func(q url.Values) TopNResponse { return topNTo(q, now) }
 	checkFlows := func(what string, r TopNResponse, source string, keys []string, bytes []uint64, flows uint64) {
 		t.Helper()
@@ -59,6 +65,16 @@ func TestTopNReadsWholeHoursFromHourlyRollups(t *testing.T) {
 	check("sessions × exporter", topN(url.Values{"by": {"five_tuple,src_port"}, "exporter": {"192.0.2.1"}}), "flows_5tuple_1h, flows",
 		[]string{both[0] + " | 40000", both[1] + " | 40001"}, []uint64{50000, 15000})
 	check("a pod's sessions", topN(url.Values{"by": {"five_tuple"}, "pod": {"web-1"}}), "flows", both[1:], []uint64{15000})
+	// Starting 40 minutes before an hour, the range reads that hour's
+	// rollup rows less the 20 raw minutes before it: the sums are the
+	// raw ones, and a session only in those minutes is not ranked.
+	early := h0.Add(-40 * time.Minute)
+	r, raw := topNRange(url.Values{"by": {"five_tuple"}}, early, now), topNRange(url.Values{"by": {"five_tuple"}, "app": {"https"}}, early, now)
+	check("sessions from 40 minutes before an hour", r, "flows_5tuple_1h, flows", both, []uint64{50000, 15000})
+	check("raw sessions from 40 minutes before an hour", raw, "flows", both, []uint64{50000, 15000})
+	if r.Total.Bytes != raw.Total.Bytes || r.Total.Packets != raw.Total.Packets || r.Total.Flows != raw.Total.Flows {
+		t.Errorf("from 40 minutes before an hour: total %+v, raw %+v", r.Total, raw.Total)
+	}
 	// The hour a range ends in comes from the rollup when nothing was
 	// received after the range (above), from the raw flows when
 	// something was: the answer is the raw one either way.
@@ -92,5 +108,30 @@ func (a *testAPI) exec(t *testing.T, stmt string) {
 	t.Helper()
 	if err := a.conn.Exec(context.Background(), stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
+	}
+}
+
+// TestSplitHoursReadsTheFewerEdgeRows checks which parts a split range
+// reads: the start hour's rollup less its minutes before the range when
+// most of that hour is in it, the raw minutes of it otherwise.
+func TestSplitHoursReadsTheFewerEdgeRows(t *testing.T) {
+	edges := flowPart{table: "flows", time: "time_received", bytes: "bytes", packets: "packets", flows: "1"}
+	hourly := flowPart{table: "flows_5tuple_1h", time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+	h := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from     time.Time
+		complete time.Time
+		less, ok bool
+	}{
+		{h.Add(10 * time.Minute), time.Time{}, true, true},            // 50 minutes of the hour in range
+		{h.Add(40 * time.Minute), time.Time{}, false, true},           // 20 minutes
+		{h.Add(30 * time.Minute), time.Time{}, false, true},           // half
+		{h.Add(10 * time.Minute), h.Add(time.Hour), false, true},      // the rollup lacks the hour
+		{h.Add(10 * time.Minute), h.Add(2 * time.Hour), false, false}, // and the next
+	} {
+		src, ok := splitHours(&query.Builder{}, []string{"dst_port"}, edges, hourly, c.from, h.Add(2*time.Hour+5*time.Minute), c.complete)
+		if less := strings.Contains(src.from, "bitNot"); ok != c.ok || less != c.less {
+			t.Errorf("from %s, complete from %s: split %v, negated rows %v; want %v, %v\n%s", c.from.Format(time.TimeOnly), c.complete, ok, less, c.ok, c.less, src.from)
+		}
 	}
 }

@@ -214,7 +214,8 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // costs a sort, not millions of strings. The totals are window sums over
 // the same groups, in the one pass that ranks them (the cursor is applied
 // after them, so every page has the whole range's totals). One row more
-// than limit tells whether another page follows.
+// than limit tells whether another page follows. A group without flows
+// is one a split source's negated rows cancel (splitHours).
 func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
 	d := groupingSQL(by)
 	inner, keys := append(append([]string{}, d.group...), d.names...), d.keys
@@ -242,6 +243,7 @@ FROM (
 			` + hash + `, sum(b) OVER () AS tb, sum(p) OVER () AS tp, sum(n) OVER () AS tn
 		FROM ` + src.from + ` WHERE ` + q.Where() + `
 		GROUP BY ` + groupBy + `
+		HAVING n > 0
 	) WHERE ` + after + `
 	ORDER BY b DESC, hk
 	LIMIT ` + q.Bind("UInt32", uint32(limit+1)) + `
