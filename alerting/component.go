@@ -46,6 +46,7 @@ type Component struct {
 	receivers []*receiver
 	election  election
 	exp       *exporter // nil unless alerting.exporter.enable
+	guard     *pauseGuard
 
 	conn    atomic.Pointer[driver.Conn]
 	active  atomic.Bool
@@ -100,6 +101,12 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		rc.delivered = c.delivered(rc.outbox)
 		c.receivers = append(c.receivers, rc)
 	}
+	// A pause of half the group's session timeout may have lost the role;
+	// the consumer's heartbeats (every 3 s) tell within the doubt.
+	c.guard = newPauseGuard(electionSessionTimeout/2, 8*time.Second, c.paused)
+	for _, rc := range c.receivers {
+		rc.hold = func() bool { return !c.guard.ok() }
+	}
 	if cfg.Election == "kafka" {
 		if err := deps.Kafka.Validate(); err != nil {
 			return nil, fmt.Errorf("alerting: election kafka: %w", err)
@@ -125,6 +132,11 @@ func (c *Component) Start(ctx context.Context) error {
 			rc.run(ctx, 5*time.Second)
 		}()
 	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.guard.run(ctx)
+	}()
 	c.r.SetHealth("clickhouse", errors.New("not connected yet"))
 	c.r.SetNote("role", "passive: waiting for the election")
 	c.wg.Add(1)
@@ -221,11 +233,25 @@ func (c *Component) lose() {
 		c.r.Log.Info("passive: another replica evaluates", "instance", c.instance)
 	}
 	c.states = nil
+	if c.guard.doubted() {
+		// Lost after a pause: another replica was active meanwhile and
+		// sends what this one still had queued (outbox, re-posting).
+		for _, rc := range c.receivers {
+			rc.clear()
+		}
+	}
 	c.m.leader.Set(0)
 	c.r.SetNote("role", "passive: another replica of group "+c.cfg.Group+" is active, or none yet")
 	if c.exp != nil {
 		c.exp.clear() // the active replica exports, no other
 	}
+}
+
+// paused is told by the guard that this process was stopped for a while.
+func (c *Component) paused() {
+	c.m.pauses.Inc()
+	c.r.Log.Warn("this process was paused: evaluations and notifications wait until the election confirms or takes the active role",
+		"instance", c.instance)
 }
 
 // tick evaluates every rule once if this replica is active.
@@ -237,6 +263,10 @@ func (c *Component) tick(ctx context.Context) {
 		return
 	}
 	conn := *p
+	if !c.guard.ok() {
+		c.states = nil // restored again once the role is confirmed
+		return
+	}
 	now := c.now().Truncate(time.Millisecond) // as ClickHouse stores it: StartsAt is part of a transition's key
 	if c.states == nil {
 		if err := c.restore(ctx, conn, now); err != nil {
@@ -246,6 +276,10 @@ func (c *Component) tick(ctx context.Context) {
 	}
 	began := time.Now()
 	fired, resolved := c.evaluate(ctx, conn, now)
+	if !c.guard.ok() { // paused while evaluating: nothing of it is written or sent
+		c.states = nil
+		return
+	}
 	c.commit(ctx, conn, now, fired, resolved)
 	c.persistPending(ctx, conn, now)
 	c.resend(now)

@@ -35,6 +35,8 @@ type receiver struct {
 	// acknowledgements there.
 	outbox    string
 	delivered func([]*Alert)
+	// hold, when it says so, delays sending (the role is in doubt).
+	hold func() bool
 
 	mu    sync.Mutex
 	order []string
@@ -72,6 +74,17 @@ func (rc *receiver) enqueue(now time.Time, alerts ...*Alert) {
 	case rc.wake <- struct{}{}:
 	default:
 	}
+}
+
+// clear empties the queue: another replica sends its notifications.
+func (rc *receiver) clear() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if n := len(rc.order); n > 0 {
+		rc.metrics.dropped.WithLabelValues(rc.name, "role_lost").Add(float64(n))
+	}
+	rc.order, rc.items = nil, map[string]*notification{}
+	rc.metrics.queued.WithLabelValues(rc.name).Set(0)
 }
 
 // head returns up to batch queued notifications, oldest first.
@@ -138,6 +151,9 @@ loop:
 // attempt sends one batch; it returns the back-off before the next try
 // (0: the batch went, or the queue is empty).
 func (rc *receiver) attempt(ctx context.Context, backoff time.Duration) time.Duration {
+	if rc.hold != nil && rc.hold() {
+		return guardBeat
+	}
 	batch := rc.head()
 	if len(batch) == 0 {
 		return 0

@@ -15,6 +15,9 @@ import (
 // and notifies. Nothing is ever written to it.
 const LeaderTopic = "netstrata.alerting-leader.v1"
 
+// electionSessionTimeout is how long a silent member keeps the role.
+const electionSessionTimeout = 10 * time.Second
+
 // election tells the component when this replica gains and loses the
 // active role. Losing it waits until the evaluation in progress ended
 // (the group's rebalance waits for that), so that the next holder starts
@@ -63,7 +66,7 @@ func (e *kafkaElection) Start(ctx context.Context) error {
 		return fmt.Errorf("alerting election: %w", err)
 	}
 	ccfg := bus.DefaultConsumerConfiguration(e.group)
-	ccfg.SessionTimeout = 10 * time.Second
+	ccfg.SessionTimeout = electionSessionTimeout
 	c, err := bus.NewConsumer(e.kafka, ccfg, []string{LeaderTopic}, e, e.r)
 	if err != nil {
 		return fmt.Errorf("alerting election: %w", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,4 +221,67 @@ func TestWebhookNotificationOfAKilledReplicaIsDeliveredOnce(t *testing.T) {
 	waitFor(t, "the delivery recorded", 10*time.Second, func() bool {
 		return len(queryTimes(t, conn, "SELECT time FROM alert_deliveries WHERE status = 'firing'")) == 1
 	})
+}
+
+// TestReplicaPausedPastItsSessionTimeoutSendsNothingAfterResuming stops
+// the active replica, a child process, with SIGSTOP after its alert
+// fired; the other replica takes the role over when the group's session
+// timeout evicts it and resolves the alert. Resumed with SIGCONT, the old
+// replica, which still believes itself active, must notice its pause and
+// wait for its election instead of evaluating and sending the resolution
+// again: the webhook gets one firing and one resolution, the history one
+// of each.
+func TestReplicaPausedPastItsSessionTimeoutSendsNothingAfterResuming(t *testing.T) {
+	hook := newWebhookSink(t)
+	conn, st := schematest.Open(t, schema.DefaultOptions())
+	kafka := embeddedKafka(t)
+	cfg := handoverConfiguration(t, hotRule, hook)
+	hotInterface(t, conn)
+	child := startChild(t, childSetup{Configuration: cfg, Store: st, Kafka: kafka})
+	waitFor(t, "the child's firing", 90*time.Second, func() bool { return len(hook.messages()) == 1 })
+	b := startReplica(t, "b", cfg, st, kafka)
+	time.Sleep(2 * time.Second) // b joined the group, passive
+
+	if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	t.Cleanup(func() {
+		if !resumed {
+			_ = child.Process.Signal(syscall.SIGCONT)
+		}
+	})
+	waitFor(t, "the take-over after the session timeout", 60*time.Second, b.active)
+	waitFor(t, "the alert restored", 30*time.Second, func() bool { _, ok := b.since(hotRule.Name); return ok })
+	if err := conn.Exec(context.Background(), "TRUNCATE TABLE ifstats"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the resolution", 30*time.Second, func() bool { return len(hook.messages()) == 2 })
+	if err := child.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	time.Sleep(15 * time.Second) // the child's next evaluations and sends would show by now
+
+	statuses := map[string]int{}
+	for _, m := range hook.messages() {
+		statuses[m.Status]++
+	}
+	if statuses["firing"] != 1 || statuses["resolved"] != 1 {
+		t.Errorf("webhook got %v, want one firing and one resolved", statuses)
+	}
+	rows, err := conn.Query(context.Background(), "SELECT toString(status) || ' by ' || instance FROM alerts ORDER BY time")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var history []string
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		history = append(history, s)
+	}
+	if len(history) != 2 || history[0] != "firing by child" || history[1] != "resolved by b" {
+		t.Errorf("history %v, want firing by child, resolved by b", history)
+	}
 }

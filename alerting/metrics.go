@@ -22,6 +22,7 @@ type metrics struct {
 	unconfirmed   prometheus.Counter
 	historyErrors prometheus.Counter
 	leader        prometheus.Gauge
+	pauses        prometheus.Counter
 	sent          *prometheus.CounterVec
 	failures      *prometheus.CounterVec
 	dropped       *prometheus.CounterVec
@@ -44,12 +45,13 @@ func newMetrics(r *telemetry.Reporter) (*metrics, error) {
 		transitions:   f.CounterVec("transitions_total", "Alerts that fired or resolved, by rule and status.", "rule", "status"),
 		verdictErrors: f.Counter("verdict_errors_total", "Firing alerts sent without a verdict because the API did not answer."),
 		unconfirmed:   f.Counter("spikes_unconfirmed_total", "Traffic spike candidates the investigation did not confirm (kept pending)."),
-		historyErrors: f.Counter("history_errors_total", "Transitions that could not be written to the alert history."),
+		historyErrors: f.Counter("history_errors_total", "Rows that could not be written to ClickHouse: transitions (alerts), pending alerts (alert_pending), webhook delivery marks (alert_deliveries)."),
 		leader:        f.Gauge("active", "1 when this replica is the active one (evaluates and notifies)."),
+		pauses:        f.Counter("pauses_total", "Times this process was found paused (stopped) long enough to have lost the active role."),
 		sent:          f.CounterVec("notifications_sent_total", "Notifications delivered, by receiver.", "receiver"),
 		failures:      f.CounterVec("notification_failures_total", "Delivery attempts that failed (and will be retried), by receiver.", "receiver"),
 		dropped: f.CounterVec("notifications_dropped_total",
-			"Notifications given up, by receiver and reason: retry_budget (undelivered for delivery.retry_for), queue_full.", "receiver", "reason"),
+			"Notifications given up, by receiver and reason: retry_budget (undelivered for delivery.retry_for), queue_full, role_lost (after a pause; the new active replica sends them).", "receiver", "reason"),
 		queued: f.GaugeVec("queue_length", "Notifications waiting, by receiver.", "receiver"),
 		warn:   telemetry.NewRateLimited(r.Log, time.Minute),
 	}
