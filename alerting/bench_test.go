@@ -2,12 +2,12 @@ package alerting
 
 import (
 	"context"
-	"fmt"
 	runtimemetrics "runtime/metrics"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/netstrata/netstrata/alerting/alertingtest"
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 )
@@ -22,22 +22,9 @@ import (
 func BenchmarkDefaultRules(b *testing.B) {
 	conn, st := schematest.Open(b, schema.DefaultOptions())
 	now := time.Now().UTC().Truncate(time.Minute)
-	from := now.Add(-35 * time.Minute)
 	began := time.Now()
-	schematest.InsertIfStats(b, conn, schematest.IfLoad{Devices: 200, Interfaces: 50, From: from, Step: time.Minute, Steps: 35,
-		SpeedBps: 10e9, Utilisation: 0.4})
-	for n := range 50 {
-		schematest.InsertSockets(b, conn, schematest.SocketLoad{Node: fmt.Sprintf("node-%d", n), Namespace: "bench",
-			ClientPrefix: fmt.Sprintf("client-%d-", n), Subnet: n, Clients: 100, Services: 100,
-			ServicePod: fmt.Sprintf("svc-%d", n), Service: fmt.Sprintf("10.2.%d.1", n), ServiceNode: fmt.Sprintf("node-%d", n), Port: 10000,
-			From: from, Step: 10 * time.Second, Steps: 210, Bytes: 100_000, RTTUs: 2000, JitterUs: 300, Retransmits: 1})
-	}
-	for e := range 10 {
-		l := schematest.SocketLoad{Node: "node-0", Namespace: "bench", ClientPrefix: "c-", Subnet: 200 + e, Clients: 10,
-			ServicePod: "svc-0", Service: "10.2.0.1", Port: 10000, From: from, Step: time.Minute, Steps: 35, Bytes: 1_000_000}
-		schematest.InsertFlows(b, conn, schematest.FlowLoad{SocketLoad: l, Exporter: fmt.Sprintf("10.0.0.%d", e+1), InIf: 1, OutIf: 2, Sampling: 100})
-	}
-	b.Logf("loaded 350k interface polls, 1.05M socket intervals, 3.5k flows in %v", time.Since(began).Round(time.Second))
+	what := alertingtest.LoadFleet(b, conn, now)
+	b.Logf("loaded %s in %v", what, time.Since(began).Round(time.Second))
 
 	cfg := DefaultConfiguration()
 	cfg.Election, cfg.API.URL = "none", ""
@@ -54,6 +41,10 @@ func BenchmarkDefaultRules(b *testing.B) {
 	var series int
 	perKind := map[string]time.Duration{}
 	c.evaluate(ctx, conn, now) // warm the engine's caches
+	load0, err := alertingtest.ReadLoad(ctx, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
 	goCPU0, procCPU0 := goCPU(), processCPU()
 	b.ResetTimer()
 	for i := range b.N {
@@ -77,16 +68,12 @@ func BenchmarkDefaultRules(b *testing.B) {
 	for kind, d := range perKind {
 		b.Logf("%-24s %6.0f ms per evaluation", kind, float64(d.Milliseconds())/n)
 	}
-	var readRows, readBytes uint64
-	if err := conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err == nil {
-		_ = conn.QueryRow(ctx, `SELECT sum(read_rows), sum(read_bytes) FROM system.query_log
-			WHERE type = 'QueryFinish' AND current_database = currentDatabase() AND query_kind = 'Select'
-				AND event_time >= {t:DateTime}`, named("t", began.UTC().Format(time.DateTime))).Scan(&readRows, &readBytes)
-	}
-	if readRows > 0 {
-		evals := n + 1 // with the warm-up
-		b.ReportMetric(float64(readRows)/evals, "ch-rows-read/eval")
-		b.ReportMetric(float64(readBytes)/evals/1e6, "ch-MB-read/eval")
+	if load, err := alertingtest.ReadLoad(ctx, conn); err == nil {
+		l := load.Sub(load0).Scale(1 / n)
+		b.ReportMetric(l.Queries, "ch-queries/eval")
+		b.ReportMetric(l.Rows, "ch-rows-read/eval")
+		b.ReportMetric(l.Bytes/1e6, "ch-MB-read/eval")
+		b.ReportMetric(l.Seconds, "ch-query-s/eval")
 	}
 }
 

@@ -186,6 +186,7 @@ type pipeline struct {
 	collector     *flowcollector.Component
 	collectorReg  *telemetry.Reporter
 	collectorAddr *net.UDPAddr
+	ch            store.Configuration // the embedded ClickHouse's database, as the writer
 	count         func() (int64, error)
 	ages          stageAges
 	stops         []func() error
@@ -207,6 +208,7 @@ func startPipeline(b *testing.B) *pipeline {
 		b.Fatal(err)
 	}
 	ch := schematest.Database(b)
+	p.ch = ch
 
 	quiet := func() *telemetry.Reporter {
 		return telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
