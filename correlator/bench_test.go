@@ -11,14 +11,18 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -151,6 +155,9 @@ func BenchmarkIngestFlows(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		benchVariant(b, e, c)
+		var handled atomic.Int64
+		c.beforeFence = func() { handled.Add(1) }
 		var mu sync.Mutex
 		var ages []float64
 		measuring := false
@@ -169,12 +176,14 @@ func BenchmarkIngestFlows(b *testing.B) {
 		// The rate is taken from the first tenth stored to the last, so
 		// that start-up (schema, group join) does not count.
 		e.waitRows("SELECT count() FROM flows", uint64(backlog/10), 30*time.Minute)
-		tenth := time.Now()
+		tenth, cpu := time.Now(), cpuTime()
 		startup := tenth.Sub(began)
 		e.waitRows("SELECT count() FROM flows", uint64(backlog), 30*time.Minute)
 		took := time.Since(tenth)
 		b.StopTimer()
 		b.ReportMetric(float64(backlog-backlog/10)/took.Seconds(), "flows/s")
+		b.ReportMetric((cpuTime()-cpu).Seconds()*1e6/float64(backlog-backlog/10), "cpu_us/flow")
+		b.ReportMetric(float64(handled.Load()), "batches")
 
 		// 2. Freshness at a steady rate for 15 s. The backlog's last
 		// batch reports its ages just after its rows became visible: wait
@@ -202,8 +211,14 @@ func BenchmarkIngestFlows(b *testing.B) {
 		}
 		mu.Unlock()
 		_ = c.Stop()
+		peak := peakRSS()
+		c.fenced = fenceCheck{} // the ceilings insert without fencing
 
-		// 3. Size on disk after merges.
+		// 3. The same run's ceilings: decoding alone, and the engine's
+		// insert of the same rows into a table without views.
+		benchCeilings(b, e, c, benchFlows(backlog, conversations, time.Now().Add(-span), span))
+
+		// 4. Size on disk after merges.
 		ctx := context.Background()
 		for _, t := range []string{"flows", "flows_1m", "flows_1h", "interface_flows_5m"} {
 			if err := e.conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
@@ -215,16 +230,143 @@ func BenchmarkIngestFlows(b *testing.B) {
 		rows := e.count("SELECT count() FROM flows")
 		b.ReportMetric(float64(raw)/float64(rows), "bytes/flow_raw")
 		b.ReportMetric(float64(all)/float64(rows), "bytes/flow_all")
-		if s, err := os.ReadFile("/proc/self/status"); err == nil {
-			for _, l := range strings.Split(string(s), "\n") {
-				if strings.HasPrefix(l, "VmHWM:") {
-					b.Logf("process peak RSS (correlator, embedded Kafka and ClickHouse): %s", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
-				}
-			}
-		}
+		b.Logf("process peak RSS before the ceilings (correlator, embedded Kafka and ClickHouse): %s", peak)
 		b.Logf("backlog %d flows: first tenth after %v (start-up included), the rest in %v, on %d CPUs; %d rows stored, %d bytes raw, %d bytes with rollups",
 			backlog, startup.Round(time.Millisecond), took.Round(time.Millisecond), runtime.NumCPU(), rows, raw, all)
 	}
+}
+
+// benchVariant applies the variant of the correlator that the
+// environment asks for, to measure a part's share of the cost in
+// alternating runs: NETSTRATA_BENCH_WITHOUT_VIEWS, materialized views
+// (comma-separated) dropped before the correlator starts, and
+// NETSTRATA_BENCH_INSERT_SETTINGS, settings (name=value, comma-separated)
+// added to every INSERT, NETSTRATA_BENCH_BATCH_MAX_RECORDS and
+// NETSTRATA_BENCH_INSERT_CONCURRENCY, the correlator's batch_max_records
+// and insert_concurrency.
+func benchVariant(b *testing.B, e *env, c *Component) {
+	if views := os.Getenv("NETSTRATA_BENCH_WITHOUT_VIEWS"); views != "" {
+		ctx := context.Background()
+		if err := schema.Ensure(ctx, e.conn, c.cfg.Schema.For(e.ch)); err != nil {
+			b.Fatal(err)
+		}
+		for _, v := range strings.Split(views, ",") {
+			if err := e.conn.Exec(ctx, "DROP VIEW "+v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("without the views %s", views)
+	}
+	if n := benchEnv(b, "NETSTRATA_BENCH_BATCH_MAX_RECORDS", 0); n > 0 {
+		c.cfg.BatchMaxRecords = n
+		b.Logf("batch_max_records %d", n)
+	}
+	if n := benchEnv(b, "NETSTRATA_BENCH_INSERT_CONCURRENCY", 0); n > 0 {
+		c.cfg.InsertConcurrency = n
+		b.Logf("insert_concurrency %d", n)
+	}
+	if settings := os.Getenv("NETSTRATA_BENCH_INSERT_SETTINGS"); settings != "" {
+		c.extraInsertSettings = clickhouse.Settings{}
+		for _, kv := range strings.Split(settings, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			c.extraInsertSettings[k] = v
+		}
+		b.Logf("INSERT settings %v", c.extraInsertSettings)
+	}
+}
+
+// peakRSS is the process's peak resident memory so far, as the kernel
+// reports it.
+func peakRSS() string {
+	s, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return err.Error()
+	}
+	for _, l := range strings.Split(string(s), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// ceilingGroup is the rows of one INSERT in the ceilings: what a group
+// of a full batch (BatchMaxRecords over InsertConcurrency) holds.
+func ceilingGroup(cfg Configuration) int { return cfg.BatchMaxRecords / cfg.InsertConcurrency }
+
+// benchCeilings measures, on the backlog's flows, what bounds the
+// correlator in this run: decode_flows/s, its own decoding, enrichment
+// and column building on one goroutine (BenchmarkDecodeFlows' work), and
+// bare_insert_flows/s, its INSERTs of the decoded rows, as many at once
+// and as large as in a full batch, into a copy of the flows table without
+// views (client encoding, HTTP and the engine's insert).
+func benchCeilings(b *testing.B, e *env, c *Component, values [][]byte) {
+	ctx := context.Background()
+	const bare = "flows_bare"
+	if err := e.conn.Exec(ctx, "CREATE TABLE "+bare+" AS "+schema.TableFlows); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = e.conn.Exec(ctx, "DROP TABLE "+bare) }()
+	conn, err := store.Open(ctx, e.ch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	// The fencing of a batch: its progress read before decoding and its
+	// epochs read again before the INSERTs.
+	began := time.Now()
+	const fences = 20
+	for range fences {
+		if _, _, err := c.readProgress(ctx, conn); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.readEpochs(ctx, conn); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(time.Since(began).Milliseconds())/fences, "fence_ms/batch")
+	per, groups := ceilingGroup(c.cfg), c.cfg.InsertConcurrency
+	var decoding, inserting, insertCPU, cpu time.Duration
+	for from := 0; from < len(values); from += per * groups {
+		batches := make([]*batch, 0, groups)
+		began := time.Now()
+		for g := from; g < min(from+per*groups, len(values)); g += per {
+			bt := newTestBatch()
+			recs := make([]*kgo.Record, 0, per)
+			for i, v := range values[g:min(g+per, len(values))] {
+				recs = append(recs, &kgo.Record{Offset: int64(g + i), Value: v, Timestamp: time.Now()})
+			}
+			bt.flows.reserve(len(recs))
+			c.decodeBatch(bt, bus.PartitionBatch{Topic: record.TopicFlows, Partition: int32(g / per), Records: recs}, progress{offset: -1})
+			batches = append(batches, bt)
+		}
+		decoding += time.Since(began)
+		began, cpu = time.Now(), cpuTime()
+		if err := c.eachGroup(batches, func(bt *batch) error {
+			return c.insert(ctx, conn, bare, bt.ranges[schema.TableFlows], bt.flows.len(), bt.flows.columns())
+		}); err != nil {
+			b.Fatal(err)
+		}
+		inserting += time.Since(began)
+		insertCPU += cpuTime() - cpu
+	}
+	if n := e.count("SELECT count() FROM " + bare); n != uint64(len(values)) {
+		b.Fatalf("%d rows in %s, want %d", n, bare, len(values))
+	}
+	b.ReportMetric(float64(len(values))/decoding.Seconds(), "decode_flows/s")
+	b.ReportMetric(float64(len(values))/inserting.Seconds(), "bare_insert_flows/s")
+	b.ReportMetric(insertCPU.Seconds()*1e6/float64(len(values)), "bare_insert_cpu_us/flow")
+}
+
+// cpuTime is the CPU time this process (correlator, embedded Kafka and
+// ClickHouse) used so far, user and system: on a shared machine, what a
+// change costs is clearer in it than in the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // queryLoad runs n heavy API-like queries at once, in a loop, as the

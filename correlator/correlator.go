@@ -69,6 +69,9 @@ type Component struct {
 	// afterInsert, when set (by tests), runs after a batch is stored and
 	// before its offsets are committed.
 	afterInsert func()
+	// extraInsertSettings, when set (by benchmarks), are added to every
+	// INSERT's settings.
+	extraInsertSettings clickhouse.Settings
 	// onFreshness, when set (by benchmarks), receives the age in seconds
 	// of every record of a stored batch.
 	onFreshness func(ages []float64)

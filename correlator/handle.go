@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -402,7 +403,9 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 		return err
 	}
 	began := time.Now()
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(insertSettings(c.cfg.Group, tok)), clickhouse.WithColumnNamesAndTypes(types))
+	settings := insertSettings(c.cfg.Group, tok)
+	maps.Copy(settings, c.extraInsertSettings)
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings), clickhouse.WithColumnNamesAndTypes(types))
 	if c.beforeInsert != nil {
 		err = c.beforeInsert(table, ranges)
 	}
