@@ -220,7 +220,7 @@ func BenchmarkIngestFlows(b *testing.B) {
 
 		// 4. Size on disk after merges.
 		ctx := context.Background()
-		for _, t := range []string{"flows", "flows_1m", "flows_1h", "interface_flows_5m"} {
+		for _, t := range []string{"flows", "flows_1m", "flows_1h", "flows_5tuple_1h", "interface_flows_5m"} {
 			if err := e.conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
 				b.Logf("optimize %s: %v", t, err)
 			}

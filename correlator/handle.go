@@ -386,6 +386,20 @@ func insertSettings(group, tok string) clickhouse.Settings {
 	}
 }
 
+// tableInsertSettings are settings of the INSERTs into one table.
+//
+// The flows table's views write their rollups without merging the rows
+// of equal keys within the inserted block (optimize_on_insert=0): the
+// minute rollup and interface_flows_5m aggregate in their view already,
+// and in flows_1h and flows_5tuple_1h a block (a second or less of
+// traffic) holds few rows of the same hour and key, so merging it only
+// repeated the sort's work: 30% of the process's CPU per flow when
+// every flow is new (issue #19). Background merges sum the rows, and
+// every reader sums them too.
+var tableInsertSettings = map[string]clickhouse.Settings{
+	schema.TableFlows: {"optimize_on_insert": 0},
+}
+
 func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, ranges []string, n int, cols []column) error {
 	tok := token(c.cfg.Group, table, ranges)
 	c.tokensMu.Lock()
@@ -404,6 +418,7 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	}
 	began := time.Now()
 	settings := insertSettings(c.cfg.Group, tok)
+	maps.Copy(settings, tableInsertSettings[table])
 	maps.Copy(settings, c.extraInsertSettings)
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings), clickhouse.WithColumnNamesAndTypes(types))
 	if c.beforeInsert != nil {

@@ -442,8 +442,10 @@ FROM (
 }
 
 // flows1hMV cascades from the minute rollup's inserted blocks, which
-// flows1mMV aggregated already: it does not GROUP BY again, the table
-// merges rows of equal keys as it writes them (optimize_on_insert).
+// flows1mMV aggregated already: it does not GROUP BY again. Rows of equal
+// keys are summed by background merges (the correlator's INSERTs do not
+// merge them as they write, optimize_on_insert=0: a block of a second of
+// traffic holds few of the same hour) and by every reader.
 func (d ddl) flows1hMV() string {
 	return `CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1h_mv TO flows_1h AS
 ` + flowRollupColumns + `

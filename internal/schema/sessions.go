@@ -40,9 +40,9 @@ ORDER BY (time, ` + strings.Join(Flows5TupleColumns, ", ") + `)
 }
 
 // flows5Tuple1hMV scales each raw flow by its sampling rate into its hour.
-// It does not GROUP BY: a block's rows are mostly distinct sessions, and
-// the table merges rows of equal keys as it writes them
-// (optimize_on_insert), which a hash aggregation first would only repeat.
+// It does not GROUP BY: a block's rows are mostly distinct sessions;
+// rows of equal keys are summed by background merges (the correlator
+// inserts flows with optimize_on_insert=0) and by every reader.
 func (d ddl) flows5Tuple1hMV() string {
 	cols := strings.Join(Flows5TupleColumns, ", ")
 	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + TableFlows5Tuple1h + `_mv TO ` + TableFlows5Tuple1h + ` AS
