@@ -378,12 +378,9 @@ func token(group, table string, ranges []string) string {
 // insertSettings make the INSERT idempotent, including in the
 // materialized views it feeds.
 func insertSettings(group, tok string) clickhouse.Settings {
-	return clickhouse.Settings{
-		schema.WriterGroupSetting:                            group,
-		"insert_deduplication_token":                         tok,
-		"insert_deduplicate":                                 1,
-		"deduplicate_blocks_in_dependent_materialized_views": 1,
-	}
+	s := store.DedupSettings(tok)
+	s[schema.WriterGroupSetting] = group
+	return s
 }
 
 // tableInsertSettings are settings of the INSERTs into one table.
