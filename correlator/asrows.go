@@ -4,14 +4,24 @@ import (
 	"slices"
 
 	"github.com/netstrata/netstrata/internal/ipdb"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // asCols are the AS and country enrichment of one side of a flow.
 type asCols struct {
-	prefix        string
+	names         asColNames
 	asn           []uint32
 	name, country []string
 }
+
+// asColNames are the columns of one side's AS number, AS name and country.
+type asColNames struct{ asn, name, country string }
+
+// The AS columns of each side of a flow.
+var (
+	srcASColumns = asColNames{schema.FlowSrcAS, schema.FlowSrcASName, schema.FlowSrcCountry}
+	dstASColumns = asColNames{schema.FlowDstAS, schema.FlowDstASName, schema.FlowDstCountry}
+)
 
 // add enriches ip. An AS number the exporter sent (its routing table's
 // view, e.g. NetFlow src_as/dst_as) wins over the database's, which only
@@ -36,5 +46,5 @@ func (a *asCols) reserve(n int) {
 }
 
 func (a *asCols) columns() []column {
-	return []column{{a.prefix + "_as", a.asn}, {a.prefix + "_as_name", a.name}, {a.prefix + "_country", a.country}}
+	return []column{{a.names.asn, a.asn}, {a.names.name, a.name}, {a.names.country, a.country}}
 }

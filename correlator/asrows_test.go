@@ -27,7 +27,7 @@ func TestExporterASWinsAndTheDatabaseNamesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := asCols{prefix: "dst"}
+	a := asCols{names: dstASColumns}
 	ip := func(s string) [16]byte { return netip.MustParseAddr(s).As16() }
 	a.add(db, ip("::ffff:8.8.8.8"), 0)     // the database's AS
 	a.add(db, ip("::ffff:8.8.8.8"), 19281) // the exporter's, named by the database

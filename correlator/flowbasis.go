@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // flowBasisCols are the columns that say what a flow's numbers are
@@ -36,10 +37,9 @@ func (b *flowBasisCols) add(f *record.Flow) {
 
 func (b *flowBasisCols) columns() []column {
 	return []column{
-		{"time_basis", b.timeBasis}, {"exporter_clock_skew_ms", b.skewMs},
-		{"in_if_kind", b.inIfKind}, {"in_if_detail", b.inIfDetail},
-		{"out_if_kind", b.outIfKind}, {"out_if_detail", b.outIfDetail},
-		{"byte_basis", b.byteBasis},
+		{schema.FlowTimeBasis, b.timeBasis}, {schema.FlowExporterClockSkewMs, b.skewMs},
+		{schema.FlowInIfKind, b.inIfKind}, {schema.FlowInIfDetail, b.inIfDetail}, {schema.FlowOutIfKind, b.outIfKind},
+		{schema.FlowOutIfDetail, b.outIfDetail}, {schema.FlowByteBasis, b.byteBasis},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // flowFieldCols are the flow columns of schema migration 12: the fields
@@ -139,11 +140,13 @@ func (c *flowFieldCols) columns() []column {
 		return nil
 	}
 	return []column{
-		{"src_mac", c.srcMAC}, {"dst_mac", c.dstMAC}, {"outer_vlan", c.outerVLAN}, {"mpls_labels", c.mplsLabels},
-		{"ip_ttl", c.ipTTL}, {"ipv6_flow_label", c.ipv6FlowLabel}, {"forwarding_status", c.forwardingStatus},
-		{"ingress_vrf", c.ingressVRF}, {"egress_vrf", c.egressVRF},
-		{"nat_src_ip", c.natSrcIP}, {"nat_dst_ip", c.natDstIP}, {"nat_src_port", c.natSrcPort}, {"nat_dst_port", c.natDstPort},
-		{"icmp_type", c.icmpType}, {"icmp_code", c.icmpCode},
-		{"tunnel_type", c.tunnelType}, {"tunnel_src_ip", c.tunnelSrc}, {"tunnel_dst_ip", c.tunnelDst}, {"vxlan_vni", c.vxlanVNI},
+		{schema.FlowSrcMAC, c.srcMAC}, {schema.FlowDstMAC, c.dstMAC}, {schema.FlowOuterVLAN, c.outerVLAN},
+		{schema.FlowMPLSLabels, c.mplsLabels}, {schema.FlowIPTTL, c.ipTTL},
+		{schema.FlowIPv6FlowLabel, c.ipv6FlowLabel}, {schema.FlowForwardingStatus, c.forwardingStatus},
+		{schema.FlowIngressVRF, c.ingressVRF}, {schema.FlowEgressVRF, c.egressVRF}, {schema.FlowNATSrcIP, c.natSrcIP},
+		{schema.FlowNATDstIP, c.natDstIP}, {schema.FlowNATSrcPort, c.natSrcPort},
+		{schema.FlowNATDstPort, c.natDstPort}, {schema.FlowICMPType, c.icmpType}, {schema.FlowICMPCode, c.icmpCode},
+		{schema.FlowTunnelType, c.tunnelType}, {schema.FlowTunnelSrcIP, c.tunnelSrc},
+		{schema.FlowTunnelDstIP, c.tunnelDst}, {schema.FlowVXLANVNI, c.vxlanVNI},
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/netstrata/netstrata/internal/ipdb"
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // The builders below accumulate one INSERT per table column by column, in
@@ -43,15 +44,31 @@ func (k *kafkaCols) reserve(n int) {
 }
 
 func (k *kafkaCols) columns() []column {
-	return []column{{"kafka_partition", k.partition}, {"kafka_offset", k.offset}}
+	return []column{{schema.KafkaPartition, k.partition}, {schema.KafkaOffset, k.offset}}
 }
 
 // podCols are the pod enrichment of one side of a flow or socket.
 type podCols struct {
-	prefix                         string
+	names                          podColNames
 	pod, namespace, workload, node []string
-	withNode                       bool
+	withNode                       bool // names.node is set
 }
+
+// podColNames are the columns of one side's pod, namespace, workload and
+// node ("" for a side without one: a socket's own end).
+type podColNames struct{ pod, namespace, workload, node string }
+
+// The pod columns of each side of a flow and of a socket.
+var (
+	flowSrcPodColumns      = podColNames{schema.FlowSrcPod, schema.FlowSrcNamespace, schema.FlowSrcWorkload, schema.FlowSrcNode}
+	flowDstPodColumns      = podColNames{schema.FlowDstPod, schema.FlowDstNamespace, schema.FlowDstWorkload, schema.FlowDstNode}
+	socketLocalPodColumns  = podColNames{schema.SocketLocalPod, schema.SocketLocalNamespace, schema.SocketLocalWorkload, ""}
+	socketRemotePodColumns = podColNames{
+		schema.SocketRemotePod, schema.SocketRemoteNamespace, schema.SocketRemoteWorkload, schema.SocketRemoteNode,
+	}
+)
+
+func newPodCols(names podColNames) podCols { return podCols{names: names, withNode: names.node != ""} }
 
 func (p *podCols) add(info podInfo) {
 	p.pod = append(p.pod, info.name)
@@ -72,9 +89,9 @@ func (p *podCols) reserve(n int) {
 }
 
 func (p *podCols) columns() []column {
-	c := []column{{p.prefix + "_pod", p.pod}, {p.prefix + "_namespace", p.namespace}, {p.prefix + "_workload", p.workload}}
+	c := []column{{p.names.pod, p.pod}, {p.names.namespace, p.namespace}, {p.names.workload, p.workload}}
 	if p.withNode {
-		c = append(c, column{p.prefix + "_node", p.node})
+		c = append(c, column{p.names.node, p.node})
 	}
 	return c
 }
@@ -109,8 +126,8 @@ type flowRows struct {
 }
 
 func newFlowRows() *flowRows {
-	return &flowRows{src: podCols{prefix: "src", withNode: true}, dst: podCols{prefix: "dst", withNode: true},
-		srcNet: asCols{prefix: "src"}, dstNet: asCols{prefix: "dst"}}
+	return &flowRows{src: newPodCols(flowSrcPodColumns), dst: newPodCols(flowDstPodColumns),
+		srcNet: asCols{names: srcASColumns}, dstNet: asCols{names: dstASColumns}}
 }
 
 func (r *flowRows) len() int { return len(r.timeReceived) }
@@ -260,17 +277,18 @@ func lookupPod(pods podView, ip [16]byte, atMs int64, n *enrichCounts) podInfo {
 
 func (r *flowRows) columns() []column {
 	c := []column{
-		{"time_received", r.timeReceived}, {"time_flow_start", r.timeStart}, {"time_flow_end", r.timeEnd},
-		{"flow_type", r.flowType}, {"exporter_ip", r.exporterIP}, {"exporter_name", r.exporterName},
-		{"observation_domain", r.observationDomain}, {"sequence", r.sequence}, {"sampling_rate", r.samplingRate},
-		{"in_if", r.inIf}, {"in_if_name", r.inIfName}, {"in_if_alias", r.inIfAlias}, {"in_if_speed", r.inIfSpeed},
-		{"out_if", r.outIf}, {"out_if_name", r.outIfName}, {"out_if_alias", r.outIfAlias}, {"out_if_speed", r.outIfSpeed},
-		{"direction", r.direction}, {"src_ip", r.srcIP}, {"dst_ip", r.dstIP},
-		{"src_port", r.srcPort}, {"dst_port", r.dstPort}, {"proto", r.proto}, {"tcp_flags", r.tcpFlags},
-		{"etype", r.etype}, {"ip_tos", r.ipTos}, {"bytes", r.bytes}, {"packets", r.packets},
-		{"src_vlan", r.srcVlan}, {"dst_vlan", r.dstVlan}, {"next_hop", r.nextHop},
-		{"src_mask", r.srcMask}, {"dst_mask", r.dstMask},
-		{"application", r.application},
+		{schema.FlowTimeReceived, r.timeReceived}, {schema.FlowTimeFlowStart, r.timeStart},
+		{schema.FlowTimeFlowEnd, r.timeEnd}, {schema.FlowType, r.flowType}, {schema.FlowExporterIP, r.exporterIP},
+		{schema.FlowExporterName, r.exporterName}, {schema.FlowObservationDomain, r.observationDomain},
+		{schema.FlowSequence, r.sequence}, {schema.FlowSamplingRate, r.samplingRate}, {schema.FlowInIf, r.inIf},
+		{schema.FlowInIfName, r.inIfName}, {schema.FlowInIfAlias, r.inIfAlias}, {schema.FlowInIfSpeed, r.inIfSpeed},
+		{schema.FlowOutIf, r.outIf}, {schema.FlowOutIfName, r.outIfName}, {schema.FlowOutIfAlias, r.outIfAlias},
+		{schema.FlowOutIfSpeed, r.outIfSpeed}, {schema.FlowDirection, r.direction}, {schema.FlowSrcIP, r.srcIP},
+		{schema.FlowDstIP, r.dstIP}, {schema.FlowSrcPort, r.srcPort}, {schema.FlowDstPort, r.dstPort},
+		{schema.FlowProto, r.proto}, {schema.FlowTCPFlags, r.tcpFlags}, {schema.FlowEtype, r.etype},
+		{schema.FlowIPToS, r.ipTos}, {schema.FlowBytes, r.bytes}, {schema.FlowPackets, r.packets},
+		{schema.FlowSrcVLAN, r.srcVlan}, {schema.FlowDstVLAN, r.dstVlan}, {schema.FlowNextHop, r.nextHop},
+		{schema.FlowSrcMask, r.srcMask}, {schema.FlowDstMask, r.dstMask}, {schema.FlowApplication, r.application},
 	}
 	c = append(c, r.basis.columns()...)
 	c = append(c, r.fields.columns()...)
@@ -298,7 +316,7 @@ type socketRows struct {
 }
 
 func newSocketRows() *socketRows {
-	return &socketRows{local: podCols{prefix: "local"}, remote: podCols{prefix: "remote", withNode: true}}
+	return &socketRows{local: newPodCols(socketLocalPodColumns), remote: newPodCols(socketRemotePodColumns)}
 }
 
 func (r *socketRows) len() int { return len(r.time) }
@@ -372,21 +390,24 @@ func (r *socketRows) add(s *record.SocketStats, o origin, pods podView, n *enric
 
 func (r *socketRows) columns() []column {
 	c := []column{
-		{"time", r.time}, {"interval_ms", r.intervalMs}, {"node", r.node}, {"netns", r.netns}, {"socket_id", r.socketID},
-		{"local_ip", r.localIP}, {"local_port", r.localPort}, {"remote_ip", r.remoteIP}, {"remote_port", r.remotePort},
-		{"direction", r.direction}, {"pid", r.pid}, {"comm", r.comm}, {"cgroup_id", r.cgroupID},
-		{"container_id", r.containerID}, {"pod_uid", r.podUID},
+		{schema.SocketTime, r.time}, {schema.SocketIntervalMs, r.intervalMs}, {schema.SocketNode, r.node},
+		{schema.SocketNetns, r.netns}, {schema.SocketID, r.socketID}, {schema.SocketLocalIP, r.localIP},
+		{schema.SocketLocalPort, r.localPort}, {schema.SocketRemoteIP, r.remoteIP},
+		{schema.SocketRemotePort, r.remotePort}, {schema.SocketDirection, r.direction}, {schema.SocketPID, r.pid},
+		{schema.SocketComm, r.comm}, {schema.SocketCgroupID, r.cgroupID}, {schema.SocketContainerID, r.containerID},
+		{schema.SocketPodUID, r.podUID},
 	}
 	c = append(c, r.local.columns()...)
 	c = append(c, r.remote.columns()...)
 	c = append(c,
-		column{"bytes_sent", r.bytesSent}, column{"bytes_received", r.bytesReceived},
-		column{"segs_out", r.segsOut}, column{"segs_in", r.segsIn},
-		column{"retransmits", r.retransmits}, column{"total_retrans", r.totalRetrans},
-		column{"srtt_us", r.srtt}, column{"srtt_min_us", r.srttMin}, column{"srtt_max_us", r.srttMax},
-		column{"rttvar_us", r.rttvar}, column{"jitter_us", r.jitter}, column{"connect_latency_us", r.connectLatency},
-		column{"state", r.state}, column{"open_time", r.openTime}, column{"close_time", r.closeTime},
-		column{"agent_strategy", r.agentStrategy},
+		column{schema.SocketBytesSent, r.bytesSent}, column{schema.SocketBytesReceived, r.bytesReceived},
+		column{schema.SocketSegsOut, r.segsOut}, column{schema.SocketSegsIn, r.segsIn},
+		column{schema.SocketRetransmits, r.retransmits}, column{schema.SocketTotalRetrans, r.totalRetrans},
+		column{schema.SocketSRTTUs, r.srtt}, column{schema.SocketSRTTMinUs, r.srttMin},
+		column{schema.SocketSRTTMaxUs, r.srttMax}, column{schema.SocketRTTVarUs, r.rttvar},
+		column{schema.SocketJitterUs, r.jitter}, column{schema.SocketConnectLatencyUs, r.connectLatency},
+		column{schema.SocketState, r.state}, column{schema.SocketOpenTime, r.openTime},
+		column{schema.SocketCloseTime, r.closeTime}, column{schema.SocketAgentStrategy, r.agentStrategy},
 	)
 	return append(c, r.kafka.columns()...)
 }
@@ -408,11 +429,19 @@ type ifStatsRows struct {
 }
 
 var (
-	counterColumns = [12]string{"in_octets", "out_octets", "in_ucast_pkts", "out_ucast_pkts", "in_mcast_pkts", "out_mcast_pkts",
-		"in_bcast_pkts", "out_bcast_pkts", "in_errors", "out_errors", "in_discards", "out_discards"}
-	deltaColumns = [8]string{"delta_in_octets", "delta_out_octets", "delta_in_pkts", "delta_out_pkts",
-		"delta_in_errors", "delta_out_errors", "delta_in_discards", "delta_out_discards"}
-	rateColumns = [6]string{"in_bps", "out_bps", "in_pps", "out_pps", "in_utilization", "out_utilization"}
+	counterColumns = [12]string{
+		schema.IfStatsInOctets, schema.IfStatsOutOctets, schema.IfStatsInUcastPkts, schema.IfStatsOutUcastPkts,
+		schema.IfStatsInMcastPkts, schema.IfStatsOutMcastPkts, schema.IfStatsInBcastPkts, schema.IfStatsOutBcastPkts,
+		schema.IfStatsInErrors, schema.IfStatsOutErrors, schema.IfStatsInDiscards, schema.IfStatsOutDiscards,
+	}
+	deltaColumns = [8]string{
+		schema.IfStatsDeltaInOctets, schema.IfStatsDeltaOutOctets, schema.IfStatsDeltaInPkts, schema.IfStatsDeltaOutPkts,
+		schema.IfStatsDeltaInErrors, schema.IfStatsDeltaOutErrors, schema.IfStatsDeltaInDiscards, schema.IfStatsDeltaOutDiscards,
+	}
+	rateColumns = [6]string{
+		schema.IfStatsInBps, schema.IfStatsOutBps, schema.IfStatsInPps, schema.IfStatsOutPps,
+		schema.IfStatsInUtilization, schema.IfStatsOutUtilization,
+	}
 )
 
 func (r *ifStatsRows) len() int { return len(r.time) }
@@ -466,11 +495,15 @@ func (r *ifStatsRows) add(s *record.InterfaceStats, o origin) ([16]byte, ifInfo,
 
 func (r *ifStatsRows) columns() []column {
 	c := []column{
-		{"time", r.time}, {"prev_time", r.prevTime}, {"device", r.device}, {"device_ip", r.deviceIP},
-		{"sys_name", r.sysName}, {"snmp_engine_id", r.engineID}, {"sys_uptime_cs", r.uptime}, {"if_index", r.ifIndex}, {"if_name", r.ifName},
-		{"if_alias", r.ifAlias}, {"if_descr", r.ifDescr}, {"speed_bps", r.speed}, {"oper_status", r.operStatus},
-		{"admin_status", r.adminStatus}, {"hc_counters", r.hc}, {"rate_valid", r.rateValid},
-		{"counter_reset", r.counterReset}, {"counter_wrap", r.counterWrap}, {"over_speed", r.over},
+		{schema.IfStatsTime, r.time}, {schema.IfStatsPrevTime, r.prevTime}, {schema.IfStatsDevice, r.device},
+		{schema.IfStatsDeviceIP, r.deviceIP}, {schema.IfStatsSysName, r.sysName},
+		{schema.IfStatsSNMPEngineID, r.engineID}, {schema.IfStatsSysUptimeCs, r.uptime},
+		{schema.IfStatsIfIndex, r.ifIndex}, {schema.IfStatsIfName, r.ifName}, {schema.IfStatsIfAlias, r.ifAlias},
+		{schema.IfStatsIfDescr, r.ifDescr}, {schema.IfStatsSpeedBps, r.speed},
+		{schema.IfStatsOperStatus, r.operStatus}, {schema.IfStatsAdminStatus, r.adminStatus},
+		{schema.IfStatsHCCounters, r.hc}, {schema.IfStatsRateValid, r.rateValid},
+		{schema.IfStatsCounterReset, r.counterReset}, {schema.IfStatsCounterWrap, r.counterWrap},
+		{schema.IfStatsOverSpeed, r.over},
 	}
 	for i, name := range counterColumns {
 		c = append(c, column{name, r.counters[i]})
@@ -577,13 +610,15 @@ func nonNil[T any](s []T) []T {
 
 func (r *podRows) columns() []column {
 	c := []column{
-		{"time", r.time}, {"uid", r.uid}, {"name", r.name}, {"namespace", r.namespace}, {"node", r.node},
-		{"ips", r.ips}, {"owner_kind", r.ownerKind}, {"owner_name", r.ownerName}, {"phase", r.phase},
-		{"restarts", r.restarts}, {"container_names", r.cNames}, {"container_ids", r.cIDs},
-		{"container_images", r.cImages}, {"container_restarts", r.cRestarts},
-		{"container_cpu_request_millis", r.cCPUReq}, {"container_cpu_limit_millis", r.cCPULim},
-		{"container_memory_request_bytes", r.cMemReq}, {"container_memory_limit_bytes", r.cMemLim},
-		{"start_time", r.startTime}, {"deleted", r.deleted}, {"host_network", r.hostNetwork}, {"labels", r.labels},
+		{schema.PodTime, r.time}, {schema.PodUID, r.uid}, {schema.PodName, r.name},
+		{schema.PodNamespace, r.namespace}, {schema.PodNode, r.node}, {schema.PodIPs, r.ips},
+		{schema.PodOwnerKind, r.ownerKind}, {schema.PodOwnerName, r.ownerName}, {schema.PodPhase, r.phase},
+		{schema.PodRestarts, r.restarts}, {schema.PodContainerNames, r.cNames}, {schema.PodContainerIDs, r.cIDs},
+		{schema.PodContainerImages, r.cImages}, {schema.PodContainerRestarts, r.cRestarts},
+		{schema.PodContainerCPURequestMillis, r.cCPUReq}, {schema.PodContainerCPULimitMillis, r.cCPULim},
+		{schema.PodContainerMemoryRequestBytes, r.cMemReq}, {schema.PodContainerMemoryLimitBytes, r.cMemLim},
+		{schema.PodStartTime, r.startTime}, {schema.PodDeleted, r.deleted}, {schema.PodHostNetwork, r.hostNetwork},
+		{schema.PodLabels, r.labels},
 	}
 	return append(c, r.kafka.columns()...)
 }

@@ -36,11 +36,11 @@ func TimeColumn(table string) string { return timeColumn[table] }
 // timeColumn maps every table with a TTL to the time column its TTL and
 // partitioning use.
 var timeColumn = map[string]string{
-	TableIfStats:          "time",
+	TableIfStats:          IfStatsTime,
 	TableInterfacesLatest: "time",
-	TableFlows:            "time_received",
-	TableSockets:          "time",
-	TablePods:             "time",
+	TableFlows:            FlowTimeReceived,
+	TableSockets:          SocketTime,
+	TablePods:             PodTime,
 	TablePodIPs:           "time",
 	TableFlows1m:          "time",
 	TableFlows1h:          "time",
