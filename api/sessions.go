@@ -25,8 +25,8 @@ func (c *Component) topNSource(ctx context.Context, q *query.Builder, by []strin
 	raw := needRaw || to.Sub(from) <= c.cfg.RawRange
 	switch {
 	case !raw && to.Sub(from) <= 48*time.Hour:
-		edges := flowPart{table: "flows_1m", time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
-		hourly := flowPart{table: "flows_1h", time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+		edges := flowPart{table: schema.TableFlows1m, time: schema.TimeColumn(schema.TableFlows1m), bytes: "bytes", packets: "packets", flows: "flows"}
+		hourly := flowPart{table: schema.TableFlows1h, time: schema.TimeColumn(schema.TableFlows1h), bytes: "bytes", packets: "packets", flows: "flows"}
 		if t, ok := splitHours(q, cols, edges, hourly, from.Truncate(time.Minute), to, time.Time{}); ok {
 			return t, nil
 		}
@@ -35,8 +35,8 @@ func (c *Component) topNSource(ctx context.Context, q *query.Builder, by []strin
 		if err != nil {
 			return flowTable{}, err
 		}
-		edges := flowPart{table: schema.TableFlows, time: "time_received", bytes: "bytes * sampling_rate", packets: "packets * sampling_rate", flows: "1"}
-		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: "time", bytes: "bytes", packets: "packets", flows: "flows"}
+		edges := flowPart{table: schema.TableFlows, time: schema.TimeColumn(schema.TableFlows), bytes: "bytes * sampling_rate", packets: "packets * sampling_rate", flows: "1"}
+		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: schema.TimeColumn(schema.TableFlows5Tuple1h), bytes: "bytes", packets: "packets", flows: "flows"}
 		if !ok {
 			break // the schema has no session rollup yet
 		}

@@ -56,8 +56,8 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	}
 	var sql, table string
 	if needRaw || to.Sub(from) <= c.cfg.RawRange {
-		table = "sockets"
-		query.TimeCond(q, "time", from, to)
+		table = schema.TableSockets
+		query.TimeCond(q, schema.TimeColumn(schema.TableSockets), from, to)
 		sql = `SELECT node, any(local_namespace), any(local_pod), any(comm), any(pid),
 	local_ip, local_port, remote_ip, remote_port, toString(direction),
 	sum(bytes_sent), sum(bytes_received), toUInt64(sum(retransmits)) AS retr,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // /status: each layer's health as the database sees it, for the
@@ -103,8 +104,8 @@ func (c *Component) recent(ctx context.Context, name, sql, timeCol string, from 
 
 func (c *Component) exporterStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
 	sql := `SELECT exporter_ip, any(exporter_name), max(time_received), min(sampling_rate), max(sampling_rate), count(), uniq(in_if)
-FROM flows WHERE {recent} GROUP BY exporter_ip ORDER BY exporter_ip LIMIT 1000`
-	return c.recent(ctx, "status_exporters", sql, "time_received", from, func(rows driver.Rows) error {
+FROM ` + schema.TableFlows + ` WHERE {recent} GROUP BY exporter_ip ORDER BY exporter_ip LIMIT 1000`
+	return c.recent(ctx, "status_exporters", sql, schema.TimeColumn(schema.TableFlows), from, func(rows driver.Rows) error {
 		var e ExporterStatus
 		var ip net.IP
 		if err := rows.Scan(&ip, &e.Name, &e.LastSeen, &e.MinSamplingRate, &e.MaxSamplingRate, &e.Flows, &e.Interfaces); err != nil {
@@ -119,8 +120,8 @@ FROM flows WHERE {recent} GROUP BY exporter_ip ORDER BY exporter_ip LIMIT 1000`
 func (c *Component) deviceStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
 	sql := `SELECT device, argMax(device_ip, time), max(time), uniq(if_index), count(), countIf(NOT rate_valid), countIf(counter_reset OR counter_wrap),
 	sum(delta_in_errors + delta_out_errors + delta_in_discards + delta_out_discards)
-FROM ifstats WHERE {recent} GROUP BY device ORDER BY device LIMIT 10000`
-	return c.recent(ctx, "status_devices", sql, "time", from, func(rows driver.Rows) error {
+FROM ` + schema.TableIfStats + ` WHERE {recent} GROUP BY device ORDER BY device LIMIT 10000`
+	return c.recent(ctx, "status_devices", sql, schema.TimeColumn(schema.TableIfStats), from, func(rows driver.Rows) error {
 		var d DeviceStatus
 		var ip net.IP
 		if err := rows.Scan(&d.Device, &ip, &d.LastPoll, &d.Interfaces, &d.Polls, &d.InvalidRates, &d.CounterResets, &d.ErrorsDiscards); err != nil {
@@ -133,8 +134,8 @@ FROM ifstats WHERE {recent} GROUP BY device ORDER BY device LIMIT 10000`
 }
 
 func (c *Component) agentStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
-	sql := `SELECT node, max(time), uniq(socket_id), count(), argMax(agent_strategy, time) FROM sockets WHERE {recent} GROUP BY node ORDER BY node LIMIT 10000`
-	return c.recent(ctx, "status_agents", sql, "time", from, func(rows driver.Rows) error {
+	sql := `SELECT node, max(time), uniq(socket_id), count(), argMax(agent_strategy, time) FROM ` + schema.TableSockets + ` WHERE {recent} GROUP BY node ORDER BY node LIMIT 10000`
+	return c.recent(ctx, "status_agents", sql, schema.TimeColumn(schema.TableSockets), from, func(rows driver.Rows) error {
 		var a AgentStatus
 		if err := rows.Scan(&a.Node, &a.LastSeen, &a.Sockets, &a.Reports, &a.Strategy); err != nil {
 			return err
@@ -146,7 +147,7 @@ func (c *Component) agentStatus(ctx context.Context, from time.Time, r *StatusRe
 }
 
 func (c *Component) ingestStatus(ctx context.Context, _ time.Time, r *StatusResponse) error {
-	sql := `SELECT topic, sum(rows), max(updated) FROM ingest_progress GROUP BY topic ORDER BY topic`
+	sql := `SELECT topic, sum(rows), max(updated) FROM ` + schema.TableIngestProgress + ` GROUP BY topic ORDER BY topic`
 	return c.run(ctx, "status_ingest", sql, nil, func(rows driver.Rows) error {
 		var s IngestStatus
 		if err := rows.Scan(&s.Topic, &s.Rows, &s.Updated); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // ipText renders an IPv6 column as users write addresses (IPv4-mapped as
@@ -320,7 +321,7 @@ func groupingSQL(by []string) grouping {
 // foldsPorts reports whether a source (Range.Source) is the minute or
 // hour rollups, whose client ports are folded to 0.
 func foldsPorts(source string) bool {
-	return strings.HasPrefix(source, "flows_1m") || strings.HasPrefix(source, "flows_1h")
+	return strings.HasPrefix(source, schema.TableFlows1m) || strings.HasPrefix(source, schema.TableFlows1h)
 }
 
 // wideKey is the number of grouping columns from which a group is keyed
