@@ -8,12 +8,12 @@ go test -run '^$' -bench 'DefaultRules' -benchtime 5x -timeout 30m ./alerting/
 # Ingest freshness with and without alerting: the whole flow path
 # (IPFIX over loopback -> flow collector -> embedded Kafka -> correlator ->
 # embedded ClickHouse, one process) at a steady rate over a database that
-# also holds that fleet, in alternated 60-second phases without and with
+# also holds that fleet, in 4 alternated pairs of 30-second phases without and with
 # the alerting component evaluating the shipped rules every 30 s against
 # the same engine: freshness p50/p99/max of each, and per evaluation the
 # engine's SELECT work and the process CPU the phases with alerting cost.
-for rate in 20000 100000; do
+for rate in 10000 20000 100000; do
 	echo "# $rate flows/s: $(uptime)"
-	NETSTRATA_BENCH_RATE=$rate NETSTRATA_BENCH_SECONDS=${NETSTRATA_BENCH_SECONDS:-60} NETSTRATA_BENCH_ROUNDS=${NETSTRATA_BENCH_ROUNDS:-2} \
+	NETSTRATA_BENCH_RATE=$rate NETSTRATA_BENCH_SECONDS=${NETSTRATA_BENCH_SECONDS:-30} NETSTRATA_BENCH_ROUNDS=${NETSTRATA_BENCH_ROUNDS:-4} \
 		go test -run '^$' -bench 'BenchmarkFreshnessWhileAlerting' -benchtime 1x -timeout 30m ./cmd/netstrata/benchpipeline/
 done
