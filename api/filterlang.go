@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // The filter language of the console's Explore page, e.g.
@@ -40,26 +41,26 @@ type filterDim struct {
 
 // filterDims are the dimensions, in the order completion offers them.
 var filterDims = []filterDim{
-	{"SrcPod", "src_pod", kindString, "source pod name"},
-	{"DstPod", "dst_pod", kindString, "destination pod name"},
-	{"SrcNamespace", "src_namespace", kindString, "source pod namespace"},
-	{"DstNamespace", "dst_namespace", kindString, "destination pod namespace"},
-	{"SrcNode", "src_node", kindString, "node of the source pod"},
-	{"DstNode", "dst_node", kindString, "node of the destination pod"},
-	{"SrcIP", "src_ip", kindIP, "source address, or a prefix with = and !="},
-	{"DstIP", "dst_ip", kindIP, "destination address, or a prefix with = and !="},
-	{"SrcPort", "src_port", kindPort, "source port"},
-	{"DstPort", "dst_port", kindPort, "destination port"},
-	{"Proto", "proto", kindProto, "IP protocol: a name (TCP, UDP, ICMP…) or number"},
-	{"App", "application", kindString, "application, named from protocol and port"},
-	{"ExporterName", "exporter_name", kindString, "flow exporter's name"},
-	{"ExporterIP", "exporter_ip", kindIP, "flow exporter's address"},
-	{"InIf", "in_if", kindUint32, "input interface index on the exporter"},
-	{"OutIf", "out_if", kindUint32, "output interface index on the exporter"},
-	{"SrcAS", "src_as", kindUint32, "source AS number (15169 or AS15169)"},
-	{"DstAS", "dst_as", kindUint32, "destination AS number"},
-	{"SrcCountry", "src_country", kindCountry, "source country, ISO 3166-1 alpha-2"},
-	{"DstCountry", "dst_country", kindCountry, "destination country, ISO 3166-1 alpha-2"},
+	{"SrcPod", schema.FlowSrcPod, kindString, "source pod name"},
+	{"DstPod", schema.FlowDstPod, kindString, "destination pod name"},
+	{"SrcNamespace", schema.FlowSrcNamespace, kindString, "source pod namespace"},
+	{"DstNamespace", schema.FlowDstNamespace, kindString, "destination pod namespace"},
+	{"SrcNode", schema.FlowSrcNode, kindString, "node of the source pod"},
+	{"DstNode", schema.FlowDstNode, kindString, "node of the destination pod"},
+	{"SrcIP", schema.FlowSrcIP, kindIP, "source address, or a prefix with = and !="},
+	{"DstIP", schema.FlowDstIP, kindIP, "destination address, or a prefix with = and !="},
+	{"SrcPort", schema.FlowSrcPort, kindPort, "source port"},
+	{"DstPort", schema.FlowDstPort, kindPort, "destination port"},
+	{"Proto", schema.FlowProto, kindProto, "IP protocol: a name (TCP, UDP, ICMP…) or number"},
+	{"App", schema.FlowApplication, kindString, "application, named from protocol and port"},
+	{"ExporterName", schema.FlowExporterName, kindString, "flow exporter's name"},
+	{"ExporterIP", schema.FlowExporterIP, kindIP, "flow exporter's address"},
+	{"InIf", schema.FlowInIf, kindUint32, "input interface index on the exporter"},
+	{"OutIf", schema.FlowOutIf, kindUint32, "output interface index on the exporter"},
+	{"SrcAS", schema.FlowSrcAS, kindUint32, "source AS number (15169 or AS15169)"},
+	{"DstAS", schema.FlowDstAS, kindUint32, "destination AS number"},
+	{"SrcCountry", schema.FlowSrcCountry, kindCountry, "source country, ISO 3166-1 alpha-2"},
+	{"DstCountry", schema.FlowDstCountry, kindCountry, "destination country, ISO 3166-1 alpha-2"},
 }
 
 func lookupDim(name string) (filterDim, bool) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
 )
 
 // The flow fields operators filter on (schema version 12): dimensions of
@@ -60,29 +61,29 @@ var forwardingText = func() string {
 
 // flowFieldDimensions are the /flows/topn dimensions of the fields.
 var flowFieldDimensions = map[string]dimension{
-	"src_mac":           {cols: []string{"src_mac"}, display: macText, raw: true},
-	"dst_mac":           {cols: []string{"dst_mac"}, display: macText, raw: true},
-	"src_vlan":          {cols: []string{"src_vlan"}, display: optText("$0"), raw: true},
-	"dst_vlan":          {cols: []string{"dst_vlan"}, display: optText("$0"), raw: true},
-	"outer_vlan":        {cols: []string{"outer_vlan"}, display: optText("$0"), raw: true},
+	"src_mac":           {cols: []string{schema.FlowSrcMAC}, display: macText, raw: true},
+	"dst_mac":           {cols: []string{schema.FlowDstMAC}, display: macText, raw: true},
+	"src_vlan":          {cols: []string{schema.FlowSrcVLAN}, display: optText("$0"), raw: true},
+	"dst_vlan":          {cols: []string{schema.FlowDstVLAN}, display: optText("$0"), raw: true},
+	"outer_vlan":        {cols: []string{schema.FlowOuterVLAN}, display: optText("$0"), raw: true},
 	"mpls_top_label":    {cols: []string{"if(empty(mpls_labels), -1, toInt64(mpls_labels[1]))"}, display: "if($0 < 0, '', toString($0))", raw: true},
-	"ip_ttl":            {cols: []string{"ip_ttl"}, display: optText("$0"), raw: true},
-	"ipv6_flow_label":   {cols: []string{"ipv6_flow_label"}, display: optText("$0"), raw: true},
-	"forwarding_status": {cols: []string{"forwarding_status"}, display: forwardingText, raw: true},
-	"ingress_vrf":       {cols: []string{"ingress_vrf"}, display: optText("$0"), raw: true},
-	"egress_vrf":        {cols: []string{"egress_vrf"}, display: optText("$0"), raw: true},
-	"nat_src_ip":        {cols: []string{"nat_src_ip"}, display: optIPText, raw: true},
-	"nat_dst_ip":        {cols: []string{"nat_dst_ip"}, display: optIPText, raw: true},
-	"nat_src_port":      {cols: []string{"nat_src_port"}, display: optText("$0"), raw: true},
-	"nat_dst_port":      {cols: []string{"nat_dst_port"}, display: optText("$0"), raw: true},
-	"icmp_type":         {cols: []string{icmpOnly("icmp_type")}, display: "if($0 = 256, '', toString($0))", raw: true},
+	"ip_ttl":            {cols: []string{schema.FlowIPTTL}, display: optText("$0"), raw: true},
+	"ipv6_flow_label":   {cols: []string{schema.FlowIPv6FlowLabel}, display: optText("$0"), raw: true},
+	"forwarding_status": {cols: []string{schema.FlowForwardingStatus}, display: forwardingText, raw: true},
+	"ingress_vrf":       {cols: []string{schema.FlowIngressVRF}, display: optText("$0"), raw: true},
+	"egress_vrf":        {cols: []string{schema.FlowEgressVRF}, display: optText("$0"), raw: true},
+	"nat_src_ip":        {cols: []string{schema.FlowNATSrcIP}, display: optIPText, raw: true},
+	"nat_dst_ip":        {cols: []string{schema.FlowNATDstIP}, display: optIPText, raw: true},
+	"nat_src_port":      {cols: []string{schema.FlowNATSrcPort}, display: optText("$0"), raw: true},
+	"nat_dst_port":      {cols: []string{schema.FlowNATDstPort}, display: optText("$0"), raw: true},
+	"icmp_type":         {cols: []string{icmpOnly(schema.FlowICMPType)}, display: "if($0 = 256, '', toString($0))", raw: true},
 	// ICMP type and code together, as "3/1".
-	"icmp":          {cols: []string{icmpOnly("icmp_type"), "icmp_code"}, display: "if($0 = 256, '', concat(toString($0), '/', toString($1)))", raw: true},
-	"icmp_code":     {cols: []string{icmpOnly("icmp_code")}, display: "if($0 = 256, '', toString($0))", raw: true},
-	"tunnel_type":   {cols: []string{"tunnel_type"}, display: "toString($0)", raw: true},
-	"tunnel_src_ip": {cols: []string{"tunnel_src_ip"}, display: optIPText, raw: true},
-	"tunnel_dst_ip": {cols: []string{"tunnel_dst_ip"}, display: optIPText, raw: true},
-	"vxlan_vni":     {cols: []string{"vxlan_vni"}, display: optText("$0"), raw: true},
+	"icmp":          {cols: []string{icmpOnly(schema.FlowICMPType), schema.FlowICMPCode}, display: "if($0 = 256, '', concat(toString($0), '/', toString($1)))", raw: true},
+	"icmp_code":     {cols: []string{icmpOnly(schema.FlowICMPCode)}, display: "if($0 = 256, '', toString($0))", raw: true},
+	"tunnel_type":   {cols: []string{schema.FlowTunnelType}, display: "toString($0)", raw: true},
+	"tunnel_src_ip": {cols: []string{schema.FlowTunnelSrcIP}, display: optIPText, raw: true},
+	"tunnel_dst_ip": {cols: []string{schema.FlowTunnelDstIP}, display: optIPText, raw: true},
+	"vxlan_vni":     {cols: []string{schema.FlowVXLANVNI}, display: optText("$0"), raw: true},
 }
 
 // withFlowFieldDimensions adds flowFieldDimensions to dims.

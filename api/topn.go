@@ -36,33 +36,37 @@ const exporterName = "if(@0 != '', toString(@0), " + "replaceRegexpOne(toString(
 // asName shows an AS as "AS15169 Google LLC", or "" (none) for AS 0.
 const asName = "if($0 = 0, '', concat('AS', toString($0), if(@0 != '', concat(' ', @0), '')))"
 
+// anyOf is the aggregate a dimension names its rows' key by: any value
+// of col within the group.
+func anyOf(col string) string { return "any(" + col + ")" }
+
 // topNDimensions maps each `by` value to its SQL. The keys of this map
 // are the only dimension names accepted; the values are constants. The
 // fields of schema version 12 are in flowFieldDimensions.
 var topNDimensions = withFlowFieldDimensions(map[string]dimension{
-	"app":           {cols: []string{"application"}, display: "toString($0)"},
-	"proto":         {cols: []string{"proto"}, display: "toString($0)"},
-	"dst_port":      {cols: []string{"dst_port"}, display: "toString($0)"},
-	"src_port":      {cols: []string{"src_port"}, display: "toString($0)"},
-	"src_ip":        {cols: []string{"src_ip"}, display: ipText("$0")},
-	"dst_ip":        {cols: []string{"dst_ip"}, display: ipText("$0")},
+	"app":           {cols: []string{schema.FlowApplication}, display: "toString($0)"},
+	"proto":         {cols: []string{schema.FlowProto}, display: "toString($0)"},
+	"dst_port":      {cols: []string{schema.FlowDstPort}, display: "toString($0)"},
+	"src_port":      {cols: []string{schema.FlowSrcPort}, display: "toString($0)"},
+	"src_ip":        {cols: []string{schema.FlowSrcIP}, display: ipText("$0")},
+	"dst_ip":        {cols: []string{schema.FlowDstIP}, display: ipText("$0")},
 	"conversation":  {cols: []string{"least(src_ip, dst_ip)", "greatest(src_ip, dst_ip)"}, display: "concat(" + ipText("$0") + ", ' <-> ', " + ipText("$1") + ")"},
-	"exporter":      {cols: []string{"exporter_ip"}, names: []string{"any(exporter_name)"}, display: exporterName},
-	"in_if":         {cols: []string{"exporter_ip", "in_if"}, names: []string{"any(exporter_name)", "any(in_if_name)"}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
-	"out_if":        {cols: []string{"exporter_ip", "out_if"}, names: []string{"any(exporter_name)", "any(out_if_name)"}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
-	"src_pod":       {cols: []string{"src_namespace", "src_pod"}, display: "if($1 = '', '', concat($0, '/', $1))"},
-	"dst_pod":       {cols: []string{"dst_namespace", "dst_pod"}, display: "if($1 = '', '', concat($0, '/', $1))"},
-	"src_namespace": {cols: []string{"src_namespace"}, display: "toString($0)"},
-	"dst_namespace": {cols: []string{"dst_namespace"}, display: "toString($0)"},
-	"src_node":      {cols: []string{"src_node"}, display: "toString($0)"},
-	"dst_node":      {cols: []string{"dst_node"}, display: "toString($0)"},
+	"exporter":      {cols: []string{schema.FlowExporterIP}, names: []string{anyOf(schema.FlowExporterName)}, display: exporterName},
+	"in_if":         {cols: []string{schema.FlowExporterIP, schema.FlowInIf}, names: []string{anyOf(schema.FlowExporterName), anyOf(schema.FlowInIfName)}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
+	"out_if":        {cols: []string{schema.FlowExporterIP, schema.FlowOutIf}, names: []string{anyOf(schema.FlowExporterName), anyOf(schema.FlowOutIfName)}, display: "concat(" + exporterName + ", ':', if(@1 != '', toString(@1), toString($1)))"},
+	"src_pod":       {cols: []string{schema.FlowSrcNamespace, schema.FlowSrcPod}, display: "if($1 = '', '', concat($0, '/', $1))"},
+	"dst_pod":       {cols: []string{schema.FlowDstNamespace, schema.FlowDstPod}, display: "if($1 = '', '', concat($0, '/', $1))"},
+	"src_namespace": {cols: []string{schema.FlowSrcNamespace}, display: "toString($0)"},
+	"dst_namespace": {cols: []string{schema.FlowDstNamespace}, display: "toString($0)"},
+	"src_node":      {cols: []string{schema.FlowSrcNode}, display: "toString($0)"},
+	"dst_node":      {cols: []string{schema.FlowDstNode}, display: "toString($0)"},
 	// An AS by number and name; a country by its ISO 3166-1 code.
-	"src_as":      {cols: []string{"src_as"}, names: []string{"any(src_as_name)"}, display: asName},
-	"dst_as":      {cols: []string{"dst_as"}, names: []string{"any(dst_as_name)"}, display: asName},
-	"src_country": {cols: []string{"src_country"}, display: "toString($0)"},
-	"dst_country": {cols: []string{"dst_country"}, display: "toString($0)"},
+	"src_as":      {cols: []string{schema.FlowSrcAS}, names: []string{anyOf(schema.FlowSrcASName)}, display: asName},
+	"dst_as":      {cols: []string{schema.FlowDstAS}, names: []string{anyOf(schema.FlowDstASName)}, display: asName},
+	"src_country": {cols: []string{schema.FlowSrcCountry}, display: "toString($0)"},
+	"dst_country": {cols: []string{schema.FlowDstCountry}, display: "toString($0)"},
 	// A session: protocol and both ends with their ports, unfolded.
-	"five_tuple": {cols: []string{"proto", "src_ip", "src_port", "dst_ip", "dst_port"}, raw: true,
+	"five_tuple": {cols: []string{schema.FlowProto, schema.FlowSrcIP, schema.FlowSrcPort, schema.FlowDstIP, schema.FlowDstPort}, raw: true,
 		display: "concat(multiIf($0 = 6, 'tcp', $0 = 17, 'udp', $0 = 1, 'icmp', toString($0)), ' ', " + ipText("$1") + ", ':', toString($2), ' → ', " + ipText("$3") + ", ':', toString($4))"},
 })
 

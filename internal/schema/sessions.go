@@ -18,7 +18,7 @@ import (
 // Flows5TupleColumns are the columns of flows_5tuple_1h besides time and
 // the sums bytes, packets and flows: the API answers from the rollup only
 // a question whose dimensions and filters read these alone.
-var Flows5TupleColumns = []string{"exporter_ip", "in_if", "out_if", "proto", "src_ip", "dst_ip", "src_port", "dst_port"}
+var Flows5TupleColumns = []string{FlowExporterIP, FlowInIf, FlowOutIf, FlowProto, FlowSrcIP, FlowDstIP, FlowSrcPort, FlowDstPort}
 
 func (d ddl) flows5Tuple1h() string {
 	return `CREATE TABLE IF NOT EXISTS ` + TableFlows5Tuple1h + ` (
