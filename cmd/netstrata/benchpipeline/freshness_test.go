@@ -148,6 +148,7 @@ func BenchmarkFreshness(b *testing.B) {
 		p50, p99 := histogramQuantiles(b, p.collectorReg, "netstrata_kafka_produce_latency_seconds", 0.5, 0.99)
 		b.ReportMetric(p50, "produce_p50_s")
 		b.ReportMetric(p99, "produce_p99_s")
+		b.ReportMetric(counter(b, p.correlatorReg, "netstrata_kafka_consumer_catch_ups_total"), "catch_ups")
 		b.Logf("sent %d flows at %d/s for %v (after %v of warm-up); %d stored in %d INSERTs while measuring; kernel drops %v",
 			sent, rate, took.Round(time.Millisecond), warmUp, a.rows, a.batches, p.collector.KernelDrops())
 		p.ages.mu.Unlock()
@@ -185,6 +186,7 @@ type pipeline struct {
 	b             *testing.B
 	collector     *flowcollector.Component
 	collectorReg  *telemetry.Reporter
+	correlatorReg *telemetry.Reporter
 	collectorAddr *net.UDPAddr
 	ch            store.Configuration // the embedded ClickHouse's database, as the writer
 	count         func() (int64, error)
@@ -214,6 +216,7 @@ func startPipeline(b *testing.B) *pipeline {
 		return telemetry.NewReporter(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	cr := quiet()
+	p.correlatorReg = cr
 	ccfg := correlator.DefaultConfiguration()
 	override(b, "NETSTRATA_BENCH_CORRELATOR", &ccfg)
 	c, err := correlator.New(cr, ccfg, correlator.Dependencies{Kafka: kcfg, ClickHouse: ch, Stored: p.ages.observe})
@@ -342,6 +345,20 @@ func override(b *testing.B, name string, section any) {
 			b.Fatalf("%s: %v", name, err)
 		}
 	}
+}
+
+// counter returns the value of a counter in r's registry (0 when absent).
+func counter(b *testing.B, r *telemetry.Reporter, name string) float64 {
+	mfs, err := r.Gatherer.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }
 
 // benchEnv reads an integer setting of the benchmark from the environment.
