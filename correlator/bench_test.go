@@ -239,23 +239,41 @@ func BenchmarkIngestFlows(b *testing.B) {
 // benchVariant applies the variant of the correlator that the
 // environment asks for, to measure a part's share of the cost in
 // alternating runs: NETSTRATA_BENCH_WITHOUT_VIEWS, materialized views
-// (comma-separated) dropped before the correlator starts, and
+// (comma-separated) dropped before the correlator starts, then
+// NETSTRATA_BENCH_SQL_FILE, statements (each ending with ";" and a new
+// line) run on the schema (another form of a view, say),
 // NETSTRATA_BENCH_INSERT_SETTINGS, settings (name=value, comma-separated)
 // added to every INSERT, NETSTRATA_BENCH_BATCH_MAX_RECORDS and
 // NETSTRATA_BENCH_INSERT_CONCURRENCY, the correlator's batch_max_records
 // and insert_concurrency.
 func benchVariant(b *testing.B, e *env, c *Component) {
-	if views := os.Getenv("NETSTRATA_BENCH_WITHOUT_VIEWS"); views != "" {
+	views, sqlFile := os.Getenv("NETSTRATA_BENCH_WITHOUT_VIEWS"), os.Getenv("NETSTRATA_BENCH_SQL_FILE")
+	if views != "" || sqlFile != "" {
 		ctx := context.Background()
 		if err := schema.Ensure(ctx, e.conn, c.cfg.Schema.For(e.ch)); err != nil {
 			b.Fatal(err)
 		}
+		var stmts []string
 		for _, v := range strings.Split(views, ",") {
-			if err := e.conn.Exec(ctx, "DROP VIEW "+v); err != nil {
-				b.Fatal(err)
+			if v != "" {
+				stmts = append(stmts, "DROP VIEW "+v)
 			}
 		}
-		b.Logf("without the views %s", views)
+		if sqlFile != "" {
+			text, err := os.ReadFile(sqlFile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			stmts = append(stmts, strings.Split(string(text), ";\n")...)
+		}
+		for _, s := range stmts {
+			if s = strings.TrimSpace(s); s != "" {
+				if err := e.conn.Exec(ctx, s); err != nil {
+					b.Fatalf("%s: %v", s, err)
+				}
+			}
+		}
+		b.Logf("without the views %q, then the statements of %q", views, sqlFile)
 	}
 	if n := benchEnv(b, "NETSTRATA_BENCH_BATCH_MAX_RECORDS", 0); n > 0 {
 		c.cfg.BatchMaxRecords = n
