@@ -11,6 +11,6 @@ for run in 1 2 3; do
 	for settings in '{}' '{batch_catch_up_wait: 0s, batch_max_wait: 1s}'; do
 		echo "# run $run, correlator $settings: $(uptime)"
 		NETSTRATA_BENCH_CORRELATOR=$settings NETSTRATA_BENCH_RATE=${NETSTRATA_BENCH_RATE:-100000} NETSTRATA_BENCH_SECONDS=${NETSTRATA_BENCH_SECONDS:-20} \
-			go test -run '^$' -bench 'BenchmarkFreshness' -benchtime 1x -timeout 20m ./cmd/netstrata/benchpipeline/
+			go test -run '^$' -bench '^BenchmarkFreshness$' -benchtime 1x -timeout 20m ./cmd/netstrata/benchpipeline/
 	done
 done

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	dto "github.com/prometheus/client_model/go"
 	"gopkg.in/yaml.v3"
 
@@ -77,7 +78,9 @@ func quantile(v []float64, q float64) float64 {
 // (the producer's linger and request, the broker, the consumer's fetch
 // wait, and waiting in the client while the previous batch is stored),
 // polled → INSERT began (decoding, enrichment, ingest progress and
-// fencing) and the INSERT; the producer's own share (publish → acknowledged)
+// fencing) and the INSERT; before that, the datagram's wait in the
+// collector's socket (sent → received, socket_p50_s, socket_p99_s, not in
+// the freshness: a flow's age starts when it is read); the producer's own share (publish → acknowledged)
 // from its histogram (netstrata_kafka_produce_latency_seconds,
 // interpolated within buckets). The environment sets the traffic:
 // NETSTRATA_BENCH_RATE flows/s (100,000), NETSTRATA_BENCH_SECONDS measured
@@ -148,6 +151,12 @@ func BenchmarkFreshness(b *testing.B) {
 		p50, p99 := histogramQuantiles(b, p.collectorReg, "netstrata_kafka_produce_latency_seconds", 0.5, 0.99)
 		b.ReportMetric(p50, "produce_p50_s")
 		b.ReportMetric(p99, "produce_p99_s")
+		if p50, p99, err := p.socketWait(began); err == nil {
+			b.ReportMetric(p50, "socket_p50_s")
+			b.ReportMetric(p99, "socket_p99_s")
+		} else {
+			b.Logf("socket wait: %v", err)
+		}
 		b.ReportMetric(counter(b, p.correlatorReg, "netstrata_kafka_consumer_catch_ups_total"), "catch_ups")
 		b.Logf("sent %d flows at %d/s for %v (after %v of warm-up); %d stored in %d INSERTs while measuring; kernel drops %v",
 			sent, rate, took.Round(time.Millisecond), warmUp, a.rows, a.batches, p.collector.KernelDrops())
@@ -190,8 +199,12 @@ type pipeline struct {
 	collectorAddr *net.UDPAddr
 	ch            store.Configuration // the embedded ClickHouse's database, as the writer
 	count         func() (int64, error)
-	ages          stageAges
-	stops         []func() error
+	// socketWait returns p50 and p99 of a flow's time_received less its
+	// end (the generator ends each flow when it sends its datagram): the
+	// time the datagram waited in the socket, for flows received since.
+	socketWait func(since time.Time) (p50, p99 float64, err error)
+	ages       stageAges
+	stops      []func() error
 }
 
 func startPipeline(b *testing.B) *pipeline {
@@ -260,6 +273,15 @@ func startPipeline(b *testing.B) *pipeline {
 		var n uint64
 		err := sc.QueryRow(ctx, "SELECT count() FROM flows").Scan(&n)
 		return int64(n), err
+	}
+	p.socketWait = func(since time.Time) (p50, p99 float64, err error) {
+		var q []float64
+		err = sc.QueryRow(ctx, `SELECT quantilesExact(0.5, 0.99)(toUnixTimestamp64Milli(time_received) - toUnixTimestamp64Milli(time_flow_end)) / 1000
+			FROM flows WHERE time_received >= fromUnixTimestamp64Milli({since:Int64})`, clickhouse.Named("since", since.UnixMilli())).Scan(&q)
+		if err == nil && len(q) == 2 {
+			p50, p99 = q[0], q[1]
+		}
+		return p50, p99, err
 	}
 	return p
 }
