@@ -19,7 +19,8 @@ import (
 // alert_deliveries. A replica that becomes active sends again the
 // transitions of the last retry_for that no webhook acknowledged — those
 // queued by a replica that was killed or stopped before it could deliver
-// them. Delivery is at least once: a message carries its transition's
+// them — but none from before the webhook was first known (a row with no
+// fingerprint marks that). Delivery is at least once: a message carries its transition's
 // key, by which receivers deduplicate.
 
 var deliveryColumns = []string{"time", "receiver", "fingerprint", "status", "starts_at"}
@@ -78,11 +79,26 @@ func (c *Component) delivered(receiver string) func([]*Alert) {
 // last retry_for it did not acknowledge, with their first queuing time
 // (the retry budget goes on). It returns how many.
 func (c *Component) undelivered(ctx context.Context, conn driver.Conn, now time.Time) (int, error) {
-	since := now.Add(-c.cfg.Delivery.RetryFor)
 	n := 0
 	for _, rc := range c.receivers {
 		if rc.outbox == "" {
 			continue
+		}
+		known, err := knownSince(ctx, conn, rc.outbox)
+		if err != nil {
+			return n, err
+		}
+		if known.IsZero() {
+			// A webhook new to the outbox (or the first start with one)
+			// gets what happens from now on, not the past hour again.
+			if err := markDelivered(ctx, conn, rc.outbox, now, []*Alert{{}}); err != nil {
+				return n, err
+			}
+			continue
+		}
+		since := now.Add(-c.cfg.Delivery.RetryFor)
+		if known.After(since) {
+			since = known
 		}
 		queued, alerts, err := readUndelivered(ctx, conn, rc.outbox, since, c.cfg.Delivery.QueueSize)
 		if err != nil {
@@ -94,6 +110,23 @@ func (c *Component) undelivered(ctx context.Context, conn driver.Conn, now time.
 		n += len(alerts)
 	}
 	return n, nil
+}
+
+// knownSince is when receiver was first known to the outbox (its oldest
+// row: the mark written when an active replica first met it), zero if
+// never.
+func knownSince(ctx context.Context, conn driver.Conn, receiver string) (time.Time, error) {
+	var n uint64
+	var first time.Time
+	err := conn.QueryRow(ctx, `SELECT count(), min(time) FROM `+schema.TableAlertDeliveries+` WHERE receiver = {receiver:String}`,
+		named("receiver", receiver)).Scan(&n, &first)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the outbox of %s: %w", receiver, err)
+	}
+	if n == 0 {
+		return time.Time{}, nil
+	}
+	return first, nil
 }
 
 // readUndelivered reads the history's transitions since then that
