@@ -390,8 +390,9 @@ func insertSettings(group, tok string) clickhouse.Settings {
 // minute rollup and interface_flows_5m aggregate in their view already,
 // and in flows_1h and flows_5tuple_1h a block (a second or less of
 // traffic) holds few rows of the same hour and key, so merging it only
-// repeated the sort's work: 30% of the process's CPU per flow when
-// every flow is new (issue #19). Background merges sum the rows, and
+// repeated the sort's work: 22–27% of the process's CPU per flow at
+// 50,000 conversations and when every flow is new (issue #19; about the
+// same at 5,000 conversations). Background merges sum the rows, and
 // every reader sums them too.
 var tableInsertSettings = map[string]clickhouse.Settings{
 	schema.TableFlows: {"optimize_on_insert": 0},
