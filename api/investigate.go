@@ -15,6 +15,7 @@ func (c *Component) investigateParams() []paramSpec {
 		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Interface index on device."},
 		{Name: "ip", Type: "string", Format: "ip", Description: "IP address to investigate."},
 		paramFrom, paramTo,
+		{Name: "sessions", Type: "integer", Maximum: int64(c.cfg.MaxLimit), Description: "Also list the subject's N largest sessions in the spike window (node and IP subjects; default 0: none), as /sockets would for that window: the console's sessions table without a request after this one."},
 	}
 }
 
@@ -30,7 +31,23 @@ func (c *Component) handleInvestigate(ctx context.Context, p *params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	return c.investigator.Investigate(ctx, sc, from, to)
+	n, _, err := p.uint("sessions", uint64(c.cfg.MaxLimit))
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || p.has("device") { // the agents' sessions know no interface
+		return c.investigator.Investigate(ctx, sc, from, to)
+	}
+	var sessions *SocketsResponse
+	inv, err := c.investigator.Investigate(ctx, sc, from, to, func(ctx context.Context, spike query.Window) (err error) {
+		sessions, err = c.sessions(ctx, p, spike.Start, spike.End, int(n), "bytes")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.Sessions = sessions
+	return inv, nil
 }
 
 // parseScope reads exactly one of node, device+if_index, ip as the

@@ -207,6 +207,31 @@ func TestInvestigateNodeFindsLoadGrowthOfFourPodsToPort8081(t *testing.T) {
 	}
 }
 
+// The console's sessions table comes with the investigation (sessions=N):
+// the same answer as /sockets over the spike window, and nothing more
+// for a client that does not ask.
+func TestInvestigateWithSessionsAnswersAsSocketsOverTheSpike(t *testing.T) {
+	a := newTestAPI(t)
+	s := newScenario()
+	seedWorker1(t, a, s, true, false)
+
+	var plain, inv Investigation
+	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}}), &plain); st != 200 || plain.Sessions != nil {
+		t.Fatalf("without sessions=: status %d, sessions %+v", st, plain.Sessions)
+	}
+	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}, "sessions": {"3"}}), &inv); st != 200 || inv.Spike == nil || inv.Sessions == nil {
+		t.Fatalf("status %d, spike %+v, sessions %+v", st, inv.Spike, inv.Sessions)
+	}
+	var want SocketsResponse
+	q := url.Values{"node": {"worker-1"}, "limit": {"3"}, "from": {inv.Spike.Start.Format(time.RFC3339Nano)}, "to": {inv.Spike.End.Format(time.RFC3339Nano)}}
+	if st := a.get(t, "/api/v1/sockets", q, &want); st != 200 {
+		t.Fatalf("sockets: status %d", st)
+	}
+	if len(want.Session) != 3 || fmt.Sprint(*inv.Sessions) != fmt.Sprint(want) {
+		t.Errorf("sessions\n%+v\nwant /sockets' answer\n%+v", *inv.Sessions, want)
+	}
+}
+
 func TestInvestigateNodeFindsRetransmitStormOnDatabasePath(t *testing.T) {
 	a := newTestAPI(t)
 	s := newScenario()

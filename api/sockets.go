@@ -49,6 +49,11 @@ func (c *Component) handleSockets(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.sessions(ctx, p, from, to, limit, sortBy)
+}
+
+// sessions reads the sessions of p's socket filters over [from, to).
+func (c *Component) sessions(ctx context.Context, p *params, from, to time.Time, limit int, sortBy string) (*SocketsResponse, error) {
 	q := &query.Builder{}
 	needRaw, err := socketFilters(p, q)
 	if err != nil {
@@ -80,7 +85,7 @@ FROM ` + schema.TableSockets1m + ` WHERE ` + q.Where() + `
 GROUP BY node, local_namespace, local_pod, comm, local_ip, local_port, remote_ip, remote_port, direction`
 	}
 	sql += "\nORDER BY " + socketSorts[sortBy] + " DESC\nLIMIT " + q.Bind("UInt32", uint32(limit))
-	resp := SocketsResponse{Range: Range{From: from, To: to, Source: table}, Sort: sortBy, Session: []Session{}}
+	resp := &SocketsResponse{Range: Range{From: from, To: to, Source: table}, Sort: sortBy, Session: []Session{}}
 	err = c.run(ctx, "sockets", sql, q.Args, func(rows driver.Rows) error {
 		var s Session
 		var lip, rip net.IP

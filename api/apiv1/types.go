@@ -238,6 +238,8 @@ type Investigation struct {
 	Reconciliation []Reconciliation `json:"reconciliation"`
 	Pods           []PodStatus      `json:"pods"`
 	Verdict        Verdict          `json:"verdict"`
+	// Sessions is set on request only (sessions=N).
+	Sessions *SocketsResponse `json:"sessions,omitempty" doc:"With sessions=N and a node or IP subject: the subject's N largest sessions in the spike window, as /sockets answers for that window (from=spike.start, to=spike.end, limit=N), read at the same time as the contributors rather than in a request after this one."`
 }
 
 // Subject is what was investigated.

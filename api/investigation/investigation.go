@@ -66,9 +66,14 @@ func layerError(layer string, err error) error {
 	return fmt.Errorf("%s layer: %w", layer, err)
 }
 
+// Alongside is a read of the caller's that needs the spike window (the
+// event the answer reports as spike): it runs at the same time as the
+// investigation's steps after the first, instead of after the answer.
+type Alongside func(ctx context.Context, spike query.Window) error
+
 // Investigate runs the analysis of sc over [from, to); each layer is
-// optional.
-func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time.Time) (*apiv1.Investigation, error) {
+// optional. alongside run at once with steps 2–3 and fail it as they do.
+func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time.Time, alongside ...Alongside) (*apiv1.Investigation, error) {
 	if err := c.prepare(ctx, sc, from, to); err != nil {
 		return nil, err
 	}
@@ -76,16 +81,21 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 	if err := r.findWindow(ctx); err != nil {
 		return nil, err
 	}
-	if err := r.attribute(ctx); err != nil {
-		return nil, err
-	}
 	var outside *apiv1.OutsideRange
-	err := concurrently(
-		func() error { return r.pathInterfaces(ctx) },
-		func() error { return r.podStatus(ctx) },
-		func() (err error) { outside, err = r.flowsOutside(ctx); return err },
-	)
-	if err != nil {
+	steps := []func() error{func() error {
+		if err := r.attribute(ctx); err != nil {
+			return err
+		}
+		return concurrently(
+			func() error { return r.pathInterfaces(ctx) },
+			func() error { return r.podStatus(ctx) },
+			func() (err error) { outside, err = r.flowsOutside(ctx); return err },
+		)
+	}}
+	for _, f := range alongside {
+		steps = append(steps, func() error { return f(ctx, r.windows.event) })
+	}
+	if err := concurrently(steps...); err != nil {
 		return nil, err
 	}
 	r.judge(outside)
