@@ -15,19 +15,43 @@ const context = await chromium.launchPersistentContext(mkdtempSync(path.join(os.
 })
 const page = context.pages()[0] ?? (await context.newPage())
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+// timings runs in the page once it is fully drawn: when the app sent its
+// first API request, when the last API answer ended, and when the last
+// chart (its first render's finished event) or the page's tables (the
+// investigate-rendered mark) were drawn — a console without these marks
+// is timed now. Milliseconds from navigation.
+function timings() {
+  const api = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/api/'))
+  const marks = [...document.querySelectorAll('.chart')].map((c) => Number(c.getAttribute('data-drawn')))
+  marks.push(...performance.getEntriesByName('investigate-rendered').map((e) => e.startTime))
+  const drawn = marks.every((t) => t > 0) && marks.length > 0 ? Math.max(...marks) : performance.now()
+  const start = Math.min(...api.map((e) => e.startTime))
+  const answered = Math.max(...api.map((e) => e.responseEnd))
+  return { start, answered, drawn, draw: drawn - answered }
+}
 try {
-  const drawn = []
+  // Each console (the built one, and a base one to compare with when the
+  // benchmark gives it) in turn, so that both see the same load.
+  const consoles = [{ name: '', base: f.base }, ...(f.compare ? [{ name: 'base console (NETSTRATA_BENCH_CONSOLE_BASE): ', base: f.compare }] : [])]
+  const runs = consoles.map(() => [])
   for (let i = 0; i < f.runs; i++) {
-    await page.goto(f.base + '/?' + new URLSearchParams({ node: f.node, from: f.from, to: f.to }))
-    await page.locator('[data-testid=verdict]').waitFor({ timeout: 120000 })
-    await page.waitForFunction(() => document.querySelector('[data-testid=verdict]') && !document.querySelector('[role=status]') && [...document.querySelectorAll('.chart')].every((c) => c.hasAttribute('data-drawn')), null, { timeout: 120000 })
-    drawn.push(await page.evaluate(() => performance.now()))
+    for (const [k, c] of consoles.entries()) {
+      await page.goto(c.base + '/?' + new URLSearchParams({ node: f.node, from: f.from, to: f.to }))
+      await page.locator('[data-testid=verdict]').waitFor({ timeout: 120000 })
+      await page.waitForFunction(() => document.querySelector('[data-testid=verdict]') && !document.querySelector('[role=status]') && [...document.querySelectorAll('.chart')].every((c) => c.hasAttribute('data-drawn')), null, { timeout: 120000 })
+      runs[k].push(await page.evaluate(timings))
+    }
   }
   const timeline = await page.evaluate(() =>
     performance.getEntriesByType('resource').map((e) => `${e.name.replace(location.origin, '').split('?')[0]} ${Math.round(e.startTime)}–${Math.round(e.responseEnd)}`),
   )
-  console.log('last run: ' + timeline.join('; '))
-  console.log(`figure: investigate page fully drawn, median of ${f.runs}: ${Math.round(median(drawn))} ms (all: ${drawn.map(Math.round).join(', ')} ms)`)
+  console.log(`last run${consoles.length > 1 ? ' (base console)' : ''}: ` + timeline.join('; '))
+  for (const [k, c] of consoles.entries()) {
+    const m = (part) => Math.round(median(runs[k].map((r) => r[part])))
+    console.log(`figure: ${c.name}investigate page fully drawn, median of ${f.runs}: ${m('drawn')} ms (all: ${runs[k].map((r) => Math.round(r.drawn)).join(', ')} ms); ` +
+      `app started ${m('start')} ms, requests answered ${m('answered')} ms, drawing ${m('draw')} ms (medians from navigation; drawing: last answer to drawn)`)
+  }
 
   // 14 series × 720 two-minute steps over 24 hours: 10,080 points.
   await page.goto(f.base + '/explore?' + new URLSearchParams({ by: 'conversation', from: f.from, to: f.to, limit: '14', points: '1000' }))
