@@ -81,6 +81,7 @@ export function filterEditor(page) {
 // its links as "from → to".
 export async function sankeyLinks(page) {
   await page.locator('details summary', { hasText: 'As a table' }).click()
+  await page.locator('[data-testid=sankey-table]').waitFor()
   const rows = await page.locator('[data-testid=sankey-table] tbody tr').allInnerTexts()
   return rows.map((r) => r.split('\t').slice(0, 2).join(' → '))
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sankeyLinks } from './sankey'
+import { foldSankey, sankeyLinks } from './sankey'
 
 describe('Sankey of a traffic map', () => {
   const node = (id: string, label: string) => ({ id, kind: 'pod', label })
@@ -26,5 +26,13 @@ describe('Sankey of a traffic map', () => {
 
   it('leaves out edges without bytes', () => {
     expect(sankeyLinks({ nodes: [node('a', 'a')], edges: [edge('a', 'a', 1, 0)] }).links).toEqual([])
+  })
+
+  it('folds the smaller nodes of a crowded column into one, keeping every byte', () => {
+    const pods = [...Array(5).keys()].map((i) => node('p' + i, 'pod-' + i))
+    const d = foldSankey(sankeyLinks({ nodes: [...pods, node('api', 'api')], edges: pods.map((p, i) => edge(p.id, 'api', 80, 10 + i)) }), 3)
+    expect(d.nodes.filter((n) => n.column === 0).map((n) => n.label)).toEqual(['pod-4', 'pod-3', '3 others'])
+    expect(d.links).toContainEqual({ source: 'src:3 others', target: 'port::80', value: 10 + 11 + 12 })
+    expect(d.links.filter((l) => l.target === 'port::80').reduce((a, l) => a + l.value, 0)).toBe(60)
   })
 })

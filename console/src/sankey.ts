@@ -34,3 +34,38 @@ export function sankeyLinks(m: TrafficMap): SankeyData {
   }
   return { nodes: [...nodes.values()], links: [...links.values()] }
 }
+
+// foldSankey keeps the keep − 1 largest nodes of each column that has
+// more than keep and folds the others into one "N others" node: a Sankey
+// of a hundred pods is neither readable nor quick to draw. The table
+// keeps every link.
+export function foldSankey(d: SankeyData, keep: number): SankeyData {
+  const through = new Map<string, number>()
+  for (const l of d.links) {
+    through.set(l.source, (through.get(l.source) ?? 0) + l.value)
+    through.set(l.target, (through.get(l.target) ?? 0) + l.value)
+  }
+  const into = new Map<string, string>()
+  const nodes: SankeyData['nodes'] = []
+  for (const column of [0, 1, 2]) {
+    const ns = d.nodes.filter((n) => n.column === column).sort((a, b) => (through.get(b.name) ?? 0) - (through.get(a.name) ?? 0))
+    const kept = ns.length > keep ? ns.slice(0, keep - 1) : ns
+    for (const n of kept) into.set(n.name, n.name)
+    nodes.push(...kept)
+    if (kept.length < ns.length) {
+      const label = `${ns.length - kept.length} others`
+      const name = ['src', 'port', 'dst'][column] + ':' + label
+      for (const n of ns.slice(kept.length)) into.set(n.name, name)
+      nodes.push({ name, label, column })
+    }
+  }
+  const links = new Map<string, SankeyData['links'][number]>()
+  for (const l of d.links) {
+    const source = into.get(l.source)!, target = into.get(l.target)!
+    const k = source + '\u0000' + target
+    const m = links.get(k) ?? { source, target, value: 0 }
+    m.value += l.value
+    links.set(k, m)
+  }
+  return { nodes, links: [...links.values()] }
+}
