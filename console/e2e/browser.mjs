@@ -35,6 +35,20 @@ try {
     check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
   })
 
+  await step('investigating an interface asks for its series with the investigation, once', async () => {
+    const asked = []
+    const seen = (r) => new URL(r.url()).pathname.startsWith('/api/v1/') && asked.push(new URL(r.url()).pathname)
+    page.on('request', seen)
+    await page.goto(url('/', { kind: 'interface', device: f.device, if_index: f.ifIndex, from: f.from, to: f.to }))
+    await drawn(page, 1)
+    page.off('request', seen)
+    const heading = await text('section[aria-label="Interface traffic"] h2')
+    check(heading.includes(`${f.device} #${f.ifIndex}`), 'chart of the subject interface: ' + heading)
+    check(asked.filter((p) => p === '/api/v1/interfaces/series').length === 1 && !asked.includes('/api/v1/sockets'), 'requests ' + JSON.stringify(asked))
+    await page.goto(investigateURL)
+    await drawn(page)
+  })
+
   await step('the keyboard reaches the skip link, the pages and the form', async () => {
     await page.evaluate(() => document.activeElement?.blur())
     await page.keyboard.press('Tab')
