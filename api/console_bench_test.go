@@ -76,7 +76,9 @@ var consoleFigures = []struct {
 	{regexp.MustCompile(`(?m)^figure: investigate page .*app started (\d+) ms`), "ms-started-median"},
 	{regexp.MustCompile(`(?m)^figure: investigate page .*requests answered (\d+) ms`), "ms-answered-median"},
 	{regexp.MustCompile(`(?m)^figure: investigate page .*drawing (\d+) ms`), "ms-drawing-median"},
+	{regexp.MustCompile(`(?m)^figure: investigate page .*/investigate request (\d+) ms`), "ms-investigate-median"},
 	{regexp.MustCompile(`(?m)^figure: base console [^:]*: investigate page fully drawn, median of \d+: (\d+) ms`), "base-ms-drawn-median"},
+	{regexp.MustCompile(`(?m)^figure: base console .*/investigate request (\d+) ms`), "base-ms-investigate-median"},
 	{regexp.MustCompile(`(?m)^figure: base console .*requests answered (\d+) ms`), "base-ms-answered-median"},
 	{regexp.MustCompile(`(?m)^figure: base console .*drawing (\d+) ms`), "base-ms-drawing-median"},
 }

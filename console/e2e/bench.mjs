@@ -28,7 +28,8 @@ function timings() {
   const drawn = marks.every((t) => t > 0) && marks.length > 0 ? Math.max(...marks) : performance.now()
   const start = Math.min(...api.map((e) => e.startTime))
   const answered = Math.max(...api.map((e) => e.responseEnd))
-  return { start, answered, drawn, draw: drawn - answered }
+  const inv = api.find((e) => new URL(e.name).pathname === '/api/v1/investigate')
+  return { start, answered, drawn, draw: drawn - answered, investigate: inv ? inv.responseEnd - inv.startTime : NaN }
 }
 try {
   // Each console (the built one, and a base one to compare with when the
@@ -50,7 +51,7 @@ try {
   for (const [k, c] of consoles.entries()) {
     const m = (part) => Math.round(median(runs[k].map((r) => r[part])))
     console.log(`figure: ${c.name}investigate page fully drawn, median of ${f.runs}: ${m('drawn')} ms (all: ${runs[k].map((r) => Math.round(r.drawn)).join(', ')} ms); ` +
-      `app started ${m('start')} ms, requests answered ${m('answered')} ms, drawing ${m('draw')} ms (medians from navigation; drawing: last answer to drawn)`)
+      `app started ${m('start')} ms, requests answered ${m('answered')} ms, drawing ${m('draw')} ms (medians from navigation; drawing: last answer to drawn); /investigate request ${m('investigate')} ms`)
   }
 
   // 14 series × 720 two-minute steps over 24 hours: 10,080 points.
