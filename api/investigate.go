@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/netstrata/netstrata/api/investigation"
@@ -40,8 +41,10 @@ func (c *Component) handleInvestigate(ctx context.Context, p *params) (any, erro
 	}
 	var sessions *SocketsResponse
 	inv, err := c.investigator.Investigate(ctx, sc, from, to, func(ctx context.Context, spike query.Window) (err error) {
-		sessions, err = c.sessions(ctx, p, spike.Start, spike.End, int(n), "bytes")
-		return err
+		if sessions, err = c.sessions(ctx, p, spike.Start, spike.End, int(n), "bytes"); err != nil {
+			return fmt.Errorf("sockets layer: the spike's sessions: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
