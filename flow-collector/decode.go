@@ -60,6 +60,12 @@ type decoder struct {
 	sec            record.Flow
 	rev            []reverseField
 	slab           []byte
+	// held is the latest record of the datagram being decoded, held back
+	// until the next one or the datagram's end, so that the datagram's
+	// last record can carry the loss its sequence number shows (known
+	// only once IPFIX's data records are counted); heldOf is its exporter.
+	held   []byte
+	heldOf *exporter
 	// skewNs is the clock skew of the exporter of the datagram (or
 	// pending set) being mapped.
 	skewNs int64
@@ -86,6 +92,7 @@ type packetHeader struct {
 
 // handle decodes one datagram received from `from` at `now`.
 func (d *decoder) handle(kind listenerKind, data []byte, from netip.AddrPort, now time.Time) {
+	defer d.publishLast()
 	if kind == kindSFlow {
 		d.handleSFlow(data, from.Addr().Unmap(), now)
 		return
@@ -108,6 +115,28 @@ func (d *decoder) handle(kind listenerKind, data []byte, from netip.AddrPort, no
 	default:
 		d.fail(e, errKindVersion, nil)
 	}
+}
+
+// lostFieldSize is the most the sequence_lost field adds to a record.
+const lostFieldSize = 2 + 5
+
+// publishHeld publishes the record held back, as it is.
+func (d *decoder) publishHeld() {
+	if b := d.held; b != nil {
+		d.c.pub.Publish(record.TopicFlows, d.heldOf.ip, b[:len(b):len(b)])
+		d.held, d.heldOf = nil, nil
+	}
+}
+
+// publishLast publishes the datagram's last record with the loss its
+// exporter showed and no record carried yet. The field is the record's
+// last by number, so appending it keeps appendFlow's encoding.
+func (d *decoder) publishLast() {
+	if d.held == nil {
+		return
+	}
+	d.held = appendVarintField(d.held, lostField, uint64(d.heldOf.takeUnreported()))
+	d.publishHeld()
 }
 
 // fail counts a decode error and logs it, rate-limited.
@@ -159,12 +188,15 @@ func (d *decoder) emit(e *exporter) bool {
 		d.c.placeFlow(f, d.skewNs)
 	}
 	f.Application = d.c.apps.Classify(uint8(f.Proto), uint16(f.SrcPort), uint16(f.DstPort))
-	if cap(d.slab)-len(d.slab) < maxFlowSize+len(f.Application) {
+	if cap(d.slab)-len(d.slab) < maxFlowSize+lostFieldSize+len(f.Application) {
 		d.slab = make([]byte, 0, slabSize)
 	}
 	start := len(d.slab)
 	d.slab = appendFlow(d.slab, f)
-	d.c.pub.Publish(record.TopicFlows, e.ip, d.slab[start:len(d.slab):len(d.slab)])
+	end := len(d.slab)
+	d.publishHeld()
+	d.slab = d.slab[:end+lostFieldSize] // room for the loss after it
+	d.held, d.heldOf = d.slab[start:end:end+lostFieldSize], e
 	return true
 }
 

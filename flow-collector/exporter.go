@@ -23,6 +23,10 @@ type exporter struct {
 	named     bool          // has its own metric label; guarded by the exporterLabels' mutex
 	lastSeen  atomic.Int64  // Unix ns of the latest datagram
 	recent    atomic.Uint64 // datagrams since the last label ranking
+	// unreported is the sequence loss found and not yet carried by a
+	// record (sequence_lost): a datagram may reveal a loss and yield no
+	// record.
+	unreported atomic.Uint64
 
 	mu        sync.Mutex
 	seq       map[seqKey]*seqStream  // sequence state per protocol and domain

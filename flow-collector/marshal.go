@@ -70,15 +70,20 @@ func appendFlow(b []byte, f *record.Flow) []byte {
 	b = appendBytesField(b, 63, f.TunnelSrcIp)
 	b = appendBytesField(b, 64, f.TunnelDstIp)
 	b = appendVarintField(b, 65, uint64(f.VxlanVni))
+	b = appendVarintField(b, lostField, uint64(f.SequenceLost))
 	return b
 }
 
 // maxFlowSize bounds appendFlow's output apart from the application name:
-// 54 fields (the application its tag and length) of at most a 2-byte tag
+// 55 fields (the application its tag and length) of at most a 2-byte tag
 // and a 10-byte varint, 7
 // addresses of 16 bytes with their length byte, and the MPLS labels
 // packed (tag, length, MaxMPLSLabels varints of at most 5 bytes).
-const maxFlowSize = 54*(2+10) + 7*16 + (2 + 1 + record.MaxMPLSLabels*5)
+const maxFlowSize = 55*(2+10) + 7*16 + (2 + 1 + record.MaxMPLSLabels*5)
+
+// lostField is sequence_lost's number, record.Flow's last: the decoder
+// appends it to a record already encoded (see publishFirst).
+const lostField = 66
 
 func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {

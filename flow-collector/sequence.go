@@ -1,5 +1,7 @@
 package flowcollector
 
+import "math"
+
 // Sequence accounting. Each protocol numbers its messages per stream
 // (v5: flows per engine; v9: export packets per source ID, RFC 3954;
 // IPFIX: data records per observation domain, RFC 7011 §3.1; sFlow:
@@ -151,10 +153,23 @@ func (e *exporter) checkSequence(k seqKey, seq uint32, u seqUnits) {
 	mode := s.mode
 	e.mu.Unlock()
 	if out.lost > 0 {
+		e.unreported.Add(uint64(out.lost))
 		e.metrics().sequenceLost.Add(float64(out.lost))
 	}
 	if out.learned {
 		e.numberingChanged(k, before, mode)
+	}
+}
+
+// takeUnreported returns the loss no record carried yet and resets it;
+// a larger loss than a record field holds stays for the next record.
+func (e *exporter) takeUnreported() uint32 {
+	for {
+		n := e.unreported.Load()
+		take := min(n, math.MaxUint32)
+		if e.unreported.CompareAndSwap(n, n-take) {
+			return uint32(take)
+		}
 	}
 }
 

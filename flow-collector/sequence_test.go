@@ -6,17 +6,26 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netstrata/netstrata/internal/record"
 )
 
 // replaySequence decodes datagrams in order with a fresh collector and
 // returns what sequence numbers say was lost and how many domains were
 // found numbered other than their RFC says.
 func replaySequence(t *testing.T, kind listenerKind, datagrams [][]byte) (lost, nonRFC float64) {
+	lost, nonRFC, _ = replayRecords(t, kind, datagrams)
+	return lost, nonRFC
+}
+
+// replayRecords is replaySequence also returning the records each
+// datagram produced.
+func replayRecords(t *testing.T, kind listenerKind, datagrams [][]byte) (lost, nonRFC float64, per [][]*record.Flow) {
 	t.Helper()
 	c, pub := newTestComponent(t, testConfig(t))
-	decodeEach(c, pub, kind, datagrams)
+	per = decodeEach(c, pub, kind, datagrams)
 	return metricSum(t, c.r, "netstrata_flow_sequence_lost_total", "", ""),
-		metricSum(t, c.r, "netstrata_flow_sequence_non_rfc_domains", "", "")
+		metricSum(t, c.r, "netstrata_flow_sequence_non_rfc_domains", "", ""), per
 }
 
 // TestRealCapturesReplayWithoutSequenceLoss replays every shipped
@@ -72,7 +81,10 @@ func sequenceUnits(t *testing.T, ec exporterCase, datagrams [][]byte) []uint64 {
 // TestDroppedDatagramsCountExactlyTheRecordsRemoved runs each real
 // exporter over traffic large enough for many datagrams, replays its
 // export whole (0 lost), then with datagrams removed on purpose: the
-// loss counted must be exactly what tshark reads in the removed ones.
+// loss counted must be exactly what tshark reads in the removed ones,
+// and the records carry it: the units removed just before a kept
+// datagram on that datagram's last record only (or, when it yields
+// none, on the next that does), 0 on every other record.
 func TestDroppedDatagramsCountExactlyTheRecordsRemoved(t *testing.T) {
 	pcap := filepath.Join(t.TempDir(), "traffic.pcap")
 	f, err := os.Create(pcap)
@@ -98,18 +110,23 @@ func TestDroppedDatagramsCountExactlyTheRecordsRemoved(t *testing.T) {
 			units := sequenceUnits(t, ec, datagrams)
 			var kept [][]byte
 			var removed uint64
+			var before []uint64 // units removed just before each kept datagram
 			// Past the first datagrams (templates, and the exporter's
 			// numbering learnt), remove one in five and a pair, never
 			// the last: a loss shows only when a later message arrives.
+			gap := uint64(0)
 			for i, d := range datagrams {
 				drop := i >= 6 && i < len(datagrams)-1 && (i%5 == 0 || i == 8 || i == 9) && !hasTemplate(d)
 				if drop {
 					removed += units[i]
+					gap += units[i]
 					continue
 				}
 				kept = append(kept, d)
+				before, gap = append(before, gap), 0
 			}
-			lost, nonRFC := replaySequence(t, ec.kind, kept)
+			lost, nonRFC, per := replayRecords(t, ec.kind, kept)
+			checkLostOnRecords(t, before, per)
 			t.Logf("%d datagrams, %d removed holding %d units: %v counted lost (%v domains numbered their own way)",
 				len(datagrams), len(datagrams)-len(kept), removed, lost, nonRFC)
 			if lost != float64(removed) {
@@ -117,6 +134,34 @@ func TestDroppedDatagramsCountExactlyTheRecordsRemoved(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkLostOnRecords checks that each datagram's records carry, on one
+// record, the units removed before it plus what earlier datagrams
+// without records could not carry.
+func checkLostOnRecords(t *testing.T, before []uint64, per [][]*record.Flow) {
+	t.Helper()
+	var owed, carried uint64
+	for i, flows := range per {
+		owed += before[i]
+		if len(flows) == 0 {
+			continue
+		}
+		var sum uint64
+		for _, f := range flows[:len(flows)-1] {
+			sum += uint64(f.SequenceLost)
+		}
+		if last := flows[len(flows)-1].SequenceLost; sum != 0 || uint64(last) != owed {
+			t.Errorf("datagram %d: its last record carries %d lost units, the %d others %d, want %d and 0", i, last, len(flows)-1, sum, owed)
+		}
+		sum += uint64(flows[len(flows)-1].SequenceLost)
+		carried += sum
+		owed = 0
+	}
+	if owed != 0 {
+		t.Errorf("%d lost units on no record (no later datagram yielded one)", owed)
+	}
+	t.Logf("%d lost units carried by records", carried)
 }
 
 // numberStream numbers messages of the given units the way n reads them.

@@ -881,10 +881,18 @@ type Flow struct {
 	// Tunnels: set when the decoder decapsulated the flow (per-exporter
 	// option, off by default). The flow's addresses, ports and protocol are
 	// then the inner packet's; the outer endpoints are kept here.
-	TunnelType    TunnelType `protobuf:"varint,62,opt,name=tunnel_type,json=tunnelType,proto3,enum=netstrata.record.v1.TunnelType" json:"tunnel_type,omitempty"`
-	TunnelSrcIp   []byte     `protobuf:"bytes,63,opt,name=tunnel_src_ip,json=tunnelSrcIp,proto3" json:"tunnel_src_ip,omitempty"` // outer source address, 16 bytes
-	TunnelDstIp   []byte     `protobuf:"bytes,64,opt,name=tunnel_dst_ip,json=tunnelDstIp,proto3" json:"tunnel_dst_ip,omitempty"` // outer destination address, 16 bytes
-	VxlanVni      uint32     `protobuf:"varint,65,opt,name=vxlan_vni,json=vxlanVni,proto3" json:"vxlan_vni,omitempty"`           // VXLAN network identifier (24 bits)
+	TunnelType  TunnelType `protobuf:"varint,62,opt,name=tunnel_type,json=tunnelType,proto3,enum=netstrata.record.v1.TunnelType" json:"tunnel_type,omitempty"`
+	TunnelSrcIp []byte     `protobuf:"bytes,63,opt,name=tunnel_src_ip,json=tunnelSrcIp,proto3" json:"tunnel_src_ip,omitempty"` // outer source address, 16 bytes
+	TunnelDstIp []byte     `protobuf:"bytes,64,opt,name=tunnel_dst_ip,json=tunnelDstIp,proto3" json:"tunnel_dst_ip,omitempty"` // outer destination address, 16 bytes
+	VxlanVni    uint32     `protobuf:"varint,65,opt,name=vxlan_vni,json=vxlanVni,proto3" json:"vxlan_vni,omitempty"`           // VXLAN network identifier (24 bits)
+	// Export units the exporter's sequence numbers showed lost since the
+	// previous record of this exporter carrying a loss, in the units its
+	// protocol numbers: NetFlow v5 flows and IPFIX data records, NetFlow v9
+	// export packets, sFlow datagrams. Set on the last record published
+	// from the datagram that revealed the loss (or from the next datagram
+	// that yields records), 0 on all others: summed over an exporter's
+	// records it is the loss it showed.
+	SequenceLost  uint32 `protobuf:"varint,66,opt,name=sequence_lost,json=sequenceLost,proto3" json:"sequence_lost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1300,6 +1308,13 @@ func (x *Flow) GetTunnelDstIp() []byte {
 func (x *Flow) GetVxlanVni() uint32 {
 	if x != nil {
 		return x.VxlanVni
+	}
+	return 0
+}
+
+func (x *Flow) GetSequenceLost() uint32 {
+	if x != nil {
+		return x.SequenceLost
 	}
 	return 0
 }
@@ -1912,7 +1927,7 @@ const file_netstrata_proto_rawDesc = "" +
 	"\rcounter_reset\x18< \x01(\bR\fcounterReset\x12!\n" +
 	"\fcounter_wrap\x18= \x01(\bR\vcounterWrap\x12\x1d\n" +
 	"\n" +
-	"over_speed\x18> \x01(\bR\toverSpeed\"\x81\x0f\n" +
+	"over_speed\x18> \x01(\bR\toverSpeed\"\xa6\x0f\n" +
 	"\x04Flow\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.netstrata.record.v1.FlowTypeR\x04type\x12(\n" +
 	"\x10time_received_ns\x18\x02 \x01(\x04R\x0etimeReceivedNs\x12+\n" +
@@ -1983,7 +1998,8 @@ const file_netstrata_proto_rawDesc = "" +
 	"tunnelType\x12\"\n" +
 	"\rtunnel_src_ip\x18? \x01(\fR\vtunnelSrcIp\x12\"\n" +
 	"\rtunnel_dst_ip\x18@ \x01(\fR\vtunnelDstIp\x12\x1b\n" +
-	"\tvxlan_vni\x18A \x01(\rR\bvxlanVni\"\xce\a\n" +
+	"\tvxlan_vni\x18A \x01(\rR\bvxlanVni\x12#\n" +
+	"\rsequence_lost\x18B \x01(\rR\fsequenceLost\"\xce\a\n" +
 	"\vSocketStats\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x17\n" +
 	"\atime_ns\x18\x02 \x01(\x04R\x06timeNs\x12\x1f\n" +
