@@ -142,3 +142,23 @@ func TestABatchWithoutTheFieldsLeavesTheirColumnsOut(t *testing.T) {
 		}
 	}
 }
+
+// TestSequenceLossIsStoredPerFlow sends an exporter's flows, one of them
+// carrying the export units its sequence numbers showed lost: the flows
+// table holds it on that flow, 0 on the others, so its sum per exporter
+// is the loss.
+func TestSequenceLossIsStoredPerFlow(t *testing.T) {
+	e := newEnv(t)
+	e.start(testConfiguration("g", 500))
+	now := nowNs()
+	carrier := testFlow(2, now)
+	carrier.SequenceLost = 37
+	e.produce(record.TopicFlows, testFlow(1, now), carrier, testFlow(3, now))
+	e.waitRows("SELECT count() FROM flows", 3, time.Minute)
+	if n := e.count(`SELECT count() FROM flows WHERE sequence = 2 AND sequence_lost = 37`); n != 1 {
+		t.Errorf("%d rows of the carrying flow with sequence_lost 37, want 1", n)
+	}
+	if n := e.count(`SELECT sum(sequence_lost) FROM flows WHERE exporter_ip = '::ffff:192.0.2.1'`); n != 37 {
+		t.Errorf("exporter's stored loss %d, want 37", n)
+	}
+}

@@ -108,6 +108,7 @@ type flowRows struct {
 	exporterIP, srcIP, dstIP, nextHop [][16]byte
 	exporterName                      []string
 	observationDomain, sequence       []uint32
+	sequenceLost                      []uint32
 	samplingRate, bytes, packets      []uint64
 	inIf, outIf                       []uint32
 	inIfName, inIfAlias, outIfName    []string
@@ -148,7 +149,7 @@ func (r *flowRows) reserve(n int) {
 	for _, s := range []*[]string{&r.exporterName, &r.inIfName, &r.inIfAlias, &r.outIfName, &r.outIfAlias, &r.application} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[]uint32{&r.observationDomain, &r.sequence, &r.inIf, &r.outIf} {
+	for _, s := range []*[]uint32{&r.observationDomain, &r.sequence, &r.sequenceLost, &r.inIf, &r.outIf} {
 		*s = slices.Grow(*s, n)
 	}
 	for _, s := range []*[]uint64{&r.samplingRate, &r.bytes, &r.packets, &r.inIfSpeed, &r.outIfSpeed} {
@@ -212,6 +213,7 @@ func (r *flowRows) add(f *record.Flow, o origin, ifs interfaceView, pods podView
 	r.exporterName = append(r.exporterName, ifs.device(exporter))
 	r.observationDomain = append(r.observationDomain, f.ObservationDomain)
 	r.sequence = append(r.sequence, f.Sequence)
+	r.sequenceLost = append(r.sequenceLost, f.SequenceLost)
 	r.samplingRate = append(r.samplingRate, sampling)
 	r.basis.add(f)
 	for _, side := range []struct {
@@ -280,7 +282,7 @@ func (r *flowRows) columns() []column {
 		{schema.FlowTimeReceived, r.timeReceived}, {schema.FlowTimeFlowStart, r.timeStart},
 		{schema.FlowTimeFlowEnd, r.timeEnd}, {schema.FlowType, r.flowType}, {schema.FlowExporterIP, r.exporterIP},
 		{schema.FlowExporterName, r.exporterName}, {schema.FlowObservationDomain, r.observationDomain},
-		{schema.FlowSequence, r.sequence}, {schema.FlowSamplingRate, r.samplingRate}, {schema.FlowInIf, r.inIf},
+		{schema.FlowSequence, r.sequence}, {schema.FlowSequenceLost, r.sequenceLost}, {schema.FlowSamplingRate, r.samplingRate}, {schema.FlowInIf, r.inIf},
 		{schema.FlowInIfName, r.inIfName}, {schema.FlowInIfAlias, r.inIfAlias}, {schema.FlowInIfSpeed, r.inIfSpeed},
 		{schema.FlowOutIf, r.outIf}, {schema.FlowOutIfName, r.outIfName}, {schema.FlowOutIfAlias, r.outIfAlias},
 		{schema.FlowOutIfSpeed, r.outIfSpeed}, {schema.FlowDirection, r.direction}, {schema.FlowSrcIP, r.srcIP},

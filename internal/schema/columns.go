@@ -28,6 +28,7 @@ const (
 	FlowExporterName        = "exporter_name"
 	FlowObservationDomain   = "observation_domain"
 	FlowSequence            = "sequence"
+	FlowSequenceLost        = "sequence_lost"
 	FlowSamplingRate        = "sampling_rate"
 	FlowInIf                = "in_if"
 	FlowInIfName            = "in_if_name"
@@ -225,7 +226,7 @@ var rawColumns = map[string][]Column{
 		{FlowTimeReceived, ms}, {FlowTimeFlowStart, ms}, {FlowTimeFlowEnd, ms},
 		{FlowTimeBasis, enumTimeBasis}, {FlowExporterClockSkewMs, "Int64"}, {FlowType, enumFlowType},
 		{FlowExporterIP, "IPv6"}, {FlowExporterName, lc}, {FlowObservationDomain, "UInt32"},
-		{FlowSequence, "UInt32"}, {FlowSamplingRate, "UInt64"}, {FlowInIf, "UInt32"}, {FlowInIfName, lc},
+		{FlowSequence, "UInt32"}, {FlowSequenceLost, "UInt32"}, {FlowSamplingRate, "UInt64"}, {FlowInIf, "UInt32"}, {FlowInIfName, lc},
 		{FlowInIfAlias, lc}, {FlowInIfSpeed, "UInt64"}, {FlowInIfKind, enumInterfaceKind},
 		{FlowInIfDetail, "UInt32"}, {FlowOutIf, "UInt32"}, {FlowOutIfName, lc}, {FlowOutIfAlias, lc},
 		{FlowOutIfSpeed, "UInt64"}, {FlowOutIfKind, enumInterfaceKind}, {FlowOutIfDetail, "UInt32"},

@@ -56,6 +56,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 15, Name: "ingest progress per writer group, fencing epoch", Run: d.upgradeToV15},
 		{Version: 16, Name: "pending alerts and webhook deliveries", Statements: []string{d.alertPending(), d.alertDeliveries()}},
 		{Version: 17, Name: "agent strategy of socket rows", Statements: []string{socketsAgentStrategy}},
+		{Version: 18, Name: "exporter sequence loss on flows", Statements: []string{flowsSequenceLost}},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -726,3 +726,8 @@ ALTER TABLE sockets_local ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS 
 
 ALTER TABLE sockets ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS agent_strategy LowCardinality(String) DEFAULT '' AFTER close_time;
 
+-- Version 18: exporter sequence loss on flows
+ALTER TABLE flows_local ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS sequence_lost UInt32 DEFAULT 0 AFTER sequence;
+
+ALTER TABLE flows ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS sequence_lost UInt32 DEFAULT 0 AFTER sequence;
+
