@@ -119,6 +119,7 @@ func scenarioFacts(t *testing.T, a *testAPI, chromium string, s scenario) map[st
 		"base": a.url, "chromium": chromium, "screenshots": shots,
 		"from": s.start.Format(time.RFC3339), "to": s.end.Format(time.RFC3339),
 		"node": "worker-1", "port": "8081", "pods": []string{"shop/frontend-0", "shop/frontend-1", "shop/frontend-2", "shop/frontend-3"},
+		"exporterLost": seedExporterLost,
 	}
 }
 

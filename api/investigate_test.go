@@ -35,6 +35,17 @@ func (s scenario) minute(m int) time.Time {
 
 func inSpike(m int) bool { return m >= 40 && m < 50 }
 
+// seedLost is the export units the exporter's datagram of minute m
+// showed lost: 2 every tenth minute, seedExporterLost in the hour.
+func seedLost(m int) uint32 {
+	if m%10 == 5 {
+		return 2
+	}
+	return 0
+}
+
+const seedExporterLost = 12
+
 // seedWorker1 writes the seed scenario: four frontend pods on worker-1
 // talk to shop/api-0 on :8081, orders-0 to a database on 10.0.3.7:5432,
 // web-0 serves :80 to an external client. loadSpike triples the frontend
@@ -77,7 +88,7 @@ func seedWorker1(t *testing.T, a *testAPI, s scenario, loadSpike, retrStorm bool
 			flowRow{t: at, exporter: "10.0.0.1", sampling: 100, inIf: 3, outIf: 7, src: "10.1.1.20", dst: "10.0.3.7", sport: 45000, dport: 5432,
 				bytes: 2_000_000 / 100, packets: 14, app: "postgresql", spod: "orders-0", sns: "shop", snode: "worker-1"},
 			flowRow{t: at, exporter: "10.0.0.1", sampling: 100, inIf: 3, outIf: 7, src: "10.1.1.30", dst: "203.0.113.5", sport: 80, dport: 51000,
-				bytes: 500_000 / 100, packets: 4, app: "http", spod: "web-0", sns: "shop", snode: "worker-1"})
+				bytes: 500_000 / 100, packets: 4, app: "http", spod: "web-0", sns: "shop", snode: "worker-1", lost: seedLost(m)})
 		// The uplink carries worker-1's traffic in on Gi0/3 and out on Gi0/7.
 		ifs = append(ifs,
 			ifRow{t: at, device: "sw1", ip: "10.0.0.1", idx: 3, name: "Gi0/3", speed: 1_000_000_000, inOct: uplink},

@@ -70,13 +70,14 @@ type flowRow struct {
 	spod, sns, snode string
 	dpod, dns, dnode string
 	life             time.Duration // the flow's start–end, ending at t; a minute when 0
+	lost             uint32        // sequence_lost: export units its datagram showed lost
 }
 
 func insertFlows(t testing.TB, conn driver.Conn, rows []flowRow) {
 	t.Helper()
 	cols := []string{"time_received", "time_flow_start", "time_flow_end", "flow_type", "exporter_ip", "sampling_rate", "in_if", "out_if",
 		"src_ip", "dst_ip", "src_port", "dst_port", "proto", "bytes", "packets", "application",
-		"src_pod", "src_namespace", "src_node", "dst_pod", "dst_namespace", "dst_node"}
+		"src_pod", "src_namespace", "src_node", "dst_pod", "dst_namespace", "dst_node", "sequence_lost"}
 	err := store.Insert(context.Background(), conn, "flows", cols, "", func(b driver.Batch) error {
 		for _, r := range rows {
 			life := r.life
@@ -85,7 +86,7 @@ func insertFlows(t testing.TB, conn driver.Conn, rows []flowRow) {
 			}
 			if err := b.Append(r.t, r.t.Add(-life), r.t, "ipfix", ip16(r.exporter), r.sampling, r.inIf, r.outIf,
 				ip16(r.src), ip16(r.dst), r.sport, r.dport, uint8(6), r.bytes, r.packets, r.app,
-				r.spod, r.sns, r.snode, r.dpod, r.dns, r.dnode); err != nil {
+				r.spod, r.sns, r.snode, r.dpod, r.dns, r.dnode, r.lost); err != nil {
 				return err
 			}
 		}

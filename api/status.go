@@ -35,6 +35,7 @@ type ExporterStatus struct {
 	MaxSamplingRate uint64    `json:"max_sampling_rate"`
 	Flows           uint64    `json:"flows"`
 	Interfaces      uint64    `json:"interfaces" doc:"Distinct input interfaces in its flows."`
+	SequenceLost    uint64    `json:"sequence_lost" doc:"Export units its sequence numbers showed lost in the window (NetFlow v5 flows, IPFIX data records, NetFlow v9 export packets, sFlow datagrams; see the flows table's sequence_lost), from stored flows."`
 }
 
 // DeviceStatus is one SNMP device.
@@ -103,12 +104,12 @@ func (c *Component) recent(ctx context.Context, name, sql, timeCol string, from 
 }
 
 func (c *Component) exporterStatus(ctx context.Context, from time.Time, r *StatusResponse) error {
-	sql := `SELECT exporter_ip, any(exporter_name), max(time_received), min(sampling_rate), max(sampling_rate), count(), uniq(in_if)
+	sql := `SELECT exporter_ip, any(exporter_name), max(time_received), min(sampling_rate), max(sampling_rate), count(), uniq(in_if), sum(` + schema.FlowSequenceLost + `)
 FROM ` + schema.TableFlows + ` WHERE {recent} GROUP BY exporter_ip ORDER BY exporter_ip LIMIT 1000`
 	return c.recent(ctx, "status_exporters", sql, schema.TimeColumn(schema.TableFlows), from, func(rows driver.Rows) error {
 		var e ExporterStatus
 		var ip net.IP
-		if err := rows.Scan(&ip, &e.Name, &e.LastSeen, &e.MinSamplingRate, &e.MaxSamplingRate, &e.Flows, &e.Interfaces); err != nil {
+		if err := rows.Scan(&ip, &e.Name, &e.LastSeen, &e.MinSamplingRate, &e.MaxSamplingRate, &e.Flows, &e.Interfaces, &e.SequenceLost); err != nil {
 			return err
 		}
 		e.IP, e.LastSeen = query.IPString(ip), e.LastSeen.UTC()

@@ -240,7 +240,9 @@ try {
     for (const want of ['10.0.0.1', 'sw1', f.node, 'clickhouse', 'netstrata.flows.v1']) check(t.includes(want), `status names ${want}: ${t}`)
     const agent = await page.locator('section[aria-label=Agents] tbody tr').first().innerText()
     check(agent.startsWith(f.node + '\ttcp_iter'), 'the agent of the node with its strategy: ' + agent)
-    check((await page.locator('[data-testid=exporter-drops]').innerText()).includes('netstrata_flow_sequence_lost_total'), 'says where exporter drops are counted')
+    const lost = await page.locator('[data-testid=exporter-lost]').first().innerText()
+    check(lost === String(f.exporterLost), `the exporter's stored sequence loss: ${lost}, want ${f.exporterLost}`)
+    check((await page.locator('[data-testid=exporter-drops]').innerText()).includes('netstrata_flow_records_dropped_total'), 'says where the collector\'s own drops are counted')
     await shot('status')
   })
 
