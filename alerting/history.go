@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -23,12 +24,11 @@ func record(ctx context.Context, conn driver.Conn, instance string, now time.Tim
 	if len(alerts) == 0 {
 		return nil
 	}
-	// Hashed: a mass event's token must still fit in a request.
-	h := sha256.New()
-	for _, a := range alerts {
-		fmt.Fprintf(h, "%s-%s-%d-%d/", a.Fingerprint, a.Status(), a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli())
-	}
-	token := "alerts-" + hex.EncodeToString(h.Sum(nil))
+	token := contentToken("alerts-", func(w io.Writer) {
+		for _, a := range alerts {
+			fmt.Fprintf(w, "%s-%s-%d-%d/", a.Fingerprint, a.Status(), a.StartsAt.UnixMilli(), a.EndsAt.UnixMilli())
+		}
+	})
 	return store.Insert(ctx, conn, schema.TableAlerts, historyColumns, token, func(b driver.Batch) error {
 		for _, a := range alerts {
 			if err := b.Append(now, a.Fingerprint, a.Rule, a.Kind, a.Status(), a.StartsAt, a.EndsAt, a.Value,
@@ -87,4 +87,13 @@ func schemaReady(ctx context.Context, conn driver.Conn) error {
 		return fmt.Errorf("table %s does not exist yet: the correlator applies the schema migrations", schema.TableAlerts)
 	}
 	return nil
+}
+
+// contentToken is the deduplication token of an INSERT made of what write
+// puts into it, so that a retried write stores its rows once. Hashed: a
+// mass event's token must still fit in a request.
+func contentToken(prefix string, write func(w io.Writer)) string {
+	h := sha256.New()
+	write(h)
+	return prefix + hex.EncodeToString(h.Sum(nil))
 }

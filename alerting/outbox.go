@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -41,11 +42,11 @@ func outboxID(url string) string {
 // markDelivered records that receiver acknowledged alerts' transitions;
 // a retry stores them once.
 func markDelivered(ctx context.Context, conn driver.Conn, receiver string, now time.Time, alerts []*Alert) error {
-	h := sha256.New()
-	for _, a := range alerts {
-		fmt.Fprintf(h, "%s/", a.key())
-	}
-	token := "delivered-" + receiver + "-" + hex.EncodeToString(h.Sum(nil))
+	token := contentToken("delivered-"+receiver+"-", func(w io.Writer) {
+		for _, a := range alerts {
+			fmt.Fprintf(w, "%s/", a.key())
+		}
+	})
 	return store.Insert(ctx, conn, schema.TableAlertDeliveries, deliveryColumns, token, func(b driver.Batch) error {
 		for _, a := range alerts {
 			if err := b.Append(now, receiver, a.Fingerprint, a.Status(), a.StartsAt); err != nil {

@@ -2,9 +2,8 @@ package alerting
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -52,15 +51,15 @@ func savePending(ctx context.Context, conn driver.Conn, now time.Time, started, 
 	if len(started)+len(stopped) == 0 {
 		return nil
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%d/", now.UnixMilli())
-	for _, a := range started {
-		fmt.Fprintf(h, "+%s-%d/", a.Fingerprint, a.ActiveAt.UnixMilli())
-	}
-	for _, a := range stopped {
-		fmt.Fprintf(h, "-%s/", a.Fingerprint)
-	}
-	token := "pending-" + hex.EncodeToString(h.Sum(nil))
+	token := contentToken("pending-", func(w io.Writer) {
+		fmt.Fprintf(w, "%d/", now.UnixMilli())
+		for _, a := range started {
+			fmt.Fprintf(w, "+%s-%d/", a.Fingerprint, a.ActiveAt.UnixMilli())
+		}
+		for _, a := range stopped {
+			fmt.Fprintf(w, "-%s/", a.Fingerprint)
+		}
+	})
 	return store.Insert(ctx, conn, schema.TableAlertPending, pendingColumns, token, func(b driver.Batch) error {
 		for _, a := range started {
 			if err := b.Append(now, a.Fingerprint, a.Rule, a.Kind, a.ActiveAt, a.Labels, uint8(1)); err != nil {
