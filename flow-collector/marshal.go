@@ -82,7 +82,7 @@ func appendFlow(b []byte, f *record.Flow) []byte {
 const maxFlowSize = 55*(2+10) + 7*16 + (2 + 1 + record.MaxMPLSLabels*5)
 
 // lostField is sequence_lost's number, record.Flow's last: the decoder
-// appends it to a record already encoded (see publishFirst).
+// appends it to a record already encoded (see publishLast).
 const lostField = 66
 
 func appendVarintField(b []byte, num protowire.Number, v uint64) []byte {
