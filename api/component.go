@@ -164,21 +164,14 @@ func (c *Component) Stop() error {
 }
 
 // keepConnected opens the database, retrying until it answers, then
-// pings it so that /healthz follows its state.
+// pings it so that /healthz follows its state. Retries start fast and
+// back off to ReconnectInterval: in standalone the correlator creates the
+// database a moment after the API starts, and the API should answer then.
 func (c *Component) keepConnected(ctx context.Context) {
-	t := time.NewTicker(c.cfg.ReconnectInterval)
-	defer t.Stop()
+	wait := min(100*time.Millisecond, c.cfg.ReconnectInterval)
 	for {
 		if c.conn.Load() == nil {
-			octx, cancel := context.WithTimeout(ctx, c.cfg.ReconnectInterval+5*time.Second)
-			conn, err := store.Open(octx, c.deps.Store)
-			cancel()
-			if err == nil {
-				c.conn.Store(&conn)
-				c.setDBErr(nil)
-			} else if ctx.Err() == nil {
-				c.setDBErr(err)
-			}
+			c.connect(ctx)
 		} else {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			err := (*c.conn.Load()).Ping(pctx)
@@ -187,11 +180,28 @@ func (c *Component) keepConnected(ctx context.Context) {
 				c.setDBErr(err)
 			}
 		}
+		if c.conn.Load() != nil {
+			wait = c.cfg.ReconnectInterval
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, c.cfg.ReconnectInterval)
+	}
+}
+
+// connect opens the database once and records the outcome.
+func (c *Component) connect(ctx context.Context) {
+	octx, cancel := context.WithTimeout(ctx, c.cfg.ReconnectInterval+5*time.Second)
+	defer cancel()
+	conn, err := store.Open(octx, c.deps.Store)
+	if err == nil {
+		c.conn.Store(&conn)
+		c.setDBErr(nil)
+	} else if ctx.Err() == nil {
+		c.setDBErr(err)
 	}
 }
 

@@ -176,9 +176,14 @@ func startCorpusPipeline(t *testing.T, config string) *corpusPipeline {
 			err = fmt.Errorf("at version %d of %d", version, latest)
 		}
 		if err == nil {
+			// Healthy, not merely listening: the API connects to the
+			// database in the background and answers 503 until then.
 			if resp, herr := http.Get(p.api + "/healthz"); herr == nil {
 				resp.Body.Close()
-				break
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+				err = fmt.Errorf("/healthz: %s", resp.Status)
 			}
 		}
 		select {
@@ -187,7 +192,7 @@ func startCorpusPipeline(t *testing.T, config string) *corpusPipeline {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the pipeline was not ready in 2 minutes (schema: %v)", err)
+			t.Fatalf("the pipeline was not ready in 2 minutes: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
