@@ -76,15 +76,16 @@ func writeHealth(b *strings.Builder, inv *apiv1.Investigation) {
 	}
 	b.WriteString("\nSession health (spike vs baseline)\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "  path\tstate\tretransmits\tretr. rate\tRTT p99 ms\tjitter ms\n")
+	fmt.Fprintf(tw, "  path\tstate\tretransmits\tretr. rate\tRTT p50 ms\tRTT p95 ms\tjitter ms\n")
 	for _, h := range inv.Health {
 		state := "ok"
 		if h.Degraded {
 			state = "DEGRADED"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%d vs %d\t%.2f%% vs %.2f%%\t%.1f vs %.1f\t%.1f vs %.1f\n", h.Path, state,
+		fmt.Fprintf(tw, "  %s\t%s\t%d vs %d\t%.2f%% vs %.2f%%\t%.1f vs %.1f\t%.1f vs %.1f\t%.1f vs %.1f\n", h.Path, state,
 			h.Spike.Retransmits, h.Baseline.Retransmits, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100,
-			h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000, h.Spike.JitterUs/1000, h.Baseline.JitterUs/1000)
+			h.Spike.RTTP50Us/1000, h.Baseline.RTTP50Us/1000, h.Spike.RTTP95Us/1000, h.Baseline.RTTP95Us/1000,
+			h.Spike.JitterUs/1000, h.Baseline.JitterUs/1000)
 	}
 	tw.Flush()
 }
