@@ -4,7 +4,7 @@
 // NETSTRATA_E2E. Each check throws on the first thing that does not hold;
 // any error in the browser's console fails the run.
 import path from 'node:path'
-import { facts as f, launch, watch as watchInto, check, step, shot as shotInto, unlabelled as unlabelledOn, drawn, filterEditor, sankeyLinks, badFilter } from './lib.mjs'
+import { facts as f, launch, watch as watchInto, check, step, shot as shotInto, unlabelled as unlabelledOn, drawn, filterEditor, sankeyLinks, badFilter, fits } from './lib.mjs'
 
 const context = await launch()
 const errors = []
@@ -31,6 +31,7 @@ try {
     for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors: ${pods}`)
     const health = await text('section[aria-label="Session health"] thead')
     check(health.includes('RTT p50') && health.includes('RTT p95'), 'session health with RTT p50 and p95: ' + health)
+    await fits(page, 'investigate')
     await shot('investigate')
     check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
   })
@@ -76,6 +77,7 @@ try {
 
   await step('the Sankey has source pods, the port and the destination', async () => {
     const links = await sankeyLinks(page)
+    await fits(page, 'investigate with the Sankey as a table')
     for (const p of f.pods) check(links.includes(`${p} → :${f.port}`), `link ${p} → :${f.port} in ${JSON.stringify(links)}`)
     check(links.some((l) => l.startsWith(`:${f.port} → shop/api-0`)), `link :${f.port} → shop/api-0 in ${JSON.stringify(links)}`)
   })
@@ -136,6 +138,7 @@ try {
     const rows = await page.locator('[data-testid=explore-table] tbody tr').allInnerTexts()
     for (const p of f.pods) check(rows.some((r) => r.startsWith(p) && r.includes('25%')), `row ${p} with 25% in ${JSON.stringify(rows)}`)
     await page.locator('main canvas').first().waitFor()
+    await fits(page, 'explore')
     await shot('explore')
   })
 
@@ -179,6 +182,7 @@ try {
     const lines = body.trim().split('\r\n')
     check(lines[0] === 'src_pod,dst_pod,bytes,packets,flows,bps,share', 'CSV header ' + lines[0])
     for (const p of f.pods) check(lines.some((l) => l.startsWith(`${p},shop/api-0,`)), `CSV row ${p}: ${JSON.stringify(lines)}`)
+    await fits(page, 'explore-sankey')
     await shot('explore-sankey')
   })
 
@@ -188,6 +192,7 @@ try {
     await page.locator('[data-testid=interfaces-table] tbody tr').nth(1).waitFor()
     check(JSON.stringify(await names()) === '["Gi0/3","Gi0/7"]', 'by in rate, largest first: ' + JSON.stringify(await names()))
     await page.locator('svg.spark path').first().waitFor()
+    await fits(page, 'interfaces')
     await shot('interfaces')
     await page.getByRole('button', { name: /^out/ }).click()
     await page.waitForURL(/sort=out_bps/)
@@ -213,6 +218,7 @@ try {
     await page.locator('main canvas').first().waitFor()
     const flows = await page.locator('[data-testid=interface-flows] tbody').innerText()
     check(flows.includes('10.1.2.9'), 'top conversations name the API pod address: ' + flows)
+    await fits(page, 'interface')
     await shot('interface')
   })
 
@@ -220,8 +226,11 @@ try {
     await page.goto(url('/map', { from: f.from, to: f.to }))
     await page.locator('main canvas').first().waitFor()
     await page.waitForTimeout(1500) // let the force layout settle for the picture
+    await fits(page, 'map')
     await shot('map')
     await page.locator('details summary', { hasText: 'Edges as a table' }).click()
+    await page.locator('[data-testid=map-edges] tbody tr').first().waitFor()
+    await fits(page, 'the traffic map with its edges table')
     const edges = await page.locator('[data-testid=map-edges] tbody tr').allInnerTexts()
     for (const p of f.pods) check(edges.some((e) => e.startsWith(`${p}\tshop/api-0\t${f.port}`)), `edge ${p} → shop/api-0 :${f.port} in ${JSON.stringify(edges)}`)
     await page.locator('input[name=port]').fill('5432')
@@ -243,6 +252,7 @@ try {
     const lost = await page.locator('[data-testid=exporter-lost]').first().innerText()
     check(lost === String(f.exporterLost), `the exporter's stored sequence loss: ${lost}, want ${f.exporterLost}`)
     check((await page.locator('[data-testid=exporter-drops]').innerText()).includes('netstrata_flow_records_dropped_total'), 'says where the collector\'s own drops are counted')
+    await fits(page, 'status')
     await shot('status')
   })
 
@@ -254,6 +264,7 @@ try {
     for (const want of ['NodeTrafficSpike', 'warning', 'node=' + f.node, 'firing', ':' + f.port, '8081 (97%)', 'shop/frontend-0']) check(row.includes(want), `firing alert shows ${want}: ${row}`)
     check((await page.locator('[data-testid=alerts-history] tbody tr').count()) === 1, 'the firing transition in the history')
     check((await unlabelled()).length === 0, 'every control labelled: ' + JSON.stringify(await unlabelled()))
+    await fits(page, 'alerts')
     await shot('alerts')
     await page.getByRole('link', { name: /^Investigate NodeTrafficSpike/ }).first().click()
     await drawn(page)

@@ -100,3 +100,27 @@ export async function badFilter(page, fe, text, dim, at) {
   await page.locator('[data-testid=explore-error]').waitFor()
   check((await page.locator('[data-testid=explore-error]').first().innerText()).includes(dim), 'applying it says why, not a result')
 }
+
+// overflowing lists the page's shown tables that are wider than their
+// card (the .panel, section or main around them), so a column would be
+// cut or need a scroll bar: "card heading: table width > room".
+export async function overflowing(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('main table')]
+      .filter((t) => t.getClientRects().length > 0)
+      .flatMap((t) => {
+        const card = t.closest('.panel') ?? t.closest('section') ?? document.querySelector('main')
+        const cs = getComputedStyle(card)
+        const room = card.getBoundingClientRect().right - parseFloat(cs.borderRightWidth) - parseFloat(cs.paddingRight)
+        const right = t.getBoundingClientRect().right
+        const name = card.getAttribute('aria-label') || card.querySelector('h1, h2, h3')?.textContent?.trim() || card.tagName
+        return right > room + 1 ? [`${name}: table ends at ${Math.round(right)} px, card at ${Math.round(room)} px`] : []
+      }),
+  )
+}
+
+// fits checks that no table of the page overflows its card.
+export async function fits(page, what) {
+  const over = await overflowing(page)
+  check(over.length === 0, `tables of ${what} fit their cards at ${page.viewportSize()?.width} px: ${JSON.stringify(over)}`)
+}

@@ -4,7 +4,7 @@
 // both layers, says unknown wherever it needs them (never 0 or "none"),
 // and still shows what the flows tell. Any error in the browser's console
 // fails the run.
-import { facts as f, launch, watch, check, step, shot, drawn } from './lib.mjs'
+import { facts as f, launch, watch, check, step, shot, drawn, fits } from './lib.mjs'
 
 const context = await launch()
 const errors = []
@@ -29,6 +29,7 @@ try {
     check((await text('section[aria-label=Ports] tbody tr')).startsWith(':' + f.port), 'first port from the flows')
     const pods = await text('section[aria-label=Pods] tbody')
     for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors from the flows: ${pods}`)
+    await fits(page, 'investigate-missing-layers')
     await shot(page, f.screenshots, 'investigate-missing-layers')
   })
   check(errors.length === 0, 'no errors in the browser console: ' + JSON.stringify(errors))

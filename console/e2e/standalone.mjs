@@ -5,7 +5,7 @@
 // passes what the generator did in NETSTRATA_E2E. Each check throws on
 // the first thing that does not hold; any error in the browser's console
 // fails the run.
-import { facts as f, launch, watch, check, step, shot, drawn, filterEditor, sankeyLinks, badFilter } from './lib.mjs'
+import { facts as f, launch, watch, check, step, shot, drawn, filterEditor, sankeyLinks, badFilter, fits } from './lib.mjs'
 
 const context = await launch()
 const errors = []
@@ -28,6 +28,7 @@ try {
     const pods = await text('section[aria-label=Pods] tbody')
     for (const p of f.pods) check(pods.includes(p), `pod ${p} among contributors: ${pods}`)
     check(!pods.includes(f.quiet), `quiet pod ${f.quiet} not a contributor: ${pods}`)
+    await fits(page, 'standalone-investigate')
     await shot(page, f.screenshots, 'standalone-investigate')
   })
 
@@ -77,6 +78,7 @@ try {
     const asc = await names()
     check(asc.includes(f.iface), `the collector's bridge port ${f.iface} among ${JSON.stringify(asc)}`)
     check(JSON.stringify(asc) === JSON.stringify([...asc].sort()), 'ascending by name: ' + JSON.stringify(asc))
+    await fits(page, 'interfaces')
     await page.getByRole('button', { name: /^interface/ }).click()
     await page.waitForURL((u) => u.searchParams.get('sort') === 'name' && !u.searchParams.has('dir')) // desc is the default
     check(JSON.stringify(await names()) === JSON.stringify([...asc].reverse()), 'descending by name: ' + JSON.stringify(await names()))
@@ -93,6 +95,7 @@ try {
     for (const want of [f.exporter, f.node]) check(t.includes(want), `status names ${want}: ${t}`)
     const agent = await page.locator('section[aria-label=Agents] tbody tr').first().innerText()
     check(agent.startsWith(`${f.node}\t${f.strategy}`), `the agent of ${f.node} with its strategy ${f.strategy}: ${agent}`)
+    await fits(page, 'standalone-status')
     await shot(page, f.screenshots, 'standalone-status')
   })
 
