@@ -20,6 +20,7 @@ import (
 // The benchmarks measure investigate and topn over 24 hours of a large
 // data set in the embedded ClickHouse: NETSTRATA_BENCH_FLOWS flow rows
 // (default 50M) and NETSTRATA_BENCH_SOCKETS socket rows (default 10M),
+// with SNMP polls of the flows' interfaces each minute,
 // generated server-side with INSERT … SELECT FROM numbers() so that the
 // materialized views fill the rollups as the correlator's inserts would.
 //
@@ -140,6 +141,28 @@ FROM (
 		if err != nil {
 			return fmt.Errorf("seed sockets at %d: %w", off, err)
 		}
+	}
+	return seedBenchSNMP(ctx, conn, start)
+}
+
+// seedBenchSNMP polls every interface the flows name (exporters
+// 10.0.0.1–4, in_if 1–48, out_if 49–64) each minute over the 24 hours,
+// so that an investigation of a node has a path interface to chart.
+func seedBenchSNMP(ctx context.Context, conn interface {
+	Exec(context.Context, string, ...any) error
+}, start int64) error {
+	err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO ifstats (time, prev_time, device, device_ip, sys_name, if_index, if_name, speed_bps, oper_status, admin_status,
+	hc_counters, rate_valid, delta_in_octets, delta_out_octets, delta_in_pkts, delta_out_pkts, in_bps, out_bps, in_pps, out_pps, in_utilization, out_utilization)
+SELECT t, t - 60, 'sw' || toString(dev + 1), toIPv6(IPv4NumToString(toUInt32(167772161 + dev))), 'sw' || toString(dev + 1), idx, 'Gi0/' || toString(idx),
+	10000000000, 1, 1, true, true, octets, octets, octets / 1000, octets / 1000, octets * 8 / 60, octets * 8 / 60, octets / 60000, octets / 60000,
+	octets * 8 / 60 / 1e10, octets * 8 / 60 / 1e10
+FROM (
+	SELECT intDiv(number, 4 * 64) AS minute, intDiv(number %% (4 * 64), 64) AS dev, 1 + number %% 64 AS idx,
+		toDateTime64(%d + minute * 60, 3, 'UTC') AS t, toUInt64(1000000 * (1 + (minute + idx) %% 7)) AS octets
+	FROM numbers(1440 * 4 * 64)
+)`, start))
+	if err != nil {
+		return fmt.Errorf("seed ifstats: %w", err)
 	}
 	return nil
 }

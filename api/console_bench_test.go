@@ -26,12 +26,13 @@ import (
 // NETSTRATA_BENCH_CONSOLE_BASE=<a console's dist/app folder> serves
 // that build too, from another API over the same data, and times its
 // investigate page in alternation with this one's (base-ms-…): a
-// before/after in the same run.
+// before/after in the same run. NETSTRATA_BENCH_CONSOLE_RUNS: page loads
+// per console (default 5).
 func BenchmarkConsole(b *testing.B) {
 	app, chromium := consoleBrowser(b)
 	a := benchAPI(b)
 	c := consoleServer(b, a, app)
-	facts := map[string]any{"base": "http://" + c.Addr(), "chromium": chromium, "node": "worker-1", "runs": 5,
+	facts := map[string]any{"base": "http://" + c.Addr(), "chromium": chromium, "node": "worker-1", "runs": benchSize("NETSTRATA_BENCH_CONSOLE_RUNS", 5),
 		"from": bench.end.Add(-24 * time.Hour).Format(time.RFC3339), "to": bench.end.Format(time.RFC3339), "span": 86400}
 	if dir := os.Getenv("NETSTRATA_BENCH_CONSOLE_BASE"); dir != "" {
 		facts["compare"] = "http://" + consoleServer(b, a, os.DirFS(dir)).Addr()

@@ -117,12 +117,17 @@ LIMIT ` + q.Bind("UInt32", uint32(limit))
 	return resp, err
 }
 
+// autoStep is the bucket width of [from, to) over at most max_points
+// buckets, at least a minute.
+func (c *Component) autoStep(from, to time.Time) time.Duration {
+	return max(time.Minute, (to.Sub(from)/time.Duration(c.cfg.MaxPoints) + time.Minute - 1).Truncate(time.Minute))
+}
+
 // step picks a bucket width: the requested one, else the range over at
 // most max_points buckets; never under a minute, never more than
 // max_points buckets.
 func (c *Component) step(p *params, from, to time.Time) (time.Duration, error) {
-	width := to.Sub(from)
-	auto := max(time.Minute, (width/time.Duration(c.cfg.MaxPoints) + time.Minute - 1).Truncate(time.Minute))
+	width, auto := to.Sub(from), c.autoStep(from, to)
 	v := p.str("step")
 	if v == "" {
 		return auto, nil
@@ -152,7 +157,6 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	if !ok {
 		return nil, badParam("if_index", "required")
 	}
-	q.And("if_index = " + q.Bind("UInt32", uint32(idx)))
 	from, to, err := p.timeRange(time.Hour, c.cfg.MaxRange)
 	if err != nil {
 		return nil, err
@@ -161,6 +165,21 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	resp, devices, err := c.interfaceSeries(ctx, q, uint32(idx), from, to, step)
+	if err == nil && len(devices) > 1 {
+		slices.Sort(devices)
+		return nil, badParam("device", "%s reaches %d devices (%s): give one's name", clip(p.str("device")), len(devices), strings.Join(devices, ", "))
+	}
+	if resp.Device == "" {
+		resp.Device = p.str("device")
+	}
+	return resp, err
+}
+
+// interfaceSeries is the series of interface idx of the devices q
+// selects over [from, to) in steps, and the devices it found.
+func (c *Component) interfaceSeries(ctx context.Context, q *query.Builder, idx uint32, from, to time.Time, step time.Duration) (SeriesResponse, []string, error) {
+	q.And("if_index = " + q.Bind("UInt32", idx))
 	query.TimeCond(q, "time", from, to)
 	q.And("rate_valid")
 	// Grouped by device too: an address may reach several devices, whose
@@ -171,10 +190,10 @@ func (c *Component) handleSeries(ctx context.Context, p *params) (any, error) {
 	avg(in_utilization), avg(out_utilization)
 FROM ` + schema.TableIfStats + ` WHERE ` + q.Where() + `
 GROUP BY t, device ORDER BY t, device`
-	resp := SeriesResponse{Range: Range{From: from, To: to, Source: schema.TableIfStats}, IfIndex: uint32(idx),
+	resp := SeriesResponse{Range: Range{From: from, To: to, Source: schema.TableIfStats}, IfIndex: idx,
 		StepSeconds: int64(step / time.Second), Points: []SeriesPoint{}}
 	var devices []string
-	err = c.run(ctx, "interfaces_series", sql, q.Args, func(rows driver.Rows) error {
+	err := c.run(ctx, "interfaces_series", sql, q.Args, func(rows driver.Rows) error {
 		var pt SeriesPoint
 		if err := rows.Scan(append([]any{&pt.Time, &resp.Device}, rateTargets(&pt.Rates)...)...); err != nil {
 			return err
@@ -186,14 +205,7 @@ GROUP BY t, device ORDER BY t, device`
 		resp.Points = append(resp.Points, pt)
 		return nil
 	})
-	if err == nil && len(devices) > 1 {
-		slices.Sort(devices)
-		return nil, badParam("device", "%s reaches %d devices (%s): give one's name", clip(p.str("device")), len(devices), strings.Join(devices, ", "))
-	}
-	if resp.Device == "" {
-		resp.Device = p.str("device")
-	}
-	return resp, err
+	return resp, devices, err
 }
 
 // rateTargets are the fields of r in their order, for rows.Scan.

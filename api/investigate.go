@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/netstrata/netstrata/api/apiv1"
 	"github.com/netstrata/netstrata/api/investigation"
 	"github.com/netstrata/netstrata/api/query"
 )
@@ -16,6 +18,7 @@ func (c *Component) investigateParams() []paramSpec {
 		{Name: "if_index", Type: "integer", Maximum: 1<<32 - 1, Description: "Interface index on device."},
 		{Name: "ip", Type: "string", Format: "ip", Description: "IP address to investigate."},
 		paramFrom, paramTo,
+		{Name: "series", Type: "string", Enum: []string{"none", "chart"}, Description: "chart: also the SNMP series of the interface a chart of the answer shows (the subject interface, else the path's busiest polled interface), as /interfaces/series would answer: the console's chart without a request after this one. Default none."},
 		{Name: "sessions", Type: "integer", Maximum: int64(c.cfg.MaxLimit), Description: "Also list the subject's N largest sessions in the spike window (node and IP subjects; default 0: none), as /sockets would for that window: the console's sessions table without a request after this one."},
 	}
 }
@@ -36,21 +39,51 @@ func (c *Component) handleInvestigate(ctx context.Context, p *params) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 || p.has("device") { // the agents' sessions know no interface
-		return c.investigator.Investigate(ctx, sc, from, to)
-	}
-	var sessions *SocketsResponse
-	inv, err := c.investigator.Investigate(ctx, sc, from, to, func(ctx context.Context, spike query.Window) (err error) {
-		if sessions, err = c.sessions(ctx, p, spike.Start, spike.End, int(n), "bytes"); err != nil {
-			return fmt.Errorf("sockets layer: the spike's sessions: %w", err)
-		}
-		return nil
-	})
+	chart, err := p.enum("series", "none", []string{"none", "chart"})
 	if err != nil {
 		return nil, err
 	}
-	inv.Sessions = sessions
+	var also investigation.Alongside
+	var sessions *SocketsResponse
+	if n > 0 && !p.has("device") { // the agents' sessions know no interface
+		also.Spike = func(ctx context.Context, spike query.Window) (err error) {
+			if sessions, err = c.sessions(ctx, p, spike.Start, spike.End, int(n), "bytes"); err != nil {
+				return fmt.Errorf("sockets layer: the spike's sessions: %w", err)
+			}
+			return nil
+		}
+	}
+	var series *SeriesResponse
+	if chart == "chart" {
+		also.Path = func(ctx context.Context, ifs []apiv1.PathInterface) (err error) {
+			if series, err = c.chartSeries(ctx, ifs, from, to); err != nil {
+				return fmt.Errorf("snmp layer: the chart's series: %w", err)
+			}
+			return nil
+		}
+	}
+	inv, err := c.investigator.Investigate(ctx, sc, from, to, also)
+	if err != nil {
+		return nil, err
+	}
+	inv.Sessions, inv.Series = sessions, series
 	return inv, nil
+}
+
+// chartSeries is the series over [from, to) of the interface a chart of
+// an investigation shows: of the path's interfaces (subject first, then
+// by flow bytes), the first SNMP polls; nil when none is.
+func (c *Component) chartSeries(ctx context.Context, ifs []apiv1.PathInterface, from, to time.Time) (*SeriesResponse, error) {
+	i := slices.IndexFunc(ifs, func(i apiv1.PathInterface) bool { return i.SNMP != nil })
+	if i < 0 {
+		return nil, nil
+	}
+	q := &query.Builder{}
+	q.And("device = " + q.Bind("String", ifs[i].Device))
+	q.And("device_ip = " + q.Bind("IPv6", ifs[i].DeviceIP))
+	s, _, err := c.interfaceSeries(ctx, q, ifs[i].IfIndex, from, to, c.autoStep(from, to))
+	s.Device = ifs[i].Device
+	return &s, err
 }
 
 // parseScope reads exactly one of node, device+if_index, ip as the

@@ -218,28 +218,41 @@ func TestInvestigateNodeFindsLoadGrowthOfFourPodsToPort8081(t *testing.T) {
 	}
 }
 
-// The console's sessions table comes with the investigation (sessions=N):
-// the same answer as /sockets over the spike window, and nothing more
-// for a client that does not ask.
-func TestInvestigateWithSessionsAnswersAsSocketsOverTheSpike(t *testing.T) {
+// The console's sessions table and chart come with the investigation
+// (sessions=N, series=chart): the same answers as /sockets over the spike
+// window and /interfaces/series of the path's busiest polled interface
+// over the range, and nothing more for a client that does not ask.
+func TestInvestigateWithSessionsAndSeriesAnswersAsTheirEndpoints(t *testing.T) {
 	a := newTestAPI(t)
 	s := newScenario()
 	seedWorker1(t, a, s, true, false)
 
 	var plain, inv Investigation
-	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}}), &plain); st != 200 || plain.Sessions != nil {
-		t.Fatalf("without sessions=: status %d, sessions %+v", st, plain.Sessions)
+	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}}), &plain); st != 200 || plain.Sessions != nil || plain.Series != nil {
+		t.Fatalf("without sessions= and series=: status %d, sessions %+v, series %+v", st, plain.Sessions, plain.Series)
 	}
-	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}, "sessions": {"3"}}), &inv); st != 200 || inv.Spike == nil || inv.Sessions == nil {
-		t.Fatalf("status %d, spike %+v, sessions %+v", st, inv.Spike, inv.Sessions)
+	q := s.rangeQuery(url.Values{"node": {"worker-1"}, "sessions": {"3"}, "series": {"chart"}})
+	if st := a.get(t, "/api/v1/investigate", q, &inv); st != 200 || inv.Spike == nil || inv.Sessions == nil || inv.Series == nil {
+		t.Fatalf("status %d, spike %+v, sessions %+v, series %+v", st, inv.Spike, inv.Sessions, inv.Series)
 	}
-	var want SocketsResponse
-	q := url.Values{"node": {"worker-1"}, "limit": {"3"}, "from": {inv.Spike.Start.Format(time.RFC3339Nano)}, "to": {inv.Spike.End.Format(time.RFC3339Nano)}}
-	if st := a.get(t, "/api/v1/sockets", q, &want); st != 200 {
+	var sockets SocketsResponse
+	q = url.Values{"node": {"worker-1"}, "limit": {"3"}, "from": {inv.Spike.Start.Format(time.RFC3339Nano)}, "to": {inv.Spike.End.Format(time.RFC3339Nano)}}
+	if st := a.get(t, "/api/v1/sockets", q, &sockets); st != 200 {
 		t.Fatalf("sockets: status %d", st)
 	}
-	if len(want.Session) != 3 || fmt.Sprint(*inv.Sessions) != fmt.Sprint(want) {
-		t.Errorf("sessions\n%+v\nwant /sockets' answer\n%+v", *inv.Sessions, want)
+	if len(sockets.Session) != 3 || fmt.Sprint(*inv.Sessions) != fmt.Sprint(sockets) {
+		t.Errorf("sessions\n%+v\nwant /sockets' answer\n%+v", *inv.Sessions, sockets)
+	}
+	chart := inv.Interfaces[slices.IndexFunc(inv.Interfaces, func(i PathInterface) bool { return i.SNMP != nil })]
+	var series SeriesResponse
+	if st := a.get(t, "/api/v1/interfaces/series", s.rangeQuery(url.Values{"device": {chart.Device}, "if_index": {fmt.Sprint(chart.IfIndex)}}), &series); st != 200 {
+		t.Fatalf("interfaces/series: status %d", st)
+	}
+	if len(series.Points) == 0 || fmt.Sprint(*inv.Series) != fmt.Sprint(series) {
+		t.Errorf("series of %s #%d\n%+v\nwant /interfaces/series' answer\n%+v", chart.Device, chart.IfIndex, *inv.Series, series)
+	}
+	if st := a.get(t, "/api/v1/investigate", s.rangeQuery(url.Values{"node": {"worker-1"}, "series": {"all"}}), &inv); st != 400 {
+		t.Errorf("series=all: status %d, want 400", st)
 	}
 }
 

@@ -240,6 +240,8 @@ type Investigation struct {
 	Verdict        Verdict          `json:"verdict"`
 	// Sessions is set on request only (sessions=N).
 	Sessions *SocketsResponse `json:"sessions,omitempty" doc:"With sessions=N and a node or IP subject: the subject's N largest sessions in the spike window, as /sockets answers for that window (from=spike.start, to=spike.end, limit=N), read at the same time as the contributors rather than in a request after this one."`
+	// Series is set on request only (series=chart).
+	Series *SeriesResponse `json:"series,omitempty" doc:"With series=chart: the SNMP series over the range of the interface a chart of this answer shows (the subject interface, else the path's interface with the most flow bytes in the spike that SNMP polls), as /interfaces/series answers for it, read at the same time as the reconciliation rather than in a request after this one; absent when no path interface is polled."`
 }
 
 // Subject is what was investigated.

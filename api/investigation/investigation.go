@@ -66,13 +66,24 @@ func layerError(layer string, err error) error {
 	return fmt.Errorf("%s layer: %w", layer, err)
 }
 
-// Alongside is a read of the caller's that needs the spike window (the
-// event the answer reports as spike): it runs at the same time as the
-// investigation's steps after the first, instead of after the answer.
-type Alongside func(ctx context.Context, spike query.Window) error
+// Alongside are reads of the caller's that need what a step found: each
+// runs at the same time as the steps after that one, instead of after
+// the answer. Either may be nil.
+type Alongside struct {
+	// Spike needs the spike window (the event the answer reports as
+	// spike): it runs at once with steps 2–3.
+	Spike func(ctx context.Context, spike query.Window) error
+	// Path needs the interfaces the subject's traffic crossed (the
+	// answer's interfaces: the subject's own first, then by their flows'
+	// bytes in the spike, with what SNMP polled of them; read only): it
+	// runs at once with their reconciliation, the pods' status and the
+	// flows outside the range.
+	Path func(ctx context.Context, interfaces []apiv1.PathInterface) error
+}
 
 // Investigate runs the analysis of sc over [from, to); each layer is
-// optional. alongside run at once with steps 2–3 and fail it as they do.
+// optional. alongside run with the steps after the one they need and
+// fail the investigation as they do.
 func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time.Time, alongside ...Alongside) (*apiv1.Investigation, error) {
 	if err := c.prepare(ctx, sc, from, to); err != nil {
 		return nil, err
@@ -82,18 +93,24 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 		return nil, err
 	}
 	var outside *apiv1.OutsideRange
+	var onPath []func(context.Context, []apiv1.PathInterface) error
 	steps := []func() error{func() error {
 		if err := r.attribute(ctx); err != nil {
 			return err
 		}
 		return concurrently(
-			func() error { return r.pathInterfaces(ctx) },
+			func() error { return r.pathInterfaces(ctx, onPath...) },
 			func() error { return r.podStatus(ctx) },
 			func() (err error) { outside, err = r.flowsOutside(ctx); return err },
 		)
 	}}
-	for _, f := range alongside {
-		steps = append(steps, func() error { return f(ctx, r.windows.event) })
+	for _, a := range alongside {
+		if a.Spike != nil {
+			steps = append(steps, func() error { return a.Spike(ctx, r.windows.event) })
+		}
+		if a.Path != nil {
+			onPath = append(onPath, a.Path)
+		}
 	}
 	if err := concurrently(steps...); err != nil {
 		return nil, err

@@ -169,12 +169,23 @@ func (c *Investigator) subjectDeviceIP(ctx context.Context, sc *Scope) (net.IP, 
 
 // pathInterfaces is step 3's path: the interfaces the subject's traffic
 // crossed in the event, and flows against SNMP on them from the
-// baseline's start to the event's end.
-func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
+// baseline's start to the event's end; alongside read the interfaces at
+// the same time as the reconciliation.
+func (r *investigation) pathInterfaces(ctx context.Context, alongside ...func(context.Context, []apiv1.PathInterface) error) (err error) {
 	inv := r.inv
 	if inv.Interfaces, err = r.c.pathInterfaces(ctx, r.sc, r.flowGroups, r.windows.event); err != nil {
 		return layerError("snmp", err)
 	}
+	steps := []func() error{func() error { return layerError("snmp", r.reconcile(ctx)) }}
+	for _, f := range alongside {
+		steps = append(steps, func() error { return f(ctx, inv.Interfaces) })
+	}
+	return concurrently(steps...)
+}
+
+// reconcile is flows against SNMP on the path's interfaces.
+func (r *investigation) reconcile(ctx context.Context) (err error) {
+	inv := r.inv
 	if len(inv.Interfaces) == 0 {
 		return nil
 	}
@@ -185,5 +196,5 @@ func (r *investigation) pathInterfaces(ctx context.Context) (err error) {
 	q := &query.Builder{}
 	q.TupleIn(interfaceKey, interfaceKeyTypes, keys)
 	inv.Reconciliation, err = r.c.Reconcile(ctx, q, r.windows.base.Start, r.windows.event.End)
-	return layerError("snmp", err)
+	return err
 }

@@ -18,8 +18,15 @@ const investigateURL = url('/', { node: f.node, from: f.from, to: f.to })
 
 try {
   await step('investigate shows the spike window, the port and the pods', async () => {
+    const asked = []
+    const seen = (r) => new URL(r.url()).pathname.startsWith('/api/v1/') && asked.push(new URL(r.url()).pathname)
+    page.on('request', seen)
     await page.goto(investigateURL)
     const ms = await drawn(page)
+    page.off('request', seen)
+    check(JSON.stringify(asked) === '["/api/v1/investigate"]', 'one request: the chart\'s series and the sessions come with the investigation: ' + JSON.stringify(asked))
+    const heading = await text('section[aria-label="Interface traffic"] h2')
+    check(heading.includes(`${f.device} #${f.ifIndex}`), 'chart of the path\'s busiest interface: ' + heading)
     console.log(`figure: investigate page drawn in ${Math.round(ms)} ms after navigation (loopback)`)
     const windows = await text('[data-testid=windows]')
     check(windows.includes('spike ' + f.spikeStart) && windows.includes(f.spikeEnd), `spike window ${f.spikeStart}–${f.spikeEnd} in ${JSON.stringify(windows)}`)

@@ -28,6 +28,8 @@ export interface Investigation {
   verdict: { kind: string; summary: string; evidence: string[] }
   // Asked with sessions=N (node and IP subjects): /sockets' answer over the spike window.
   sessions?: { from: string; to: string; source: string; sessions: Session[] }
+  // Asked with series=chart: the series of the path's busiest polled interface over the range.
+  series?: SeriesResponse
 }
 export interface Rates { in_bps: number; out_bps: number; in_pps: number; out_pps: number; in_errors: number; out_errors: number; in_discards: number; out_discards: number; in_utilization: number; out_utilization: number }
 export interface Interface extends Rates { device: string; device_ip: string; sys_name: string; if_index: number; name: string; alias: string; description: string; speed_bps: number; oper_status: string; admin_status: string; time: string }
