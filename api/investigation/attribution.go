@@ -46,7 +46,7 @@ func (c *Investigator) contributorGroups(ctx context.Context, sc *Scope, spans m
 	from, to time.Time, step time.Duration) (groups []socketGroup, flows []flowGroup, baseRetr *uint64, err error) {
 	flowsBase, flowsAt := w.layerWindows(ls, "flows", from, to, step)
 	socketsBase, socketsAt := w.layerWindows(ls, "sockets", from, to, step)
-	err = concurrently(func() (err error) {
+	err = query.Concurrently(func() (err error) {
 		if sc.sockets != nil {
 			groups, err = c.socketGroups(ctx, spans["sockets"], sc.sockets, socketsBase, socketsAt, maxGroups)
 		}

@@ -98,7 +98,7 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 		if err := r.attribute(ctx); err != nil {
 			return err
 		}
-		return concurrently(
+		return query.Concurrently(
 			func() error { return r.pathInterfaces(ctx, onPath...) },
 			func() error { return r.podStatus(ctx) },
 			func() (err error) { outside, err = r.flowsOutside(ctx); return err },
@@ -112,7 +112,7 @@ func (c *Investigator) Investigate(ctx context.Context, sc *Scope, from, to time
 			onPath = append(onPath, a.Path)
 		}
 	}
-	if err := concurrently(steps...); err != nil {
+	if err := query.Concurrently(steps...); err != nil {
 		return nil, err
 	}
 	r.judge(outside)

@@ -180,7 +180,7 @@ func (r *investigation) pathInterfaces(ctx context.Context, alongside ...func(co
 	for _, f := range alongside {
 		steps = append(steps, func() error { return f(ctx, inv.Interfaces) })
 	}
-	return concurrently(steps...)
+	return query.Concurrently(steps...)
 }
 
 // reconcile is flows against SNMP on the path's interfaces.

@@ -77,7 +77,7 @@ func (c *Investigator) seriesByLayer(ctx context.Context, sc *Scope, spans map[s
 		if l.layer == "sockets" {
 			values = append(values, "retransmits")
 		}
-		return layerError(l.layer, concurrently(func() (err error) {
+		return layerError(l.layer, query.Concurrently(func() (err error) {
 			pts[i], err = query.Series(ctx, c.Run, "investigate_series_"+l.layer, spans[l.layer], scope, ext, to, step, values...)
 			return err
 		}, func() (err error) {
@@ -85,7 +85,7 @@ func (c *Investigator) seriesByLayer(ctx context.Context, sc *Scope, spans map[s
 			return err
 		}))
 	}
-	if err := concurrently(func() error { return read(0) }, func() error { return read(1) }, func() error { return read(2) }); err != nil {
+	if err := query.Concurrently(func() error { return read(0) }, func() error { return read(1) }, func() error { return read(2) }); err != nil {
 		return out, err
 	}
 	for i, l := range layers {

@@ -1,13 +1,13 @@
-package investigation
+package query
 
 import (
 	"sync"
 )
 
-// concurrently runs fns at once and waits for them all. The error is the
+// Concurrently runs fns at once and waits for them all. The error is the
 // first in fns' order, so that a request whose queries fail answers the
 // same whichever failed first.
-func concurrently(fns ...func() error) error {
+func Concurrently(fns ...func() error) error {
 	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
 	for i, f := range fns {
