@@ -17,14 +17,15 @@ import (
 	"github.com/netstrata/netstrata/internal/store"
 )
 
-// The benchmarks measure investigate and topn over 24 hours of a large
-// data set in the embedded ClickHouse: NETSTRATA_BENCH_FLOWS flow rows
-// (default 50M) and NETSTRATA_BENCH_SOCKETS socket rows (default 10M),
-// with SNMP polls of the flows' interfaces each minute,
+// The benchmarks measure investigate, topn, explore and filter completion
+// over 24 hours of a large data set in the embedded ClickHouse:
+// NETSTRATA_BENCH_FLOWS flow rows (default 50M) and
+// NETSTRATA_BENCH_SOCKETS socket rows (default 10M), with SNMP polls of
+// the flows' interfaces each minute,
 // generated server-side with INSERT … SELECT FROM numbers() so that the
 // materialized views fill the rollups as the correlator's inserts would.
 //
-//	go test -run '^$' -bench 'Investigate|TopN' -benchtime 5x -timeout 90m ./api/
+//	go test -run '^$' -bench 'Investigate|TopN|Explore|FilterComplete' -benchtime 5x -timeout 90m ./api/
 
 var bench struct {
 	once sync.Once

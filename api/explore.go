@@ -55,7 +55,7 @@ func (c *Component) exploreParams() []paramSpec {
 
 func (c *Component) exploreRoute() route {
 	return route{Path: apiPrefix + "/flows/explore", Tag: "flows", Summary: "Top values of one or two dimensions under a filter expression, with their series",
-		Description: "The rows of /flows/topn (sampling-corrected bytes, packets, flows, bps, share) for flows matching `filter` (the language of /filter/validate, parsed into bound parameters), each with its series over the range in `points` steps or fewer (a step is at least a minute, an exporter's usual active timeout, and an hour from the hour rollup), and `other`: the rest. Same tables and time basis as /flows/topn.",
+		Description: "The rows of /flows/topn (sampling-corrected bytes, packets, flows, bps, share) for flows matching `filter` (the language of /filter/validate, parsed into bound parameters), each with its series over the range in `points` steps or fewer (a step is at least a minute, an exporter's usual active timeout, and an hour from the hour rollup), and `other`: the rest. The rows and the total are read as /flows/topn reads them (whole hours from the hourly rollups, the ends from the finer table); the series from the table of the range's resolution: the raw flows up to api.raw_range or when a dimension or the filter needs them (a client port, a field only raw flows have), the minute rollup up to two days, the hour rollup beyond. `source` names the tables read.",
 		Params:      c.exploreParams(), Response: ExploreResponse{}, handle: c.handleExplore}
 }
 
@@ -86,22 +86,38 @@ func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
 	for _, name := range by {
 		needRaw = needRaw || topNDimensions[name].raw
 	}
+	// The series read the table of the range's resolution (raw, minutes,
+	// hours) for the same flows as the ranking, which reads whole hours
+	// from the hourly rollups where it can (topNSource).
 	table, timeCol, bytes, packets, flows, fromT, toT := c.flowSource(from, to, needRaw)
-	filters := q.Clone()
-	query.TimeCond(q, timeCol, fromT, toT)
 	step := exploreStep(table, toT.Sub(fromT), int(cmp(points, 120)))
 	start := fromT.Truncate(step)
-	resp := ExploreResponse{Range: Range{From: from, To: to, Source: table}, By: strings.Join(by, ","), Dimensions: by,
-		Filter: p.str("filter"), Metric: metric, StepSeconds: int64(step / time.Second), Units: ExploreUnits{Series: metric}}
+	x := exploreQuery{by: by, table: table, timeCol: timeCol, bytes: bytes, packets: packets, flows: flows, metric: metric,
+		from: fromT, to: toT, start: start, step: step, limit: int(cmp(limit, 10))}
 	for t := start; t.Before(toT); t = t.Add(step) {
-		resp.Times = append(resp.Times, t)
+		x.n++
 	}
-	x := exploreQuery{q: q, by: by, table: table, timeCol: timeCol, bytes: bytes, packets: packets, flows: flows, metric: metric,
-		start: start, step: step, n: len(resp.Times), limit: int(cmp(limit, 10))}
-	if resp.Rows, err = c.exploreRows(ctx, x); err != nil {
+	filters, ranked := q.Clone(), q.Clone()
+	src, err := c.topNSource(ctx, ranked, by, from, to, needRaw)
+	if err != nil {
 		return nil, err
 	}
-	if resp.Total, err = c.exploreTotal(ctx, x); err != nil {
+	resp := ExploreResponse{Range: Range{From: from, To: to, Source: src.source}, By: strings.Join(by, ","), Dimensions: by,
+		Filter: p.str("filter"), Metric: metric, StepSeconds: int64(step / time.Second), Units: ExploreUnits{Series: metric}}
+	for i := range x.n {
+		resp.Times = append(resp.Times, start.Add(time.Duration(i)*step))
+	}
+	// The total's series needs no ranking: it is read meanwhile.
+	resp.Total.Series = make([]float64, x.n)
+	err = query.Concurrently(func() (err error) {
+		if resp.Rows, resp.Total.TopNRow, err = c.exploreRanking(ctx, ranked, x, src); err != nil || len(resp.Rows) == 0 {
+			return err
+		}
+		return c.exploreSeries(ctx, q, x, resp.Rows, nil)
+	}, func() error {
+		return c.exploreSeries(ctx, q, x, nil, resp.Total.Series)
+	})
+	if err != nil {
 		return nil, err
 	}
 	resp.finish(to.Sub(from).Seconds(), step)
@@ -141,18 +157,30 @@ func exploreStep(table string, span time.Duration, points int) time.Duration {
 	return max(step, min)
 }
 
+// exploreQuery is what the series of an explore read: the table of the
+// range's resolution and its expressions, and the steps.
 type exploreQuery struct {
-	q                             *query.Builder
 	by                            []string
 	table, timeCol                string
 	bytes, packets, flows, metric string
-	start                         time.Time
+	from, to, start               time.Time
 	step                          time.Duration
 	n, limit                      int
 }
 
-// rank is the sum the rows are ordered by.
+// rank is the sum of the ranking the rows are ordered by (rankingSQL).
 func (x exploreQuery) rank() string {
+	switch x.metric {
+	case "packets":
+		return "p"
+	case "flows":
+		return "n"
+	}
+	return "b"
+}
+
+// summed is the series' sum over the table.
+func (x exploreQuery) summed() string {
 	switch x.metric {
 	case "packets":
 		return x.packets
@@ -162,95 +190,93 @@ func (x exploreQuery) rank() string {
 	return x.bytes
 }
 
-// bucket is the step a row falls in, as a bound interval.
-func (x exploreQuery) bucket(q *query.Builder) string {
-	return "toStartOfInterval(" + x.timeCol + ", toIntervalSecond(" + q.Bind("UInt32", uint32(x.step/time.Second)) + "))"
-}
-
-// exploreRows reads the series of the top values: the values are ranked
-// once by the hash of their columns, then only their rows are grouped
-// per step and named.
-func (c *Component) exploreRows(ctx context.Context, x exploreQuery) ([]ExploreRow, error) {
-	q := x.q.Clone()
-	d := groupingSQL(x.by)
-	group, names, keys, aliases, exprs := d.group, d.names, d.keys, d.aliases, d.exprs
-	hash := "cityHash64(" + strings.Join(exprs, ", ") + ")"
-	where := q.Where()
-	top := "SELECT " + hash + " AS hk FROM " + x.table + " WHERE " + where + " GROUP BY hk ORDER BY sum(" + x.rank() + ") DESC, hk LIMIT " + q.Bind("UInt32", uint32(x.limit))
-	sql := "SELECT " + strings.Join(keys, ", ") + ", t, b, p, n FROM (SELECT " + strings.Join(append(append(group, names...), x.bucket(q)+" AS t"), ", ") +
-		", sum(" + x.bytes + ") AS b, sum(" + x.packets + ") AS p, toUInt64(sum(" + x.flows + ")) AS n FROM " + x.table +
-		" WHERE " + where + " AND " + hash + " IN (" + top + ") GROUP BY " + strings.Join(append(aliases, "t"), ", ") + ")"
-	byKey := map[string]*ExploreRow{}
-	var order []*ExploreRow
+// exploreRanking reads the top rows and the total as /flows/topn does,
+// ranked by the metric, each row with its hash (the series' key).
+func (c *Component) exploreRanking(ctx context.Context, q *query.Builder, x exploreQuery, src flowTable) ([]ExploreRow, TopNRow, error) {
+	named := q.Clone()
+	sql := rankingSQL(q, x.by, src, x.rank(), nil, x.limit)
+	total := TopNRow{Key: "total"}
+	var ranked []TopNRow
 	err := c.run(ctx, "explore", sql, q.Args, func(rows driver.Rows) error {
-		ks := make([]string, len(x.by))
-		var t time.Time
-		var b, pk, n uint64
-		dest := []any{}
-		for i := range ks {
-			dest = append(dest, &ks[i])
+		r := TopNRow{Keys: make([]string, len(x.by))}
+		dest := make([]any, 0, len(x.by)+7)
+		for i := range r.Keys {
+			dest = append(dest, &r.Keys[i])
 		}
-		if err := rows.Scan(append(dest, &t, &b, &pk, &n)...); err != nil {
+		dest = append(dest, &r.Bytes, &r.Packets, &r.Flows, &total.Bytes, &total.Packets, &total.Flows, &r.Hash)
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		for i, k := range ks {
-			ks[i] = topNKey(k, x.by[i], x.table)
-		}
-		key := strings.Join(ks, " | ")
-		r := byKey[key]
-		if r == nil {
-			r = &ExploreRow{TopNRow: TopNRow{Key: key, Keys: ks}, Series: make([]float64, x.n)}
-			byKey[key] = r
-			order = append(order, r)
-		}
-		r.Bytes, r.Packets, r.Flows = r.Bytes+b, r.Packets+pk, r.Flows+n
-		if i := int(t.Sub(x.start) / x.step); i >= 0 && i < x.n {
-			r.Series[i] += x.value(b, pk, n)
+		if len(ranked) < x.limit {
+			ranked = append(ranked, r)
 		}
 		return nil
 	})
-	rows := make([]ExploreRow, 0, len(order))
-	for _, r := range order {
-		rows = append(rows, *r)
+	if err == nil && wide(x.by) && len(ranked) > 0 {
+		err = c.nameTopNRows(ctx, named, x.by, src, ranked)
+	}
+	rows := make([]ExploreRow, 0, len(ranked))
+	for _, r := range ranked {
+		for i, k := range r.Keys {
+			r.Keys[i] = topNKey(k, x.by[i], src.source)
+		}
+		r.Key = strings.Join(r.Keys, " | ")
+		rows = append(rows, ExploreRow{TopNRow: r, Series: make([]float64, x.n)})
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		return x.rankOf(rows[i].TopNRow) > x.rankOf(rows[j].TopNRow) || x.rankOf(rows[i].TopNRow) == x.rankOf(rows[j].TopNRow) && rows[i].Key < rows[j].Key
 	})
-	return rows, err
+	return rows, total, err
 }
 
-// exploreTotal reads every matching flow's totals and series.
-func (c *Component) exploreTotal(ctx context.Context, x exploreQuery) (ExploreRow, error) {
-	q := x.q.Clone()
-	total := ExploreRow{TopNRow: TopNRow{Key: "total"}, Series: make([]float64, x.n)}
-	sql := "SELECT " + x.bucket(q) + " AS t, sum(" + x.bytes + "), sum(" + x.packets + "), toUInt64(sum(" + x.flows + ")) FROM " + x.table +
-		" WHERE " + q.Where() + " GROUP BY t"
-	err := c.run(ctx, "explore_total", sql, q.Args, func(rows driver.Rows) error {
-		var t time.Time
-		var b, p, n uint64
-		if err := rows.Scan(&t, &b, &p, &n); err != nil {
+// exploreSeries reads, from the table of the range's resolution, the
+// series of the rows (found by the hash of their values) or, without
+// rows, of every flow into total. Flows are summed per minute (the
+// rollups' own time) before their steps, whole minutes, are computed.
+func (c *Component) exploreSeries(ctx context.Context, scope *query.Builder, x exploreQuery, rows []ExploreRow, total []float64) error {
+	q := scope.Clone()
+	query.TimeCond(q, x.timeCol, x.from, x.to)
+	minute := x.timeCol
+	if x.table == schema.TableFlows {
+		minute = "toStartOfMinute(" + x.timeCol + ")"
+	}
+	key, group := "toUInt64(0)", "t"
+	at := map[uint64]int{}
+	if rows != nil {
+		hashes := make([]uint64, len(rows))
+		for i, r := range rows {
+			hashes[i], at[r.Hash] = r.Hash, i
+		}
+		key, group = "cityHash64("+strings.Join(groupingSQL(x.by).exprs, ", ")+")", "t, k"
+		q.And("k IN " + q.Bind("Array(UInt64)", hashes))
+	}
+	step := "intDiv(toInt64(toUnixTimestamp(t)) - " + q.Bind("Int64", x.start.Unix()) + ", " + q.Bind("Int64", int64(x.step/time.Second)) + ")"
+	sql := "SELECT " + step + " AS i, k, toUInt64(sum(v)) FROM (SELECT " + minute + " AS t, " + key + " AS k, sum(" + x.summed() + ") AS v FROM " + x.table +
+		" WHERE " + q.Where() + " GROUP BY " + group + ") GROUP BY i, k"
+	return c.run(ctx, "explore_series", sql, q.Args, func(res driver.Rows) error {
+		var i int64
+		var k, v uint64
+		if err := res.Scan(&i, &k, &v); err != nil {
 			return err
 		}
-		total.Bytes, total.Packets, total.Flows = total.Bytes+b, total.Packets+p, total.Flows+n
-		if i := int(t.Sub(x.start) / x.step); i >= 0 && i < x.n {
-			total.Series[i] += x.value(b, p, n)
+		if i < 0 || i >= int64(x.n) {
+			return nil
+		}
+		if rows == nil {
+			total[i] += x.value(v)
+		} else if r, ok := at[k]; ok {
+			rows[r].Series[i] += x.value(v)
 		}
 		return nil
 	})
-	return total, err
 }
 
-// value is one step's figure of the metric.
-func (x exploreQuery) value(b, p, n uint64) float64 {
-	switch x.metric {
-	case "bytes":
-		return float64(b)
-	case "packets":
-		return float64(p)
-	case "flows":
-		return float64(n)
+// value is one step's figure of the metric from its sum.
+func (x exploreQuery) value(v uint64) float64 {
+	if x.metric == "bps" {
+		return float64(v) * 8 / x.step.Seconds()
 	}
-	return float64(b) * 8 / x.step.Seconds()
+	return float64(v)
 }
 
 func (x exploreQuery) rankOf(r TopNRow) uint64 {

@@ -65,7 +65,7 @@ func (c *Component) filterRoutes() []route {
 			Description: "The filter is parsed on the server into conditions whose values are bound query parameters (the same parser as /flows/explore); an error names the span of text at fault.",
 			Params:      []paramSpec{paramFilter}, Response: FilterValidation{}, handle: c.handleFilterValidate},
 		{Path: apiPrefix + "/filter/complete", Tag: "flows", Summary: "What may come at the cursor of a filter expression",
-			Description: "Dimension names, operators for the dimension, its values seen in the range (by bytes, prefix-matched, from the flow tables) or AND/OR/parentheses, and the span they replace.",
+			Description: "Dimension names, operators for the dimension, its values seen in the range (by bytes, prefix-matched, read as /flows/topn reads the dimension: whole hours from the hourly rollups; ports from the raw flows or the session rollup, as the other rollups fold a client's port to 0) or AND/OR/parentheses, and the span they replace.",
 			Params: []paramSpec{paramFilter, paramFrom, paramTo,
 				{Name: "cursor", Type: "integer", Maximum: maxParamLen, Description: "Cursor position in UTF-16 code units (default: the end)."}},
 			Response: FilterCompletion{}, handle: c.handleFilterComplete},
@@ -164,7 +164,11 @@ const maxCompletions = 20
 var protoNames = []string{"TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "GRE", "ESP"}
 
 // completeValues lists a dimension's values seen in the range that start
-// with prefix (any case), the most bytes first.
+// with prefix (any case), the most bytes first. It reads what a TopN of
+// the dimension's column reads (splitSource): over a day, the hourly
+// rollup's hours; ports from the raw flows or their session rollup, as
+// the other rollups fold a client's port to 0. The values are grouped as
+// stored and formatted after, once each.
 func (c *Component) completeValues(ctx context.Context, d filterDim, prefix string, from, to time.Time) ([]string, error) {
 	out := []string{}
 	if d.kind == kindProto {
@@ -175,23 +179,24 @@ func (c *Component) completeValues(ctx context.Context, d filterDim, prefix stri
 		}
 		return out, nil
 	}
-	expr := d.col
-	switch d.kind {
-	case kindIP:
-		expr = ipText(d.col)
-	case kindPort, kindUint32:
-		expr = "toString(" + d.col + ")"
+	expr := "toString(c)"
+	if d.kind == kindIP {
+		expr = ipText("c")
 	}
-	table, timeCol, bytes, _, _, f, t := c.flowSource(from, to, false)
 	q := &query.Builder{}
-	query.TimeCond(q, timeCol, f, t)
-	q.And(expr + " != ''")
-	if prefix != "" {
-		q.And("startsWith(lower(" + expr + "), " + q.Bind("String", strings.ToLower(prefix)) + ")")
+	src, err := c.splitSource(ctx, q, []string{d.col}, from, to, d.kind == kindPort)
+	if err != nil {
+		return nil, err
 	}
-	sql := "SELECT v FROM (SELECT " + expr + " AS v, sum(" + bytes + ") AS b FROM " + table + " WHERE " + q.Where() +
-		" GROUP BY v ORDER BY b DESC, v LIMIT " + q.Bind("UInt32", uint32(maxCompletions)) + ")"
-	err := c.run(ctx, "filter_complete", sql, q.Args, func(rows driver.Rows) error {
+	inner := "SELECT " + d.col + " AS c, sum(" + src.bytes + ") AS b, toUInt64(sum(" + src.flows + ")) AS n FROM " + src.from +
+		" WHERE " + q.Where() + " GROUP BY c HAVING n > 0"
+	named := "v != ''"
+	if prefix != "" {
+		named += " AND startsWith(lower(v), " + q.Bind("String", strings.ToLower(prefix)) + ")"
+	}
+	sql := "SELECT v FROM (SELECT " + expr + " AS v, b FROM (" + inner + ")) WHERE " + named +
+		" ORDER BY b DESC, v LIMIT " + q.Bind("UInt32", uint32(maxCompletions))
+	err = c.run(ctx, "filter_complete", sql, q.Args, func(rows driver.Rows) error {
 		var v string
 		if err := rows.Scan(&v); err != nil {
 			return err

@@ -21,7 +21,12 @@ import (
 // and filter reads its columns only; one the minute rollup answers reads
 // the hour rollup's.
 func (c *Component) topNSource(ctx context.Context, q *query.Builder, by []string, from, to time.Time, needRaw bool) (flowTable, error) {
-	cols := readColumns(q, by)
+	return c.splitSource(ctx, q, readColumns(q, by), from, to, needRaw)
+}
+
+// splitSource is topNSource for a question that reads cols (which the
+// subquery of a split source holds, with q's conditions over it).
+func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []string, from, to time.Time, needRaw bool) (flowTable, error) {
 	raw := needRaw || to.Sub(from) <= c.cfg.RawRange
 	switch {
 	case !raw && to.Sub(from) <= 48*time.Hour:

@@ -213,7 +213,13 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 	return resp, nil
 }
 
-// topNSQL ranks the groups of the dimensions by bytes from after the
+// topNSQL ranks the groups of the dimensions by bytes (rankingSQL).
+func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
+	return rankingSQL(q, by, src, "b", cur, limit)
+}
+
+// rankingSQL ranks the groups of the dimensions by rank (b, p or n: their
+// bytes, packets or flows; a cursor's pages rank by bytes) from after the
 // cursor, equal ones by a hash of their values, on the raw columns: only
 // the rows kept are formatted, so that a ranking of millions of sessions
 // costs a sort, not millions of strings. The totals are window sums over
@@ -221,7 +227,7 @@ func (c *Component) handleTopN(ctx context.Context, p *params) (any, error) {
 // after them, so every page has the whole range's totals). One row more
 // than limit tells whether another page follows. A group without flows
 // is one a split source's negated rows cancel (splitHours).
-func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit int) string {
+func rankingSQL(q *query.Builder, by []string, src flowTable, rank string, cur *cursor, limit int) string {
 	d := groupingSQL(by)
 	inner, keys := append(append([]string{}, d.group...), d.names...), d.keys
 	hash, groupBy := "cityHash64("+strings.Join(d.aliases, ", ")+") AS hk", strings.Join(d.aliases, ", ")
@@ -239,7 +245,7 @@ func topNSQL(q *query.Builder, by []string, src flowTable, cur *cursor, limit in
 	after := "1"
 	if cur != nil {
 		b, h := q.Bind("UInt64", cur.Bytes), q.Bind("UInt64", cur.Hash)
-		after = "b < " + b + " OR (b = " + b + " AND hk > " + h + ")"
+		after = rank + " < " + b + " OR (" + rank + " = " + b + " AND hk > " + h + ")"
 	}
 	return `SELECT ` + strings.Join(keys, ", ") + `, b, p, n, tb, tp, tn, hk
 FROM (
@@ -250,10 +256,10 @@ FROM (
 		GROUP BY ` + groupBy + `
 		HAVING n > 0
 	) WHERE ` + after + `
-	ORDER BY b DESC, hk
+	ORDER BY ` + rank + ` DESC, hk
 	LIMIT ` + q.Bind("UInt32", uint32(limit+1)) + `
 ) AS r
-ORDER BY b DESC, hk`
+ORDER BY ` + rank + ` DESC, hk`
 }
 
 // wide reports whether the dimensions group by so many columns that the
