@@ -310,8 +310,8 @@ type SessionHealth struct {
 	Port     uint16      `json:"port"`
 	Spike    HealthStats `json:"spike"`
 	Baseline HealthStats `json:"baseline"`
-	// RetransmitGrowth and RTTGrowth are spike over baseline (0 when the
-	// baseline had none).
+	// RetransmitGrowth (retransmits) and RTTGrowth (RTT p95) are spike
+	// over baseline (0 when the baseline had none).
 	RetransmitGrowth float64 `json:"retransmit_growth"`
 	RTTGrowth        float64 `json:"rtt_growth"`
 	Degraded         bool    `json:"degraded"`

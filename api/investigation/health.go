@@ -104,14 +104,15 @@ func (a *pathHealth) health() apiv1.SessionHealth {
 
 // judgeHealth marks a path degraded when its retransmit rate rose
 // retransmitFactor-fold (with enough retransmits to mean something) or
-// its RTT p99 doubled by at least 5 ms.
+// its RTT p95 doubled by at least 5 ms. p95, as the console, the CLI
+// report and the alert rules show it: one slow handshake moves a p99.
 func judgeHealth(h *apiv1.SessionHealth) {
 	b, s := h.Baseline, h.Spike
 	if b.Retransmits > 0 {
 		h.RetransmitGrowth = apiv1.Round(float64(s.Retransmits)/float64(b.Retransmits), 1)
 	}
-	if b.RTTP99Us > 0 {
-		h.RTTGrowth = apiv1.Round(s.RTTP99Us/b.RTTP99Us, 2)
+	if b.RTTP95Us > 0 {
+		h.RTTGrowth = apiv1.Round(s.RTTP95Us/b.RTTP95Us, 2)
 	}
 	baseRate := math.Max(b.RetransmitRate, minRetransmitRate)
 	if s.Retransmits >= minRetransmits && s.RetransmitRate >= retransmitFactor*baseRate {
@@ -122,8 +123,8 @@ func judgeHealth(h *apiv1.SessionHealth) {
 			h.Reason = fmt.Sprintf("retransmits rose from 0 to %d (%.2f%% of segments)", s.Retransmits, s.RetransmitRate*100)
 		}
 	}
-	if b.RTTP99Us > 0 && s.RTTP99Us >= rttFactor*b.RTTP99Us && s.RTTP99Us-b.RTTP99Us >= minRTTIncreaseUs {
-		reason := fmt.Sprintf("RTT p99 %s× baseline (%.1f ms vs %.1f ms)", apiv1.TrimFloat(s.RTTP99Us/b.RTTP99Us), s.RTTP99Us/1000, b.RTTP99Us/1000)
+	if b.RTTP95Us > 0 && s.RTTP95Us >= rttFactor*b.RTTP95Us && s.RTTP95Us-b.RTTP95Us >= minRTTIncreaseUs {
+		reason := fmt.Sprintf("RTT p95 %s× baseline (%.1f ms vs %.1f ms)", apiv1.TrimFloat(s.RTTP95Us/b.RTTP95Us), s.RTTP95Us/1000, b.RTTP95Us/1000)
 		if h.Degraded {
 			h.Reason += "; " + reason
 		} else {

@@ -129,12 +129,12 @@ func healthEvidence(inv *apiv1.Investigation, degraded []apiv1.SessionHealth) []
 		if d.Pod != "" {
 			who = " from " + d.Pod
 		}
-		ev = append(ev, fmt.Sprintf("%s%s: %s; RTT p99 %.1f ms vs %.1f ms", d.Path, who, d.Reason, d.Spike.RTTP99Us/1000, d.Baseline.RTTP99Us/1000))
+		ev = append(ev, fmt.Sprintf("%s%s: %s; RTT p95 %.1f ms vs %.1f ms", d.Path, who, d.Reason, d.Spike.RTTP95Us/1000, d.Baseline.RTTP95Us/1000))
 	}
 	if len(degraded) == 0 && len(inv.Health) > 0 {
 		h := inv.Health[0]
-		ev = append(ev, fmt.Sprintf("busiest path %s: retransmits %.2f%% vs %.2f%% of segments, RTT p99 %.1f ms vs %.1f ms",
-			h.Path, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100, h.Spike.RTTP99Us/1000, h.Baseline.RTTP99Us/1000))
+		ev = append(ev, fmt.Sprintf("busiest path %s: retransmits %.2f%% vs %.2f%% of segments, RTT p95 %.1f ms vs %.1f ms",
+			h.Path, h.Spike.RetransmitRate*100, h.Baseline.RetransmitRate*100, h.Spike.RTTP95Us/1000, h.Baseline.RTTP95Us/1000))
 	}
 	return ev
 }

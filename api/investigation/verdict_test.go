@@ -34,7 +34,7 @@ func TestVerdictNamesADegradedPathWithoutASpike(t *testing.T) {
 	inv := &apiv1.Investigation{Subject: apiv1.Subject{Label: "node worker-1"}, From: from, To: from.Add(time.Hour),
 		Layers: []apiv1.LayerStatus{{Layer: "sockets", Available: true}},
 		Health: []apiv1.SessionHealth{{Path: "10.2.0.6:8081", Degraded: true, Reason: "retransmits 60× baseline (60 vs 1, 6.00% of segments)"},
-			{Path: "10.2.0.7:8081", Degraded: true, Reason: "RTT p99 3× baseline (3.0 ms vs 1.0 ms)"}}}
+			{Path: "10.2.0.7:8081", Degraded: true, Reason: "RTT p95 3× baseline (3.0 ms vs 1.0 ms)"}}}
 	v := verdict(inv, nil, false)
 	if v.Kind != apiv1.VerdictDegradation || v.Summary != "degradation: retransmits 60× baseline on 10.2.0.6:8081 (and 1 more paths)" {
 		t.Errorf("verdict %q: %s", v.Kind, v.Summary)
