@@ -93,6 +93,9 @@
 // arrived since is fetched at once and joins it (batch_catch_up_wait;
 // counted in netstrata_kafka_consumer_catch_ups_total), so that while
 // the INSERTs are busy a flow waits about one batch's handling, not two.
+// The database's background merges compete with all of it for the
+// cores: the embedded engine runs them niced
+// (embedded.clickhouse.merge_nice).
 // BenchmarkFreshness (cmd/netstrata/benchpipeline,
 // scripts/bench.d/freshness.sh) measures each stage from the datagram
 // received to the row queryable; netstrata_kafka_produce_latency_seconds

@@ -137,4 +137,9 @@
 // about 200 MB idle and grows with use (caches, merges); Stop does not give
 // it back to the OS. ClickHouse's own limit applies: at most 90% of RAM
 // (max_server_memory_usage_to_ram_ratio).
+//
+// Background merges run niced (Configuration.MergeNice, default 10,
+// ClickHouse's os_threads_nice_value_merge_mutate): they cost about as much
+// CPU as the INSERTs, and at normal priority they delay every batch of the
+// correlator and the queries sharing the cores.
 package chdb

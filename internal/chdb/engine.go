@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"unsafe"
 )
@@ -93,7 +94,8 @@ type conn struct {
 	db string
 }
 
-func openConn(a *api, dataDir string) (*conn, error) {
+func openConn(a *api, cfg Configuration) (*conn, error) {
+	dataDir := cfg.DataDir
 	engine.mu.Lock()
 	defer engine.mu.Unlock()
 	if engine.conns > 0 && engine.dataDir != dataDir {
@@ -110,6 +112,9 @@ func openConn(a *api, dataDir string) (*conn, error) {
 	// those signals have no business in a Go process.
 	args := []string{"clickhouse", "--path=" + dataDir,
 		"--query_profiler_real_time_period_ns=0", "--query_profiler_cpu_time_period_ns=0"}
+	if cfg.MergeNice > 0 {
+		args = append(args, "--os_threads_nice_value_merge_mutate="+strconv.Itoa(cfg.MergeNice))
+	}
 	argv := make([]*byte, len(args)+1) // NULL-terminated like main's argv
 	for i, s := range args {
 		argv[i] = cString(s)

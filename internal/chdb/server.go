@@ -78,6 +78,12 @@ func New(cfg Configuration, log *slog.Logger) (*Server, error) {
 	if cfg.ReaderMaxResultRows == 0 {
 		cfg.ReaderMaxResultRows = def.ReaderMaxResultRows
 	}
+	if cfg.MergeNice == 0 {
+		cfg.MergeNice = def.MergeNice
+	}
+	if cfg.MergeNice < -1 || cfg.MergeNice > 19 {
+		return nil, fmt.Errorf("chdb: merge_nice %d is not within -1..19", cfg.MergeNice)
+	}
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("chdb: listen address %q: %w", cfg.Listen, err)
@@ -137,7 +143,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		}
 	}()
 	for range n {
-		c, err := openConn(s.api, s.cfg.DataDir)
+		c, err := openConn(s.api, s.cfg)
 		if err != nil {
 			return err
 		}
@@ -408,7 +414,7 @@ func (s *Server) release(c *conn, tainted bool) {
 func (s *Server) replace(c *conn) *conn {
 	// Open before closing: closing the last connection would shut the
 	// engine down.
-	fresh, err := openConn(s.api, s.cfg.DataDir)
+	fresh, err := openConn(s.api, s.cfg)
 	c.close()
 	if err != nil {
 		s.log.Error("cannot replace engine connection; serving with fewer", "error", err)

@@ -86,7 +86,9 @@ func quantile(v []float64, q float64) float64 {
 // NETSTRATA_BENCH_RATE flows/s (100,000), NETSTRATA_BENCH_SECONDS measured
 // (20, after 5 s of warm-up) and NETSTRATA_BENCH_CONVERSATIONS (5,000);
 // NETSTRATA_BENCH_CORRELATOR and NETSTRATA_BENCH_KAFKA change settings of
-// the correlator and kafka sections (YAML, see override).
+// the correlator and kafka sections (YAML, see override), and
+// NETSTRATA_TEST_MERGE_NICE the embedded engine's merge_nice (see
+// schematest.EnvMergeNice).
 func BenchmarkFreshness(b *testing.B) {
 	rate := benchEnv(b, "NETSTRATA_BENCH_RATE", 100_000)
 	secs := benchEnv(b, "NETSTRATA_BENCH_SECONDS", 20)

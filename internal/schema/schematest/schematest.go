@@ -76,7 +76,7 @@ func Restart(tb testing.TB, down func()) {
 	down()
 	mu.Lock()
 	defer mu.Unlock()
-	n, err := chdb.New(chdb.Configuration{Listen: addr, DataDir: dataDir, Library: os.Getenv(chdb.EnvLibrary)}, testLogger())
+	n, err := chdb.New(engineConfiguration(addr, os.Getenv(chdb.EnvLibrary)), testLogger())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func Server(tb testing.TB) *chdb.Server {
 		}
 		dataDir = d
 	}
-	s, err := chdb.New(chdb.Configuration{Listen: "127.0.0.1:0", DataDir: dataDir, Library: lib}, testLogger())
+	s, err := chdb.New(engineConfiguration("127.0.0.1:0", lib), testLogger())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -202,4 +202,19 @@ func Open(tb testing.TB, o schema.Options) (driver.Conn, store.Configuration) {
 		tb.Fatal(err)
 	}
 	return conn, cfg
+}
+
+// EnvMergeNice, when set, is the engine's merge_nice for the test binary
+// (benchmarks compare settings with it; see chdb.Configuration.MergeNice).
+const EnvMergeNice = "NETSTRATA_TEST_MERGE_NICE"
+
+// engineConfiguration is the shared engine's configuration (dataDir set).
+func engineConfiguration(listen, lib string) chdb.Configuration {
+	cfg := chdb.Configuration{Listen: listen, DataDir: dataDir, Library: lib}
+	if v := os.Getenv(EnvMergeNice); v != "" {
+		if _, err := fmt.Sscan(v, &cfg.MergeNice); err != nil {
+			panic(fmt.Sprintf("%s=%q: %v", EnvMergeNice, v, err))
+		}
+	}
+	return cfg
 }
