@@ -60,52 +60,20 @@ func (c *Component) exploreRoute() route {
 }
 
 func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
-	by, from, to, err := c.readByOverRange(p)
+	r, err := c.readExplore(p)
 	if err != nil {
 		return nil, err
 	}
-	metric, err := p.enum("metric", "bps", exploreMetrics)
+	x := c.exploreSource(r)
+	filters, ranked := r.q.Clone(), r.q.Clone()
+	src, err := c.topNSource(ctx, ranked, r.by, r.from, r.to, r.needRaw)
 	if err != nil {
 		return nil, err
 	}
-	limit, _, err := p.integer(paramSpec{Name: "limit", Minimum: 1, Maximum: 50})
-	if err != nil {
-		return nil, err
-	}
-	points, _, err := p.integer(paramSpec{Name: "points", Minimum: 10, Maximum: 1000})
-	if err != nil {
-		return nil, err
-	}
-	q := &query.Builder{}
-	f, err := parseFilter(p.str("filter"), q)
-	if err != nil {
-		return nil, &paramError{Param: "filter", Message: err.Error()}
-	}
-	q.And(f.cond)
-	needRaw := f.needRaw
-	for _, name := range by {
-		needRaw = needRaw || topNDimensions[name].raw
-	}
-	// The series read the table of the range's resolution (raw, minutes,
-	// hours) for the same flows as the ranking, which reads whole hours
-	// from the hourly rollups where it can (topNSource).
-	table, timeCol, bytes, packets, flows, fromT, toT := c.flowSource(from, to, needRaw)
-	step := exploreStep(table, toT.Sub(fromT), int(cmp(points, 120)))
-	start := fromT.Truncate(step)
-	x := exploreQuery{by: by, table: table, timeCol: timeCol, bytes: bytes, packets: packets, flows: flows, metric: metric,
-		from: fromT, to: toT, start: start, step: step, limit: int(cmp(limit, 10))}
-	for t := start; t.Before(toT); t = t.Add(step) {
-		x.n++
-	}
-	filters, ranked := q.Clone(), q.Clone()
-	src, err := c.topNSource(ctx, ranked, by, from, to, needRaw)
-	if err != nil {
-		return nil, err
-	}
-	resp := ExploreResponse{Range: Range{From: from, To: to, Source: src.source}, By: strings.Join(by, ","), Dimensions: by,
-		Filter: p.str("filter"), Metric: metric, StepSeconds: int64(step / time.Second), Units: ExploreUnits{Series: metric}}
+	resp := ExploreResponse{Range: Range{From: r.from, To: r.to, Source: src.source}, By: strings.Join(r.by, ","), Dimensions: r.by,
+		Filter: r.filter, Metric: r.metric, StepSeconds: int64(x.step / time.Second), Units: ExploreUnits{Series: r.metric}}
 	for i := range x.n {
-		resp.Times = append(resp.Times, start.Add(time.Duration(i)*step))
+		resp.Times = append(resp.Times, x.start.Add(time.Duration(i)*x.step))
 	}
 	// The total's series needs no ranking: it is read meanwhile.
 	resp.Total.Series = make([]float64, x.n)
@@ -113,20 +81,74 @@ func (c *Component) handleExplore(ctx context.Context, p *params) (any, error) {
 		if resp.Rows, resp.Total.TopNRow, err = c.exploreRanking(ctx, ranked, x, src); err != nil || len(resp.Rows) == 0 {
 			return err
 		}
-		return c.exploreSeries(ctx, q, x, resp.Rows, nil)
+		return c.exploreSeries(ctx, r.q, x, resp.Rows, nil)
 	}, func() error {
-		return c.exploreSeries(ctx, q, x, nil, resp.Total.Series)
+		return c.exploreSeries(ctx, r.q, x, nil, resp.Total.Series)
 	})
 	if err != nil {
 		return nil, err
 	}
-	resp.finish(to.Sub(from).Seconds(), step)
+	resp.finish(r.to.Sub(r.from).Seconds(), x.step)
 	if resp.Total.Flows == 0 {
-		if resp.Outside, err = c.investigator.OutsideRange(ctx, filters, from, to); err != nil {
+		if resp.Outside, err = c.investigator.OutsideRange(ctx, filters, r.from, r.to); err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
+}
+
+// exploreRequest is an explore's parameters, its filter parsed into q.
+type exploreRequest struct {
+	by             []string
+	from, to       time.Time
+	metric, filter string
+	limit, points  int
+	q              *query.Builder
+	needRaw        bool // a dimension or the filter needs the raw flows
+}
+
+// readExplore reads an explore's parameters.
+func (c *Component) readExplore(p *params) (r exploreRequest, err error) {
+	if r.by, r.from, r.to, err = c.readByOverRange(p); err != nil {
+		return r, err
+	}
+	if r.metric, err = p.enum("metric", "bps", exploreMetrics); err != nil {
+		return r, err
+	}
+	limit, _, err := p.integer(paramSpec{Name: "limit", Minimum: 1, Maximum: 50})
+	if err != nil {
+		return r, err
+	}
+	points, _, err := p.integer(paramSpec{Name: "points", Minimum: 10, Maximum: 1000})
+	if err != nil {
+		return r, err
+	}
+	r.limit, r.points, r.filter, r.q = int(cmp(limit, 10)), int(cmp(points, 120)), p.str("filter"), &query.Builder{}
+	f, err := parseFilter(r.filter, r.q)
+	if err != nil {
+		return r, &paramError{Param: "filter", Message: err.Error()}
+	}
+	r.q.And(f.cond)
+	r.needRaw = f.needRaw
+	for _, name := range r.by {
+		r.needRaw = r.needRaw || topNDimensions[name].raw
+	}
+	return r, nil
+}
+
+// exploreSource is where an explore's series are read: the table of the
+// range's resolution (raw, minutes, hours), for the same flows as the
+// ranking, which reads whole hours from the hourly rollups where it can
+// (topNSource); and its steps.
+func (c *Component) exploreSource(r exploreRequest) exploreQuery {
+	table, timeCol, bytes, packets, flows, fromT, toT := c.flowSource(r.from, r.to, r.needRaw)
+	step := exploreStep(table, toT.Sub(fromT), r.points)
+	x := exploreQuery{by: r.by, table: table, timeCol: timeCol, bytes: bytes, packets: packets, flows: flows, metric: r.metric,
+		from: fromT, to: toT, start: fromT.Truncate(step), step: step, limit: r.limit}
+	for t := x.start; t.Before(toT); t = t.Add(step) {
+		x.n++
+	}
+	return x
 }
 
 // cmp is v, or def when v is 0 (absent).
@@ -157,8 +179,7 @@ func exploreStep(table string, span time.Duration, points int) time.Duration {
 	return max(step, min)
 }
 
-// exploreQuery is what the series of an explore read: the table of the
-// range's resolution and its expressions, and the steps.
+// exploreQuery is what the series of an explore read (exploreSource).
 type exploreQuery struct {
 	by                            []string
 	table, timeCol                string
