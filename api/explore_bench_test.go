@@ -38,3 +38,10 @@ func BenchmarkFilterCompleteDstIP24h(b *testing.B) {
 	benchGet(b, a, "/api/v1/filter/complete", url.Values{"filter": {`DstIP = `}, "from": {"-24h"}, "to": {bench.end.Format(time.RFC3339)}}, &r)
 	b.Logf("%d options, first %+v", len(r.Options), r.Options[0])
 }
+
+func BenchmarkFilterCompleteDstPort24h(b *testing.B) {
+	a := benchAPI(b)
+	var r FilterCompletion
+	benchGet(b, a, "/api/v1/filter/complete", url.Values{"filter": {`DstPort IN (80, `}, "from": {"-24h"}, "to": {bench.end.Format(time.RFC3339)}}, &r)
+	b.Logf("%d options, first %+v", len(r.Options), r.Options[0])
+}
