@@ -52,9 +52,9 @@ type Component struct {
 	dbMu  sync.Mutex
 	dbErr error // the last reason the database is unavailable
 
-	// sessionsFrom is the first hour the session rollup is complete
-	// from, once read (sessionsCompleteFrom).
-	sessionsFrom atomic.Pointer[time.Time]
+	// sessions is what the schema has of the session rollup, once read
+	// (sessionsCompleteFrom).
+	sessionRollup atomic.Pointer[sessionRollup]
 
 	openapi  openAPIDoc
 	handler  http.Handler

@@ -36,16 +36,17 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 			return t, nil
 		}
 	case raw && subset(cols, schema.Flows5TupleColumns):
-		complete, ok, err := c.sessionsCompleteFrom(ctx)
+		rollup, ok, err := c.sessionsCompleteFrom(ctx)
 		if err != nil {
 			return flowTable{}, err
 		}
 		edges := flowPart{table: schema.TableFlows, time: schema.TimeColumn(schema.TableFlows), bytes: "bytes * sampling_rate", packets: "packets * sampling_rate", flows: "1"}
-		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: schema.TimeColumn(schema.TableFlows5Tuple1h), bytes: "bytes", packets: "packets", flows: "flows"}
+		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: schema.TimeColumn(schema.TableFlows5Tuple1h), bytes: "bytes", packets: "packets", flows: "flows",
+			blocks: rollup.blocks}
 		if !ok {
 			break // the schema has no session rollup yet
 		}
-		if t, split := splitHours(q, schema.Flows5TupleColumns, edges, hourly, from, to, complete); split {
+		if t, split := splitHours(q, schema.Flows5TupleColumns, edges, hourly, from, to, rollup.from); split {
 			return t, nil
 		}
 	}
@@ -54,8 +55,12 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 	return flowTable{from: table, source: table, bytes: bytes, packets: packets, flows: flows}, nil
 }
 
-// flowPart is a table a split source reads.
-type flowPart struct{ table, time, bytes, packets, flows string }
+// flowPart is a table a split source reads; an hourly one may have
+// blocks of several hours too.
+type flowPart struct {
+	table, time, bytes, packets, flows string
+	blocks                             bool
+}
 
 // splitHours reads the whole hours of [from, to) from complete on from
 // hourly, the rest from edges: a subquery of cols and the sums sb, sp and
@@ -108,6 +113,10 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
 		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
 	}
+	hourlyParts := part(hourly, false, hours)
+	if hourly.blocks {
+		hourlyParts = blockParts(q, part, hourly, h1, h2, complete, hours)
+	}
 	parts := part(edges, false, start+` OR `+end)
 	if less {
 		parts = part(edges, false, end) + `
@@ -117,8 +126,46 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 	return flowTable{from: `(
 	` + parts + `
 	UNION ALL
-	` + part(hourly, false, hours) + `
+	` + hourlyParts + `
 )`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
+}
+
+// blockParts reads the hours of hourly (the session rollup) that the
+// condition hours selects — [h1, h2), and maybe the hour h2 — from its
+// 6-hour blocks where it can: every block within [h1, h2), and the block
+// either end is in when more of it is in than not, less its hours
+// outside (negated, as in splitHours). A block is read only when its
+// flow count equals that of flows_1h over its hours: a block built
+// before all of its flows arrived (or not built) is read as hours.
+func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2, complete time.Time, hours string) string {
+	c1, c2 := h1.Truncate(schema.SessionBlock), h2.Truncate(schema.SessionBlock)
+	if c1.Before(h1) && (h1.Sub(c1) >= schema.SessionBlock/2 || c1.Before(complete)) {
+		c1 = c1.Add(schema.SessionBlock)
+	}
+	if h2.Sub(c2) > schema.SessionBlock/2 {
+		c2 = c2.Add(schema.SessionBlock)
+	}
+	if !c1.Before(c2) {
+		return part(hourly, false, hours)
+	}
+	const ms = "DateTime64(3, 'UTC')"
+	a, b, ca, cb := q.Bind(ms, query.Time(h1)), q.Bind(ms, query.Time(h2)), q.Bind(ms, query.Time(c1)), q.Bind(ms, query.Time(c2))
+	h, blockOf := hourly.time, "toStartOfInterval("+hourly.time+", INTERVAL 6 HOUR)"
+	// The blocks whose flows are all there, a constant of the query.
+	ok := `(SELECT groupArray(t) FROM (
+		SELECT time AS t, sum(flows) AS n FROM ` + schema.TableFlows5Tuple6h + ` WHERE time >= ` + ca + ` AND time < ` + cb + ` GROUP BY t
+	) WHERE (t, n) IN (
+		SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE time >= ` + ca + ` AND time < ` + cb + ` GROUP BY t
+	))`
+	inBlock := h + ` >= ` + ca + ` AND ` + h + ` < ` + cb + ` AND has(` + ok + `, ` + blockOf + `)`
+	inRange := h + ` >= ` + a + ` AND ` + h + ` < ` + b
+	blocks := hourly
+	blocks.table = schema.TableFlows5Tuple6h
+	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlock+`)`) + `
+	UNION ALL
+	` + part(hourly, true, `NOT (`+inRange+`) AND `+inBlock) + `
+	UNION ALL
+	` + part(blocks, false, `time >= `+ca+` AND time < `+cb+` AND has(`+ok+`, time)`)
 }
 
 // identifier is a name in SQL that is not a function's; bound parameters
@@ -156,24 +203,41 @@ func subset(cols, of []string) bool {
 	return true
 }
 
-// sessionsCompleteFrom is the first hour the session rollup holds every
-// flow of (a database upgraded to it has only the flows received after),
-// read once from the table's comment; ok is false before the schema has
-// the rollup.
-func (c *Component) sessionsCompleteFrom(ctx context.Context) (from time.Time, ok bool, err error) {
-	if p := c.sessionsFrom.Load(); p != nil {
+// sessionRollup is what the schema has of the session rollup: the first
+// hour flows_5tuple_1h holds every flow of (a database upgraded to it has
+// only the flows received after) and whether flows_5tuple_6h is there.
+type sessionRollup struct {
+	from   time.Time
+	blocks bool
+}
+
+// sessionsCompleteFrom reads the session rollup's coverage from its
+// table's comment, once the schema has both tables; ok is false before
+// the schema has flows_5tuple_1h.
+func (c *Component) sessionsCompleteFrom(ctx context.Context) (r sessionRollup, ok bool, err error) {
+	if p := c.sessionRollup.Load(); p != nil {
 		return *p, true, nil
 	}
-	var comment string
 	q := &query.Builder{}
-	q.And("database = currentDatabase() AND name = " + q.Bind("String", schema.TableFlows5Tuple1h))
-	err = c.run(ctx, "sessions_coverage", "SELECT comment FROM system.tables WHERE "+q.Where(), q.Args,
-		func(rows driver.Rows) error { return rows.Scan(&comment) })
+	q.And("database = currentDatabase() AND name IN (" + q.Bind("String", schema.TableFlows5Tuple1h) + ", " + q.Bind("String", schema.TableFlows5Tuple6h) + ")")
+	err = c.run(ctx, "sessions_coverage", "SELECT name, comment FROM system.tables WHERE "+q.Where(), q.Args,
+		func(rows driver.Rows) error {
+			var name, comment string
+			if err := rows.Scan(&name, &comment); err != nil {
+				return err
+			}
+			if name == schema.TableFlows5Tuple6h {
+				r.blocks = true
+			} else if from, found := schema.Flows5TupleCompleteFrom(comment); found {
+				r.from, ok = from, true
+			}
+			return nil
+		})
 	if err != nil {
-		return time.Time{}, false, err
+		return sessionRollup{}, false, err
 	}
-	if from, ok = schema.Flows5TupleCompleteFrom(comment); ok {
-		c.sessionsFrom.Store(&from)
+	if ok && r.blocks {
+		c.sessionRollup.Store(&r) // the schema only grows: read it once
 	}
-	return from, ok, nil
+	return r, ok, nil
 }

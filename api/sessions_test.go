@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/netstrata/netstrata/api/query"
+	"github.com/netstrata/netstrata/internal/schema"
+	"github.com/netstrata/netstrata/internal/schema/schematest"
 )
 
 // TestTopNReadsWholeHoursFromHourlyRollups ranks sessions over a range
@@ -99,7 +101,7 @@ func TestTopNReadsWholeHoursFromHourlyRollups(t *testing.T) {
 	// An upgraded database: the rollup holds only the last two hours.
 	a.exec(t, "ALTER TABLE flows_5tuple_1h MODIFY COMMENT 'complete from "+h0.Add(2*time.Hour).Format(time.RFC3339)+"'")
 	a.exec(t, "ALTER TABLE flows_5tuple_1h DELETE WHERE time < '"+h0.Add(2*time.Hour).Format(time.DateTime)+"' SETTINGS mutations_sync = 2")
-	a.c.sessionsFrom.Store(nil)
+	a.c.sessionRollup.Store(nil)
 	check("sessions after an upgrade", topN(url.Values{"by": {"five_tuple"}}), "flows_5tuple_1h, flows", both, []uint64{50000, 15000})
 }
 
@@ -134,4 +136,82 @@ func TestSplitHoursReadsTheFewerEdgeRows(t *testing.T) {
 			t.Errorf("from %s, complete from %s: split %v, negated rows %v; want %v, %v\n%s", c.from.Format(time.TimeOnly), c.complete, ok, less, c.ok, c.less, src.from)
 		}
 	}
+}
+
+// TestTopNReadsSessionBlocksWhereTheyAreComplete ranks sessions over
+// ranges of a day and more once the 6-hour blocks of flows_5tuple_6h are
+// built: the answers are the raw flows' at every start and end (blocks
+// whole, and a block less its hours outside), the blocks are read (a
+// byte added to one shows), and a block that a late flow reached after
+// it was built is read as hours again.
+func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
+	a := newTestAPI(t)
+	now := time.Now().UTC()
+	start := now.Add(-31 * time.Hour).Truncate(time.Hour)
+	var rows []flowRow
+	for at, i := start, 0; at.Before(now); at, i = at.Add(17*time.Minute), i+1 {
+		rows = append(rows, flowRow{t: at, exporter: "192.0.2.1", sampling: 10, inIf: 1, outIf: 2, src: "10.0.0.1", dst: "10.0.0.2",
+			sport: uint16(40000 + i%7), dport: 443, bytes: uint64(100 + i%13), packets: 1, app: "https"})
+	}
+	insertFlows(t, a.conn, rows)
+	schematest.BuildSessionBlocks(t, a.conn, schema.DefaultOptions())
+	if n := scalarUint(t, a, "SELECT count() FROM flows_5tuple_6h"); n == 0 {
+		t.Fatal("no session block built")
+	}
+
+	topN := func(q url.Values, from, to time.Time) TopNResponse {
+		t.Helper()
+		var r TopNResponse
+		q.Set("from", from.Format(time.RFC3339))
+		q.Set("to", to.Format(time.RFC3339))
+		q.Set("limit", "100")
+		if st := a.get(t, "/api/v1/flows/topn", q, &r); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		return r
+	}
+	same := func(what string, from, to time.Time) (TopNResponse, TopNResponse) {
+		t.Helper()
+		r, raw := topN(url.Values{"by": {"five_tuple"}}, from, to), topN(url.Values{"by": {"five_tuple"}, "app": {"https"}}, from, to) // app: read raw
+		if r.Source != "flows_5tuple_1h, flows" || raw.Source != "flows" {
+			t.Fatalf("%s: sources %s and %s", what, r.Source, raw.Source)
+		}
+		if len(r.Rows) != len(raw.Rows) || r.Total.Bytes != raw.Total.Bytes || r.Total.Packets != raw.Total.Packets || r.Total.Flows != raw.Total.Flows {
+			t.Errorf("%s %s–%s: %d rows, total %+v; raw %d rows, total %+v", what, from.Format(time.DateTime), to.Format(time.DateTime), len(r.Rows), r.Total, len(raw.Rows), raw.Total)
+			return r, raw
+		}
+		for i := range r.Rows {
+			if r.Rows[i].Key != raw.Rows[i].Key || r.Rows[i].Bytes != raw.Rows[i].Bytes || r.Rows[i].Flows != raw.Rows[i].Flows {
+				t.Errorf("%s: row %d %+v, raw %+v", what, i, r.Rows[i], raw.Rows[i])
+			}
+		}
+		return r, raw
+	}
+	for _, offset := range []time.Duration{0, 7 * time.Minute, 65 * time.Minute, 2*time.Hour + 30*time.Minute, 4*time.Hour + 10*time.Minute, 5 * time.Hour} {
+		from := start.Add(offset)
+		same("from +"+offset.String()+" to now", from, now)
+		same("a day from +"+offset.String(), from, from.Add(24*time.Hour))
+	}
+
+	// A byte added to the last block (and no flow) is read: blocks are.
+	a.exec(t, "INSERT INTO flows_5tuple_6h SELECT time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, 1, 0, 0 FROM flows_5tuple_6h ORDER BY time DESC, src_port LIMIT 1")
+	r, raw := topN(url.Values{"by": {"five_tuple"}}, start, now), topN(url.Values{"by": {"five_tuple"}, "app": {"https"}}, start, now)
+	if r.Total.Bytes != raw.Total.Bytes+1 {
+		t.Errorf("with a byte added to a block: total %d bytes, raw %d; want one more (the block read)", r.Total.Bytes, raw.Total.Bytes)
+	}
+	// A late flow in that block makes its flows differ from flows_1h's:
+	// its hours are read, and the answer is the raw one again.
+	last := time.Unix(int64(scalarUint(t, a, "SELECT toUInt64(toUnixTimestamp(max(time))) FROM flows_5tuple_6h")), 0).UTC()
+	insertFlows(t, a.conn, []flowRow{{t: last.Add(time.Hour), exporter: "192.0.2.1", sampling: 10, inIf: 1, outIf: 2, src: "10.0.0.1", dst: "10.0.0.2",
+		sport: 40000, dport: 443, bytes: 5, packets: 1, app: "https"}})
+	same("after a late flow", start, now)
+}
+
+func scalarUint(t *testing.T, a *testAPI, sql string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := a.conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
 }

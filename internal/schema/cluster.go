@@ -120,6 +120,7 @@ var (
 	createTableRE = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS (\w+) \(`)
 	createMVRE    = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS`)
 	createViewRE  = regexp.MustCompile(`^CREATE VIEW IF NOT EXISTS (\w+) AS`)
+	refreshRE     = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) (REFRESH [^\n]*) APPEND TO (\w+) AS`)
 	alterRE       = regexp.MustCompile(`^ALTER TABLE (\w+) `)
 	engineRE      = regexp.MustCompile(`(?m)^\) ENGINE = (\w*MergeTree)(?:\((.*)\))?$`)
 	fromRE        = regexp.MustCompile(`\bFROM (\w+)\b`)
@@ -139,13 +140,13 @@ func (d ddl) clusterStatements(s string) []string {
 			d.distributed(table)}
 	case createMVRE.MatchString(s):
 		m := createMVRE.FindStringSubmatch(s)
-		s = createMVRE.ReplaceAllString(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+m[1]+on+" TO "+d.o.localTable(m[2])+" AS")
-		return []string{fromRE.ReplaceAllStringFunc(s, func(from string) string {
-			if t := strings.TrimPrefix(from, "FROM "); clusterTables[t] {
-				return "FROM " + d.o.localTable(t)
-			}
-			return from
-		})}
+		return []string{d.fromLocal(createMVRE.ReplaceAllString(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+m[1]+on+" TO "+d.o.localTable(m[2])+" AS"))}
+	case refreshRE.MatchString(s):
+		// Each replica refreshes its shard's blocks; the replicas' equal
+		// inserts are deduplicated, and a block doubled anyway is one
+		// readers do not use (its flows differ from flows_1h's).
+		m := refreshRE.FindStringSubmatch(s)
+		return []string{d.fromLocal(refreshRE.ReplaceAllLiteralString(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+m[1]+on+" "+m[2]+" APPEND TO "+d.o.localTable(m[3])+" AS"))}
 	case createViewRE.MatchString(s):
 		return []string{createViewRE.ReplaceAllString(s, "CREATE VIEW IF NOT EXISTS $1"+on+" AS")}
 	case alterRE.MatchString(s):
@@ -158,6 +159,16 @@ func (d ddl) clusterStatements(s string) []string {
 
 // replicated turns the MergeTree engine of a local table's DDL into its
 // Replicated form, and its deduplication window into the replicated one.
+// fromLocal makes a view read the local tables of the replicated ones.
+func (d ddl) fromLocal(s string) string {
+	return fromRE.ReplaceAllStringFunc(s, func(from string) string {
+		if t := strings.TrimPrefix(from, "FROM "); clusterTables[t] {
+			return "FROM " + d.o.localTable(t)
+		}
+		return from
+	})
+}
+
 func (d ddl) replicated(s, local string) string {
 	m := engineRE.FindStringSubmatch(s)
 	if m == nil {

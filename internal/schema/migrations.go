@@ -57,6 +57,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 16, Name: "pending alerts and webhook deliveries", Statements: []string{d.alertPending(), d.alertDeliveries()}},
 		{Version: 17, Name: "agent strategy of socket rows", Statements: []string{socketsAgentStrategy}},
 		{Version: 18, Name: "exporter sequence loss on flows", Statements: []string{flowsSequenceLost}},
+		{Version: 19, Name: "flow sessions per 6-hour block", Statements: []string{d.flows5Tuple6h(), d.flows5Tuple6hRefresh()}},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -20,7 +20,7 @@ const Name = "netstrata"
 // Options are the schema's tunables: retention of every table family and
 // the deduplication window that makes retried inserts idempotent.
 type Options struct {
-	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows and flows_5tuple_1h
+	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows and flows_5tuple_1h/_6h
 	IfStatsTTL time.Duration `yaml:"ifstats_ttl"` // raw interface polls and interfaces_latest
 	SocketsTTL time.Duration `yaml:"sockets_ttl"` // raw socket intervals
 	PodsTTL    time.Duration `yaml:"pods_ttl"`    // pod history and pod_ips
@@ -94,6 +94,7 @@ func (o Options) ttlSeconds() map[string]int64 {
 		TableInterfacesLatest: s(o.IfStatsTTL),
 		TableFlows:            s(o.FlowsTTL),
 		TableFlows5Tuple1h:    s(o.FlowsTTL),
+		TableFlows5Tuple6h:    s(o.FlowsTTL),
 		TableSockets:          s(o.SocketsTTL),
 		TablePods:             s(o.PodsTTL),
 		TablePodIPs:           s(o.PodsTTL),

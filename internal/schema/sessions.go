@@ -20,8 +20,12 @@ import (
 // a question whose dimensions and filters read these alone.
 var Flows5TupleColumns = []string{FlowExporterIP, FlowInIf, FlowOutIf, FlowProto, FlowSrcIP, FlowDstIP, FlowSrcPort, FlowDstPort}
 
-func (d ddl) flows5Tuple1h() string {
-	return `CREATE TABLE IF NOT EXISTS ` + TableFlows5Tuple1h + ` (
+func (d ddl) flows5Tuple1h() string { return d.sessionTable(TableFlows5Tuple1h) }
+
+// sessionTable is the DDL of a session rollup: flows_5tuple_1h, and
+// flows_5tuple_6h whose time is a block's start.
+func (d ddl) sessionTable(table string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + table + ` (
 	time DateTime('UTC'),
 	exporter_ip IPv6,
 	in_if UInt32,
@@ -36,7 +40,7 @@ func (d ddl) flows5Tuple1h() string {
 	flows ` + sum64 + `
 ) ENGINE = AggregatingMergeTree
 ORDER BY (time, ` + strings.Join(Flows5TupleColumns, ", ") + `)
-` + d.tail(TableFlows5Tuple1h)
+` + d.tail(table)
 }
 
 // flows5Tuple1hMV scales each raw flow by its sampling rate into its hour.
@@ -51,6 +55,51 @@ FROM (
 	SELECT toStartOfHour(time_received) AS t, ` + cols + `, bytes * sampling_rate AS b, packets * sampling_rate AS p
 	FROM flows
 )`
+}
+
+// Version 19 adds flows_5tuple_6h: flows_5tuple_1h summed per 6-hour
+// block (00:00, 06:00, 12:00 and 18:00 UTC), so that a session ranking
+// over a day groups a quarter of the rows (a session recurs every hour
+// of a block). A view refreshed every hour builds each block once it
+// has ended (off the flows INSERT: an insert-time view costs ingest
+// CPU on every flow); blocks are complete only when no flow of theirs
+// arrives after, so a reader uses a block only where its flow count
+// equals flows_1h's over the same hours, and reads the hours otherwise.
+
+// SessionBlock is the length of a block of flows_5tuple_6h.
+const SessionBlock = 6 * time.Hour
+
+// ViewFlows5Tuple6h builds flows_5tuple_6h.
+const ViewFlows5Tuple6h = TableFlows5Tuple6h + "_mv"
+
+// SessionBlocksView is the DDL of ViewFlows5Tuple6h with o's retention.
+// Tests recreate the view to build the blocks of the flows they wrote:
+// a refreshable view refreshes when it is created.
+func SessionBlocksView(o Options) string { return ddl{o: o}.flows5Tuple6hRefresh() }
+
+func (d ddl) flows5Tuple6h() string { return d.sessionTable(TableFlows5Tuple6h) }
+
+// flows5Tuple6hRefresh appends, every hour at :10, each block ended at
+// least 10 minutes ago that the table does not hold, within the
+// retention less a day (so that a block dropped by the TTL while its
+// hours are kept is not built again). A block built before all of its
+// flows arrived stays short; readers then use its hours. The rows are
+// sorted so that replicas of a shard insert equal blocks (deduplicated).
+func (d ddl) flows5Tuple6hRefresh() string {
+	cols := strings.Join(Flows5TupleColumns, ", ")
+	block := "toStartOfInterval(time, INTERVAL 6 HOUR)"
+	window := max(d.o.ttlSeconds()[TableFlows5Tuple6h]-24*3600, 0)
+	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + ViewFlows5Tuple6h + ` REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO ` + TableFlows5Tuple6h + ` AS
+SELECT t AS time, ` + cols + `, b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT ` + block + ` AS t, ` + cols + `, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	FROM ` + TableFlows5Tuple1h + `
+	WHERE time >= toStartOfInterval(now() - INTERVAL ` + fmt.Sprint(window) + ` SECOND, INTERVAL 6 HOUR)
+		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
+		AND ` + block + ` NOT IN (SELECT time FROM ` + TableFlows5Tuple6h + `)
+	GROUP BY t, ` + cols + `
+)
+ORDER BY time, ` + cols
 }
 
 // completeFrom is how flows_5tuple_1h's comment says from which hour it

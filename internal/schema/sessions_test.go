@@ -1,6 +1,9 @@
 package schema_test
 
 import (
+	"fmt"
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +72,41 @@ func TestUpgradeAddsTheSessionRollupFromTheNextHour(t *testing.T) {
 		('2026-01-01 11:00:05', 0, '::ffff:192.0.2.1', 'sw1', 10, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50000, 443, 6, 1000, 10, 'https', 'web-1', 'api-1', 0, 2)`)
 	if b := scalar[uint64](t, conn, "SELECT sum(bytes) FROM flows_5tuple_1h"); b != 10000 {
 		t.Errorf("rollup bytes = %d, want the new flow's 10000", b)
+	}
+}
+
+// TestSessionBlocksSumTheHoursOfEndedBlocks: the refreshed view sums
+// flows_5tuple_1h per 6-hour block for the blocks that have ended, not
+// the one under way, and a second refresh adds nothing to a block it
+// built.
+func TestSessionBlocksSumTheHoursOfEndedBlocks(t *testing.T) {
+	conn, _ := schematest.Open(t, schema.DefaultOptions())
+	ended := time.Now().UTC().Add(-10 * time.Minute).Truncate(schema.SessionBlock)
+	var values []string
+	for i, at := range []time.Time{ended.Add(-7 * time.Hour), ended.Add(-5 * time.Hour), ended.Add(-time.Hour), ended.Add(-time.Hour + time.Minute), ended.Add(time.Minute)} {
+		values = append(values, fmt.Sprintf(`('%s', 0, '::ffff:192.0.2.1', 'sw1', 10, 3, 'eth3', 4, 'eth4', '::ffff:10.0.0.1', '::ffff:10.0.0.2', 50000, 443, 6, %d, 1, 'https', 'web-1', 'api-1', 0, %d)`,
+			at.Format(time.DateTime), 100*(i+1), i+1))
+	}
+	insert(t, conn, "flows/0/1-5", `INSERT INTO flows `+flowCols+` VALUES `+strings.Join(values, ", "))
+	want := map[time.Time]uint64{ended.Add(-2 * schema.SessionBlock): 1000, ended.Add(-schema.SessionBlock): 2000 + 7000}
+	for range 2 {
+		schematest.BuildSessionBlocks(t, conn, schema.DefaultOptions())
+		rows, err := conn.Query(t.Context(), "SELECT time, sum(bytes), sum(flows) FROM flows_5tuple_6h GROUP BY time")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[time.Time]uint64{}
+		for rows.Next() {
+			var block time.Time
+			var b, n uint64
+			if err := rows.Scan(&block, &b, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[block.UTC()] = b
+		}
+		rows.Close()
+		if !maps.Equal(got, want) {
+			t.Errorf("bytes per block %v, want %v (the ended blocks, once)", got, want)
+		}
 	}
 }

@@ -731,3 +731,38 @@ ALTER TABLE flows_local ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS se
 
 ALTER TABLE flows ON CLUSTER netstrata_cluster ADD COLUMN IF NOT EXISTS sequence_lost UInt32 DEFAULT 0 AFTER sequence;
 
+-- Version 19: flow sessions per 6-hour block
+CREATE TABLE IF NOT EXISTS flows_5tuple_6h_local ON CLUSTER netstrata_cluster (
+	time DateTime('UTC'),
+	exporter_ip IPv6,
+	in_if UInt32,
+	out_if UInt32,
+	proto UInt8,
+	src_ip IPv6,
+	dst_ip IPv6,
+	src_port UInt16,
+	dst_port UInt16,
+	bytes SimpleAggregateFunction(sum, UInt64),
+	packets SimpleAggregateFunction(sum, UInt64),
+	flows SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/flows_5tuple_6h_local', '{replica}')
+ORDER BY (time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port)
+PARTITION BY toYYYYMMDD(time)
+TTL toDateTime(time) + toIntervalSecond(604800)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS flows_5tuple_6h ON CLUSTER netstrata_cluster AS flows_5tuple_6h_local
+ENGINE = Distributed(netstrata_cluster, netstrata, flows_5tuple_6h_local);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flows_5tuple_6h_mv ON CLUSTER netstrata_cluster REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO flows_5tuple_6h_local AS
+SELECT t AS time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	FROM flows_5tuple_1h_local
+	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 6 HOUR)
+		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
+		AND toStartOfInterval(time, INTERVAL 6 HOUR) NOT IN (SELECT time FROM flows_5tuple_6h_local)
+	GROUP BY t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port
+)
+ORDER BY time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port;
+
