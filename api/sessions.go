@@ -41,10 +41,14 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 			return flowTable{}, err
 		}
 		edges := flowPart{table: schema.TableFlows, time: schema.TimeColumn(schema.TableFlows), bytes: "bytes * sampling_rate", packets: "packets * sampling_rate", flows: "1"}
-		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: schema.TimeColumn(schema.TableFlows5Tuple1h), bytes: "bytes", packets: "packets", flows: "flows",
-			blocks: rollup.blocks}
+		hourly := flowPart{table: schema.TableFlows5Tuple1h, time: schema.TimeColumn(schema.TableFlows5Tuple1h), bytes: "bytes", packets: "packets", flows: "flows"}
 		if !ok {
 			break // the schema has no session rollup yet
+		}
+		if h1, h2, _ := wholeHours(from, to, rollup.from); rollup.blocks {
+			if hourly.blocks, err = c.completeBlocks(ctx, h1, h2, rollup.from); err != nil {
+				return flowTable{}, err
+			}
 		}
 		if t, split := splitHours(q, schema.Flows5TupleColumns, edges, hourly, from, to, rollup.from); split {
 			return t, nil
@@ -56,10 +60,10 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 }
 
 // flowPart is a table a split source reads; an hourly one may have
-// blocks of several hours too.
+// complete blocks of several hours too (blockParts).
 type flowPart struct {
 	table, time, bytes, packets, flows string
-	blocks                             bool
+	blocks                             []time.Time
 }
 
 // splitHours reads the whole hours of [from, to) from complete on from
@@ -74,18 +78,7 @@ type flowPart struct {
 //     to to the hour's end (a range up to now): they are then exactly the
 //     flows of [its start, to).
 func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, to, complete time.Time) (flowTable, bool) {
-	h1, h2 := from.Truncate(time.Hour), to.Truncate(time.Hour)
-	if h1.Before(from) {
-		h1 = h1.Add(time.Hour)
-	}
-	if h1.Before(complete) {
-		h1 = complete
-	}
-	h0 := h1.Add(-time.Hour)
-	less := !h0.Before(complete) && h1.Sub(from) > from.Sub(h0)
-	if less {
-		h1 = h0
-	}
+	h1, h2, less := wholeHours(from, to, complete)
 	if !h1.Before(h2) {
 		return flowTable{}, false
 	}
@@ -113,10 +106,7 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
 		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
 	}
-	hourlyParts := part(hourly, false, hours)
-	if hourly.blocks {
-		hourlyParts = blockParts(q, part, hourly, h1, h2, complete, hours)
-	}
+	hourlyParts := blockParts(q, part, hourly, h1, h2, hours)
 	parts := part(edges, false, start+` OR `+end)
 	if less {
 		parts = part(edges, false, end) + `
@@ -130,14 +120,56 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 )`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
 }
 
+// wholeHours are the hours [h1, h2) of [from, to) that splitHours
+// reads from the hourly table; less when h1 is the hour from is in.
+func wholeHours(from, to, complete time.Time) (h1, h2 time.Time, less bool) {
+	h1, h2 = from.Truncate(time.Hour), to.Truncate(time.Hour)
+	if h1.Before(from) {
+		h1 = h1.Add(time.Hour)
+	}
+	if h1.Before(complete) {
+		h1 = complete
+	}
+	h0 := h1.Add(-time.Hour)
+	less = !h0.Before(complete) && h1.Sub(from) > from.Sub(h0)
+	if less {
+		h1 = h0
+	}
+	return h1, h2, less
+}
+
 // blockParts reads the hours of hourly (the session rollup) that the
-// condition hours selects — [h1, h2), and maybe the hour h2 — from its
-// 6-hour blocks where it can: every block within [h1, h2), and the block
-// either end is in when more of it is in than not, less its hours
-// outside (negated, as in splitHours). A block is read only when its
-// flow count equals that of flows_1h over its hours: a block built
-// before all of its flows arrived (or not built) is read as hours.
-func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2, complete time.Time, hours string) string {
+// condition hours selects — [h1, h2), and maybe the hour h2 — from the
+// complete 6-hour blocks hourly.blocks where it can: a block within
+// [h1, h2), or one an end is in less its hours outside (negated, as in
+// splitHours).
+func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, hours string) string {
+	if len(hourly.blocks) == 0 {
+		return part(hourly, false, hours)
+	}
+	const ms = "DateTime64(3, 'UTC')"
+	h := hourly.time
+	var covered []string
+	for _, b := range hourly.blocks {
+		covered = append(covered, h+` >= `+q.Bind(ms, query.Time(b))+` AND `+h+` < `+q.Bind(ms, query.Time(b.Add(schema.SessionBlock))))
+	}
+	inBlocks := `(` + strings.Join(covered, ` OR `) + `)`
+	inRange := h + ` >= ` + q.Bind(ms, query.Time(h1)) + ` AND ` + h + ` < ` + q.Bind(ms, query.Time(h2))
+	blocks := hourly
+	blocks.table, blocks.time = schema.TableFlows5Tuple6h, schema.TimeColumn(schema.TableFlows5Tuple6h)
+	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
+	UNION ALL
+	` + part(hourly, true, `NOT (`+inRange+`) AND `+inBlocks) + `
+	UNION ALL
+	` + part(blocks, false, strings.ReplaceAll(inBlocks, h+` `, blocks.time+` `))
+}
+
+// completeBlocks are the 6-hour blocks of flows_5tuple_6h that a range
+// whose whole hours are [h1, h2) reads (blockParts): those within, and
+// the one an end is in when more of it is in than not; only the blocks
+// whose flow count equals that of flows_1h over the same hours, since a
+// block built before all of its flows arrived (or not built) is short.
+func (c *Component) completeBlocks(ctx context.Context, h1, h2, complete time.Time) ([]time.Time, error) {
 	c1, c2 := h1.Truncate(schema.SessionBlock), h2.Truncate(schema.SessionBlock)
 	if c1.Before(h1) && (h1.Sub(c1) >= schema.SessionBlock/2 || c1.Before(complete)) {
 		c1 = c1.Add(schema.SessionBlock)
@@ -146,26 +178,29 @@ func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hour
 		c2 = c2.Add(schema.SessionBlock)
 	}
 	if !c1.Before(c2) {
-		return part(hourly, false, hours)
+		return nil, nil
 	}
+	q := &query.Builder{}
 	const ms = "DateTime64(3, 'UTC')"
-	a, b, ca, cb := q.Bind(ms, query.Time(h1)), q.Bind(ms, query.Time(h2)), q.Bind(ms, query.Time(c1)), q.Bind(ms, query.Time(c2))
-	h, blockOf := hourly.time, "toStartOfInterval("+hourly.time+", INTERVAL 6 HOUR)"
-	// The blocks whose flows are all there, a constant of the query.
-	ok := `(SELECT groupArray(t) FROM (
-		SELECT time AS t, sum(flows) AS n FROM ` + schema.TableFlows5Tuple6h + ` WHERE time >= ` + ca + ` AND time < ` + cb + ` GROUP BY t
-	) WHERE (t, n) IN (
-		SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE time >= ` + ca + ` AND time < ` + cb + ` GROUP BY t
-	))`
-	inBlock := h + ` >= ` + ca + ` AND ` + h + ` < ` + cb + ` AND has(` + ok + `, ` + blockOf + `)`
-	inRange := h + ` >= ` + a + ` AND ` + h + ` < ` + b
-	blocks := hourly
-	blocks.table = schema.TableFlows5Tuple6h
-	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlock+`)`) + `
-	UNION ALL
-	` + part(hourly, true, `NOT (`+inRange+`) AND `+inBlock) + `
-	UNION ALL
-	` + part(blocks, false, `time >= `+ca+` AND time < `+cb+` AND has(`+ok+`, time)`)
+	span := func(col string) string {
+		return col + ` >= ` + q.Bind(ms, query.Time(c1)) + ` AND ` + col + ` < ` + q.Bind(ms, query.Time(c2))
+	}
+	sql := `SELECT t FROM (
+	SELECT time AS t, sum(flows) AS n FROM ` + schema.TableFlows5Tuple6h + ` WHERE ` + span(schema.TimeColumn(schema.TableFlows5Tuple6h)) + ` GROUP BY t
+) WHERE (t, n) IN (
+	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE ` + span(schema.TimeColumn(schema.TableFlows1h)) + ` GROUP BY t
+)
+ORDER BY t`
+	var blocks []time.Time
+	err := c.run(ctx, "session_blocks", sql, q.Args, func(rows driver.Rows) error {
+		var t time.Time
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		blocks = append(blocks, t.UTC())
+		return nil
+	})
+	return blocks, err
 }
 
 // identifier is a name in SQL that is not a function's; bound parameters
