@@ -54,6 +54,7 @@ func TestStoresEveryRecordExactlyOnceWithEnrichment(t *testing.T) {
 		AND remote_namespace = 'shop' AND remote_node = 'node-b'`); n != nSockets {
 		t.Errorf("%d of %d sockets enriched", n, nSockets)
 	}
+	e.assertRollups(nFlows)
 	if n := e.count("SELECT sum(flows) FROM flows_1m"); n != nFlows {
 		t.Errorf("flows_1m counts %d flows, want %d", n, nFlows)
 	}

@@ -30,6 +30,19 @@
 //     deduplicate_blocks_in_dependent_materialized_views for the rollups):
 //     when the bus hands the same batch again after a failed attempt whose
 //     INSERT did land (a lost response, a timeout), ClickHouse drops it.
+//  3. The flow rollups that aggregate (flows_1m, flows_1h,
+//     interface_flows_5m) are built here, over the whole batch
+//     (rollups.go), and inserted each with its own token before the raw
+//     flows, whose INSERT records the progress: a batch is "stored" only
+//     once those rollups are. (Their views, which an INSERT does not run
+//     atomically with it, skip the correlator's INSERTs; flows_5tuple_1h,
+//     a row per flow, is still the raw INSERT's view.) A member killed
+//     among those INSERTs leaves some landed and no progress; the records
+//     come again, maybe in other batches whose tokens differ. So the
+//     member first records the batch's offset ranges (ingest_batches),
+//     and a member that claims one of its partitions reads a batch left
+//     unfinished there again from Kafka, all of it, and inserts it as it
+//     was, with the same tokens, before its own (unfinished.go).
 //
 // # Fencing
 //

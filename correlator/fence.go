@@ -18,6 +18,7 @@ import (
 type claim struct {
 	generation int32
 	epoch      uint64
+	checked    bool // for a batch left unfinished (see finishUnfinished)
 }
 
 // Fencing. A member paused (or cut off) past its session timeout loses
@@ -138,10 +139,15 @@ func (c *Component) checkFence(batches []bus.PartitionBatch, epochs map[topicPar
 // follow it: far below any session timeout.
 const fenceFreshness = time.Second
 
-// fenceBeforeInsert re-reads the epochs right before the INSERTs.
-func (c *Component) fenceBeforeInsert(ctx context.Context, conn driver.Conn, batches []bus.PartitionBatch) error {
+// fenceBeforeInsert re-reads the epochs right before the INSERTs (an
+// unfenced batch only clears the last check, for refence).
+func (c *Component) fenceBeforeInsert(ctx context.Context, conn driver.Conn, batches []bus.PartitionBatch, fenced bool) error {
 	c.fenceMu.Lock()
 	defer c.fenceMu.Unlock()
+	if !fenced {
+		c.fenced = fenceCheck{}
+		return nil
+	}
 	c.fenced = fenceCheck{batches: batches}
 	return c.checkFenceLocked(ctx, conn)
 }

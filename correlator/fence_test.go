@@ -44,11 +44,7 @@ func testKillAndPause(t *testing.T, inInsert bool) {
 	waitLog(t, p, "resumed", time.Minute)
 	time.Sleep(5 * time.Second) // a late INSERT would show up now
 	e.assertExactlyOnce("flows", n)
-	for _, rollup := range []string{"flows_1m", "flows_1h"} {
-		if got := e.count("SELECT sum(flows) FROM " + rollup); got != n {
-			t.Errorf("%s counts %d flows, want %d", rollup, got, n)
-		}
-	}
+	e.assertRollups(n)
 	if !strings.Contains(p.out.String(), "fenced") {
 		t.Errorf("the paused member did not log that it was fenced")
 	}

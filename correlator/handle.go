@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,15 +91,61 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		c.r.SetHealth("clickhouse", err)
 		return err
 	}
+	if err := c.finishUnfinished(ctx, conn, batches); err != nil {
+		c.r.SetHealth("clickhouse", err)
+		return err
+	}
+	return c.handle(ctx, conn, batches, c.insertGroups(batches), true)
+}
+
+// handle stores the batches' records not stored yet, split into n
+// insert groups; fenced, unless it finishes a batch left unfinished
+// (which its tokens make exact, whoever owns its partitions).
+func (c *Component) handle(ctx context.Context, conn driver.Conn, batches []bus.PartitionBatch, n int, fenced bool) error {
 	floors, epochs, err := c.readProgress(ctx, conn)
 	if err != nil {
 		c.r.SetHealth("clickhouse", err)
 		return err
 	}
-	if err := c.checkFence(batches, epochs); err != nil {
+	if fenced {
+		if err := c.checkFence(batches, epochs); err != nil {
+			return err
+		}
+	}
+	groups := c.decodeGroups(batches, floors, n)
+	var dead []deadRecord
+	for _, b := range groups {
+		c.countLookups(b.enrich)
+		dead = append(dead, b.dead...)
+	}
+	if err := c.deadLetter(ctx, dead); err != nil {
 		return err
 	}
-	groups := make([]*batch, c.insertGroups(batches))
+	if c.beforeFence != nil {
+		c.beforeFence()
+	}
+	if err := c.fenceBeforeInsert(ctx, conn, batches, fenced); err != nil {
+		return err
+	}
+	if err := c.eachGroup(groups, func(b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
+		return err
+	}
+	for _, b := range groups {
+		c.countZeroed(b.flows.zeroed) // once stored: a retried batch counts once
+	}
+	c.observeFreshness(groups)
+	c.reportStored(groups, batches)
+	c.r.SetHealth("clickhouse", nil)
+	if c.afterInsert != nil {
+		c.afterInsert()
+	}
+	return nil
+}
+
+// decodeGroups decodes the batches' records above the floors into n
+// groups of partitions (partition modulo n).
+func (c *Component) decodeGroups(batches []bus.PartitionBatch, floors map[topicPartition]progress, n int) []*batch {
+	groups := make([]*batch, n)
 	for i := range groups {
 		groups[i] = &batch{flows: newFlowRows(), sockets: newSocketRows(), ifstats: &ifStatsRows{}, pods: &podRows{},
 			ranges: map[string][]string{}, stamps: map[string][]int64{}}
@@ -136,26 +183,11 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		}
 		return nil
 	})
-	var dead []deadRecord
-	for _, b := range groups {
-		c.countLookups(b.enrich)
-		dead = append(dead, b.dead...)
-	}
-	if err := c.deadLetter(ctx, dead); err != nil {
-		return err
-	}
-	if c.beforeFence != nil {
-		c.beforeFence()
-	}
-	if err := c.fenceBeforeInsert(ctx, conn, batches); err != nil {
-		return err
-	}
-	if err := c.eachGroup(groups, func(b *batch) error { return c.insertBatch(ctx, conn, b) }); err != nil {
-		return err
-	}
-	for _, b := range groups {
-		c.countZeroed(b.flows.zeroed) // once stored: a retried batch counts once
-	}
+	return groups
+}
+
+// observeFreshness records the age of every stored record.
+func (c *Component) observeFreshness(groups []*batch) {
 	now := time.Now().UnixMilli()
 	var ages []float64
 	for _, b := range groups {
@@ -173,12 +205,6 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 	if c.onFreshness != nil {
 		c.onFreshness(ages)
 	}
-	c.reportStored(groups, batches)
-	c.r.SetHealth("clickhouse", nil)
-	if c.afterInsert != nil {
-		c.afterInsert()
-	}
-	return nil
 }
 
 // insertGroups is how many groups the batches' partitions are split
@@ -209,23 +235,38 @@ func (c *Component) eachGroup(groups []*batch, f func(*batch) error) error {
 	return errors.Join(errs...)
 }
 
-// insertBatch stores one group's rows, one INSERT per table.
+// insertBatch stores one group's rows, one INSERT per table. The flow
+// rollups come before the raw flows, whose INSERT records the progress
+// of the batch: a batch cut short by a crash is not taken for stored,
+// and its retry finds the INSERTs that landed by their tokens.
 func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch) error {
+	var tables []tableRows
 	for _, t := range []struct {
 		table string
 		rows  interface {
 			len() int
 			columns() []column
 		}
-	}{
-		{schema.TablePods, b.pods}, {schema.TableIfStats, b.ifstats},
-		{schema.TableSockets, b.sockets}, {schema.TableFlows, b.flows},
-	} {
-		if t.rows.len() == 0 {
+	}{{schema.TablePods, b.pods}, {schema.TableIfStats, b.ifstats}, {schema.TableSockets, b.sockets}} {
+		tables = append(tables, tableRows{t.table, t.rows.len(), t.rows.columns})
+	}
+	if b.flows.len() > 0 {
+		if err := c.recordBatch(ctx, conn, b.ranges[schema.TableFlows]); err != nil {
+			return err
+		}
+		tables = append(tables, rollUp(b.flows).tables(b.flows)...)
+	}
+	tables = append(tables, tableRows{schema.TableFlows, b.flows.len(), b.flows.columns})
+	for _, t := range tables {
+		if t.n == 0 {
 			continue
 		}
 		began := time.Now()
-		if err := c.insert(ctx, conn, t.table, b.ranges[t.table], t.rows.len(), t.rows.columns()); err != nil {
+		ranges := b.ranges[t.table]
+		if rolledUp[t.table] {
+			ranges = b.ranges[schema.TableFlows]
+		}
+		if err := c.insert(ctx, conn, t.table, ranges, t.n, t.columns()); err != nil {
 			return err
 		}
 		if t.table == schema.TableFlows {
@@ -233,6 +274,13 @@ func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch)
 		}
 	}
 	return nil
+}
+
+// rolledUp are the tables of the flows and of their rollups: the
+// correlator writes the rollups itself (see rollups.go), which their
+// views skip by the INSERTs' tokens (schema.RolledUpToken).
+var rolledUp = map[string]bool{
+	schema.TableFlows: true, schema.TableFlows1m: true, schema.TableFlows1h: true, schema.TableInterfaceFlows5m: true,
 }
 
 // floorFor returns the offset at or below which the partition's records
@@ -371,6 +419,7 @@ func (c *Component) countLookups(n enrichCounts) {
 // it: another group storing the same offsets of its own Kafka is not a
 // retry.
 func token(group, table string, ranges []string) string {
+	ranges = slices.Sorted(slices.Values(ranges)) // as recorded in ingest_batches
 	sum := sha256.Sum256([]byte(group + "|" + table + "|" + strings.Join(ranges, "|")))
 	return table + "-" + hex.EncodeToString(sum[:16])
 }
@@ -385,21 +434,27 @@ func insertSettings(group, tok string) clickhouse.Settings {
 
 // tableInsertSettings are settings of the INSERTs into one table.
 //
-// The flows table's views write their rollups without merging the rows
-// of equal keys within the inserted block (optimize_on_insert=0): the
-// minute rollup and interface_flows_5m aggregate in their view already,
-// and in flows_1h and flows_5tuple_1h a block (a second or less of
-// traffic) holds few rows of the same hour and key, so merging it only
-// repeated the sort's work: 22–27% of the process's CPU per flow at
-// 50,000 conversations and when every flow is new (issue #19; about the
-// same at 5,000 conversations). Background merges sum the rows, and
-// every reader sums them too.
-var tableInsertSettings = map[string]clickhouse.Settings{
-	schema.TableFlows: {"optimize_on_insert": 0},
-}
+// The INSERTs into flows and its rollups do not merge the rows of equal
+// keys within the inserted block (optimize_on_insert=0): the correlator
+// aggregated the rollups' rows already (rollups.go), and when the views
+// wrote them, merging flows_1h and flows_5tuple_1h at insert only
+// repeated the sort's work (22–27% of the process's CPU per flow at
+// 50,000 conversations and when every flow is new, issue #19).
+// Background merges sum the rows of several INSERTs, and every reader
+// sums them too.
+var tableInsertSettings = func() map[string]clickhouse.Settings {
+	m := map[string]clickhouse.Settings{}
+	for table := range rolledUp {
+		m[table] = clickhouse.Settings{"optimize_on_insert": 0}
+	}
+	return m
+}()
 
 func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, ranges []string, n int, cols []column) error {
 	tok := token(c.cfg.Group, table, ranges)
+	if rolledUp[table] {
+		tok = schema.RolledUpToken + tok
+	}
 	c.tokensMu.Lock()
 	if c.failedTokens[tok] {
 		c.m.tokenRetries.WithLabelValues(table).Inc()

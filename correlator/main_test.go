@@ -22,6 +22,7 @@ import (
 
 	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
+	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
 	"github.com/netstrata/netstrata/internal/store"
 	"github.com/netstrata/netstrata/internal/telemetry"
@@ -56,6 +57,10 @@ type childConfig struct {
 	// (SIGCONT) once the group has moved on.
 	PauseAt       int
 	PauseInInsert bool
+	// KillBeforeFlowsOf > 0 kills the process (SIGKILL) in its
+	// KillBeforeFlowsOf-th batch, after its rollups are stored and before
+	// the raw flows (and so the progress) are.
+	KillBeforeFlowsOf int
 }
 
 // testConfiguration is a correlator configuration that reacts fast.
@@ -106,9 +111,14 @@ func runChild(raw string) int {
 		}
 	}
 	var once sync.Once
-	c.beforeInsert = func(string, []string) error {
+	c.beforeInsert = func(table string, _ []string) error {
 		if cc.PauseAt > 0 && handled == cc.PauseAt && cc.PauseInInsert {
 			once.Do(pause)
+		}
+		if cc.KillBeforeFlowsOf > 0 && handled == cc.KillBeforeFlowsOf && table == schema.TableFlows {
+			log.Info("killed between the rollups and the raw flows")
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
 		}
 		return nil
 	}

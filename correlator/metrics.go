@@ -17,6 +17,7 @@ type metrics struct {
 	replayed      *prometheus.CounterVec   // topic
 	claims        prometheus.Counter
 	fenced        *prometheus.CounterVec   // topic
+	unfinished    *prometheus.CounterVec   // outcome: finished, unreadable
 	deadLetter    *prometheus.CounterVec   // topic, reason, exporter
 	zeroedFields  *prometheus.CounterVec   // exporter, field
 	lookups       *prometheus.CounterVec   // kind, result
@@ -34,6 +35,7 @@ func newMetrics(reg prometheus.Registerer, caches func() (ifs, pods float64)) (*
 		insertErrors:  f.CounterVec("insert_errors_total", "Failed INSERTs (retried with backoff, nothing dropped).", "table"),
 		tokenRetries:  f.CounterVec("dedup_token_retries_total", "INSERTs sent again with the deduplication token of a failed attempt: ClickHouse drops the block if the first attempt landed.", "table"),
 		claims:        f.Counter("partition_claims_total", "Partitions this member claimed (stored a fencing epoch for) on first handling them in a group generation."),
+		unfinished:    f.CounterVec("unfinished_batches_total", "Batches of flows a stopped member left unfinished, found on claiming their partitions: finished (read again from Kafka and inserted as they were, exactly) or unreadable (Kafka no longer has their records: left to other batches, and the rollups may count twice what the first try stored).", "outcome"),
 		fenced:        f.CounterVec("fenced_batches_total", "Batches dropped uncommitted because another member claimed one of their partitions later (this member was paused or cut off past its session timeout).", "topic"),
 		replayed:      f.CounterVec("replayed_records_total", "Records skipped because ingest_progress shows them stored already (redelivery after a crash or rebalance).", "topic"),
 		deadLetter:    f.CounterVec("dead_letter_records_total", "Records sent to the dead-letter topic, by reason; exporter names a flow's exporter (its address, or unknown; empty for other topics).", "topic", "reason", "exporter"),

@@ -21,7 +21,8 @@ import (
 //     shard, so that queries, the API and inserts use the names they use
 //     on one machine;
 //   - materialized views read and write the local tables, so that each
-//     shard rolls up the rows it holds;
+//     shard rolls up the rows it holds; the flow rollups the correlator
+//     writes itself (version 20) are sharded like the raw flows;
 //   - raw rows are sharded by a key that keeps what a rollup or lookup
 //     merges on one shard: a conversation (the sorted IP pair, for flows
 //     and sockets alike), a device, a pod, an alert. A rollup row then has
@@ -40,24 +41,34 @@ import (
 const localSuffix = "_local"
 
 // shardingKeys are the Distributed tables' keys for the tables that
-// components insert into; derived tables, written by views on each shard,
-// have none (an insert into their Distributed table is refused).
+// components insert into; derived tables written only by views on each
+// shard have none (an insert into their Distributed table is refused).
 var shardingKeys = map[string]string{
-	TableFlows:           "cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip))",
-	TableSockets:         "cityHash64(least(local_ip, remote_ip), greatest(local_ip, remote_ip))",
-	TableIfStats:         "cityHash64(device_ip)",
-	TablePods:            "cityHash64(uid)",
-	TableAlerts:          "cityHash64(fingerprint)",
-	TableAlertPending:    "cityHash64(fingerprint)",
-	TableAlertDeliveries: "cityHash64(fingerprint)",
+	TableFlows: conversationKey,
+	// The correlator writes the flow rollups itself (version 20): a
+	// conversation's rows go to the shard of its raw flows, an
+	// interface's to one shard.
+	TableFlows1m:          conversationKey,
+	TableFlows1h:          conversationKey,
+	TableInterfaceFlows5m: "cityHash64(exporter_ip, if_index)",
+	TableSockets:          "cityHash64(least(local_ip, remote_ip), greatest(local_ip, remote_ip))",
+	TableIfStats:          "cityHash64(device_ip)",
+	TablePods:             "cityHash64(uid)",
+	TableAlerts:           "cityHash64(fingerprint)",
+	TableAlertPending:     "cityHash64(fingerprint)",
+	TableAlertDeliveries:  "cityHash64(fingerprint)",
 	// The correlator inserts its fencing claims; its progress rows are
 	// written by views on each shard, and readers take the max over all.
 	TableIngestProgress: "cityHash64(writer_group, topic, partition)",
+	TableIngestBatches:  "cityHash64(writer_group)",
 }
+
+// conversationKey shards flows and their rollups by the sorted IP pair.
+const conversationKey = "cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip))"
 
 // clusterTables are every table that has a local and a Distributed form.
 var clusterTables = func() map[string]bool {
-	m := map[string]bool{TableIngestProgress: true}
+	m := map[string]bool{TableIngestProgress: true, TableIngestBatches: true}
 	for t := range timeColumn {
 		m[t] = true
 	}
@@ -122,6 +133,7 @@ var (
 	createViewRE  = regexp.MustCompile(`^CREATE VIEW IF NOT EXISTS (\w+) AS`)
 	refreshRE     = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) (REFRESH [^\n]*) APPEND TO (\w+) AS`)
 	alterRE       = regexp.MustCompile(`^ALTER TABLE (\w+) `)
+	dropViewRE    = regexp.MustCompile(`^DROP VIEW IF EXISTS (\w+)$`)
 	engineRE      = regexp.MustCompile(`(?m)^\) ENGINE = (\w*MergeTree)(?:\((.*)\))?$`)
 	fromRE        = regexp.MustCompile(`\bFROM (\w+)\b`)
 )
@@ -149,6 +161,8 @@ func (d ddl) clusterStatements(s string) []string {
 		return []string{d.fromLocal(refreshRE.ReplaceAllLiteralString(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS "+m[1]+on+" "+m[2]+" APPEND TO "+d.o.localTable(m[3])+" AS"))}
 	case createViewRE.MatchString(s):
 		return []string{createViewRE.ReplaceAllString(s, "CREATE VIEW IF NOT EXISTS $1"+on+" AS")}
+	case dropViewRE.MatchString(s):
+		return []string{s + on}
 	case alterRE.MatchString(s):
 		table := alterRE.FindStringSubmatch(s)[1]
 		rest := strings.TrimPrefix(s, "ALTER TABLE "+table+" ")

@@ -58,6 +58,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 17, Name: "agent strategy of socket rows", Statements: []string{socketsAgentStrategy}},
 		{Version: 18, Name: "exporter sequence loss on flows", Statements: []string{flowsSequenceLost}},
 		{Version: 19, Name: "flow sessions per 6-hour block", Statements: []string{d.flows5Tuple6h(), d.flows5Tuple6hRefresh()}},
+		{Version: 20, Name: "flow rollups written by their writer", Statements: d.writerRollups()},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)
@@ -439,6 +440,7 @@ FROM (
 		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes * sampling_rate AS b, packets * sampling_rate AS p, toUInt64(1) AS n
 	FROM flows
+	WHERE ` + notRolledUp + `
 )
 ` + flowRollupGroup
 }
@@ -460,6 +462,7 @@ FROM (
 		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes AS b, packets AS p, flows AS n
 	FROM flows_1m
+	WHERE ` + notRolledUp + `
 )
 `
 }
@@ -556,7 +559,7 @@ FROM (
 	SELECT toStartOfFiveMinutes(time) AS t, exporter_ip AS eip, side.1 AS ifx, side.2 AS dir,
 		bytes AS b, packets AS p, flows AS n
 	FROM flows_1m ARRAY JOIN [(in_if, 'in'), (out_if, 'out')] AS side
-	WHERE side.1 != 0
+	WHERE side.1 != 0 AND ` + notRolledUp + `
 )
 GROUP BY t, eip, ifx, dir`
 }

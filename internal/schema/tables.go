@@ -19,6 +19,7 @@ const (
 	TableInterfaceFlows5m = "interface_flows_5m" // flow bytes x sampling per interface and 5 minutes
 	TableInterfaceSNMP5m  = "interface_snmp_5m"  // SNMP octets per interface and 5 minutes
 	TableIngestProgress   = "ingest_progress"    // highest Kafka offset stored per topic partition
+	TableIngestBatches    = "ingest_batches"     // offset ranges of the batches a writer began to insert
 
 	// Written by the alerting component.
 	TableAlerts          = "alerts"           // alert history: one row per firing and resolution

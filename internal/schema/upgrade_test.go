@@ -22,6 +22,9 @@ func summingRollups(t *testing.T, exec func(string)) {
 	}
 	var ddl []string
 	for _, m := range schema.Migrations(schema.DefaultOptions()) {
+		if m.Version >= 7 {
+			break // version 20 makes the views again
+		}
 		for _, s := range m.Statements {
 			for _, table := range []string{"flows_1m", "flows_1h"} {
 				if strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS "+table+" ") {

@@ -89,8 +89,15 @@ func WireTypes(ctx context.Context, conn driver.Conn, table string, columns []st
 	return out, nil
 }
 
-// wireType drops a top-level LowCardinality from a column type.
+// wireType drops a top-level LowCardinality from a column type, also
+// inside a SimpleAggregateFunction (a rollup's any() of a name), which is
+// sent as its argument's type.
 func wireType(t string) string {
+	if inner, ok := strings.CutPrefix(t, "SimpleAggregateFunction("); ok && strings.HasSuffix(inner, ")") {
+		if _, arg, ok := strings.Cut(inner[:len(inner)-1], ", "); ok {
+			t = arg
+		}
+	}
 	if inner, ok := strings.CutPrefix(t, "LowCardinality("); ok && strings.HasSuffix(inner, ")") {
 		return inner[:len(inner)-1]
 	}

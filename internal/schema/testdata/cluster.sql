@@ -328,7 +328,7 @@ TTL toDateTime(time) + toIntervalSecond(7776000)
 SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
 
 CREATE TABLE IF NOT EXISTS flows_1m ON CLUSTER netstrata_cluster AS flows_1m_local
-ENGINE = Distributed(netstrata_cluster, netstrata, flows_1m_local);
+ENGINE = Distributed(netstrata_cluster, netstrata, flows_1m_local, cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip)));
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1m_mv ON CLUSTER netstrata_cluster TO flows_1m_local AS
 SELECT t AS time, exporter_ip, any(exp_name) AS exporter_name,
@@ -350,6 +350,7 @@ FROM (
 		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes * sampling_rate AS b, packets * sampling_rate AS p, toUInt64(1) AS n
 	FROM flows_local
+	WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
 )
 GROUP BY t, exporter_ip, in_if, out_if, direction, proto, application, sport, dport, src_ip, dst_ip;
 
@@ -392,7 +393,7 @@ TTL toDateTime(time) + toIntervalSecond(31536000)
 SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
 
 CREATE TABLE IF NOT EXISTS flows_1h ON CLUSTER netstrata_cluster AS flows_1h_local
-ENGINE = Distributed(netstrata_cluster, netstrata, flows_1h_local);
+ENGINE = Distributed(netstrata_cluster, netstrata, flows_1h_local, cityHash64(least(src_ip, dst_ip), greatest(src_ip, dst_ip)));
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1h_mv ON CLUSTER netstrata_cluster TO flows_1h_local AS
 SELECT t AS time, exporter_ip, exp_name AS exporter_name,
@@ -411,6 +412,7 @@ FROM (
 		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
 		bytes AS b, packets AS p, flows AS n
 	FROM flows_1m_local
+	WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
 )
 ;
 
@@ -493,7 +495,7 @@ TTL toDateTime(time) + toIntervalSecond(7776000)
 SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
 
 CREATE TABLE IF NOT EXISTS interface_flows_5m ON CLUSTER netstrata_cluster AS interface_flows_5m_local
-ENGINE = Distributed(netstrata_cluster, netstrata, interface_flows_5m_local);
+ENGINE = Distributed(netstrata_cluster, netstrata, interface_flows_5m_local, cityHash64(exporter_ip, if_index));
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS interface_flows_5m_mv ON CLUSTER netstrata_cluster TO interface_flows_5m_local AS
 SELECT t AS time, eip AS exporter_ip, ifx AS if_index, dir AS direction,
@@ -502,7 +504,7 @@ FROM (
 	SELECT toStartOfFiveMinutes(time) AS t, exporter_ip AS eip, side.1 AS ifx, side.2 AS dir,
 		bytes AS b, packets AS p, flows AS n
 	FROM flows_1m_local ARRAY JOIN [(in_if, 'in'), (out_if, 'out')] AS side
-	WHERE side.1 != 0
+	WHERE side.1 != 0 AND NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
 )
 GROUP BY t, eip, ifx, dir;
 
@@ -765,4 +767,80 @@ FROM (
 	GROUP BY t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port
 )
 ORDER BY time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port;
+
+-- Version 20: flow rollups written by their writer
+CREATE TABLE IF NOT EXISTS ingest_batches_local ON CLUSTER netstrata_cluster (
+	time DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC'),
+	writer_group LowCardinality(String),
+	topic LowCardinality(String),
+	ranges Array(String)
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/ingest_batches_local', '{replica}')
+ORDER BY (writer_group, topic, time)
+TTL toDateTime(time) + INTERVAL 1 DAY
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS ingest_batches ON CLUSTER netstrata_cluster AS ingest_batches_local
+ENGINE = Distributed(netstrata_cluster, netstrata, ingest_batches_local, cityHash64(writer_group));
+
+DROP VIEW IF EXISTS flows_1h_mv ON CLUSTER netstrata_cluster;
+
+DROP VIEW IF EXISTS interface_flows_5m_mv ON CLUSTER netstrata_cluster;
+
+DROP VIEW IF EXISTS flows_1m_mv ON CLUSTER netstrata_cluster;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1m_mv ON CLUSTER netstrata_cluster TO flows_1m_local AS
+SELECT t AS time, exporter_ip, any(exp_name) AS exporter_name,
+	in_if, any(in_name) AS in_if_name, out_if, any(out_name) AS out_if_name,
+	direction, proto, application, sport AS src_port, dport AS dst_port, src_ip, dst_ip,
+	any(s_pod) AS src_pod, any(s_ns) AS src_namespace, any(s_wl) AS src_workload, any(s_node) AS src_node,
+	any(d_pod) AS dst_pod, any(d_ns) AS dst_namespace, any(d_wl) AS dst_workload, any(d_node) AS dst_node,
+	any(s_as) AS src_as, any(s_asn) AS src_as_name, any(s_cc) AS src_country,
+	any(d_as) AS dst_as, any(d_asn) AS dst_as_name, any(d_cc) AS dst_country,
+	sum(b) AS bytes, sum(p) AS packets, sum(n) AS flows
+FROM (
+	SELECT toStartOfMinute(time_received) AS t, exporter_ip, exporter_name AS exp_name,
+		in_if, in_if_name AS in_name, out_if, out_if_name AS out_name, direction, proto, application,
+		if(src_port >= 32768 AND dst_port < 32768, 0, src_port) AS sport,
+		if(dst_port >= 32768 AND src_port < 32768, 0, dst_port) AS dport,
+		src_ip, dst_ip,
+		src_pod AS s_pod, src_namespace AS s_ns, src_workload AS s_wl, src_node AS s_node,
+		dst_pod AS d_pod, dst_namespace AS d_ns, dst_workload AS d_wl, dst_node AS d_node,
+		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
+		bytes * sampling_rate AS b, packets * sampling_rate AS p, toUInt64(1) AS n
+	FROM flows_local
+	WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
+)
+GROUP BY t, exporter_ip, in_if, out_if, direction, proto, application, sport, dport, src_ip, dst_ip;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flows_1h_mv ON CLUSTER netstrata_cluster TO flows_1h_local AS
+SELECT t AS time, exporter_ip, exp_name AS exporter_name,
+	in_if, in_name AS in_if_name, out_if, out_name AS out_if_name,
+	direction, proto, application, sport AS src_port, dport AS dst_port, src_ip, dst_ip,
+	s_pod AS src_pod, s_ns AS src_namespace, s_wl AS src_workload, s_node AS src_node,
+	d_pod AS dst_pod, d_ns AS dst_namespace, d_wl AS dst_workload, d_node AS dst_node,
+	s_as AS src_as, s_asn AS src_as_name, s_cc AS src_country, d_as AS dst_as, d_asn AS dst_as_name, d_cc AS dst_country,
+	b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT toStartOfHour(time) AS t, exporter_ip, exporter_name AS exp_name,
+		in_if, in_if_name AS in_name, out_if, out_if_name AS out_name, direction, proto, application,
+		src_port AS sport, dst_port AS dport, src_ip, dst_ip,
+		src_pod AS s_pod, src_namespace AS s_ns, src_workload AS s_wl, src_node AS s_node,
+		dst_pod AS d_pod, dst_namespace AS d_ns, dst_workload AS d_wl, dst_node AS d_node,
+		src_as AS s_as, src_as_name AS s_asn, src_country AS s_cc, dst_as AS d_as, dst_as_name AS d_asn, dst_country AS d_cc,
+		bytes AS b, packets AS p, flows AS n
+	FROM flows_1m_local
+	WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
+)
+;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS interface_flows_5m_mv ON CLUSTER netstrata_cluster TO interface_flows_5m_local AS
+SELECT t AS time, eip AS exporter_ip, ifx AS if_index, dir AS direction,
+	sum(b) AS bytes, sum(p) AS packets, sum(n) AS flows
+FROM (
+	SELECT toStartOfFiveMinutes(time) AS t, exporter_ip AS eip, side.1 AS ifx, side.2 AS dir,
+		bytes AS b, packets AS p, flows AS n
+	FROM flows_1m_local ARRAY JOIN [(in_if, 'in'), (out_if, 'out')] AS side
+	WHERE side.1 != 0 AND NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
+)
+GROUP BY t, eip, ifx, dir;
 
