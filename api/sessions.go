@@ -147,14 +147,13 @@ func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hour
 	if len(hourly.blocks) == 0 {
 		return part(hourly, false, hours)
 	}
-	const ms = "DateTime64(3, 'UTC')"
 	h := hourly.time
 	var covered []string
 	for _, b := range hourly.blocks {
-		covered = append(covered, h+` >= `+q.Bind(ms, query.Time(b))+` AND `+h+` < `+q.Bind(ms, query.Time(b.Add(schema.SessionBlock))))
+		covered = append(covered, q.Between(h, b, b.Add(schema.SessionBlock)))
 	}
 	inBlocks := `(` + strings.Join(covered, ` OR `) + `)`
-	inRange := h + ` >= ` + q.Bind(ms, query.Time(h1)) + ` AND ` + h + ` < ` + q.Bind(ms, query.Time(h2))
+	inRange := q.Between(h, h1, h2)
 	blocks := hourly
 	blocks.table, blocks.time = schema.TableFlows5Tuple6h, schema.TimeColumn(schema.TableFlows5Tuple6h)
 	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
@@ -181,10 +180,7 @@ func (c *Component) completeBlocks(ctx context.Context, h1, h2, complete time.Ti
 		return nil, nil
 	}
 	q := &query.Builder{}
-	const ms = "DateTime64(3, 'UTC')"
-	span := func(col string) string {
-		return col + ` >= ` + q.Bind(ms, query.Time(c1)) + ` AND ` + col + ` < ` + q.Bind(ms, query.Time(c2))
-	}
+	span := func(col string) string { return q.Between(col, c1, c2) }
 	sql := `SELECT t FROM (
 	SELECT time AS t, sum(flows) AS n FROM ` + schema.TableFlows5Tuple6h + ` WHERE ` + span(schema.TimeColumn(schema.TableFlows5Tuple6h)) + ` GROUP BY t
 ) WHERE (t, n) IN (

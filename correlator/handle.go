@@ -240,15 +240,10 @@ func (c *Component) eachGroup(groups []*batch, f func(*batch) error) error {
 // of the batch: a batch cut short by a crash is not taken for stored,
 // and its retry finds the INSERTs that landed by their tokens.
 func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch) error {
-	var tables []tableRows
-	for _, t := range []struct {
-		table string
-		rows  interface {
-			len() int
-			columns() []column
-		}
-	}{{schema.TablePods, b.pods}, {schema.TableIfStats, b.ifstats}, {schema.TableSockets, b.sockets}} {
-		tables = append(tables, tableRows{t.table, t.rows.len(), t.rows.columns})
+	tables := []tableRows{
+		{schema.TablePods, b.pods.len(), b.pods.columns},
+		{schema.TableIfStats, b.ifstats.len(), b.ifstats.columns},
+		{schema.TableSockets, b.sockets.len(), b.sockets.columns},
 	}
 	if b.flows.len() > 0 {
 		if err := c.recordBatch(ctx, conn, b.ranges[schema.TableFlows]); err != nil {

@@ -34,7 +34,6 @@ type unfinishedBatch struct {
 
 // recordBatch records the flows' ranges of a batch about to be inserted.
 func (c *Component) recordBatch(ctx context.Context, conn driver.Conn, ranges []string) error {
-	ranges = slices.Sorted(slices.Values(ranges))
 	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, schema.TableIngestBatches, ranges))
 	// On a cluster, stored on its shard before the rollups are inserted.
 	settings["distributed_foreground_insert"] = 1

@@ -64,5 +64,11 @@ func (q *Builder) Clone() *Builder {
 
 // TimeCond restricts col to [from, to) with bound DateTime64 parameters.
 func TimeCond(q *Builder, col string, from, to time.Time) {
-	q.And(col + " >= " + q.Bind("DateTime64(3, 'UTC')", Time(from)) + " AND " + col + " < " + q.Bind("DateTime64(3, 'UTC')", Time(to)))
+	q.And(q.Between(col, from, to))
+}
+
+// Between is the condition that col is in [from, to), with bound
+// DateTime64 parameters, for a caller that combines it with others.
+func (q *Builder) Between(col string, from, to time.Time) string {
+	return col + " >= " + q.Bind("DateTime64(3, 'UTC')", Time(from)) + " AND " + col + " < " + q.Bind("DateTime64(3, 'UTC')", Time(to))
 }
