@@ -226,6 +226,9 @@ type flowTable struct {
 	from                  string // what FROM reads
 	source                string // its name in the answer (Range.Source)
 	bytes, packets, flows string
+	// names, when set, reads some of from's rows (the complete session
+	// blocks) where the keys of a wide ranking are found sooner.
+	names string
 }
 
 // flowSource picks the flow table for a range: raw for narrow ranges (or

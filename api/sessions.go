@@ -106,7 +106,7 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
 		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
 	}
-	hourlyParts := blockParts(q, part, hourly, h1, h2, hours)
+	hourlyParts, names := blockParts(q, part, hourly, h1, h2, hours)
 	parts := part(edges, false, start+` OR `+end)
 	if less {
 		parts = part(edges, false, end) + `
@@ -117,7 +117,7 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 	` + parts + `
 	UNION ALL
 	` + hourlyParts + `
-)`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn"}, true
+)`, source: hourly.table + ", " + edges.table, bytes: "sb", packets: "sp", flows: "sn", names: names}, true
 }
 
 // wholeHours are the hours [h1, h2) of [from, to) that splitHours
@@ -142,10 +142,11 @@ func wholeHours(from, to, complete time.Time) (h1, h2 time.Time, less bool) {
 // condition hours selects — [h1, h2), and maybe the hour h2 — from the
 // complete 6-hour blocks hourly.blocks where it can: a block within
 // [h1, h2), or one an end is in less its hours outside (negated, as in
-// splitHours).
-func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, hours string) string {
+// splitHours). names is a subquery of the blocks' rows (flowTable.names),
+// "" without blocks.
+func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, hours string) (parts, names string) {
 	if len(hourly.blocks) == 0 {
-		return part(hourly, false, hours)
+		return part(hourly, false, hours), ""
 	}
 	h := hourly.time
 	var covered []string
@@ -156,11 +157,12 @@ func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hour
 	inRange := q.Between(h, h1, h2)
 	blocks := hourly
 	blocks.table, blocks.time = schema.TableFlows5Tuple6h, schema.TimeColumn(schema.TableFlows5Tuple6h)
+	blockRows := part(blocks, false, strings.ReplaceAll(inBlocks, h+` `, blocks.time+` `))
 	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
 	UNION ALL
 	` + part(hourly, true, `NOT (`+inRange+`) AND `+inBlocks) + `
 	UNION ALL
-	` + part(blocks, false, strings.ReplaceAll(inBlocks, h+` `, blocks.time+` `))
+	` + blockRows, `(` + blockRows + `)`
 }
 
 // completeBlocks are the 6-hour blocks of flows_5tuple_6h that a range

@@ -141,7 +141,8 @@ func TestSplitHoursReadsTheFewerEdgeRows(t *testing.T) {
 // TestTopNReadsSessionBlocksWhereTheyAreComplete ranks sessions over
 // ranges of a day and more once the 6-hour blocks of flows_5tuple_6h are
 // built: the answers are the raw flows' at every start and end (blocks
-// whole, and a block less its hours outside), the blocks are read (a
+// whole, and a block less its hours outside), with the keys of sessions
+// in blocks and of one in none, the blocks are read (a
 // byte added to one shows), and a block that a late flow reached after
 // it was built is read as hours again.
 func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
@@ -153,6 +154,10 @@ func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
 		rows = append(rows, flowRow{t: at, exporter: "192.0.2.1", sampling: 10, inIf: 1, outIf: 2, src: "10.0.0.1", dst: "10.0.0.2",
 			sport: uint16(40000 + i%7), dport: 443, bytes: uint64(100 + i%13), packets: 1, app: "https"})
 	}
+	// The top session of every range up to now is in no block (named from
+	// the hours).
+	rows = append(rows, flowRow{t: now.Add(-10 * time.Minute), exporter: "192.0.2.1", sampling: 10, inIf: 1, outIf: 2, src: "10.0.0.3", dst: "10.0.0.2",
+		sport: 50000, dport: 443, bytes: 10000, packets: 1, app: "https"})
 	insertFlows(t, a.conn, rows)
 	schematest.BuildSessionBlocks(t, a.conn, schema.DefaultOptions())
 	if n := scalarUint(t, a, "SELECT count() FROM flows_5tuple_6h"); n == 0 {

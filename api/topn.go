@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -271,13 +272,10 @@ func wide(by []string) bool { return len(groupingSQL(by).group) >= wideKey }
 // one more pass, and usually a few blocks, where any() of every column
 // kept for every session of the ranking cost more than ranking them. A
 // name column (an interface's, an AS's) is the first row's too, which
-// any() also was.
+// any() also was. The source's names subquery (its complete session
+// blocks, compact) is searched first, the whole source only for the
+// hashes it lacks.
 func (c *Component) nameTopNRows(ctx context.Context, q *query.Builder, by []string, src flowTable, rows []TopNRow) error {
-	d := groupingSQL(by)
-	cols := append([]string{}, d.group...)
-	for _, n := range d.names {
-		cols = append(cols, strings.Replace(strings.TrimPrefix(n, "any("), ") AS ", " AS ", 1))
-	}
 	at := map[uint64][]int{}
 	hashes := make([]uint64, 0, len(rows))
 	for i, r := range rows {
@@ -286,13 +284,39 @@ func (c *Component) nameTopNRows(ctx context.Context, q *query.Builder, by []str
 		}
 		at[r.Hash] = append(at[r.Hash], i)
 	}
+	for _, from := range []string{src.names, src.from} {
+		if from == "" || len(hashes) == 0 {
+			continue
+		}
+		found, err := c.findTopNKeys(ctx, q.Clone(), by, from, hashes, func(h uint64, keys []string) {
+			for _, i := range at[h] {
+				copy(rows[i].Keys, keys)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		hashes = slices.DeleteFunc(hashes, func(h uint64) bool { return found[h] })
+	}
+	return nil
+}
+
+// findTopNKeys reads the keys of the groups of a wide ranking whose hashes
+// are given from the first row of each in from, and tells which it found.
+func (c *Component) findTopNKeys(ctx context.Context, q *query.Builder, by []string, from string, hashes []uint64, set func(uint64, []string)) (map[uint64]bool, error) {
+	d := groupingSQL(by)
+	cols := append([]string{}, d.group...)
+	for _, n := range d.names {
+		cols = append(cols, strings.Replace(strings.TrimPrefix(n, "any("), ") AS ", " AS ", 1))
+	}
 	sql := `SELECT ` + strings.Join(d.keys, ", ") + `, hk FROM (
 	SELECT ` + strings.Join(cols, ", ") + `, cityHash64(` + strings.Join(d.exprs, ", ") + `) AS hk
-	FROM ` + src.from + ` WHERE ` + q.Where() + ` AND hk IN ` + q.Bind("Array(UInt64)", hashes) + `
+	FROM ` + from + ` WHERE ` + q.Where() + ` AND hk IN ` + q.Bind("Array(UInt64)", hashes) + `
 	LIMIT 1 BY hk
 	LIMIT ` + q.Bind("UInt32", uint32(len(hashes))) + `
 )`
-	return c.run(ctx, "topn_keys", sql, q.Args, func(res driver.Rows) error {
+	found := map[uint64]bool{}
+	err := c.run(ctx, "topn_keys", sql, q.Args, func(res driver.Rows) error {
 		keys := make([]string, len(by))
 		dest := make([]any, 0, len(by)+1)
 		for i := range keys {
@@ -302,11 +326,11 @@ func (c *Component) nameTopNRows(ctx context.Context, q *query.Builder, by []str
 		if err := res.Scan(append(dest, &h)...); err != nil {
 			return err
 		}
-		for _, i := range at[h] {
-			copy(rows[i].Keys, keys)
-		}
+		found[h] = true
+		set(h, keys)
 		return nil
 	})
+	return found, err
 }
 
 // grouping is the SQL of a group-by over dimensions: the grouping
