@@ -13,7 +13,8 @@
 //
 //  1. Every raw row carries its Kafka partition and offset, and a
 //     materialized view on each raw table keeps, in the same INSERT, the
-//     highest stored offset per topic partition and writer group (table
+//     highest stored offset per topic partition and writer group (for
+//     flows, the correlator's own INSERT after the batch's; see 3) (table
 //     ingest_progress; the INSERT names its consumer group in its
 //     log_comment setting, so groups sharing a database do not skip each
 //     other's offsets).
@@ -32,11 +33,15 @@
 //     INSERT did land (a lost response, a timeout), ClickHouse drops it.
 //  3. The flow rollups that aggregate (flows_1m, flows_1h,
 //     interface_flows_5m) are built here, over the whole batch
-//     (rollups.go), and inserted each with its own token before the raw
-//     flows, whose INSERT records the progress: a batch is "stored" only
-//     once those rollups are. (Their views, which an INSERT does not run
-//     atomically with it, skip the correlator's INSERTs; flows_5tuple_1h,
-//     a row per flow, is still the raw INSERT's view.) A member killed
+//     (rollups.go), and inserted each with its own token beside the raw
+//     flows; the progress of flows is the correlator's own INSERT into
+//     ingest_progress once all of them are written, the raw INSERT's
+//     views included (progress.go): a batch is "stored" only once every
+//     table of it is. (The views of an INSERT do not run atomically with
+//     it; the rollups' views and the progress view of flows skip the
+//     correlator's INSERTs; flows_5tuple_1h, a row per flow, is still the
+//     raw INSERT's view, which an INSERT retried under the same token
+//     fills in if it was left out.) A member killed
 //     among those INSERTs leaves some landed and no progress; the records
 //     come again, maybe in other batches whose tokens differ. So the
 //     member first records the batch's offset ranges (ingest_batches),

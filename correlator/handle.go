@@ -56,9 +56,12 @@ type batch struct {
 	ifstats *ifStatsRows
 	pods    *podRows
 	ranges  map[string][]string // table -> "partition:first-last" per partition batch
-	stamps  map[string][]int64  // table -> Kafka timestamps (ms), for freshness
-	dead    []deadRecord
-	enrich  enrichCounts
+	// flowParts are the flow partitions' stored offsets and rows, for
+	// recordProgress.
+	flowParts []storedPartition
+	stamps    map[string][]int64 // table -> Kafka timestamps (ms), for freshness
+	dead      []deadRecord
+	enrich    enrichCounts
 	// flowsBegan and flowsStored bracket the flows' INSERT.
 	flowsBegan, flowsStored time.Time
 }
@@ -235,10 +238,10 @@ func (c *Component) eachGroup(groups []*batch, f func(*batch) error) error {
 	return errors.Join(errs...)
 }
 
-// insertBatch stores one group's rows, one INSERT per table. The flow
-// rollups come before the raw flows, whose INSERT records the progress
-// of the batch: a batch cut short by a crash is not taken for stored,
-// and its retry finds the INSERTs that landed by their tokens.
+// insertBatch stores one group's rows, one INSERT per table, then the
+// progress of its flows (recordProgress): a batch cut short by a crash
+// is not taken for stored, and its retry finds the INSERTs that landed
+// by their tokens.
 func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch) error {
 	tables := []tableRows{
 		{schema.TablePods, b.pods.len(), b.pods.columns},
@@ -268,7 +271,7 @@ func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch)
 			b.flowsBegan, b.flowsStored = began, time.Now()
 		}
 	}
-	return nil
+	return c.recordProgress(ctx, conn, b)
 }
 
 // rolledUp are the tables of the flows and of their rollups: the
@@ -315,7 +318,7 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 	var sock record.SocketStats
 	var stats record.InterfaceStats
 	var pod record.Pod
-	skipped := 0
+	skipped, stored := 0, 0
 	for _, rec := range pb.Records {
 		if rec.Offset <= floor.offset {
 			if rec.Timestamp.UnixMilli() <= floor.updatedMs+replayClockSlack.Milliseconds() {
@@ -372,6 +375,7 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 			first = rec.Offset
 		}
 		last = rec.Offset
+		stored++
 		b.stamps[table] = append(b.stamps[table], o.tsMs)
 	}
 	if skipped > 0 {
@@ -379,6 +383,9 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 	}
 	if first >= 0 {
 		b.ranges[table] = append(b.ranges[table], fmt.Sprintf("%d:%d-%d", pb.Partition, first, last))
+		if table == schema.TableFlows {
+			b.flowParts = append(b.flowParts, storedPartition{partition: pb.Partition, last: last, rows: uint64(stored)})
+		}
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 
 // The flow rollups that aggregate (flows_1m, flows_1h and
 // interface_flows_5m) are built here from a batch's flows, aggregated
-// over the whole batch, and inserted before the raw flows: each INSERT
-// is idempotent under its own token, and the raw flows' INSERT, which
-// records the batch's progress, comes last (schema version 20). They
+// over the whole batch, and inserted beside the raw flows: each INSERT
+// is idempotent under its own token, and the batch's progress is
+// recorded once all are written (recordProgress, schema version 21). They
 // hold what the rollups' views (internal/schema) compute from the same
 // rows, which those views still do for any other writer. flows_5tuple_1h,
 // a row per flow, stays a view of the raw flows' INSERT (see

@@ -15,7 +15,7 @@ import (
 )
 
 // Unfinished batches. A batch of flows is several INSERTs (the rollups,
-// then the raw flows, which record the progress), each idempotent under
+// the raw flows and their views, then the progress), each idempotent under
 // a token made of the batch's offset ranges. A member killed among them
 // leaves some stored and the progress behind; whoever reads the records
 // again may batch them otherwise, and its tokens would not match. So a

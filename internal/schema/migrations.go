@@ -59,6 +59,7 @@ func Migrations(o Options) []store.Migration {
 		{Version: 18, Name: "exporter sequence loss on flows", Statements: []string{flowsSequenceLost}},
 		{Version: 19, Name: "flow sessions per 6-hour block", Statements: []string{d.flows5Tuple6h(), d.flows5Tuple6hRefresh()}},
 		{Version: 20, Name: "flow rollups written by their writer", Statements: d.writerRollups()},
+		{Version: 21, Name: "flow progress written by its writer", Statements: d.writerFlowsProgress()},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -5,7 +5,8 @@ import "fmt"
 // Version 20: the correlator writes the flow rollups that aggregate
 // (flows_1m, flows_1h, interface_flows_5m) itself, aggregated over a
 // whole batch in Go, each with its own idempotent INSERT, before the raw
-// flows whose INSERT records the batch's progress: an INSERT's views are
+// flows whose INSERT recorded the batch's progress (the writer's own
+// INSERT since version 21, see progress.go): an INSERT's views are
 // not atomic with it, and a writer killed between them left flows_1h
 // short of what the progress said was stored (issue #19). The views stay
 // for every other writer (a manual INSERT, the test seeds) and skip the

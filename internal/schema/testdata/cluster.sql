@@ -844,3 +844,13 @@ FROM (
 )
 GROUP BY t, eip, ifx, dir;
 
+-- Version 21: flow progress written by its writer
+DROP VIEW IF EXISTS flows_progress_mv ON CLUSTER netstrata_cluster;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flows_progress_mv ON CLUSTER netstrata_cluster TO ingest_progress_local AS
+SELECT 'netstrata.flows.v1' AS topic, toUInt32(kafka_partition) AS partition, toString(getSetting('log_comment')) AS writer_group,
+	max(kafka_offset) AS max_offset, toUInt64(count()) AS rows, now64(3, 'UTC') AS updated
+FROM flows_local
+WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
+GROUP BY kafka_partition;
+
