@@ -45,12 +45,19 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 		if !ok {
 			break // the schema has no session rollup yet
 		}
-		if h1, h2, _ := wholeHours(from, to, rollup.from); rollup.blocks {
-			if hourly.blocks, err = c.completeBlocks(ctx, h1, h2, rollup.from); err != nil {
+		// A question of sessions alone reads the blocks and hours without
+		// the path.
+		parts := schema.Flows5TupleColumns
+		hourly.blockTable = rollup.blocks
+		if rollup.sessions != "" && subset(cols, schema.SessionColumns) {
+			parts, hourly.blockTable, hourly.hoursTable = schema.SessionColumns, rollup.sessions, rollup.sessionHours
+		}
+		if h1, h2, _ := wholeHours(from, to, rollup.from); hourly.blockTable != "" {
+			if err := c.completeParts(ctx, &hourly, h1, h2, rollup.from); err != nil {
 				return flowTable{}, err
 			}
 		}
-		if t, split := splitHours(q, schema.Flows5TupleColumns, edges, hourly, from, to, rollup.from); split {
+		if t, split := splitHours(q, parts, edges, hourly, from, to, rollup.from); split {
 			return t, nil
 		}
 	}
@@ -60,10 +67,13 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 }
 
 // flowPart is a table a split source reads; an hourly one may have
-// complete blocks of several hours too (blockParts).
+// complete blocks of several hours too (blockParts): their starts, in
+// blockTable; and complete hours in a more compact hoursTable (the
+// sessions without their path): their starts.
 type flowPart struct {
 	table, time, bytes, packets, flows string
-	blocks                             []time.Time
+	blockTable, hoursTable             string
+	blocks, hours                      []time.Time
 }
 
 // splitHours reads the whole hours of [from, to) from complete on from
@@ -142,63 +152,103 @@ func wholeHours(from, to, complete time.Time) (h1, h2 time.Time, less bool) {
 // condition hours selects — [h1, h2), and maybe the hour h2 — from the
 // complete 6-hour blocks hourly.blocks where it can: a block within
 // [h1, h2), or one an end is in less its hours outside (negated, as in
-// splitHours). names is a subquery of the blocks' rows (flowTable.names),
-// "" without blocks.
+// splitHours); and an hour from hourly.hoursTable where it is complete.
+// names is a subquery of the blocks' rows (flowTable.names), "" without
+// blocks.
 func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, hours string) (parts, names string) {
-	if len(hourly.blocks) == 0 {
-		return part(hourly, false, hours), ""
-	}
 	h := hourly.time
-	var covered []string
-	for _, b := range hourly.blocks {
-		covered = append(covered, q.Between(h, b, b.Add(schema.SessionBlock)))
+	hourRows := func(negate bool, cond string) string {
+		if len(hourly.hours) == 0 {
+			return part(hourly, negate, cond)
+		}
+		compact := hourly
+		compact.table = hourly.hoursTable
+		in := spansOf(q, h, hourly.hours, time.Hour)
+		return part(hourly, negate, `(`+cond+`) AND NOT `+in) + `
+	UNION ALL
+	` + part(compact, negate, `(`+cond+`) AND `+in)
 	}
-	inBlocks := `(` + strings.Join(covered, ` OR `) + `)`
+	if len(hourly.blocks) == 0 {
+		return hourRows(false, hours), ""
+	}
+	inBlocks := spansOf(q, h, hourly.blocks, schema.SessionBlock)
 	inRange := q.Between(h, h1, h2)
 	blocks := hourly
-	blocks.table, blocks.time = schema.TableFlows5Tuple6h, schema.TimeColumn(schema.TableFlows5Tuple6h)
+	blocks.table, blocks.time = hourly.blockTable, schema.TimeColumn(hourly.blockTable)
 	blockRows := part(blocks, false, strings.ReplaceAll(inBlocks, h+` `, blocks.time+` `))
-	return part(hourly, false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
+	return hourRows(false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
 	UNION ALL
-	` + part(hourly, true, `NOT (`+inRange+`) AND `+inBlocks) + `
+	` + hourRows(true, `NOT (`+inRange+`) AND `+inBlocks) + `
 	UNION ALL
 	` + blockRows, `(` + blockRows + `)`
 }
 
-// completeBlocks are the 6-hour blocks of flows_5tuple_6h that a range
-// whose whole hours are [h1, h2) reads (blockParts): those within, and
-// the one an end is in when more of it is in than not; only the blocks
-// whose flow count equals that of flows_1h over the same hours, since a
-// block built before all of its flows arrived (or not built) is short.
-func (c *Component) completeBlocks(ctx context.Context, h1, h2, complete time.Time) ([]time.Time, error) {
+// spansOf is the condition that col is in one of the periods of length
+// starting at starts (sorted): "(… OR …)", consecutive ones as one range.
+func spansOf(q *query.Builder, col string, starts []time.Time, length time.Duration) string {
+	var spans []string
+	for i := 0; i < len(starts); {
+		j := i + 1
+		for j < len(starts) && starts[j].Equal(starts[j-1].Add(length)) {
+			j++
+		}
+		spans = append(spans, q.Between(col, starts[i], starts[j-1].Add(length)))
+		i = j
+	}
+	return `(` + strings.Join(spans, ` OR `) + `)`
+}
+
+// completeParts sets the complete parts of hourly (the session rollup)
+// that a range whose whole hours are [h1, h2) reads: the 6-hour blocks
+// of its blockTable (blockParts) within, and the one an end is in when
+// more of it is in than not; and the hours of its hoursTable, if any, in
+// the blocks the ends are in. A block or an hour is complete where its
+// flow count equals that of flows_1h over the same hours: one built
+// before all of its flows arrived (or not built) is short.
+func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2, complete time.Time) error {
 	c1, c2 := h1.Truncate(schema.SessionBlock), h2.Truncate(schema.SessionBlock)
+	e1, e2 := c1, c2 // the blocks the ends are in
 	if c1.Before(h1) && (h1.Sub(c1) >= schema.SessionBlock/2 || c1.Before(complete)) {
 		c1 = c1.Add(schema.SessionBlock)
 	}
 	if h2.Sub(c2) > schema.SessionBlock/2 {
 		c2 = c2.Add(schema.SessionBlock)
 	}
-	if !c1.Before(c2) {
-		return nil, nil
-	}
 	q := &query.Builder{}
-	span := func(col string) string { return q.Between(col, c1, c2) }
-	sql := `SELECT t FROM (
-	SELECT time AS t, sum(flows) AS n FROM ` + schema.TableFlows5Tuple6h + ` WHERE ` + span(schema.TimeColumn(schema.TableFlows5Tuple6h)) + ` GROUP BY t
+	same := func(table, period string, from, to time.Time) string {
+		return `SELECT t FROM (
+	SELECT time AS t, sum(flows) AS n FROM ` + table + ` WHERE ` + q.Between(schema.TimeColumn(table), from, to) + ` GROUP BY t
 ) WHERE (t, n) IN (
-	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE ` + span(schema.TimeColumn(schema.TableFlows1h)) + ` GROUP BY t
-)
-ORDER BY t`
-	var blocks []time.Time
-	err := c.run(ctx, "session_blocks", sql, q.Args, func(rows driver.Rows) error {
+	SELECT toStartOfInterval(time, INTERVAL ` + period + `) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE ` + q.Between(schema.TimeColumn(schema.TableFlows1h), from, to) + ` GROUP BY t
+)`
+	}
+	var parts []string
+	if c1.Before(c2) {
+		parts = append(parts, `SELECT 'b' AS k, t FROM (`+same(hourly.blockTable, "6 HOUR", c1, c2)+`)`)
+	}
+	if hourly.hoursTable != "" {
+		parts = append(parts, `SELECT 'h' AS k, t FROM (`+same(hourly.hoursTable, "1 HOUR", e1, e1.Add(schema.SessionBlock))+`)`)
+		if e2.After(e1) {
+			parts = append(parts, `SELECT 'h' AS k, t FROM (`+same(hourly.hoursTable, "1 HOUR", e2, e2.Add(schema.SessionBlock))+`)`)
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	sql := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY k, t"
+	return c.run(ctx, "session_blocks", sql, q.Args, func(rows driver.Rows) error {
+		var k string
 		var t time.Time
-		if err := rows.Scan(&t); err != nil {
+		if err := rows.Scan(&k, &t); err != nil {
 			return err
 		}
-		blocks = append(blocks, t.UTC())
+		if k == "b" {
+			hourly.blocks = append(hourly.blocks, t.UTC())
+		} else {
+			hourly.hours = append(hourly.hours, t.UTC())
+		}
 		return nil
 	})
-	return blocks, err
 }
 
 // identifier is a name in SQL that is not a function's; bound parameters
@@ -238,10 +288,13 @@ func subset(cols, of []string) bool {
 
 // sessionRollup is what the schema has of the session rollup: the first
 // hour flows_5tuple_1h holds every flow of (a database upgraded to it has
-// only the flows received after) and whether flows_5tuple_6h is there.
+// only the flows received after) and its tables of blocks, with the path
+// (flows_5tuple_6h) and without (flow_sessions_6h, beside the hours
+// without: flow_sessions_1h), "" when not there.
 type sessionRollup struct {
-	from   time.Time
-	blocks bool
+	from             time.Time
+	blocks, sessions string
+	sessionHours     string // flow_sessions_1h, made with flow_sessions_6h
 }
 
 // sessionsCompleteFrom reads the session rollup's coverage from its
@@ -252,24 +305,27 @@ func (c *Component) sessionsCompleteFrom(ctx context.Context) (r sessionRollup, 
 		return *p, true, nil
 	}
 	q := &query.Builder{}
-	q.And("database = currentDatabase() AND name IN (" + q.Bind("String", schema.TableFlows5Tuple1h) + ", " + q.Bind("String", schema.TableFlows5Tuple6h) + ")")
+	q.And("database = currentDatabase() AND name IN (" + q.Bind("String", schema.TableFlows5Tuple1h) + ", " + q.Bind("String", schema.TableFlows5Tuple6h) + ", " + q.Bind("String", schema.TableFlowSessions6h) + ")")
 	err = c.run(ctx, "sessions_coverage", "SELECT name, comment FROM system.tables WHERE "+q.Where(), q.Args,
 		func(rows driver.Rows) error {
 			var name, comment string
 			if err := rows.Scan(&name, &comment); err != nil {
 				return err
 			}
-			if name == schema.TableFlows5Tuple6h {
-				r.blocks = true
-			} else if from, found := schema.Flows5TupleCompleteFrom(comment); found {
-				r.from, ok = from, true
+			switch name {
+			case schema.TableFlows5Tuple6h:
+				r.blocks = name
+			case schema.TableFlowSessions6h:
+				r.sessions, r.sessionHours = name, schema.TableFlowSessions1h
+			default:
+				r.from, ok = schema.Flows5TupleCompleteFrom(comment)
 			}
 			return nil
 		})
 	if err != nil {
 		return sessionRollup{}, false, err
 	}
-	if ok && r.blocks {
+	if ok && r.blocks != "" && r.sessions != "" {
 		c.sessionRollup.Store(&r) // the schema only grows: read it once
 	}
 	return r, ok, nil

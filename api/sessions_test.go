@@ -142,8 +142,9 @@ func TestSplitHoursReadsTheFewerEdgeRows(t *testing.T) {
 // ranges of a day and more once the 6-hour blocks of flows_5tuple_6h are
 // built: the answers are the raw flows' at every start and end (blocks
 // whole, and a block less its hours outside), with the keys of sessions
-// in blocks and of one in none, the blocks are read (a
-// byte added to one shows), and a block that a late flow reached after
+// in blocks and of one in none, with and without a filter of the path
+// (flows_5tuple_6h, else flow_sessions_6h), the blocks and the hours
+// without the path are read (bytes added to them show), and a block that a late flow reached after
 // it was built is read as hours again.
 func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
 	a := newTestAPI(t)
@@ -175,9 +176,14 @@ func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
 		}
 		return r
 	}
-	same := func(what string, from, to time.Time) (TopNResponse, TopNResponse) {
+	same := func(what string, from, to time.Time, filter ...string) (TopNResponse, TopNResponse) {
 		t.Helper()
-		r, raw := topN(url.Values{"by": {"five_tuple"}}, from, to), topN(url.Values{"by": {"five_tuple"}, "app": {"https"}}, from, to) // app: read raw
+		q, rawQ := url.Values{"by": {"five_tuple"}}, url.Values{"by": {"five_tuple"}, "app": {"https"}} // app: read raw
+		for i := 0; i+1 < len(filter); i += 2 {
+			q.Set(filter[i], filter[i+1])
+			rawQ.Set(filter[i], filter[i+1])
+		}
+		r, raw := topN(q, from, to), topN(rawQ, from, to)
 		if r.Source != "flows_5tuple_1h, flows" || raw.Source != "flows" {
 			t.Fatalf("%s: sources %s and %s", what, r.Source, raw.Source)
 		}
@@ -196,20 +202,38 @@ func TestTopNReadsSessionBlocksWhereTheyAreComplete(t *testing.T) {
 		from := start.Add(offset)
 		same("from +"+offset.String()+" to now", from, now)
 		same("a day from +"+offset.String(), from, from.Add(24*time.Hour))
+		same("a day from +"+offset.String()+" through one exporter", from, from.Add(24*time.Hour), "exporter", "192.0.2.1")
 	}
 
-	// A byte added to the last block (and no flow) is read: blocks are.
-	a.exec(t, "INSERT INTO flows_5tuple_6h SELECT time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, 1, 0, 0 FROM flows_5tuple_6h ORDER BY time DESC, src_port LIMIT 1")
-	r, raw := topN(url.Values{"by": {"five_tuple"}}, start, now), topN(url.Values{"by": {"five_tuple"}, "app": {"https"}}, start, now)
-	if r.Total.Bytes != raw.Total.Bytes+1 {
-		t.Errorf("with a byte added to a block: total %d bytes, raw %d; want one more (the block read)", r.Total.Bytes, raw.Total.Bytes)
+	// A byte added to the last block (and no flow) is read: blocks are,
+	// those without the path unless a filter reads the path.
+	a.exec(t, "INSERT INTO flow_sessions_6h SELECT time, proto, src_ip, dst_ip, src_port, dst_port, 1, 0, 0 FROM flow_sessions_6h ORDER BY time DESC, src_port LIMIT 1")
+	a.exec(t, "INSERT INTO flows_5tuple_6h SELECT time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, 2, 0, 0 FROM flows_5tuple_6h ORDER BY time DESC, src_port LIMIT 1")
+	added := func(what string, from, to time.Time, want map[string]uint64) {
+		t.Helper()
+		for exporter, n := range want {
+			q, rawQ := url.Values{"by": {"five_tuple"}}, url.Values{"by": {"five_tuple"}, "app": {"https"}}
+			if exporter != "" {
+				q.Set("exporter", exporter)
+				rawQ.Set("exporter", exporter)
+			}
+			if r, raw := topN(q, from, to), topN(rawQ, from, to); r.Total.Bytes != raw.Total.Bytes+n {
+				t.Errorf("exporter %q, with bytes added to %s: total %d bytes, raw %d; want %d more", exporter, what, r.Total.Bytes, raw.Total.Bytes, n)
+			}
+		}
 	}
+	added("blocks", start, now, map[string]uint64{"": 1, "192.0.2.1": 2})
 	// A late flow in that block makes its flows differ from flows_1h's:
 	// its hours are read, and the answer is the raw one again.
 	last := time.Unix(int64(scalarUint(t, a, "SELECT toUInt64(toUnixTimestamp(max(time))) FROM flows_5tuple_6h")), 0).UTC()
 	insertFlows(t, a.conn, []flowRow{{t: last.Add(time.Hour), exporter: "192.0.2.1", sampling: 10, inIf: 1, outIf: 2, src: "10.0.0.1", dst: "10.0.0.2",
 		sport: 40000, dport: 443, bytes: 5, packets: 1, app: "https"}})
 	same("after a late flow", start, now)
+	// So are the hours without the path (an hour ended 10 minutes ago,
+	// that the late flow is not in).
+	hour := now.Add(-70 * time.Minute).Truncate(time.Hour)
+	a.exec(t, "INSERT INTO flow_sessions_1h SELECT time, proto, src_ip, dst_ip, src_port, dst_port, 4, 0, 0 FROM flow_sessions_1h WHERE time = '"+hour.Format(time.DateTime)+"' LIMIT 1")
+	added("the hour "+hour.Format(time.DateTime), hour, hour.Add(time.Hour), map[string]uint64{"": 4, "192.0.2.1": 0})
 }
 
 func scalarUint(t *testing.T, a *testAPI, sql string) uint64 {

@@ -60,6 +60,8 @@ func Migrations(o Options) []store.Migration {
 		{Version: 19, Name: "flow sessions per 6-hour block", Statements: []string{d.flows5Tuple6h(), d.flows5Tuple6hRefresh()}},
 		{Version: 20, Name: "flow rollups written by their writer", Statements: d.writerRollups()},
 		{Version: 21, Name: "flow progress written by its writer", Statements: d.writerFlowsProgress()},
+		{Version: 22, Name: "flow sessions per hour and 6-hour block without the path", Statements: []string{
+			d.flowSessions1h(), d.flowSessions1hRefresh(), d.flowSessions6h(), d.flowSessions6hRefresh()}},
 	}
 	if o.Cluster != "" {
 		return d.clusterMigrations(single)

@@ -20,7 +20,7 @@ const Name = "netstrata"
 // Options are the schema's tunables: retention of every table family and
 // the deduplication window that makes retried inserts idempotent.
 type Options struct {
-	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows and flows_5tuple_1h/_6h
+	FlowsTTL   time.Duration `yaml:"flows_ttl"`   // raw flows and the session rollups
 	IfStatsTTL time.Duration `yaml:"ifstats_ttl"` // raw interface polls and interfaces_latest
 	SocketsTTL time.Duration `yaml:"sockets_ttl"` // raw socket intervals
 	PodsTTL    time.Duration `yaml:"pods_ttl"`    // pod history and pod_ips
@@ -95,6 +95,8 @@ func (o Options) ttlSeconds() map[string]int64 {
 		TableFlows:            s(o.FlowsTTL),
 		TableFlows5Tuple1h:    s(o.FlowsTTL),
 		TableFlows5Tuple6h:    s(o.FlowsTTL),
+		TableFlowSessions1h:   s(o.FlowsTTL),
+		TableFlowSessions6h:   s(o.FlowsTTL),
 		TableSockets:          s(o.SocketsTTL),
 		TablePods:             s(o.PodsTTL),
 		TablePodIPs:           s(o.PodsTTL),

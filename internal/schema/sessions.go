@@ -20,26 +20,26 @@ import (
 // a question whose dimensions and filters read these alone.
 var Flows5TupleColumns = []string{FlowExporterIP, FlowInIf, FlowOutIf, FlowProto, FlowSrcIP, FlowDstIP, FlowSrcPort, FlowDstPort}
 
-func (d ddl) flows5Tuple1h() string { return d.sessionTable(TableFlows5Tuple1h) }
+// SessionColumns are the columns of flow_sessions_6h besides time and
+// the sums: a session (5-tuple) without the path it took.
+var SessionColumns = []string{FlowProto, FlowSrcIP, FlowDstIP, FlowSrcPort, FlowDstPort}
 
-// sessionTable is the DDL of a session rollup: flows_5tuple_1h, and
-// flows_5tuple_6h whose time is a block's start.
-func (d ddl) sessionTable(table string) string {
+func (d ddl) flows5Tuple1h() string { return d.sessionTable(TableFlows5Tuple1h, Flows5TupleColumns) }
+
+// sessionTable is the DDL of a session rollup of cols: flows_5tuple_1h,
+// and flows_5tuple_6h and flow_sessions_6h whose time is a block's start.
+func (d ddl) sessionTable(table string, cols []string) string {
+	var defs []string
+	for _, c := range cols {
+		defs = append(defs, "\t"+c+" "+columnType(c)+",\n")
+	}
 	return `CREATE TABLE IF NOT EXISTS ` + table + ` (
 	time DateTime('UTC'),
-	exporter_ip IPv6,
-	in_if UInt32,
-	out_if UInt32,
-	proto UInt8,
-	src_ip IPv6,
-	dst_ip IPv6,
-	src_port UInt16,
-	dst_port UInt16,
-	bytes ` + sum64 + `,
+` + strings.Join(defs, "") + `	bytes ` + sum64 + `,
 	packets ` + sum64 + `,
 	flows ` + sum64 + `
 ) ENGINE = AggregatingMergeTree
-ORDER BY (time, ` + strings.Join(Flows5TupleColumns, ", ") + `)
+ORDER BY (time, ` + strings.Join(cols, ", ") + `)
 ` + d.tail(table)
 }
 
@@ -65,41 +65,74 @@ FROM (
 // CPU on every flow); blocks are complete only when no flow of theirs
 // arrives after, so a reader uses a block only where its flow count
 // equals flows_1h's over the same hours, and reads the hours otherwise.
+//
+// Version 22 adds flow_sessions_1h and flow_sessions_6h: the hours and
+// the blocks without the path (exporter, interfaces), one row per session
+// where flows_5tuple_1h and flows_5tuple_6h have one per exporter and
+// interface pair the session went through — what a session ranking
+// without a path filter reads. Both are built by hourly refreshes too,
+// an hour once it has ended.
 
-// SessionBlock is the length of a block of flows_5tuple_6h.
+// SessionBlock is the length of a block of flows_5tuple_6h and
+// flow_sessions_6h.
 const SessionBlock = 6 * time.Hour
 
-// ViewFlows5Tuple6h builds flows_5tuple_6h.
-const ViewFlows5Tuple6h = TableFlows5Tuple6h + "_mv"
+// The views that build the session blocks and hours.
+const (
+	ViewFlows5Tuple6h  = TableFlows5Tuple6h + "_mv"
+	ViewFlowSessions1h = TableFlowSessions1h + "_mv"
+	ViewFlowSessions6h = TableFlowSessions6h + "_mv"
+)
 
-// SessionBlocksView is the DDL of ViewFlows5Tuple6h with o's retention.
-// Tests recreate the view to build the blocks of the flows they wrote:
-// a refreshable view refreshes when it is created.
-func SessionBlocksView(o Options) string { return ddl{o: o}.flows5Tuple6hRefresh() }
+// SessionBlocksViews are the DDL of the views that build the session
+// blocks and hours, by the table each fills, with o's retention. Tests
+// recreate a view to build the blocks of the flows they wrote: a
+// refreshable view refreshes when it is created.
+func SessionBlocksViews(o Options) map[string]string {
+	d := ddl{o: o}
+	return map[string]string{TableFlows5Tuple6h: d.flows5Tuple6hRefresh(), TableFlowSessions1h: d.flowSessions1hRefresh(), TableFlowSessions6h: d.flowSessions6hRefresh()}
+}
 
-func (d ddl) flows5Tuple6h() string { return d.sessionTable(TableFlows5Tuple6h) }
+func (d ddl) flows5Tuple6h() string { return d.sessionTable(TableFlows5Tuple6h, Flows5TupleColumns) }
 
-// flows5Tuple6hRefresh appends, every hour at :10, each block ended at
-// least 10 minutes ago that the table does not hold, within the
+func (d ddl) flowSessions1h() string { return d.sessionTable(TableFlowSessions1h, SessionColumns) }
+
+func (d ddl) flowSessions6h() string { return d.sessionTable(TableFlowSessions6h, SessionColumns) }
+
+func (d ddl) flows5Tuple6hRefresh() string {
+	return d.sessionBlocksRefresh(ViewFlows5Tuple6h, TableFlows5Tuple6h, Flows5TupleColumns, "6 HOUR")
+}
+
+func (d ddl) flowSessions1hRefresh() string {
+	return d.sessionBlocksRefresh(ViewFlowSessions1h, TableFlowSessions1h, SessionColumns, "1 HOUR")
+}
+
+func (d ddl) flowSessions6hRefresh() string {
+	return d.sessionBlocksRefresh(ViewFlowSessions6h, TableFlowSessions6h, SessionColumns, "6 HOUR")
+}
+
+// sessionBlocksRefresh is a view that appends to table, every hour at
+// :10, the sums of flows_5tuple_1h over cols for each block (of period)
+// ended at least 10 minutes ago that the table does not hold, within the
 // retention less a day (so that a block dropped by the TTL while its
 // hours are kept is not built again). A block built before all of its
 // flows arrived stays short; readers then use its hours. The rows are
 // sorted so that replicas of a shard insert equal blocks (deduplicated).
-func (d ddl) flows5Tuple6hRefresh() string {
-	cols := strings.Join(Flows5TupleColumns, ", ")
-	block := "toStartOfInterval(time, INTERVAL 6 HOUR)"
-	window := max(d.o.ttlSeconds()[TableFlows5Tuple6h]-24*3600, 0)
-	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + ViewFlows5Tuple6h + ` REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO ` + TableFlows5Tuple6h + ` AS
-SELECT t AS time, ` + cols + `, b AS bytes, p AS packets, n AS flows
+func (d ddl) sessionBlocksRefresh(view, table string, cols []string, period string) string {
+	list := strings.Join(cols, ", ")
+	block := "toStartOfInterval(time, INTERVAL " + period + ")"
+	window := max(d.o.ttlSeconds()[table]-24*3600, 0)
+	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + view + ` REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO ` + table + ` AS
+SELECT t AS time, ` + list + `, b AS bytes, p AS packets, n AS flows
 FROM (
-	SELECT ` + block + ` AS t, ` + cols + `, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	SELECT ` + block + ` AS t, ` + list + `, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
 	FROM ` + TableFlows5Tuple1h + `
-	WHERE time >= toStartOfInterval(now() - INTERVAL ` + fmt.Sprint(window) + ` SECOND, INTERVAL 6 HOUR)
-		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
-		AND ` + block + ` NOT IN (SELECT time FROM ` + TableFlows5Tuple6h + `)
-	GROUP BY t, ` + cols + `
+	WHERE time >= toStartOfInterval(now() - INTERVAL ` + fmt.Sprint(window) + ` SECOND, INTERVAL ` + period + `)
+		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL ` + period + `)
+		AND ` + block + ` NOT IN (SELECT time FROM ` + table + `)
+	GROUP BY t, ` + list + `
 )
-ORDER BY time, ` + cols
+ORDER BY time, ` + list
 }
 
 // completeFrom is how flows_5tuple_1h's comment says from which hour it
@@ -149,4 +182,15 @@ func Flows5TupleCompleteFrom(comment string) (from time.Time, ok bool) {
 	}
 	from, err := time.Parse(time.RFC3339, s)
 	return from, err == nil
+}
+
+// columnType is the type of a column of flows that a session rollup
+// keeps.
+func columnType(col string) string {
+	for _, c := range rawColumns[TableFlows] {
+		if c.Name == col {
+			return c.Type
+		}
+	}
+	panic("schema: flows has no column " + col)
 }

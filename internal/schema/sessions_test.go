@@ -75,9 +75,10 @@ func TestUpgradeAddsTheSessionRollupFromTheNextHour(t *testing.T) {
 	}
 }
 
-// TestSessionBlocksSumTheHoursOfEndedBlocks: the refreshed view sums
-// flows_5tuple_1h per 6-hour block for the blocks that have ended, not
-// the one under way.
+// TestSessionBlocksSumTheHoursOfEndedBlocks: the refreshed views sum
+// flows_5tuple_1h per 6-hour block, with and without the path, for the
+// blocks that have ended, not the one under way, and per hour without
+// the path.
 func TestSessionBlocksSumTheHoursOfEndedBlocks(t *testing.T) {
 	conn, _ := schematest.Open(t, schema.DefaultOptions())
 	ended := time.Now().UTC().Add(-10 * time.Minute).Truncate(schema.SessionBlock)
@@ -88,22 +89,26 @@ func TestSessionBlocksSumTheHoursOfEndedBlocks(t *testing.T) {
 	}
 	insert(t, conn, "flows/0/1-5", `INSERT INTO flows `+flowCols+` VALUES `+strings.Join(values, ", "))
 	want := map[time.Time]uint64{ended.Add(-2 * schema.SessionBlock): 1000, ended.Add(-schema.SessionBlock): 2000 + 7000}
+	hours := map[time.Time]uint64{ended.Add(-7 * time.Hour): 1000, ended.Add(-5 * time.Hour): 2000, ended.Add(-time.Hour): 3000 + 4000}
 	schematest.BuildSessionBlocks(t, conn, schema.DefaultOptions())
-	rows, err := conn.Query(t.Context(), "SELECT time, sum(bytes), sum(flows) FROM flows_5tuple_6h GROUP BY time")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[time.Time]uint64{}
-	for rows.Next() {
-		var block time.Time
-		var b, n uint64
-		if err := rows.Scan(&block, &b, &n); err != nil {
+	for table, want := range map[string]map[time.Time]uint64{schema.TableFlows5Tuple6h: want, schema.TableFlowSessions6h: want, schema.TableFlowSessions1h: hours} {
+		// The hour ended+1m is in may have ended too: not compared.
+		rows, err := conn.Query(t.Context(), "SELECT time, sum(bytes), sum(flows) FROM "+table+" WHERE time < '"+ended.Format(time.DateTime)+"' GROUP BY time")
+		if err != nil {
 			t.Fatal(err)
 		}
-		got[block.UTC()] = b
-	}
-	rows.Close()
-	if !maps.Equal(got, want) {
-		t.Errorf("bytes per block %v, want %v (the ended blocks)", got, want)
+		got := map[time.Time]uint64{}
+		for rows.Next() {
+			var block time.Time
+			var b, n uint64
+			if err := rows.Scan(&block, &b, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[block.UTC()] = b
+		}
+		rows.Close()
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: bytes per block %v, want %v (the ended blocks)", table, got, want)
+		}
 	}
 }

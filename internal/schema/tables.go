@@ -15,6 +15,8 @@ const (
 	TableFlows1h          = "flows_1h"           // flow rollup per hour
 	TableFlows5Tuple1h    = "flows_5tuple_1h"    // flows per session (5-tuple, exporter, interfaces) and hour
 	TableFlows5Tuple6h    = "flows_5tuple_6h"    // flows_5tuple_1h per 6-hour block, built by a refreshable view
+	TableFlowSessions1h   = "flow_sessions_1h"   // flows_5tuple_1h without the path: per 5-tuple and hour, built by a refreshable view
+	TableFlowSessions6h   = "flow_sessions_6h"   // flows_5tuple_6h without the path: per 5-tuple and 6-hour block
 	TableSockets1m        = "sockets_1m"         // socket health per minute, with RTT quantile states
 	TableInterfaceFlows5m = "interface_flows_5m" // flow bytes x sampling per interface and 5 minutes
 	TableInterfaceSNMP5m  = "interface_snmp_5m"  // SNMP octets per interface and 5 minutes
@@ -48,6 +50,8 @@ var timeColumn = map[string]string{
 	TableFlows1h:          "time",
 	TableFlows5Tuple1h:    "time",
 	TableFlows5Tuple6h:    "time",
+	TableFlowSessions1h:   "time",
+	TableFlowSessions6h:   "time",
 	TableSockets1m:        "time",
 	TableInterfaceFlows5m: "time",
 	TableInterfaceSNMP5m:  "time",

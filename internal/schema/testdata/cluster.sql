@@ -854,3 +854,66 @@ FROM flows_local
 WHERE NOT startsWith(getSetting('insert_deduplication_token'), 'rolled-up:')
 GROUP BY kafka_partition;
 
+-- Version 22: flow sessions per hour and 6-hour block without the path
+CREATE TABLE IF NOT EXISTS flow_sessions_1h_local ON CLUSTER netstrata_cluster (
+	time DateTime('UTC'),
+	proto UInt8,
+	src_ip IPv6,
+	dst_ip IPv6,
+	src_port UInt16,
+	dst_port UInt16,
+	bytes SimpleAggregateFunction(sum, UInt64),
+	packets SimpleAggregateFunction(sum, UInt64),
+	flows SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/flow_sessions_1h_local', '{replica}')
+ORDER BY (time, proto, src_ip, dst_ip, src_port, dst_port)
+PARTITION BY toYYYYMMDD(time)
+TTL toDateTime(time) + toIntervalSecond(604800)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS flow_sessions_1h ON CLUSTER netstrata_cluster AS flow_sessions_1h_local
+ENGINE = Distributed(netstrata_cluster, netstrata, flow_sessions_1h_local);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flow_sessions_1h_mv ON CLUSTER netstrata_cluster REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO flow_sessions_1h_local AS
+SELECT t AS time, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT toStartOfInterval(time, INTERVAL 1 HOUR) AS t, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	FROM flows_5tuple_1h_local
+	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 1 HOUR)
+		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 1 HOUR)
+		AND toStartOfInterval(time, INTERVAL 1 HOUR) NOT IN (SELECT time FROM flow_sessions_1h_local)
+	GROUP BY t, proto, src_ip, dst_ip, src_port, dst_port
+)
+ORDER BY time, proto, src_ip, dst_ip, src_port, dst_port;
+
+CREATE TABLE IF NOT EXISTS flow_sessions_6h_local ON CLUSTER netstrata_cluster (
+	time DateTime('UTC'),
+	proto UInt8,
+	src_ip IPv6,
+	dst_ip IPv6,
+	src_port UInt16,
+	dst_port UInt16,
+	bytes SimpleAggregateFunction(sum, UInt64),
+	packets SimpleAggregateFunction(sum, UInt64),
+	flows SimpleAggregateFunction(sum, UInt64)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/flow_sessions_6h_local', '{replica}')
+ORDER BY (time, proto, src_ip, dst_ip, src_port, dst_port)
+PARTITION BY toYYYYMMDD(time)
+TTL toDateTime(time) + toIntervalSecond(604800)
+SETTINGS replicated_deduplication_window = 10000, ttl_only_drop_parts = 1, min_bytes_for_wide_part = 200000000;
+
+CREATE TABLE IF NOT EXISTS flow_sessions_6h ON CLUSTER netstrata_cluster AS flow_sessions_6h_local
+ENGINE = Distributed(netstrata_cluster, netstrata, flow_sessions_6h_local);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS flow_sessions_6h_mv ON CLUSTER netstrata_cluster REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO flow_sessions_6h_local AS
+SELECT t AS time, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	FROM flows_5tuple_1h_local
+	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 6 HOUR)
+		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
+		AND toStartOfInterval(time, INTERVAL 6 HOUR) NOT IN (SELECT time FROM flow_sessions_6h_local)
+	GROUP BY t, proto, src_ip, dst_ip, src_port, dst_port
+)
+ORDER BY time, proto, src_ip, dst_ip, src_port, dst_port;
+
