@@ -66,6 +66,9 @@ type Component struct {
 	// beforeInsert, when set (by tests), runs before each INSERT with the
 	// table and partition ranges; an error fails the INSERT.
 	beforeInsert func(table string, ranges []string) error
+	// inserted, when set (by tests), runs after each INSERT that
+	// succeeded.
+	inserted func(table string)
 	// afterInsert, when set (by tests), runs after a batch is stored and
 	// before its offsets are committed.
 	afterInsert func()

@@ -62,7 +62,7 @@ type batch struct {
 	stamps    map[string][]int64 // table -> Kafka timestamps (ms), for freshness
 	dead      []deadRecord
 	enrich    enrichCounts
-	// flowsBegan and flowsStored bracket the flows' INSERT.
+	// flowsBegan and flowsStored bracket the batch's INSERTs.
 	flowsBegan, flowsStored time.Time
 }
 
@@ -241,37 +241,73 @@ func (c *Component) eachGroup(groups []*batch, f func(*batch) error) error {
 // insertBatch stores one group's rows, one INSERT per table, then the
 // progress of its flows (recordProgress): a batch cut short by a crash
 // is not taken for stored, and its retry finds the INSERTs that landed
-// by their tokens.
+// by their tokens. The INSERTs run concurrently, since the progress is
+// written after all of them: the raw flows' first, while the flow
+// rollups are aggregated; a batch is queryable after the slowest
+// rather than after their sum (issue #19, freshness).
 func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch) error {
-	tables := []tableRows{
-		{schema.TablePods, b.pods.len(), b.pods.columns},
-		{schema.TableIfStats, b.ifstats.len(), b.ifstats.columns},
-		{schema.TableSockets, b.sockets.len(), b.sockets.columns},
-	}
 	if b.flows.len() > 0 {
 		if err := c.recordBatch(ctx, conn, b.ranges[schema.TableFlows]); err != nil {
 			return err
 		}
-		tables = append(tables, rollUp(b.flows).tables(b.flows)...)
 	}
-	tables = append(tables, tableRows{schema.TableFlows, b.flows.len(), b.flows.columns})
-	for _, t := range tables {
-		if t.n == 0 {
-			continue
-		}
-		began := time.Now()
-		ranges := b.ranges[t.table]
-		if rolledUp[t.table] {
-			ranges = b.ranges[schema.TableFlows]
-		}
-		if err := c.insert(ctx, conn, t.table, ranges, t.n, t.columns()); err != nil {
-			return err
-		}
-		if t.table == schema.TableFlows {
-			b.flowsBegan, b.flowsStored = began, time.Now()
+	b.flowsBegan = time.Now()
+	var inserts inserts
+	for _, t := range []tableRows{
+		{schema.TableFlows, b.flows.len(), b.flows.columns},
+		{schema.TablePods, b.pods.len(), b.pods.columns},
+		{schema.TableIfStats, b.ifstats.len(), b.ifstats.columns},
+		{schema.TableSockets, b.sockets.len(), b.sockets.columns},
+	} {
+		inserts.start(func() error { return c.insertTable(ctx, conn, b, t) })
+	}
+	if b.flows.len() > 0 {
+		for _, t := range rollUp(b.flows).tables(b.flows) {
+			inserts.start(func() error { return c.insertTable(ctx, conn, b, t) })
 		}
 	}
+	if err := inserts.wait(); err != nil {
+		return err
+	}
+	b.flowsStored = time.Now()
 	return c.recordProgress(ctx, conn, b)
+}
+
+// insertTable makes one table's INSERT of the batch, if it has rows.
+func (c *Component) insertTable(ctx context.Context, conn driver.Conn, b *batch, t tableRows) error {
+	if t.n == 0 {
+		return nil
+	}
+	ranges := b.ranges[t.table]
+	if rolledUp[t.table] {
+		ranges = b.ranges[schema.TableFlows]
+	}
+	return c.insert(ctx, conn, t.table, ranges, t.n, t.columns())
+}
+
+// inserts are the concurrent INSERTs of a batch.
+type inserts struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+func (in *inserts) start(f func() error) {
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		if err := f(); err != nil {
+			in.mu.Lock()
+			in.errs = append(in.errs, err)
+			in.mu.Unlock()
+		}
+	}()
+}
+
+// wait waits for every INSERT and joins their errors.
+func (in *inserts) wait() error {
+	in.wg.Wait()
+	return errors.Join(in.errs...)
 }
 
 // rolledUp are the tables of the flows and of their rollups: the
@@ -507,6 +543,9 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	c.tokensMu.Lock()
 	delete(c.failedTokens, tok)
 	c.tokensMu.Unlock()
+	if c.inserted != nil {
+		c.inserted(table)
+	}
 	c.m.insertSeconds.WithLabelValues(table).Observe(time.Since(began).Seconds())
 	c.m.batchRows.WithLabelValues(table).Observe(float64(n))
 	c.m.rows.WithLabelValues(table).Add(float64(n))

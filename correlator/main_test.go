@@ -59,7 +59,8 @@ type childConfig struct {
 	PauseInInsert bool
 	// KillBeforeFlowsOf > 0 kills the process (SIGKILL) in its
 	// KillBeforeFlowsOf-th batch, after its rollups are stored and before
-	// the raw flows (and so the progress) are.
+	// the raw flows (and so the progress) are: the raw flows' INSERT
+	// waits for the rollups' (which run concurrently with it).
 	KillBeforeFlowsOf int
 }
 
@@ -111,11 +112,20 @@ func runChild(raw string) int {
 		}
 	}
 	var once sync.Once
+	rolledUp := make(chan string, 16)
+	c.inserted = func(table string) {
+		if handled == cc.KillBeforeFlowsOf && table != schema.TableFlows {
+			rolledUp <- table
+		}
+	}
 	c.beforeInsert = func(table string, _ []string) error {
 		if cc.PauseAt > 0 && handled == cc.PauseAt && cc.PauseInInsert {
 			once.Do(pause)
 		}
 		if cc.KillBeforeFlowsOf > 0 && handled == cc.KillBeforeFlowsOf && table == schema.TableFlows {
+			for range 3 { // flows_1m, flows_1h, interface_flows_5m
+				<-rolledUp
+			}
 			log.Info("killed between the rollups and the raw flows")
 			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}

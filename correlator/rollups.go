@@ -250,9 +250,8 @@ func interfaceColumns(a *aggregate[interfaceKey]) []column {
 	return append(c, a.sumColumns()...)
 }
 
-// tables are the rollups' INSERTs, in the order they are made: those
-// that read flows_1m's keys after it would not matter, all come before
-// the raw flows.
+// tables are the rollups' INSERTs (made concurrently with the raw
+// flows', see insertBatch).
 func (f *flowRollups) tables(r *flowRows) []tableRows {
 	return []tableRows{
 		{schema.TableInterfaceFlows5m, f.interfaces.len(), func() []column { return interfaceColumns(f.interfaces) }},

@@ -15,8 +15,9 @@ type StoredFlows struct {
 	ReceivedMs []int64
 	// Polled is when the consumer's poll that returned the records ended.
 	Polled time.Time
-	// InsertBegan and Stored bracket the flows' INSERT; from Stored on
-	// they are queryable.
+	// InsertBegan and Stored bracket the batch's INSERTs (the raw flows,
+	// their rollups and the other topics' rows; not the progress, which
+	// follows); from Stored on the flows are queryable.
 	InsertBegan, Stored time.Time
 }
 
