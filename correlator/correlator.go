@@ -26,7 +26,13 @@ type Component struct {
 	cfg  Configuration
 	deps Dependencies
 	m    *metrics
-	warn *telemetry.RateLimited
+	// progressWG and progressDone track the INSERT of the last batch's
+	// progress, made in the background (recordProgressAfter).
+	progressWG   sync.WaitGroup
+	progressMu   sync.Mutex
+	progressDone chan struct{}
+	marked       map[topicPartition]progress // this member's marks, see withMarks
+	warn         *telemetry.RateLimited
 
 	ifs  *interfaceCache
 	pods *podCache
@@ -95,6 +101,7 @@ func New(r *telemetry.Reporter, cfg Configuration, deps Dependencies) (*Componen
 		ifs:          newInterfaceCache(cfg.MaxInterfaces),
 		pods:         newPodCache(cfg.MaxPodIPs, cfg.PodHistory.Milliseconds()),
 		failedTokens: map[string]bool{},
+		marked:       map[topicPartition]progress{},
 		claims:       map[topicPartition]claim{},
 		types:        map[string][]clickhouse.ColumnNameAndType{},
 	}
@@ -287,6 +294,7 @@ func (c *Component) Stop() error {
 		errs = append(errs, consumer.Stop())
 	}
 	errs = append(errs, c.dlq.Stop())
+	c.progressWG.Wait()
 	if conn != nil {
 		errs = append(errs, conn.Close())
 	}

@@ -270,7 +270,8 @@ func (c *Component) insertBatch(ctx context.Context, conn driver.Conn, b *batch)
 		return err
 	}
 	b.flowsStored = time.Now()
-	return c.recordProgress(ctx, conn, b)
+	c.recordProgressAfter(ctx, conn, b)
+	return nil
 }
 
 // insertTable makes one table's INSERT of the batch, if it has rows.
@@ -614,6 +615,7 @@ func (c *Component) readProgress(ctx context.Context, conn driver.Conn) (map[top
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read ingest progress: %w", err)
 	}
+	c.withMarks(out)
 	return out, epochs, nil
 }
 

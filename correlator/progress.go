@@ -19,6 +19,61 @@ type storedPartition struct {
 	rows      uint64
 }
 
+// recordProgressAfter records the batch's progress in the background,
+// after the progress of the batch before: the batch's INSERTs are all
+// made, so the next batch need not wait for its mark. The offsets may
+// be committed before the mark lands: a member that claims the
+// partitions meanwhile takes the batch for unfinished and inserts it
+// again under its tokens, which drop every row; a mark that failed is
+// covered by the next batch's (the progress is a maximum). This member
+// reads its own marks as stored at once (readProgress), landed or not.
+func (c *Component) recordProgressAfter(ctx context.Context, conn driver.Conn, b *batch) {
+	if len(b.flowParts) == 0 {
+		return
+	}
+	mark := &batch{ranges: map[string][]string{schema.TableFlows: b.ranges[schema.TableFlows]}, flowParts: b.flowParts}
+	c.progressMu.Lock()
+	defer c.progressMu.Unlock()
+	now := time.Now().UnixMilli()
+	for _, p := range b.flowParts {
+		tp := topicPartition{record.TopicFlows, p.partition}
+		if m, ok := c.marked[tp]; !ok || m.offset < p.last {
+			c.marked[tp] = progress{offset: p.last, updatedMs: now}
+		}
+	}
+	before, done := c.progressDone, make(chan struct{})
+	c.progressDone = done
+	c.progressWG.Add(1)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), progressTimeout)
+	go func() {
+		defer c.progressWG.Done()
+		defer close(done)
+		defer cancel()
+		if before != nil {
+			<-before
+		}
+		if err := c.recordProgress(ctx, conn, mark); err != nil {
+			c.m.insertErrors.WithLabelValues(schema.TableIngestProgress).Inc()
+			c.warn.Warn("progress", "cannot record the progress of a stored batch: the next batch's covers it", "error", err)
+		}
+	}()
+}
+
+// withMarks raises the floors read from ingest_progress to the marks
+// this member made, which may not have landed yet.
+func (c *Component) withMarks(floors map[topicPartition]progress) {
+	c.progressMu.Lock()
+	defer c.progressMu.Unlock()
+	for tp, m := range c.marked {
+		if fl, ok := floors[tp]; !ok || fl.offset < m.offset {
+			floors[tp] = m
+		}
+	}
+}
+
+// progressTimeout bounds the INSERT of a batch's progress.
+const progressTimeout = 30 * time.Second
+
 // recordProgress marks the batch's flows stored in ingest_progress,
 // once every table of the batch is written: the rollups, the raw flows
 // and the views of their INSERT (flows_5tuple_1h). Until then the batch
