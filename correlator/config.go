@@ -29,9 +29,10 @@ type Configuration struct {
 	// flow's age near one batch's handling at a rate that keeps the
 	// INSERTs busy. 0 disables it.
 	BatchCatchUpWait time.Duration `yaml:"batch_catch_up_wait"`
-	// InsertConcurrency is how many INSERTs of a batch run at once (the
-	// batch's partitions are split into that many groups). ClickHouse
-	// writes one INSERT, with its materialized views, on one core.
+	// InsertConcurrency is how many groups a batch's partitions are split
+	// into, each stored with its own INSERT per table. ClickHouse writes
+	// one INSERT, with its materialized views, on one core; a group's
+	// INSERTs (raw flows, flow rollups, other topics) run at once.
 	InsertConcurrency int `yaml:"insert_concurrency"`
 	// SessionTimeout is how long the group waits for a silent member
 	// before handing its partitions to the others.

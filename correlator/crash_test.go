@@ -3,6 +3,7 @@ package correlator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -302,5 +304,62 @@ func TestAKillAmongTheRawInsertsViewsLeavesNoRollupShort(t *testing.T) {
 	e.assertRollups(n)
 	if !strings.Contains(next.out.String(), "finished a batch left unfinished") {
 		t.Errorf("the next member did not finish the unfinished batch")
+	}
+}
+
+// A batch left unfinished whose first records Kafka no longer holds
+// (retention) is finished with what is left, under the tokens of its
+// first try: its rollups, stored whole by the first try, are not added
+// to again, and the flows the next member reads count once.
+func TestABatchPartlyDroppedByKafkaIsFinishedWithoutCountingTwice(t *testing.T) {
+	e := newEnv(t)
+	const n = 4000
+	e.produceFlows(n)
+	first := e.childConfig("g", 300, 0)
+	first.KillBeforeFlowsOf = 3
+	startChild(t, first).wait(2 * time.Minute)
+	var ranges []string
+	if err := e.conn.QueryRow(context.Background(), "SELECT ranges FROM ingest_batches ORDER BY time DESC LIMIT 1").Scan(&ranges); err != nil {
+		t.Fatal(err)
+	}
+	// Kafka drops the first half of each range of the unfinished batch.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	drop, lost := kadm.Offsets{}, uint64(0)
+	for _, r := range ranges {
+		var p int32
+		var lo, hi int64
+		if _, err := fmt.Sscanf(r, "%d:%d-%d", &p, &lo, &hi); err != nil {
+			t.Fatal(err)
+		}
+		mid := lo + (hi-lo+1)/2
+		drop.Add(kadm.Offset{Topic: record.TopicFlows, Partition: p, At: mid, LeaderEpoch: -1})
+		lost += uint64(mid - lo)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).DeleteRecords(ctx, drop); err != nil {
+		t.Fatal(err)
+	}
+	startChild(t, e.childConfig("g", 700, 0))
+	e.waitRows("SELECT count() FROM flows", n-lost, 2*time.Minute)
+	time.Sleep(time.Second)
+	if got := e.count("SELECT count() FROM flows"); got != n-lost {
+		t.Errorf("flows holds %d rows, want %d (%d dropped by Kafka before stored)", got, n-lost, lost)
+	}
+	if d := e.count("SELECT toUInt64(count() - uniqExact(kafka_partition, kafka_offset)) FROM flows"); d != 0 {
+		t.Errorf("flows holds %d duplicate rows", d)
+	}
+	// The first try stored the whole batch's rollups.
+	for _, table := range []string{schema.TableFlows1m, schema.TableFlows1h} {
+		if got := e.count("SELECT sum(flows) FROM " + table); got != n {
+			t.Errorf("%s counts %d flows, want %d", table, got, n)
+		}
+	}
+	if got := e.count("SELECT sum(flows) FROM flows_5tuple_1h"); got != n-lost {
+		t.Errorf("flows_5tuple_1h counts %d flows, want %d", got, n-lost)
 	}
 }

@@ -98,13 +98,14 @@ func (c *Component) Handle(ctx context.Context, batches []bus.PartitionBatch) er
 		c.r.SetHealth("clickhouse", err)
 		return err
 	}
-	return c.handle(ctx, conn, batches, c.insertGroups(batches), true)
+	return c.handle(ctx, conn, batches, c.insertGroups(batches), nil)
 }
 
 // handle stores the batches' records not stored yet, split into n
-// insert groups; fenced, unless it finishes a batch left unfinished
-// (which its tokens make exact, whoever owns its partitions).
-func (c *Component) handle(ctx context.Context, conn driver.Conn, batches []bus.PartitionBatch, n int, fenced bool) error {
+// insert groups; fenced, unless it finishes a batch left unfinished,
+// again (which its tokens make exact, whoever owns its partitions).
+func (c *Component) handle(ctx context.Context, conn driver.Conn, batches []bus.PartitionBatch, n int, again *unfinishedBatch) error {
+	fenced := again == nil
 	floors, epochs, err := c.readProgress(ctx, conn)
 	if err != nil {
 		c.r.SetHealth("clickhouse", err)
@@ -116,6 +117,12 @@ func (c *Component) handle(ctx context.Context, conn driver.Conn, batches []bus.
 		}
 	}
 	groups := c.decodeGroups(batches, floors, n)
+	if again != nil && len(groups[0].ranges[schema.TableFlows]) > 0 {
+		// The tokens of the first try, even when Kafka no longer holds
+		// the first records of a range (retention): the INSERTs that
+		// landed are dropped, the others hold what is left.
+		groups[0].ranges[schema.TableFlows] = again.ranges
+	}
 	var dead []deadRecord
 	for _, b := range groups {
 		c.countLookups(b.enrich)

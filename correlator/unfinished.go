@@ -155,9 +155,10 @@ func (u unfinishedBatch) unfinished(floors map[topicPartition]progress, partitio
 // finish reads the unfinished batch's records from Kafka, all of them,
 // whoever owns their partitions now, and inserts them as one batch with
 // the tokens of the first try. Several members that find it at once
-// insert it once: the tokens drop the later INSERTs. Records Kafka no
-// longer has are left to the batches of their partitions' owner (the
-// rollups may then count again what the first try stored of them).
+// insert it once: the tokens drop the later INSERTs. When Kafka no
+// longer holds the first records of a range (retention), what is left
+// is inserted under the first try's tokens; when it holds none, there
+// is nothing left for anyone to insert again.
 func (c *Component) finish(ctx context.Context, conn driver.Conn, u unfinishedBatch) error {
 	var ranges []bus.OffsetRange
 	for p, last := range u.last {
@@ -171,7 +172,7 @@ func (c *Component) finish(ctx context.Context, conn driver.Conn, u unfinishedBa
 			return err
 		}
 		c.m.unfinished.WithLabelValues("unreadable").Inc()
-		c.warn.Warn("unfinished", "cannot read again the records of a batch a stopped member left unfinished: inserting them in other batches",
+		c.warn.Warn("unfinished", "cannot read again the records of a batch a stopped member left unfinished: its rollups may count again what it stored of them if they are read later",
 			"ranges", u.ranges, "error", err)
 		return nil
 	}
@@ -179,7 +180,7 @@ func (c *Component) finish(ctx context.Context, conn driver.Conn, u unfinishedBa
 	for p, rs := range recs {
 		again = append(again, bus.PartitionBatch{Topic: record.TopicFlows, Partition: p, Records: rs, Polled: time.Now()})
 	}
-	if err := c.handle(ctx, conn, again, 1, false); err != nil {
+	if err := c.handle(ctx, conn, again, 1, &u); err != nil {
 		return err
 	}
 	c.m.unfinished.WithLabelValues("finished").Inc()
