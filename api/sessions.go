@@ -67,7 +67,7 @@ func (c *Component) splitSource(ctx context.Context, q *query.Builder, cols []st
 }
 
 // flowPart is a table a split source reads; an hourly one may have
-// complete blocks of several hours too (blockParts): their starts, in
+// complete blocks of several hours too (hourParts): their starts, in
 // blockTable; and complete hours in a more compact hoursTable (the
 // sessions without their path): their starts.
 type flowPart struct {
@@ -108,15 +108,15 @@ func splitHours(q *query.Builder, cols []string, edges, hourly flowPart, from, t
 		return `SELECT ` + list + sum(p.bytes) + ` AS sb, ` + sum(p.packets) + ` AS sp, ` + sum(p.flows) + ` AS sn
 	FROM ` + p.table + ` WHERE ` + where
 	}
-	e, h := edges.time, hourly.time
-	start, end, hours := e+` >= `+f+` AND `+e+` < `+a, e+` >= `+b+` AND `+e+` < `+t, h+` >= `+a+` AND `+h+` < `+b
+	e := edges.time
+	start, end, endHour := e+` >= `+f+` AND `+e+` < `+a, e+` >= `+b+` AND `+e+` < `+t, ""
 	if h2.Before(to) {
 		// A scalar subquery: a constant when the parts are chosen, so
 		// only one of the two is read.
 		later := `(SELECT count() FROM (SELECT 1 FROM ` + edges.table + ` WHERE ` + e + ` >= ` + t + ` AND ` + e + ` < ` + q.Bind(ms, query.Time(h2.Add(time.Hour))) + ` LIMIT 1))`
-		end, hours = `(`+end+`) AND `+later+` = 1`, h+` >= `+a+` AND (`+h+` < `+b+` OR `+h+` = `+b+` AND `+later+` = 0)`
+		end, endHour = `(`+end+`) AND `+later+` = 1`, later+` = 0`
 	}
-	hourlyParts, names := blockParts(q, part, hourly, h1, h2, hours)
+	hourlyParts, names := hourParts(q, part, hourly, h1, h2, endHour)
 	parts := part(edges, false, start+` OR `+end)
 	if less {
 		parts = part(edges, false, end) + `
@@ -148,59 +148,88 @@ func wholeHours(from, to, complete time.Time) (h1, h2 time.Time, less bool) {
 	return h1, h2, less
 }
 
-// blockParts reads the hours of hourly (the session rollup) that the
-// condition hours selects — [h1, h2), and maybe the hour h2 — from the
-// complete 6-hour blocks hourly.blocks where it can: a block within
-// [h1, h2), or one an end is in less its hours outside (negated, as in
-// splitHours); and an hour from hourly.hoursTable where it is complete.
-// names is a subquery of the blocks' rows (flowTable.names), "" without
-// blocks.
-func blockParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, hours string) (parts, names string) {
-	h := hourly.time
-	hourRows := func(negate bool, cond string) string {
-		if len(hourly.hours) == 0 {
-			return part(hourly, negate, cond)
+// hourParts reads the hours [h1, h2) of hourly (and the hour h2 where
+// endHour, a condition, holds) from its complete 6-hour blocks
+// hourly.blocks where it can: a block within [h1, h2), or one an end is
+// in less its hours outside (negated, as in splitHours); and each other
+// hour from hourly.hoursTable where it is complete there. The hours of
+// each part are listed as ranges of time, so that a row is tested
+// against few bounds. names is a subquery of the blocks' rows
+// (flowTable.names), "" without blocks.
+func hourParts(q *query.Builder, part func(flowPart, bool, string) string, hourly flowPart, h1, h2 time.Time, endHour string) (parts, names string) {
+	inBlock := func(h time.Time) bool {
+		return slices.ContainsFunc(hourly.blocks, func(b time.Time) bool { return !h.Before(b) && h.Before(b.Add(schema.SessionBlock)) })
+	}
+	compact := hourly
+	compact.table = hourly.hoursTable
+	tables := []flowPart{hourly, compact}
+	which := func(h time.Time) int { // 1: the compact table
+		if slices.ContainsFunc(hourly.hours, h.Equal) {
+			return 1
 		}
-		compact := hourly
-		compact.table = hourly.hoursTable
-		in := spansOf(q, h, hourly.hours, time.Hour)
-		return part(hourly, negate, `(`+cond+`) AND NOT `+in) + `
-	UNION ALL
-	` + part(compact, negate, `(`+cond+`) AND `+in)
+		return 0
 	}
-	if len(hourly.blocks) == 0 {
-		return hourRows(false, hours), ""
+	var read, less [2][]time.Time // hours read, and hours subtracted, from each table
+	for h := h1; h.Before(h2); h = h.Add(time.Hour) {
+		if !inBlock(h) {
+			read[which(h)] = append(read[which(h)], h)
+		}
 	}
-	inBlocks := spansOf(q, h, hourly.blocks, schema.SessionBlock)
-	inRange := q.Between(h, h1, h2)
-	blocks := hourly
-	blocks.table, blocks.time = hourly.blockTable, schema.TimeColumn(hourly.blockTable)
-	blockRows := part(blocks, false, strings.ReplaceAll(inBlocks, h+` `, blocks.time+` `))
-	return hourRows(false, `(`+hours+`) AND NOT (`+inRange+` AND `+inBlocks+`)`) + `
+	for _, b := range hourly.blocks {
+		for h := b; h.Before(b.Add(schema.SessionBlock)); h = h.Add(time.Hour) {
+			if h.Before(h1) || !h.Before(h2) {
+				less[which(h)] = append(less[which(h)], h)
+			}
+		}
+	}
+	var out []string
+	for i, p := range tables {
+		cond := spansOf(q, p.time, read[i], time.Hour)
+		if endHour != "" && which(h2) == i {
+			cond = append(cond, p.time+` = `+q.Bind(dateTime, h2.Format(time.DateTime))+` AND `+endHour)
+		}
+		if len(cond) > 0 {
+			out = append(out, part(p, false, strings.Join(cond, ` OR `)))
+		}
+		if cond := spansOf(q, p.time, less[i], time.Hour); len(cond) > 0 {
+			out = append(out, part(p, true, strings.Join(cond, ` OR `)))
+		}
+	}
+	if len(hourly.blocks) > 0 {
+		blocks := hourly
+		blocks.table, blocks.time = hourly.blockTable, schema.TimeColumn(hourly.blockTable)
+		names = part(blocks, false, strings.Join(spansOf(q, blocks.time, hourly.blocks, schema.SessionBlock), ` OR `))
+		out = append(out, names)
+		names = `(` + names + `)`
+	}
+	return strings.Join(out, `
 	UNION ALL
-	` + hourRows(true, `NOT (`+inRange+`) AND `+inBlocks) + `
-	UNION ALL
-	` + blockRows, `(` + blockRows + `)`
+	`), names
 }
 
-// spansOf is the condition that col is in one of the periods of length
-// starting at starts (sorted): "(… OR …)", consecutive ones as one range.
-func spansOf(q *query.Builder, col string, starts []time.Time, length time.Duration) string {
+// dateTime is the type of the time of the rollups.
+const dateTime = "DateTime('UTC')"
+
+// spansOf are the conditions that col (a rollup's time) is in one of the
+// periods of length starting at starts (sorted), consecutive ones as one
+// range.
+func spansOf(q *query.Builder, col string, starts []time.Time, length time.Duration) []string {
 	var spans []string
 	for i := 0; i < len(starts); {
 		j := i + 1
 		for j < len(starts) && starts[j].Equal(starts[j-1].Add(length)) {
 			j++
 		}
-		spans = append(spans, q.Between(col, starts[i], starts[j-1].Add(length)))
+		from, to := q.Bind(dateTime, starts[i].Format(time.DateTime)), q.Bind(dateTime, starts[j-1].Add(length).Format(time.DateTime))
+		spans = append(spans, `(`+col+` >= `+from+` AND `+col+` < `+to+`)`)
 		i = j
 	}
-	return `(` + strings.Join(spans, ` OR `) + `)`
+	return spans
 }
 
 // completeParts sets the complete parts of hourly (the session rollup)
 // that a range whose whole hours are [h1, h2) reads: the 6-hour blocks
-// of its blockTable (blockParts) within, and the one an end is in when
+// of its blockTable (hourParts) within, and the one an end is in when
 // more of it is in than not; and the hours of its hoursTable, if any, in
 // the blocks the ends are in. A block or an hour is complete where its
 // flow count equals that of flows_1h over the same hours: one built
@@ -235,8 +264,8 @@ func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2,
 	if len(parts) == 0 {
 		return nil
 	}
-	sql := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY k, t"
-	return c.run(ctx, "session_blocks", sql, q.Args, func(rows driver.Rows) error {
+	sql := strings.Join(parts, "\nUNION ALL\n")
+	err := c.run(ctx, "session_blocks", sql, q.Args, func(rows driver.Rows) error {
 		var k string
 		var t time.Time
 		if err := rows.Scan(&k, &t); err != nil {
@@ -249,6 +278,9 @@ func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2,
 		}
 		return nil
 	})
+	slices.SortFunc(hourly.blocks, time.Time.Compare) // in order for spansOf
+	slices.SortFunc(hourly.hours, time.Time.Compare)
+	return err
 }
 
 // identifier is a name in SQL that is not a function's; bound parameters
