@@ -471,3 +471,25 @@ func BenchmarkDecodeFlows(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "flows/s")
 }
+
+// BenchmarkRollUpFlows measures the Go side of the flow rollups: a
+// batch's aggregation and the columns of its rollup INSERTs, for a batch
+// of 300,000 flows of NETSTRATA_BENCH_CONVERSATIONS conversations (0:
+// every flow new).
+func BenchmarkRollUpFlows(b *testing.B) {
+	c := decodeComponent(b)
+	values := benchFlows(300_000, benchEnv(b, "NETSTRATA_BENCH_CONVERSATIONS", 0), time.Now(), time.Second)
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Offset: int64(i), Value: v}
+	}
+	bt := newTestBatch()
+	c.decodeBatch(bt, bus.PartitionBatch{Topic: record.TopicFlows, Records: recs}, progress{offset: -1})
+	b.ResetTimer()
+	for range b.N {
+		for _, t := range rollUp(bt.flows).tables(bt.flows) {
+			_ = t.columns()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*len(recs)), "us/flow")
+}

@@ -506,6 +506,7 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 		c.m.tokenRetries.WithLabelValues(table).Inc()
 	}
 	c.tokensMu.Unlock()
+	cols = withoutEmptyStrings(cols)
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.name
@@ -560,6 +561,27 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	return nil
 }
 
+// withoutEmptyStrings leaves out the string columns that hold only "":
+// every string column's default is "", which the engine fills in for
+// nothing, while a column sent costs the encoding of each value and its
+// conversion to LowCardinality (pods and AS names when a batch has none,
+// interface aliases: in a batch of new flows without pods, the raw
+// flows' INSERT cost a fifth less CPU without them).
+func withoutEmptyStrings(cols []column) []column {
+	out := make([]column, 0, len(cols))
+	for _, col := range cols {
+		if s, ok := col.values.([]string); ok && !slices.ContainsFunc(s, func(v string) bool { return v != "" }) {
+			continue
+		}
+		out = append(out, col)
+	}
+	return out
+}
+
+// maxWireTypes bounds the cache of wire types: an INSERT's columns vary
+// with the strings its batch holds (withoutEmptyStrings).
+const maxWireTypes = 256
+
 // wireTypes returns the cached types table's columns are sent as (see
 // store.WireTypes), reading them on first use and after a failed INSERT
 // (the schema may have changed under it).
@@ -576,6 +598,9 @@ func (c *Component) wireTypes(ctx context.Context, conn driver.Conn, table strin
 		return nil, err
 	}
 	c.typesMu.Lock()
+	if len(c.types) >= maxWireTypes {
+		clear(c.types)
+	}
 	c.types[key] = types
 	c.typesMu.Unlock()
 	return types, nil

@@ -203,3 +203,70 @@ func FuzzDecode(f *testing.F) {
 func sliceLen(v any) int {
 	return reflect.ValueOf(v).Len()
 }
+
+// The rollups' table sums every ref into the entry of its key, one entry
+// per key in the order keys first came, through growth and through
+// hashes that collide in the slots (keys of a few values, many refs).
+func TestAggregateSumsEachKeyOnceInFirstSeenOrder(t *testing.T) {
+	keys := make([]int, 5000)
+	for i := range keys {
+		keys[i] = (i * 7919) % 1234
+	}
+	a := newAggregate(10, func(ref int32) int { return keys[ref] })
+	want := map[int]uint64{}
+	var order []int
+	for i := range keys {
+		if _, ok := want[keys[i]]; !ok {
+			order = append(order, keys[i])
+		}
+		want[keys[i]] += uint64(i)
+		a.add(int32(i), sums{bytes: uint64(i), flows: 1})
+	}
+	if a.len() != len(order) {
+		t.Fatalf("%d entries for %d keys", a.len(), len(order))
+	}
+	for e, ref := range a.refs {
+		if k := keys[ref]; k != order[e] || a.sums[e].bytes != want[k] {
+			t.Errorf("entry %d: key %d with %d bytes, want key %d with %d", e, k, a.sums[e].bytes, order[e], want[order[e]])
+		}
+	}
+}
+
+// A batch's hour rows sum its flows per conversation and hour, whether
+// the batch lies in one minute (its minute rows serve as hour rows) or
+// spans minutes (summed again per hour).
+func TestHourRowsSumEachConversationOfTheHour(t *testing.T) {
+	hour := uint64(time.Now().Truncate(time.Hour).UnixNano())
+	for name, spacing := range map[string]time.Duration{"one minute": time.Millisecond, "minutes": 7 * time.Second} {
+		t.Run(name, func(t *testing.T) {
+			c := decodeComponent(t)
+			var recs []*kgo.Record
+			for i := range 500 {
+				f := testFlow(i, hour+uint64(i)*uint64(spacing))
+				f.SrcIp, f.DstPort, f.SrcPort = ip([]string{"10.0.0.1", "10.0.0.3", "10.0.0.4"}[i%3]), uint32(443+i%5), uint32(40000+i)
+				v, err := proto.Marshal(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				recs = append(recs, &kgo.Record{Offset: int64(i), Value: v})
+			}
+			b := newTestBatch()
+			c.decodeBatch(b, bus.PartitionBatch{Topic: record.TopicFlows, Records: recs}, progress{offset: -1})
+			want := map[conversationKey]sums{}
+			for i := range int32(b.flows.len()) {
+				s := want[b.flows.conversation(i, 3600)]
+				s.add(sums{bytes: b.flows.bytes[i] * b.flows.samplingRate[i], packets: b.flows.packets[i] * b.flows.samplingRate[i], flows: 1})
+				want[b.flows.conversation(i, 3600)] = s
+			}
+			got := rollUp(b.flows).hour
+			if got.len() != len(want) {
+				t.Fatalf("%d hour rows, want %d", got.len(), len(want))
+			}
+			for e, ref := range got.refs {
+				if k := got.key(ref); got.sums[e] != want[k] {
+					t.Errorf("%v: %+v, want %+v", k, got.sums[e], want[k])
+				}
+			}
+		})
+	}
+}
