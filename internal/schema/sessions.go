@@ -104,11 +104,35 @@ func (d ddl) flows5Tuple6hRefresh() string {
 }
 
 func (d ddl) flowSessions1hRefresh() string {
-	return d.sessionBlocksRefresh(ViewFlowSessions1h, TableFlowSessions1h, SessionColumns, "1 HOUR")
+	return d.missingBlocksRefresh(ViewFlowSessions1h, TableFlowSessions1h, SessionColumns, 1)
 }
 
 func (d ddl) flowSessions6hRefresh() string {
-	return d.sessionBlocksRefresh(ViewFlowSessions6h, TableFlowSessions6h, SessionColumns, "6 HOUR")
+	return d.missingBlocksRefresh(ViewFlowSessions6h, TableFlowSessions6h, SessionColumns, 6)
+}
+
+// missingBlocksRefresh is sessionBlocksRefresh (blocks of hours hours)
+// reading only the hours of the blocks missing: it lists the blocks of
+// the window, less those the table holds, and reads flows_5tuple_1h at
+// their hours (time IN a set: the primary key skips the rest), where
+// sessionBlocksRefresh tests the time of every row of the window.
+func (d ddl) missingBlocksRefresh(view, table string, cols []string, hours int) string {
+	list := strings.Join(cols, ", ")
+	period := fmt.Sprintf("INTERVAL %d HOUR", hours)
+	blocks := max(d.o.ttlSeconds()[table]-24*3600, 0) / 3600 / int64(hours)
+	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + view + ` REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO ` + table + ` AS
+SELECT t AS time, ` + list + `, b AS bytes, p AS packets, n AS flows
+FROM (
+	SELECT toStartOfInterval(time, ` + period + `) AS t, ` + list + `, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
+	FROM ` + TableFlows5Tuple1h + `
+	WHERE time IN (
+		SELECT arrayJoin(arrayMap(h -> block + toIntervalHour(h), range(` + fmt.Sprint(hours) + `)))
+		FROM (SELECT toStartOfInterval(now('UTC') - INTERVAL 10 MINUTE, ` + period + `) - toIntervalHour(` + fmt.Sprint(hours) + ` * (number + 1)) AS block FROM numbers(` + fmt.Sprint(blocks) + `))
+		WHERE block NOT IN (SELECT time FROM ` + table + `)
+	)
+	GROUP BY t, ` + list + `
+)
+ORDER BY time, ` + list
 }
 
 // sessionBlocksRefresh is a view that appends to table, every hour at

@@ -879,9 +879,11 @@ SELECT t AS time, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS pa
 FROM (
 	SELECT toStartOfInterval(time, INTERVAL 1 HOUR) AS t, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
 	FROM flows_5tuple_1h_local
-	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 1 HOUR)
-		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 1 HOUR)
-		AND toStartOfInterval(time, INTERVAL 1 HOUR) NOT IN (SELECT time FROM flow_sessions_1h_local)
+	WHERE time IN (
+		SELECT arrayJoin(arrayMap(h -> block + toIntervalHour(h), range(1)))
+		FROM (SELECT toStartOfInterval(now('UTC') - INTERVAL 10 MINUTE, INTERVAL 1 HOUR) - toIntervalHour(1 * (number + 1)) AS block FROM numbers(144))
+		WHERE block NOT IN (SELECT time FROM flow_sessions_1h_local)
+	)
 	GROUP BY t, proto, src_ip, dst_ip, src_port, dst_port
 )
 ORDER BY time, proto, src_ip, dst_ip, src_port, dst_port;
@@ -910,9 +912,11 @@ SELECT t AS time, proto, src_ip, dst_ip, src_port, dst_port, b AS bytes, p AS pa
 FROM (
 	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
 	FROM flows_5tuple_1h_local
-	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 6 HOUR)
-		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
-		AND toStartOfInterval(time, INTERVAL 6 HOUR) NOT IN (SELECT time FROM flow_sessions_6h_local)
+	WHERE time IN (
+		SELECT arrayJoin(arrayMap(h -> block + toIntervalHour(h), range(6)))
+		FROM (SELECT toStartOfInterval(now('UTC') - INTERVAL 10 MINUTE, INTERVAL 6 HOUR) - toIntervalHour(6 * (number + 1)) AS block FROM numbers(24))
+		WHERE block NOT IN (SELECT time FROM flow_sessions_6h_local)
+	)
 	GROUP BY t, proto, src_ip, dst_ip, src_port, dst_port
 )
 ORDER BY time, proto, src_ip, dst_ip, src_port, dst_port;
