@@ -72,6 +72,9 @@ type Component struct {
 	// beforeInsert, when set (by tests), runs before each INSERT with the
 	// table and partition ranges; an error fails the INSERT.
 	beforeInsert func(table string, ranges []string) error
+	// insideInsert, when set (by tests), runs inside each INSERT's
+	// request, after its fencing check, before its rows are sent.
+	insideInsert func(table string)
 	// inserted, when set (by tests), runs after each INSERT that
 	// succeeded.
 	inserted func(table string)

@@ -64,9 +64,8 @@
 // (netstrata_correlator_fenced_batches_total,
 // netstrata_kafka_handler_fenced_total); the owner stores it once. The
 // check and the INSERT are separate statements: a member stopped inside
-// its INSERT's request for longer than the session timeout (and shorter
-// than the server's receive timeout) can still race the new owner (see
-// fence.go).
+// a flows INSERT's request is covered by the unfinished batches (the
+// owner inserts the batch first under the same tokens); see fence.go.
 //
 // Progress beyond a partition's end, or a record stamped well after the
 // progress at an offset below it, means the topic was recreated and the

@@ -37,11 +37,15 @@ type claim struct {
 // The check and the INSERT are two statements (ClickHouse has no
 // conditional insert). Each INSERT that starts more than fenceFreshness
 // after the check (the monotonic clock runs on while a process is
-// stopped) checks again. What is left is a member paused inside its
-// INSERT's request, between its last check and the end of the request,
-// for longer than the session timeout and shorter than the server's
-// receive timeout: the window shrinks from a whole batch (decode,
-// enrichment, inserts) to one request.
+// stopped) checks again. A member paused inside an INSERT's request,
+// past its last check, left its batch recorded (ingest_batches) and not
+// marked stored: the member that takes the partitions inserts that
+// batch first, under the same tokens, and the paused INSERT, sent late,
+// is dropped as a repeat as long as its table took fewer INSERTs
+// meanwhile than its deduplication window (paused inside the request
+// that records the batch, it is fenced at its first INSERT). What is
+// left is a member paused inside an INSERT of sockets, interface polls
+// or pods, whose batches are not recorded.
 
 // claimPartitions claims, for the batches' generation, the partitions
 // this member has not claimed in it yet.

@@ -13,16 +13,31 @@ import (
 // included. The paused member is fenced: every flow is stored once, in
 // the raw table and the rollups.
 func TestAKilledAndAPausedMemberLoseAndDuplicateNothing(t *testing.T) {
-	testKillAndPause(t, false)
+	testKillAndPause(t, pauseBeforeFence)
 }
 
 // The same, paused after the fencing check, right before its INSERT: the
 // INSERT checks again.
 func TestAMemberPausedAfterItsFenceCheckIsFencedAtItsInsert(t *testing.T) {
-	testKillAndPause(t, true)
+	testKillAndPause(t, pauseBeforeInsert)
 }
 
-func testKillAndPause(t *testing.T, inInsert bool) {
+// The same, paused inside its raw flows' INSERT request, past every
+// check: the member that takes its partitions finds its batch
+// unfinished and inserts it under the same tokens, so the paused INSERT,
+// sent late, is dropped as a repeat.
+func TestAMemberPausedInsideItsInsertDuplicatesNothing(t *testing.T) {
+	testKillAndPause(t, pauseInsideInsert)
+}
+
+// Where the paused member stops.
+const (
+	pauseBeforeFence = iota
+	pauseBeforeInsert
+	pauseInsideInsert
+)
+
+func testKillAndPause(t *testing.T, at int) {
 	e := newEnvPartitions(t, 12)
 	const n = 24000
 	done := e.stream(n, 10*time.Second)
@@ -30,7 +45,8 @@ func testKillAndPause(t *testing.T, inInsert bool) {
 	b := startChild(t, e.childConfig("g", 400, 0))
 	paused := e.childConfig("g", 400, 0)
 	paused.PauseAt = 3
-	paused.PauseInInsert = inInsert
+	paused.PauseInInsert = at == pauseBeforeInsert
+	paused.PauseInsideInsert = at == pauseInsideInsert
 	p := startChild(t, paused)
 	waitLog(t, p, "pausing", 2*time.Minute)
 	e.waitRows("SELECT count() FROM flows", n/4, 2*time.Minute)
@@ -45,7 +61,7 @@ func testKillAndPause(t *testing.T, inInsert bool) {
 	time.Sleep(5 * time.Second) // a late INSERT would show up now
 	e.assertExactlyOnce("flows", n)
 	e.assertRollups(n)
-	if !strings.Contains(p.out.String(), "fenced") {
+	if at != pauseInsideInsert && !strings.Contains(p.out.String(), "fenced") {
 		t.Errorf("the paused member did not log that it was fenced")
 	}
 	_ = b

@@ -529,6 +529,9 @@ func (c *Component) insert(ctx context.Context, conn driver.Conn, table string, 
 	}
 	if err == nil {
 		err = store.Insert(ctx, conn, table, names, "", func(b driver.Batch) error {
+			if c.insideInsert != nil {
+				c.insideInsert(table)
+			}
 			for i, col := range cols {
 				if err := b.Column(i).Append(col.values); err != nil {
 					return fmt.Errorf("column %s: %w", col.name, err)

@@ -57,6 +57,9 @@ type childConfig struct {
 	// (SIGCONT) once the group has moved on.
 	PauseAt       int
 	PauseInInsert bool
+	// PauseInsideInsert pauses instead inside the raw flows' INSERT
+	// request, after its fencing check, before its rows are sent.
+	PauseInsideInsert bool
 	// KillBeforeFlowsOf > 0 kills the process (SIGKILL) in its
 	// KillBeforeFlowsOf-th batch, after its rollups are stored and before
 	// the raw flows (and so the progress) are: the raw flows' INSERT
@@ -107,12 +110,17 @@ func runChild(raw string) int {
 	}
 	c.beforeFence = func() {
 		handled++
-		if cc.PauseAt > 0 && handled == cc.PauseAt && !cc.PauseInInsert {
+		if cc.PauseAt > 0 && handled == cc.PauseAt && !cc.PauseInInsert && !cc.PauseInsideInsert {
 			pause()
 		}
 	}
 	var once sync.Once
 	rolledUp := make(chan string, 16)
+	c.insideInsert = func(table string) {
+		if cc.PauseAt > 0 && handled == cc.PauseAt && cc.PauseInsideInsert && table == schema.TableFlows {
+			once.Do(pause)
+		}
+	}
 	c.inserted = func(table string) {
 		if handled == cc.KillBeforeFlowsOf && table != schema.TableFlows {
 			rolledUp <- table
