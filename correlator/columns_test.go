@@ -1,9 +1,12 @@
 package correlator
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -52,4 +55,51 @@ func TestBuildersInsertEveryDeclaredColumn(t *testing.T) {
 			t.Errorf("%s: INSERT names %v, schema declares %v", table, inserted, declared)
 		}
 	}
+}
+
+// The INSERTs leave out a column that holds only its type's zero value
+// (withoutDefaults): in every table the correlator writes, such a
+// column's default must be that same value.
+func TestLeftOutColumnsDefaultToZero(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := schema.Ensure(ctx, e.conn, DefaultConfiguration().Schema.For(e.ch)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.conn.Query(ctx, `SELECT table, name, type, default_expression FROM system.columns
+		WHERE database = currentDatabase() AND table IN ({tables:Array(String)})`,
+		clickhouse.Named("tables", []string{schema.TableFlows, schema.TableFlows1m, schema.TableFlows1h,
+			schema.TableInterfaceFlows5m, schema.TableSockets, schema.TableIfStats, schema.TablePods}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	zero := map[string]bool{"": true, "0": true, "''": true, "'::'": true}
+	checked := 0
+	for rows.Next() {
+		var table, name, typ, def string
+		if err := rows.Scan(&table, &name, &typ, &def); err != nil {
+			t.Fatal(err)
+		}
+		values, ok := map[string]any{"String": []string{}, "UInt8": []uint8{}, "UInt16": []uint16{}, "UInt32": []uint32{},
+			"UInt64": []uint64{}, "IPv6": [][16]byte{}}[innerType(typ)]
+		if !ok || !allZero(values) {
+			continue
+		}
+		checked++
+		if !zero[def] {
+			t.Errorf("%s.%s (%s) defaults to %s: an INSERT leaving it out would store that, not the zero it held", table, name, typ, def)
+		}
+	}
+	if checked < 50 {
+		t.Errorf("only %d columns checked", checked)
+	}
+}
+
+// innerType is the innermost type of typ: String of
+// SimpleAggregateFunction(any, LowCardinality(String)).
+func innerType(typ string) string {
+	typ = strings.TrimRight(typ, ")")
+	typ = typ[strings.LastIndex(typ, "(")+1:]
+	return strings.TrimSpace(typ[strings.LastIndex(typ, ",")+1:])
 }

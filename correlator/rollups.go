@@ -3,7 +3,6 @@ package correlator
 import (
 	"hash/maphash"
 	"math"
-	"slices"
 
 	"github.com/netstrata/netstrata/internal/schema"
 )
@@ -252,8 +251,7 @@ func conversationColumns(a *aggregate[conversationKey], r *flowRows) []column {
 // none (no pods, no IP database): the table's default, the same empty
 // value, then costs the INSERT nothing to send and convert.
 func appendSet[T comparable](c []column, name string, values []T, rows []int32) []column {
-	var zero T
-	if !slices.ContainsFunc(values, func(v T) bool { return v != zero }) {
+	if onlyZero(values) {
 		return c
 	}
 	return append(c, column{name, pick(values, rows)})
