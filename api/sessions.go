@@ -235,10 +235,10 @@ func rollupBetween(q *query.Builder, col string, from, to time.Time) string {
 // completeParts sets the complete parts of hourly (the session rollup)
 // that a range whose whole hours are [h1, h2) reads: the 6-hour blocks
 // of its blockTable (hourParts) within, and the one an end is in when
-// more of it is in than not; and the hours of its hoursTable, if any, in
-// the blocks the ends are in. A block or an hour is complete where its
-// flow count equals that of flows_1h over the same hours: one built
-// before all of its flows arrived (or not built) is short.
+// more of it is in than not; and the hours of its hoursTable, if any,
+// that it reads as hours (hourSpans). A block or an hour is complete
+// where its flow count equals that of flows_1h over the same hours: one
+// built before all of its flows arrived (or not built) is short.
 func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2, complete time.Time) error {
 	c1, c2 := h1.Truncate(schema.SessionBlock), h2.Truncate(schema.SessionBlock)
 	e1, e2 := c1, c2 // the blocks the ends are in
@@ -261,9 +261,8 @@ func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2,
 		parts = append(parts, `SELECT 'b' AS k, t FROM (`+same(hourly.blockTable, "6 HOUR", c1, c2)+`)`)
 	}
 	if hourly.hoursTable != "" {
-		parts = append(parts, `SELECT 'h' AS k, t FROM (`+same(hourly.hoursTable, "1 HOUR", e1, e1.Add(schema.SessionBlock))+`)`)
-		if e2.After(e1) {
-			parts = append(parts, `SELECT 'h' AS k, t FROM (`+same(hourly.hoursTable, "1 HOUR", e2, e2.Add(schema.SessionBlock))+`)`)
+		for _, span := range hourSpans(h1, h2, c1, c2, e1, e2) {
+			parts = append(parts, `SELECT 'h' AS k, t FROM (`+same(hourly.hoursTable, "1 HOUR", span[0], span[1])+`)`)
 		}
 	}
 	if len(parts) == 0 {
@@ -286,6 +285,29 @@ func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2,
 	slices.SortFunc(hourly.blocks, time.Time.Compare) // in order for spansOf
 	slices.SortFunc(hourly.hours, time.Time.Compare)
 	return err
+}
+
+// hourSpans are the spans of time whose hours a range of whole hours
+// [h1, h2) (and the hour h2) reads as hours besides its blocks [c1, c2)
+// (hourParts), the ends being in the blocks at e1 and e2: at the start
+// the hours up to c1, or those of the block at e1 before h1 (less); at
+// the end those from the block at e2 to h2 and the hour h2, or those of
+// the block before c2 from h2 on (less); without a block, all of them.
+func hourSpans(h1, h2, c1, c2, e1, e2 time.Time) [][2]time.Time {
+	if !c1.Before(c2) {
+		return [][2]time.Time{{h1, h2.Add(time.Hour)}}
+	}
+	var spans [][2]time.Time
+	switch {
+	case c1.After(e1):
+		spans = append(spans, [2]time.Time{h1, c1})
+	case e1.Before(h1):
+		spans = append(spans, [2]time.Time{e1, h1})
+	}
+	if c2.After(e2) {
+		return append(spans, [2]time.Time{h2, c2})
+	}
+	return append(spans, [2]time.Time{e2, h2.Add(time.Hour)})
 }
 
 // identifier is a name in SQL that is not a function's; bound parameters

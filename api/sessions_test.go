@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +244,30 @@ func scalarUint(t *testing.T, a *testAPI, sql string) uint64 {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// TestHourSpansAreTheHoursReadBesideTheBlocks: the hours whose
+// completeness a session ranking checks are those it reads as hours, at
+// each end, with blocks used whole, less hours outside, or not at all.
+func TestHourSpansAreTheHoursReadBesideTheBlocks(t *testing.T) {
+	day := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	at := func(h int) time.Time { return day.Add(time.Duration(h) * time.Hour) }
+	for _, c := range []struct {
+		name                   string
+		h1, h2, c1, c2, e1, e2 int
+		want                   [][2]int
+	}{
+		{"hours after the first block's half, up to the end hour", 9, 32, 12, 30, 6, 30, [][2]int{{9, 12}, {30, 33}}},
+		{"first and last blocks less their hours outside", 7, 34, 6, 36, 6, 30, [][2]int{{6, 7}, {34, 36}}},
+		{"no block", 3, 8, 6, 6, 0, 6, [][2]int{{3, 9}}},
+		{"a range starting on a block", 6, 32, 6, 30, 6, 30, [][2]int{{30, 33}}},
+	} {
+		var want [][2]time.Time
+		for _, w := range c.want {
+			want = append(want, [2]time.Time{at(w[0]), at(w[1])})
+		}
+		if got := hourSpans(at(c.h1), at(c.h2), at(c.c1), at(c.c2), at(c.e1), at(c.e2)); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", c.name, got, want)
+		}
+	}
 }
