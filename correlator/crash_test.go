@@ -3,7 +3,6 @@ package correlator
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/netstrata/netstrata/internal/bus"
 	"github.com/netstrata/netstrata/internal/record"
 	"github.com/netstrata/netstrata/internal/schema"
 	"github.com/netstrata/netstrata/internal/schema/schematest"
@@ -102,14 +102,7 @@ func TestABatchLeftUnfinishedIsFinishedExactly(t *testing.T) {
 	if raw, rolled := e.count("SELECT count() FROM flows"), e.count("SELECT sum(flows) FROM flows_1m"); rolled <= raw {
 		t.Fatalf("after the kill %d raw flows and %d in flows_1m: the kill did not fall between the rollups and the raw flows", raw, rolled)
 	}
-	next := startChild(t, e.childConfig("g", 700, 0))
-	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
-	time.Sleep(time.Second)
-	e.assertExactlyOnce("flows", n)
-	e.assertRollups(n)
-	if !strings.Contains(next.out.String(), "finished a batch left unfinished") {
-		t.Errorf("the next member did not finish the unfinished batch")
-	}
+	e.assertFinishedByNextMember(n)
 }
 
 func TestKill9MidStreamAndRestartStoresExactlyN(t *testing.T) {
@@ -296,15 +289,7 @@ func TestAKillAmongTheRawInsertsViewsLeavesNoRollupShort(t *testing.T) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	next := startChild(t, e.childConfig("g", 700, 0))
-	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
-	e.waitRows("SELECT sum(flows) FROM flows_5tuple_1h", n, time.Minute)
-	time.Sleep(time.Second)
-	e.assertExactlyOnce("flows", n)
-	e.assertRollups(n)
-	if !strings.Contains(next.out.String(), "finished a batch left unfinished") {
-		t.Errorf("the next member did not finish the unfinished batch")
-	}
+	e.assertFinishedByNextMember(n)
 }
 
 // A batch left unfinished whose first records Kafka no longer holds
@@ -329,15 +314,14 @@ func TestABatchPartlyDroppedByKafkaIsFinishedWithoutCountingTwice(t *testing.T) 
 	}
 	defer cl.Close()
 	drop, lost := kadm.Offsets{}, uint64(0)
-	for _, r := range ranges {
-		var p int32
-		var lo, hi int64
-		if _, err := fmt.Sscanf(r, "%d:%d-%d", &p, &lo, &hi); err != nil {
+	for _, s := range ranges {
+		r, err := bus.ParseOffsetRange(s)
+		if err != nil {
 			t.Fatal(err)
 		}
-		mid := lo + (hi-lo+1)/2
-		drop.Add(kadm.Offset{Topic: record.TopicFlows, Partition: p, At: mid, LeaderEpoch: -1})
-		lost += uint64(mid - lo)
+		mid := r.First + (r.Last-r.First+1)/2
+		drop.Add(kadm.Offset{Topic: record.TopicFlows, Partition: r.Partition, At: mid, LeaderEpoch: -1})
+		lost += uint64(mid - r.First)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -361,5 +345,21 @@ func TestABatchPartlyDroppedByKafkaIsFinishedWithoutCountingTwice(t *testing.T) 
 	}
 	if got := e.count("SELECT sum(flows) FROM flows_5tuple_1h"); got != n-lost {
 		t.Errorf("flows_5tuple_1h counts %d flows, want %d", got, n-lost)
+	}
+}
+
+// assertFinishedByNextMember starts another member, which finishes the
+// batch a killed one left unfinished: every table then counts the n
+// flows once.
+func (e *env) assertFinishedByNextMember(n uint64) {
+	e.t.Helper()
+	next := startChild(e.t, e.childConfig("g", 700, 0))
+	e.waitRows("SELECT count() FROM flows", n, 2*time.Minute)
+	e.waitRows("SELECT sum(flows) FROM flows_5tuple_1h", n, time.Minute)
+	time.Sleep(time.Second)
+	e.assertExactlyOnce("flows", n)
+	e.assertRollups(n)
+	if !strings.Contains(next.out.String(), "finished a batch left unfinished") {
+		e.t.Errorf("the next member did not finish the unfinished batch")
 	}
 }

@@ -426,7 +426,7 @@ func (c *Component) decodeBatch(b *batch, pb bus.PartitionBatch, floor progress)
 		c.m.replayed.WithLabelValues(pb.Topic).Add(float64(skipped))
 	}
 	if first >= 0 {
-		b.ranges[table] = append(b.ranges[table], fmt.Sprintf("%d:%d-%d", pb.Partition, first, last))
+		b.ranges[table] = append(b.ranges[table], bus.OffsetRange{Partition: pb.Partition, First: first, Last: last}.String())
 		if table == schema.TableFlows {
 			b.flowParts = append(b.flowParts, storedPartition{partition: pb.Partition, last: last, rows: uint64(stored)})
 		}

@@ -167,10 +167,10 @@ func runChild(raw string) int {
 type child struct {
 	cmd *exec.Cmd
 	out *testenv.LogBuffer
-	t   *testing.T
+	t   testing.TB
 }
 
-func startChild(t *testing.T, cc childConfig) *child {
+func startChild(t testing.TB, cc childConfig) *child {
 	t.Helper()
 	raw, _ := json.Marshal(cc)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -31,7 +31,7 @@ func (c *Component) recordProgressAfter(ctx context.Context, conn driver.Conn, b
 	if len(b.flowParts) == 0 {
 		return
 	}
-	mark := &batch{ranges: map[string][]string{schema.TableFlows: b.ranges[schema.TableFlows]}, flowParts: b.flowParts}
+	ranges, parts := b.ranges[schema.TableFlows], b.flowParts
 	c.progressMu.Lock()
 	defer c.progressMu.Unlock()
 	now := time.Now().UnixMilli()
@@ -52,7 +52,7 @@ func (c *Component) recordProgressAfter(ctx context.Context, conn driver.Conn, b
 		if before != nil {
 			<-before
 		}
-		if err := c.recordProgress(ctx, conn, mark); err != nil {
+		if err := c.recordProgress(ctx, conn, ranges, parts); err != nil {
 			c.m.insertErrors.WithLabelValues(schema.TableIngestProgress).Inc()
 			c.warn.Warn("progress", "cannot record the progress of a stored batch: the next batch's covers it", "error", err)
 		}
@@ -81,11 +81,8 @@ const progressTimeout = 30 * time.Second
 // inserts it again under the same tokens, which fill in exactly what a
 // killed member left out. The progress view of flows skips this writer's
 // INSERTs (schema version 21).
-func (c *Component) recordProgress(ctx context.Context, conn driver.Conn, b *batch) error {
-	if len(b.flowParts) == 0 {
-		return nil
-	}
-	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, schema.TableIngestProgress, b.ranges[schema.TableFlows]))
+func (c *Component) recordProgress(ctx context.Context, conn driver.Conn, ranges []string, parts []storedPartition) error {
+	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, schema.TableIngestProgress, ranges))
 	// On a cluster, stored on its shard before the offsets are committed.
 	settings["distributed_foreground_insert"] = 1
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
@@ -94,7 +91,7 @@ func (c *Component) recordProgress(ctx context.Context, conn driver.Conn, b *bat
 		return fmt.Errorf("record progress: %w", err)
 	}
 	now := time.Now().UTC()
-	for _, p := range b.flowParts {
+	for _, p := range parts {
 		if err := ins.Append(c.cfg.Group, record.TopicFlows, uint32(p.partition), uint64(p.last), p.rows, now); err != nil {
 			_ = ins.Abort()
 			return fmt.Errorf("record progress: %w", err)

@@ -28,8 +28,8 @@ import (
 // unfinishedBatch is a batch of flows begun and not finished: its offset
 // ranges, one per partition.
 type unfinishedBatch struct {
-	ranges      []string        // as recorded, "partition:first-last"
-	first, last map[int32]int64 // per partition
+	ranges []string          // as recorded (bus.OffsetRange.String), for the tokens
+	parts  []bus.OffsetRange // the same, read
 }
 
 // recordBatch records the flows' ranges of a batch about to be inserted.
@@ -120,17 +120,16 @@ func (c *Component) readBatches(ctx context.Context, conn driver.Conn, since tim
 	defer rows.Close()
 	var out []unfinishedBatch
 	for rows.Next() {
-		u := unfinishedBatch{first: map[int32]int64{}, last: map[int32]int64{}}
+		var u unfinishedBatch
 		if err := rows.Scan(&u.ranges); err != nil {
 			return nil, fmt.Errorf("read begun batches: %w", err)
 		}
-		for _, r := range u.ranges {
-			var p int32
-			var first, last int64
-			if _, err := fmt.Sscanf(r, "%d:%d-%d", &p, &first, &last); err != nil {
-				return nil, fmt.Errorf("read begun batches: range %q: %w", r, err)
+		for _, s := range u.ranges {
+			r, err := bus.ParseOffsetRange(s)
+			if err != nil {
+				return nil, fmt.Errorf("read begun batches: %w", err)
 			}
-			u.first[p], u.last[p] = first, last
+			u.parts = append(u.parts, r)
 		}
 		out = append(out, u)
 	}
@@ -144,10 +143,10 @@ func (c *Component) readBatches(ctx context.Context, conn driver.Conn, since tim
 // and its progress was not stored.
 func (u unfinishedBatch) unfinished(floors map[topicPartition]progress, partitions []int32) bool {
 	touches, behind := false, false
-	for p, last := range u.last {
-		touches = touches || slices.Contains(partitions, p)
-		fl, ok := floors[topicPartition{record.TopicFlows, p}]
-		behind = behind || !ok || fl.offset < last
+	for _, r := range u.parts {
+		touches = touches || slices.Contains(partitions, r.Partition)
+		fl, ok := floors[topicPartition{record.TopicFlows, r.Partition}]
+		behind = behind || !ok || fl.offset < r.Last
 	}
 	return touches && behind
 }
@@ -160,12 +159,8 @@ func (u unfinishedBatch) unfinished(floors map[topicPartition]progress, partitio
 // is inserted under the first try's tokens; when it holds none, there
 // is nothing left for anyone to insert again.
 func (c *Component) finish(ctx context.Context, conn driver.Conn, u unfinishedBatch) error {
-	var ranges []bus.OffsetRange
-	for p, last := range u.last {
-		ranges = append(ranges, bus.OffsetRange{Partition: p, First: u.first[p], Last: last})
-	}
 	rctx, cancel := context.WithTimeout(ctx, unfinishedReadTimeout)
-	recs, err := bus.ReadRanges(rctx, c.deps.Kafka, record.TopicFlows, ranges)
+	recs, err := bus.ReadRanges(rctx, c.deps.Kafka, record.TopicFlows, u.parts)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -13,6 +13,21 @@ type OffsetRange struct {
 	First, Last int64
 }
 
+// String is the range as "partition:first-last", the form a handler
+// records it in (the correlator's tokens and ingest_batches).
+func (r OffsetRange) String() string {
+	return fmt.Sprintf("%d:%d-%d", r.Partition, r.First, r.Last)
+}
+
+// ParseOffsetRange reads a range written by String.
+func ParseOffsetRange(s string) (OffsetRange, error) {
+	var r OffsetRange
+	if _, err := fmt.Sscanf(s, "%d:%d-%d", &r.Partition, &r.First, &r.Last); err != nil {
+		return OffsetRange{}, fmt.Errorf("offset range %q: %w", s, err)
+	}
+	return r, nil
+}
+
 // ReadRanges reads exactly the records of topic in the ranges, with a
 // client of its own outside any group: for a handler that must handle
 // again the very records a stopped member began to handle (see the
