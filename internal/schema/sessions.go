@@ -100,7 +100,7 @@ func (d ddl) flowSessions1h() string { return d.sessionTable(TableFlowSessions1h
 func (d ddl) flowSessions6h() string { return d.sessionTable(TableFlowSessions6h, SessionColumns) }
 
 func (d ddl) flows5Tuple6hRefresh() string {
-	return d.sessionBlocksRefresh(ViewFlows5Tuple6h, TableFlows5Tuple6h, Flows5TupleColumns, "6 HOUR")
+	return d.missingBlocksRefresh(ViewFlows5Tuple6h, TableFlows5Tuple6h, Flows5TupleColumns, 6)
 }
 
 func (d ddl) flowSessions1hRefresh() string {
@@ -111,11 +111,16 @@ func (d ddl) flowSessions6hRefresh() string {
 	return d.missingBlocksRefresh(ViewFlowSessions6h, TableFlowSessions6h, SessionColumns, 6)
 }
 
-// missingBlocksRefresh is sessionBlocksRefresh (blocks of hours hours)
-// reading only the hours of the blocks missing: it lists the blocks of
-// the window, less those the table holds, and reads flows_5tuple_1h at
-// their hours (time IN a set: the primary key skips the rest), where
-// sessionBlocksRefresh tests the time of every row of the window.
+// missingBlocksRefresh is a view that appends to table, every hour at
+// :10, the sums of flows_5tuple_1h over cols for each block of hours
+// hours ended at least 10 minutes ago that the table does not hold,
+// within the retention less a day (so that a block dropped by the TTL
+// while its hours are kept is not built again). It lists the blocks of
+// that window, less those the table holds, and reads flows_5tuple_1h at
+// their hours only (time IN a set: the primary key skips the rest). A
+// block built before all of its flows arrived stays short; readers then
+// use its hours. The rows are sorted so that replicas of a shard insert
+// equal blocks (deduplicated).
 func (d ddl) missingBlocksRefresh(view, table string, cols []string, hours int) string {
 	list := strings.Join(cols, ", ")
 	period := fmt.Sprintf("INTERVAL %d HOUR", hours)
@@ -130,30 +135,6 @@ FROM (
 		FROM (SELECT toStartOfInterval(now('UTC') - INTERVAL 10 MINUTE, ` + period + `) - toIntervalHour(` + fmt.Sprint(hours) + ` * (number + 1)) AS block FROM numbers(` + fmt.Sprint(blocks) + `))
 		WHERE block NOT IN (SELECT time FROM ` + table + `)
 	)
-	GROUP BY t, ` + list + `
-)
-ORDER BY time, ` + list
-}
-
-// sessionBlocksRefresh is a view that appends to table, every hour at
-// :10, the sums of flows_5tuple_1h over cols for each block (of period)
-// ended at least 10 minutes ago that the table does not hold, within the
-// retention less a day (so that a block dropped by the TTL while its
-// hours are kept is not built again). A block built before all of its
-// flows arrived stays short; readers then use its hours. The rows are
-// sorted so that replicas of a shard insert equal blocks (deduplicated).
-func (d ddl) sessionBlocksRefresh(view, table string, cols []string, period string) string {
-	list := strings.Join(cols, ", ")
-	block := "toStartOfInterval(time, INTERVAL " + period + ")"
-	window := max(d.o.ttlSeconds()[table]-24*3600, 0)
-	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + view + ` REFRESH EVERY 1 HOUR OFFSET 10 MINUTE APPEND TO ` + table + ` AS
-SELECT t AS time, ` + list + `, b AS bytes, p AS packets, n AS flows
-FROM (
-	SELECT ` + block + ` AS t, ` + list + `, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
-	FROM ` + TableFlows5Tuple1h + `
-	WHERE time >= toStartOfInterval(now() - INTERVAL ` + fmt.Sprint(window) + ` SECOND, INTERVAL ` + period + `)
-		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL ` + period + `)
-		AND ` + block + ` NOT IN (SELECT time FROM ` + table + `)
 	GROUP BY t, ` + list + `
 )
 ORDER BY time, ` + list

@@ -761,9 +761,11 @@ SELECT t AS time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, d
 FROM (
 	SELECT toStartOfInterval(time, INTERVAL 6 HOUR) AS t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port, sum(bytes) AS b, sum(packets) AS p, sum(flows) AS n
 	FROM flows_5tuple_1h_local
-	WHERE time >= toStartOfInterval(now() - INTERVAL 518400 SECOND, INTERVAL 6 HOUR)
-		AND time < toStartOfInterval(now() - INTERVAL 10 MINUTE, INTERVAL 6 HOUR)
-		AND toStartOfInterval(time, INTERVAL 6 HOUR) NOT IN (SELECT time FROM flows_5tuple_6h_local)
+	WHERE time IN (
+		SELECT arrayJoin(arrayMap(h -> block + toIntervalHour(h), range(6)))
+		FROM (SELECT toStartOfInterval(now('UTC') - INTERVAL 10 MINUTE, INTERVAL 6 HOUR) - toIntervalHour(6 * (number + 1)) AS block FROM numbers(24))
+		WHERE block NOT IN (SELECT time FROM flows_5tuple_6h_local)
+	)
 	GROUP BY t, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port
 )
 ORDER BY time, exporter_ip, in_if, out_if, proto, src_ip, dst_ip, src_port, dst_port;
