@@ -186,7 +186,7 @@ func hourParts(q *query.Builder, part func(flowPart, bool, string) string, hourl
 	for i, p := range tables {
 		cond := spansOf(q, p.time, read[i], time.Hour)
 		if endHour != "" && which(h2) == i {
-			cond = append(cond, `(`+rollupBetween(q, p.time, h2, h2.Add(time.Hour))+` AND `+endHour+`)`)
+			cond = append(cond, `(`+q.BetweenSeconds(p.time, h2, h2.Add(time.Hour))+` AND `+endHour+`)`)
 		}
 		if len(cond) > 0 {
 			out = append(out, part(p, false, strings.Join(cond, ` OR `)))
@@ -207,9 +207,6 @@ func hourParts(q *query.Builder, part func(flowPart, bool, string) string, hourl
 	`), names
 }
 
-// dateTime is the type of the time of the rollups.
-const dateTime = "DateTime('UTC')"
-
 // spansOf are the conditions that col (a rollup's time) is in one of the
 // periods of length starting at starts (sorted), consecutive ones as one
 // range.
@@ -220,16 +217,10 @@ func spansOf(q *query.Builder, col string, starts []time.Time, length time.Durat
 		for j < len(starts) && starts[j].Equal(starts[j-1].Add(length)) {
 			j++
 		}
-		spans = append(spans, `(`+rollupBetween(q, col, starts[i], starts[j-1].Add(length))+`)`)
+		spans = append(spans, `(`+q.BetweenSeconds(col, starts[i], starts[j-1].Add(length))+`)`)
 		i = j
 	}
 	return spans
-}
-
-// rollupBetween is the condition that col, a rollup's time, is in
-// [from, to), with parameters of its type (not converted row by row).
-func rollupBetween(q *query.Builder, col string, from, to time.Time) string {
-	return col + ` >= ` + q.Bind(dateTime, from.UTC().Format(time.DateTime)) + ` AND ` + col + ` < ` + q.Bind(dateTime, to.UTC().Format(time.DateTime))
 }
 
 // completeParts sets the complete parts of hourly (the session rollup)
@@ -251,9 +242,9 @@ func (c *Component) completeParts(ctx context.Context, hourly *flowPart, h1, h2,
 	q := &query.Builder{}
 	same := func(table, period string, from, to time.Time) string {
 		return `SELECT t FROM (
-	SELECT time AS t, sum(flows) AS n FROM ` + table + ` WHERE ` + rollupBetween(q, schema.TimeColumn(table), from, to) + ` GROUP BY t
+	SELECT time AS t, sum(flows) AS n FROM ` + table + ` WHERE ` + q.BetweenSeconds(schema.TimeColumn(table), from, to) + ` GROUP BY t
 ) WHERE (t, n) IN (
-	SELECT toStartOfInterval(time, INTERVAL ` + period + `) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE ` + rollupBetween(q, schema.TimeColumn(schema.TableFlows1h), from, to) + ` GROUP BY t
+	SELECT toStartOfInterval(time, INTERVAL ` + period + `) AS t, sum(flows) AS n FROM ` + schema.TableFlows1h + ` WHERE ` + q.BetweenSeconds(schema.TimeColumn(schema.TableFlows1h), from, to) + ` GROUP BY t
 )`
 	}
 	var parts []string

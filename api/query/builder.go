@@ -70,5 +70,15 @@ func TimeCond(q *Builder, col string, from, to time.Time) {
 // Between is the condition that col is in [from, to), with bound
 // DateTime64 parameters, for a caller that combines it with others.
 func (q *Builder) Between(col string, from, to time.Time) string {
-	return col + " >= " + q.Bind("DateTime64(3, 'UTC')", Time(from)) + " AND " + col + " < " + q.Bind("DateTime64(3, 'UTC')", Time(to))
+	return q.between(col, "DateTime64(3, 'UTC')", Time(from), Time(to))
+}
+
+// BetweenSeconds is Between for a DateTime column (the rollups' time),
+// with parameters of its type: not converted row by row to DateTime64.
+func (q *Builder) BetweenSeconds(col string, from, to time.Time) string {
+	return q.between(col, "DateTime('UTC')", from.UTC().Format(time.DateTime), to.UTC().Format(time.DateTime))
+}
+
+func (q *Builder) between(col, typ, from, to string) string {
+	return col + " >= " + q.Bind(typ, from) + " AND " + col + " < " + q.Bind(typ, to)
 }
