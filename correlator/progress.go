@@ -82,23 +82,34 @@ const progressTimeout = 30 * time.Second
 // killed member left out. The progress view of flows skips this writer's
 // INSERTs (schema version 21).
 func (c *Component) recordProgress(ctx context.Context, conn driver.Conn, ranges []string, parts []storedPartition) error {
-	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, schema.TableIngestProgress, ranges))
-	// On a cluster, stored on its shard before the offsets are committed.
-	settings["distributed_foreground_insert"] = 1
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
-	ins, err := conn.PrepareBatch(ctx, "INSERT INTO "+schema.TableIngestProgress+" (writer_group, topic, partition, max_offset, rows, updated)")
-	if err != nil {
-		return fmt.Errorf("record progress: %w", err)
-	}
 	now := time.Now().UTC()
+	rows := make([][]any, 0, len(parts))
 	for _, p := range parts {
-		if err := ins.Append(c.cfg.Group, record.TopicFlows, uint32(p.partition), uint64(p.last), p.rows, now); err != nil {
-			_ = ins.Abort()
-			return fmt.Errorf("record progress: %w", err)
-		}
+		rows = append(rows, []any{c.cfg.Group, record.TopicFlows, uint32(p.partition), uint64(p.last), p.rows, now})
 	}
-	if err := ins.Send(); err != nil {
+	if err := c.insertMark(ctx, conn, schema.TableIngestProgress, "writer_group, topic, partition, max_offset, rows, updated", ranges, rows); err != nil {
 		return fmt.Errorf("record progress: %w", err)
 	}
 	return nil
+}
+
+// insertMark makes an INSERT of bookkeeping rows (a batch begun, a batch
+// stored) for the batch of ranges, idempotent under its token and, on a
+// cluster, stored on its shard before it returns: what it marks is
+// trusted as soon as it has.
+func (c *Component) insertMark(ctx context.Context, conn driver.Conn, table, columns string, ranges []string, rows [][]any) error {
+	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, table, ranges))
+	settings["distributed_foreground_insert"] = 1
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
+	ins, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+columns+")")
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if err := ins.Append(row...); err != nil {
+			_ = ins.Abort()
+			return err
+		}
+	}
+	return ins.Send()
 }

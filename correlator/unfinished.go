@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/netstrata/netstrata/internal/bus"
@@ -34,19 +33,7 @@ type unfinishedBatch struct {
 
 // recordBatch records the flows' ranges of a batch about to be inserted.
 func (c *Component) recordBatch(ctx context.Context, conn driver.Conn, ranges []string) error {
-	settings := insertSettings(c.cfg.Group, token(c.cfg.Group, schema.TableIngestBatches, ranges))
-	// On a cluster, stored on its shard before the rollups are inserted.
-	settings["distributed_foreground_insert"] = 1
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(settings))
-	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+schema.TableIngestBatches+" (writer_group, topic, ranges)")
-	if err != nil {
-		return fmt.Errorf("record batch: %w", err)
-	}
-	if err := b.Append(c.cfg.Group, record.TopicFlows, ranges); err != nil {
-		_ = b.Abort()
-		return fmt.Errorf("record batch: %w", err)
-	}
-	if err := b.Send(); err != nil {
+	if err := c.insertMark(ctx, conn, schema.TableIngestBatches, "writer_group, topic, ranges", ranges, [][]any{{c.cfg.Group, record.TopicFlows, ranges}}); err != nil {
 		return fmt.Errorf("record batch: %w", err)
 	}
 	return nil
